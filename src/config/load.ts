@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { POLICIES } from '../../policies/index.js';
+import { ACTIONS, DEFAULT_CONFIG, MODES, compileConfig } from '../engine/index.js';
+import type { Action, Config, EngineConfig, Policy } from '../engine/index.js';
+
+/** A config problem, already phrased for the admin: file, key, and what is allowed. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function schemaFor(registry: readonly Policy[]) {
+  const ids = registry.map((p) => p.id);
+  const action = z.enum(ACTIONS as [Action, ...Action[]]);
+  const policySetting = z.union([action, z.strictObject({ action })]).transform((v) => (typeof v === 'string' ? v : v.action));
+  const globs = z.array(z.string().min(1)).min(1);
+  const exemption = z
+    .strictObject({
+      namespaces: globs.optional(),
+      names: globs.optional(),
+      kinds: globs.optional(),
+      policies: z.array(z.enum(ids as [string, ...string[]])).min(1).optional(),
+      reason: z.string().min(1, 'every exemption needs a reason, so reviewers know why it exists'),
+    })
+    .refine((e) => e.namespaces || e.names || e.kinds, {
+      message: 'an exemption must name namespaces, names or kinds (an exemption for everything would switch practice-gate off)',
+    });
+  return z.strictObject({
+    mode: z.enum(MODES as ['enforce', 'audit']).default('enforce'),
+    policies: z.partialRecord(z.enum(ids as [string, ...string[]]), policySetting).default({}),
+    exemptions: z.array(exemption).default([]),
+    objectExemptions: z.boolean().default(false),
+  });
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+function describeIssue(issue: z.core.$ZodIssue, registry: readonly Policy[]): string {
+  const where = keyPath(issue.path);
+  const known = registry.map((p) => p.id).join(', ');
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      if (issue.path.length === 1 && issue.path[0] === 'policies') return `${where}: unknown policy ${keys}; known policies: ${known}`;
+      return `${where}: unknown key ${keys}`;
+    }
+    case 'invalid_union':
+      return `${where}: must be one of ${ACTIONS.join(', ')}, or { action: <one of those> }`;
+    case 'invalid_value':
+      if (issue.path[0] === 'exemptions' && issue.path.includes('policies')) return `${where}: unknown policy; known policies: ${known}`;
+      return `${where}: must be one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/** Validates a parsed config document. `source` names the file in errors. */
+export function parseConfig(document: unknown, source: string, registry: readonly Policy[] = POLICIES): Config {
+  if (document === null || document === undefined) return structuredClone(DEFAULT_CONFIG);
+  const result = schemaFor(registry).safeParse(document);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${describeIssue(i, registry)}`);
+    throw new ConfigError(`invalid config ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data as Config;
+}
+
+export function parseConfigText(text: string, source: string, registry: readonly Policy[] = POLICIES): Config {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (err) {
+    throw new ConfigError(`invalid config ${source}: not valid YAML: ${(err as Error).message}`);
+  }
+  return parseConfig(document, source, registry);
+}
+
+export function loadConfigFile(file: string, registry: readonly Policy[] = POLICIES): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseConfigText(text, file, registry);
+}
+
+/** The engine config for a config file, or the defaults when no file is given. */
+export function loadEngineConfig(file: string | undefined, registry: readonly Policy[] = POLICIES): EngineConfig {
+  const config = file === undefined ? DEFAULT_CONFIG : loadConfigFile(file, registry);
+  return compileConfig(config, registry);
+}

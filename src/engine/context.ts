@@ -1,0 +1,130 @@
+import { isRecord, metaOf, nameOf, stringMap } from './k8s.js';
+import type { HorizontalPodAutoscaler, KubeObject, PodDisruptionBudget } from './k8s.js';
+import { toWorkload } from './workload.js';
+import type { Workload } from './workload.js';
+
+/**
+ * Read-only cluster state the policies may consult. The webhook fills it from watches,
+ * the offline audit from the documents it was given; the engine never fetches anything.
+ */
+export interface ClusterContext {
+  pdbsIn(namespace: string): readonly PodDisruptionBudget[];
+  hpasTargeting(namespace: string, kind: string, name: string): readonly HorizontalPodAutoscaler[];
+  /** Workloads known in a namespace (may be empty when the source does not track them). */
+  workloadsIn(namespace: string): readonly Workload[];
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+}
+
+export const EMPTY_CONTEXT: ClusterContext = {
+  pdbsIn: () => [],
+  hpasTargeting: () => [],
+  workloadsIn: () => [],
+  namespaceLabels: () => undefined,
+};
+
+type Key = string;
+const key = (namespace: string, name: string): Key => `${namespace}/${name}`;
+
+/**
+ * An in-memory index of cluster objects, keyed by namespace so that a lookup costs the
+ * size of one namespace, not of the cluster. Mutable through upsert/remove for watches;
+ * policies only see it through the ClusterContext interface.
+ */
+export class ContextIndex implements ClusterContext {
+  private readonly pdbs = new Map<string, Map<Key, PodDisruptionBudget>>();
+  private readonly pdbLists = new Map<string, readonly PodDisruptionBudget[]>();
+  private readonly hpas = new Map<string, Map<Key, HorizontalPodAutoscaler>>();
+  private readonly workloads = new Map<string, Map<Key, Workload>>();
+  private readonly namespaces = new Map<string, Record<string, string>>();
+
+  constructor(private readonly defaultNamespace = 'default') {}
+
+  static fromObjects(objects: Iterable<KubeObject>, defaultNamespace = 'default'): ContextIndex {
+    const index = new ContextIndex(defaultNamespace);
+    for (const object of objects) index.upsert(object);
+    return index;
+  }
+
+  private nsOf(object: KubeObject): string {
+    const ns = metaOf(object).namespace;
+    return typeof ns === 'string' && ns !== '' ? ns : this.defaultNamespace;
+  }
+
+  /** Adds or replaces an object of a kind the context tracks; other kinds are ignored. */
+  upsert(object: KubeObject): void {
+    if (!isRecord(object)) return;
+    const ns = this.nsOf(object);
+    const id = key(typeof object.kind === 'string' ? object.kind : '', nameOf(object));
+    switch (object.kind) {
+      case 'PodDisruptionBudget':
+        bucket(this.pdbs, ns).set(id, object as PodDisruptionBudget);
+        this.pdbLists.delete(ns);
+        return;
+      case 'HorizontalPodAutoscaler':
+        bucket(this.hpas, ns).set(id, object as HorizontalPodAutoscaler);
+        return;
+      case 'Namespace':
+        this.namespaces.set(nameOf(object), stringMap(metaOf(object).labels));
+        return;
+      default: {
+        const workload = toWorkload(object, this.defaultNamespace);
+        if (workload) bucket(this.workloads, ns).set(id, workload);
+      }
+    }
+  }
+
+  remove(object: KubeObject): void {
+    if (!isRecord(object)) return;
+    const ns = this.nsOf(object);
+    const id = key(typeof object.kind === 'string' ? object.kind : '', nameOf(object));
+    switch (object.kind) {
+      case 'PodDisruptionBudget':
+        this.pdbs.get(ns)?.delete(id);
+        this.pdbLists.delete(ns);
+        return;
+      case 'HorizontalPodAutoscaler':
+        this.hpas.get(ns)?.delete(id);
+        return;
+      case 'Namespace':
+        this.namespaces.delete(nameOf(object));
+        return;
+      default:
+        this.workloads.get(ns)?.delete(id);
+    }
+  }
+
+  pdbsIn(namespace: string): readonly PodDisruptionBudget[] {
+    let list = this.pdbLists.get(namespace);
+    if (!list) {
+      list = [...(this.pdbs.get(namespace)?.values() ?? [])];
+      this.pdbLists.set(namespace, list);
+    }
+    return list;
+  }
+
+  hpasTargeting(namespace: string, kind: string, name: string): readonly HorizontalPodAutoscaler[] {
+    const out: HorizontalPodAutoscaler[] = [];
+    for (const hpa of this.hpas.get(namespace)?.values() ?? []) {
+      const ref = isRecord(hpa.spec) && isRecord(hpa.spec.scaleTargetRef) ? hpa.spec.scaleTargetRef : undefined;
+      if (ref && ref.kind === kind && ref.name === name) out.push(hpa);
+    }
+    return out;
+  }
+
+  workloadsIn(namespace: string): readonly Workload[] {
+    return [...(this.workloads.get(namespace)?.values() ?? [])];
+  }
+
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
+    return this.namespaces.get(namespace);
+  }
+}
+
+function bucket<V>(map: Map<string, Map<Key, V>>, ns: string): Map<Key, V> {
+  let inner = map.get(ns);
+  if (!inner) {
+    inner = new Map();
+    map.set(ns, inner);
+  }
+  return inner;
+}

@@ -1,0 +1,134 @@
+import { exemptionFor } from './config.js';
+import type { EngineConfig, Mode } from './config.js';
+import type { ClusterContext } from './context.js';
+import { isRecord, metaOf, nameOf, stringMap } from './k8s.js';
+import type { KubeObject, PodDisruptionBudget } from './k8s.js';
+import type { Action, Violation } from './policy.js';
+import { toWorkload } from './workload.js';
+
+export const ANNOTATION_EXEMPT = 'practice-gate.io/exempt';
+export const ANNOTATION_EXEMPT_REASON = 'practice-gate.io/exempt-reason';
+export const LABEL_MODE = 'practice-gate.io/mode';
+
+export type FindingAction = Exclude<Action, 'off'>;
+
+export interface Finding {
+  policy: string;
+  /** What applies after config and mode: in audit mode a deny becomes warn. */
+  action: FindingAction;
+  /** What the config asks for, before the mode is applied. */
+  configuredAction: FindingAction;
+  container?: string;
+  path: string;
+  message: string;
+  remediation: string;
+  exempt: boolean;
+  exemptReason?: string;
+}
+
+export interface Evaluation {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  mode: Mode;
+  /** Owned by a controller: its owner was judged already. */
+  controllerOwned: boolean;
+  findings: Finding[];
+}
+
+export interface EvaluateOptions {
+  /** Namespace for objects that name none (the request's, or `default` for manifests). */
+  namespace?: string;
+}
+
+/** Messages are read in a terminal next to others: policies aim under this, the engine guarantees it. */
+export const MAX_MESSAGE = 120;
+
+export function clamp(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The mode for a namespace: its `practice-gate.io/mode` label overrides the config. */
+export function modeFor(config: EngineConfig, context: ClusterContext, namespace: string): Mode {
+  const label = context.namespaceLabels(namespace)?.[LABEL_MODE];
+  return label === 'audit' || label === 'enforce' ? label : config.mode;
+}
+
+function annotationExemptions(object: KubeObject): { all: boolean; ids: Set<string>; reason: string } | undefined {
+  const annotations = stringMap(metaOf(object).annotations);
+  const value = annotations[ANNOTATION_EXEMPT];
+  if (value === undefined) return undefined;
+  const ids = new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  return {
+    all: ids.has('all'),
+    ids,
+    reason: annotations[ANNOTATION_EXEMPT_REASON] ?? `object annotation ${ANNOTATION_EXEMPT}`,
+  };
+}
+
+/**
+ * Judges one object. Returns undefined for kinds practice-gate does not judge (neither a
+ * workload nor a PodDisruptionBudget). Pure: everything it knows comes from its arguments.
+ */
+export function evaluate(
+  object: KubeObject,
+  context: ClusterContext,
+  config: EngineConfig,
+  options: EvaluateOptions = {},
+): Evaluation | undefined {
+  if (!isRecord(object)) return undefined;
+  const fallbackNs = options.namespace ?? 'default';
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  const workload = toWorkload(object, fallbackNs);
+  if (!workload && kind !== 'PodDisruptionBudget') return undefined;
+
+  const ownNs = metaOf(object).namespace;
+  const namespace = typeof ownNs === 'string' && ownNs !== '' ? ownNs : fallbackNs;
+  const name = nameOf(object);
+  const mode = modeFor(config, context, namespace);
+  const objectExempt = config.objectExemptions ? annotationExemptions(object) : undefined;
+  const target = { namespace, name, kind };
+
+  const findings: Finding[] = [];
+  for (const { policy, action } of config.active) {
+    if (!policy.kinds.includes(kind)) continue;
+    let violations: Violation[];
+    if (policy.target === 'workload') {
+      if (!workload) continue;
+      violations = policy.check(workload, context);
+    } else {
+      violations = policy.check(object as PodDisruptionBudget, namespace, context);
+    }
+    if (violations.length === 0) continue;
+
+    let exemptReason = exemptionFor(config, target, policy.id);
+    if (exemptReason === undefined && objectExempt && (objectExempt.all || objectExempt.ids.has(policy.id))) {
+      exemptReason = objectExempt.reason;
+    }
+    const effective: FindingAction = mode === 'audit' && action === 'deny' ? 'warn' : action;
+    for (const v of violations) {
+      const finding: Finding = {
+        policy: policy.id,
+        action: effective,
+        configuredAction: action,
+        path: v.path,
+        message: clamp(v.message, MAX_MESSAGE),
+        remediation: v.remediation ?? policy.fix,
+        exempt: exemptReason !== undefined,
+      };
+      if (v.container !== undefined) finding.container = v.container;
+      if (exemptReason !== undefined) finding.exemptReason = exemptReason;
+      findings.push(finding);
+    }
+  }
+  return {
+    apiVersion: typeof object.apiVersion === 'string' ? object.apiVersion : '',
+    kind,
+    namespace,
+    name,
+    mode,
+    controllerOwned: workload?.controllerOwned ?? false,
+    findings,
+  };
+}

@@ -1,0 +1,43 @@
+import type { ClusterContext } from './context.js';
+import type { PodDisruptionBudget } from './k8s.js';
+import type { Workload } from './workload.js';
+
+/** What happens to a finding: refuse the write, tell the user, only record it, or nothing. */
+export type Action = 'deny' | 'warn' | 'audit' | 'off';
+export const ACTIONS: readonly Action[] = ['deny', 'warn', 'audit', 'off'];
+
+/** What a policy's check reports; the engine adds the policy id, action and exemption. */
+export interface Violation {
+  /** Exact field path from the object's root, e.g. `spec.template.spec.containers[0].image`. */
+  path: string;
+  /** At most 120 characters, written for the developer who hit it. */
+  message: string;
+  container?: string;
+  /** A fix for this very finding; the policy's general `fix` is used when absent. */
+  remediation?: string;
+}
+
+interface PolicyMeta {
+  /** Stable kebab-case id: configs, annotations and reports refer to it. */
+  id: string;
+  title: string;
+  /** The practice it enforces and what goes wrong without it. */
+  why: string;
+  /** A YAML snippet that fixes the common case. */
+  fix: string;
+  defaultAction: Exclude<Action, 'off'>;
+  /** Kinds the check runs on. */
+  kinds: readonly string[];
+}
+
+export interface WorkloadPolicy extends PolicyMeta {
+  target: 'workload';
+  check(workload: Workload, context: ClusterContext): Violation[];
+}
+
+export interface PdbPolicy extends PolicyMeta {
+  target: 'pdb';
+  check(pdb: PodDisruptionBudget, namespace: string, context: ClusterContext): Violation[];
+}
+
+export type Policy = WorkloadPolicy | PdbPolicy;

@@ -1,0 +1,130 @@
+import { isRecord, metaOf, nameOf, stringMap, isControllerOwned } from './k8s.js';
+import type { Container, KubeObject, PodSpec } from './k8s.js';
+
+/** Where each workload kind keeps its pod spec, relative to the object. */
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+  PodTemplate: ['template', 'spec'],
+};
+
+export const WORKLOAD_KINDS: readonly string[] = Object.keys(POD_SPEC_PATHS);
+
+/** Kinds whose pods run to completion: probes make no sense there. */
+const BATCH_KINDS = new Set(['Job', 'CronJob']);
+
+/** Kinds that keep a replica count that a PodDisruptionBudget protects. */
+export const REPLICATED_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
+
+export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
+
+export interface ContainerRef {
+  readonly container: Container;
+  readonly name: string;
+  readonly list: ContainerList;
+  readonly index: number;
+  /** Field path of this container, e.g. `spec.template.spec.containers[1]`. */
+  readonly path: string;
+  /** An init container with `restartPolicy: Always` runs for the pod's life. */
+  readonly sidecar: boolean;
+}
+
+export interface Workload {
+  readonly object: KubeObject;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly podSpec: PodSpec;
+  readonly podSpecPath: string;
+  /** Labels of the pods this workload creates (the template's, or the Pod's own). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly containers: readonly ContainerRef[];
+  readonly windows: boolean;
+  readonly batch: boolean;
+  readonly controllerOwned: boolean;
+  /** `spec.replicas` for replicated kinds (API default 1), undefined for other kinds. */
+  readonly replicas: number | undefined;
+}
+
+function dig(object: unknown, path: readonly string[]): unknown {
+  let cur: unknown = object;
+  for (const key of path) {
+    if (!isRecord(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+function containerRefs(podSpec: PodSpec, podSpecPath: string): ContainerRef[] {
+  const refs: ContainerRef[] = [];
+  const lists: ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
+  for (const list of lists) {
+    const items: unknown = podSpec[list];
+    if (!Array.isArray(items)) continue;
+    items.forEach((item: unknown, index) => {
+      if (!isRecord(item)) return;
+      const container = item as Container;
+      refs.push({
+        container,
+        name: typeof container.name === 'string' ? container.name : `${list}[${index}]`,
+        list,
+        index,
+        path: `${podSpecPath}.${list}[${index}]`,
+        sidecar: list === 'initContainers' && container.restartPolicy === 'Always',
+      });
+    });
+  }
+  return refs;
+}
+
+function replicasOf(object: KubeObject, kind: string): number | undefined {
+  if (!REPLICATED_KINDS.has(kind)) return undefined;
+  const replicas = dig(object, ['spec', 'replicas']);
+  return typeof replicas === 'number' && Number.isFinite(replicas) ? replicas : 1;
+}
+
+/**
+ * The workload view of an object, or undefined when the object is not a workload kind.
+ * `defaultNamespace` applies when the object names none (manifests often don't).
+ */
+export function toWorkload(object: KubeObject, defaultNamespace: string): Workload | undefined {
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  const path = POD_SPEC_PATHS[kind];
+  if (!path) return undefined;
+  const rawSpec = dig(object, path);
+  const podSpec: PodSpec = isRecord(rawSpec) ? (rawSpec as PodSpec) : {};
+  const podSpecPath = path.join('.');
+  const labelsPath = kind === 'Pod' ? ['metadata', 'labels'] : [...path.slice(0, -1), 'metadata', 'labels'];
+  const meta = metaOf(object);
+  const osName = isRecord(podSpec.os) ? podSpec.os.name : undefined;
+  return {
+    object,
+    kind,
+    name: nameOf(object),
+    namespace: typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : defaultNamespace,
+    podSpec,
+    podSpecPath,
+    podLabels: stringMap(dig(object, labelsPath)),
+    containers: containerRefs(podSpec, podSpecPath),
+    windows: osName === 'windows',
+    batch: BATCH_KINDS.has(kind),
+    controllerOwned: isControllerOwned(object),
+    replicas: replicasOf(object, kind),
+  };
+}
+
+/** Containers that run the whole life of the pod: regular ones and native sidecars. */
+export function longRunningContainers(workload: Workload): ContainerRef[] {
+  return workload.containers.filter((c) => c.list === 'containers' || c.sidecar);
+}
+
+/** Containers that can carry resources and a root filesystem setting (not ephemeral ones). */
+export function resourceContainers(workload: Workload): ContainerRef[] {
+  return workload.containers.filter((c) => c.list !== 'ephemeralContainers');
+}

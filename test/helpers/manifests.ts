@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { ContextIndex, compileConfig, evaluate, DEFAULT_CONFIG } from '../../src/engine/index.js';
+import type { Config, Finding, KubeObject, Policy } from '../../src/engine/index.js';
+
+/** The documents of a multi-document YAML file, keyed by metadata.name. */
+export function loadManifests(file: string | URL): Map<string, KubeObject> {
+  const out = new Map<string, KubeObject>();
+  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+    const obj = doc.toJS() as KubeObject | null;
+    if (!obj) continue;
+    const name = obj.metadata?.name;
+    if (!name) throw new Error(`${String(file)}: a test manifest needs metadata.name`);
+    if (out.has(name)) throw new Error(`${String(file)}: duplicate test manifest name ${name}`);
+    out.set(name, obj);
+  }
+  return out;
+}
+
+/**
+ * Runs one policy through the real engine, with every other document of `context`
+ * (PDBs, HPAs, namespaces, workloads) as cluster context.
+ */
+export function judge(policy: Policy, object: KubeObject, context: Iterable<KubeObject> = [], config: Partial<Config> = {}): Finding[] {
+  const engineConfig = compileConfig({ ...DEFAULT_CONFIG, ...config }, [policy]);
+  const result = evaluate(object, ContextIndex.fromObjects(context), engineConfig);
+  return result?.findings ?? [];
+}
+
+/** Both example files of a policy, from test/policies/<id>/. */
+export function examples(policyId: string): { good: Map<string, KubeObject>; bad: Map<string, KubeObject> } {
+  const dir = new URL(`../policies/${policyId}/`, import.meta.url);
+  return { good: loadManifests(new URL('good.yaml', dir)), bad: loadManifests(new URL('bad.yaml', dir)) };
+}
