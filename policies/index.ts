@@ -1,12 +1,20 @@
 // The policy registry: the only list of policies. A policy file that is not imported here
 // is never evaluated (test/policies/registry.test.ts fails when one is missing).
 import type { Policy } from '../src/engine/index.js';
+import livenessProbe from './liveness-probe.js';
+import memoryLimit from './memory-limit.js';
 import noPrivilegeEscalation from './no-privilege-escalation.js';
 import readOnlyRootFilesystem from './read-only-root-filesystem.js';
+import readinessProbe from './readiness-probe.js';
+import resourceRequests from './resource-requests.js';
 import runAsNonRoot from './run-as-non-root.js';
 
 export const POLICIES: readonly Policy[] = [
   runAsNonRoot,
   readOnlyRootFilesystem,
+  resourceRequests,
+  memoryLimit,
+  readinessProbe,
+  livenessProbe,
   noPrivilegeEscalation,
 ];

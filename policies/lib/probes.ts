@@ -1,0 +1,21 @@
+import { isRecord, longRunningContainers } from '../../src/engine/index.js';
+import type { ContainerRef, Workload } from '../../src/engine/index.js';
+
+/** Pod kinds that run for a long time; Job and CronJob pods run to completion. */
+export const LONG_RUNNING_KINDS: readonly string[] = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'PodTemplate'];
+
+/**
+ * Pods that exit when their work is done: Job and CronJob pods, and any pod whose
+ * restartPolicy is not Always (that is how a Job's own pods look at admission).
+ */
+export function runsToCompletion(workload: Workload): boolean {
+  if (workload.batch) return true;
+  const restart = (workload.podSpec as { restartPolicy?: unknown }).restartPolicy;
+  return restart === 'Never' || restart === 'OnFailure';
+}
+
+/** Regular containers and native sidecars of a long-running pod that lack `probe`. */
+export function withoutProbe(workload: Workload, probe: 'readinessProbe' | 'livenessProbe'): ContainerRef[] {
+  if (runsToCompletion(workload)) return [];
+  return longRunningContainers(workload).filter((ref) => !isRecord(ref.container[probe]));
+}
