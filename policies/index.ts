@@ -1,6 +1,7 @@
 // The policy registry: the only list of policies. A policy file that is not imported here
 // is never evaluated (test/policies/registry.test.ts fails when one is missing).
 import type { Policy } from '../src/engine/index.js';
+import imageTagPinned from './image-tag-pinned.js';
 import livenessProbe from './liveness-probe.js';
 import memoryLimit from './memory-limit.js';
 import noPrivilegeEscalation from './no-privilege-escalation.js';
@@ -16,5 +17,6 @@ export const POLICIES: readonly Policy[] = [
   memoryLimit,
   readinessProbe,
   livenessProbe,
+  imageTagPinned,
   noPrivilegeEscalation,
 ];

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { parse } from 'yaml';
+import policy from '../../policies/image-tag-pinned.js';
+import type { KubeObject } from '../../src/engine/index.js';
+import { examples, judge } from '../helpers/manifests.js';
+
+const { good, bad } = examples('image-tag-pinned');
+const get = (name: string): KubeObject => {
+  const obj = bad.get(name);
+  if (!obj) throw new Error(`missing example ${name}`);
+  return obj;
+};
+
+t.test('good examples pass: tags, digests, registry ports, latest pinned by digest', async (t) => {
+  for (const [name, obj] of good) t.same(judge(policy, obj), [], name);
+});
+
+t.test('an untagged image warns at the image field', async (t) => {
+  const findings = judge(policy, get('untagged'));
+  t.equal(findings.length, 1);
+  t.match(findings[0], {
+    policy: 'image-tag-pinned',
+    action: 'warn',
+    container: 'app',
+    path: 'spec.template.spec.containers[0].image',
+  });
+  t.match(findings[0]?.message, /container "app" image has no tag/);
+  t.same(parse(findings[0]?.remediation ?? ''), { image: 'nginx:<version>' }, 'the fix names the same repository');
+});
+
+t.test(':latest warns', async (t) => {
+  const findings = judge(policy, get('latest-tag'));
+  t.same(findings.map((f) => f.path), ['spec.containers[0].image']);
+  t.match(findings[0]?.message, /:latest tag/);
+  t.same(parse(findings[0]?.remediation ?? ''), { image: 'example/app:<version>' });
+});
+
+t.test('a registry port is not a tag', async (t) => {
+  const findings = judge(policy, get('registry-port-no-tag'));
+  t.same(findings.map((f) => f.path), ['spec.containers[0].image']);
+  t.match(findings[0]?.message, /no tag/);
+  t.same(parse(findings[0]?.remediation ?? ''), { image: 'registry.local:5000/team/app:<version>' });
+});
+
+t.test('a missing or empty image is a finding with the general fix', async (t) => {
+  const findings = judge(policy, get('missing-and-empty-image'));
+  t.same(findings.map((f) => [f.container, f.path]), [
+    ['no-image', 'spec.containers[0].image'],
+    ['empty-image', 'spec.containers[1].image'],
+  ]);
+  t.match(findings[0]?.message, /has no image/);
+  t.equal(findings[0]?.remediation, policy.fix);
+});
+
+t.test('a digest that is not one does not pin', async (t) => {
+  t.match(judge(policy, get('malformed-digest'))[0]?.message, /malformed image digest/);
+});
+
+t.test('an empty tag is no tag', async (t) => {
+  t.match(judge(policy, get('empty-tag'))[0]?.message, /has no tag/);
+});
+
+t.test('init containers, sidecars and ephemeral containers are checked', async (t) => {
+  t.same(judge(policy, get('init-sidecar-and-ephemeral')).map((f) => [f.container, f.path]), [
+    ['setup', 'spec.initContainers[0].image'],
+    ['proxy', 'spec.initContainers[1].image'],
+    ['debugger', 'spec.ephemeralContainers[0].image'],
+  ]);
+});
+
+t.test('every bad example fails', async (t) => {
+  for (const [name, obj] of bad) t.not(judge(policy, obj).length, 0, name);
+});
