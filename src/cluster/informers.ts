@@ -1,0 +1,119 @@
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { ContextIndex } from '../engine/context.js';
+import type { ClusterContext } from '../engine/context.js';
+import type { BackoffPolicy, Clock } from './clock.js';
+import { Reflector } from './reflector.js';
+import type { ListerWatcher } from './reflector.js';
+
+/** The resources the webhook's context is built from, and the kind each list's items are. */
+export const CONTEXT_RESOURCES = [
+  { resource: 'namespaces', kind: 'Namespace', apiVersion: 'v1' },
+  { resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
+  { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
+] as const;
+
+export const STALENESS_METRIC = 'practice_gate_cache_staleness_seconds';
+
+export type ContextResource = (typeof CONTEXT_RESOURCES)[number]['resource'];
+export type ContextSources = Readonly<Record<ContextResource, ListerWatcher>>;
+
+export interface ClusterCacheOptions {
+  sources: ContextSources;
+  logger: Logger;
+  /** Where `practice_gate_cache_staleness_seconds` is registered (the server's registry). */
+  registry?: Registry;
+  clock?: Clock;
+  backoff?: BackoffPolicy;
+  /** Called with true once every resource has been listed (the server's `caches` readiness condition). */
+  onSynced?: (synced: boolean) => void;
+}
+
+export interface ResourceStatus {
+  synced: boolean;
+  watching: boolean;
+  objects: number;
+  staleSeconds: number;
+}
+
+/**
+ * Namespaces, PodDisruptionBudgets and HorizontalPodAutoscalers kept in memory by watches, so
+ * that a review reads its context without an API call. Workloads are not watched (the webhook
+ * sees the one under review; pdb-allows-disruption gets its workloads in the cluster audit).
+ *
+ * Readiness is one-way: once every resource has been listed it stays ready through API server
+ * outages, because refusing reviews would turn an API server blip into failed deployments while
+ * the last known state is still a good answer. The staleness gauge and the log say how old it is.
+ */
+export class ClusterCache {
+  readonly #index = new ContextIndex();
+  readonly #reflectors: Reflector[];
+  readonly #gauge: Gauge<'resource'> | undefined;
+  readonly #registry: Registry | undefined;
+  readonly synced: Promise<void>;
+  #started = false;
+
+  constructor(options: ClusterCacheOptions) {
+    const logger = options.logger.child({ component: 'informers' });
+    this.#reflectors = CONTEXT_RESOURCES.map(
+      ({ resource, kind, apiVersion }) =>
+        new Reflector({
+          resource,
+          kind,
+          apiVersion,
+          source: options.sources[resource],
+          sink: this.#index,
+          logger,
+          ...(options.clock ? { clock: options.clock } : {}),
+          ...(options.backoff ? { backoff: options.backoff } : {}),
+        }),
+    );
+    this.synced = Promise.all(this.#reflectors.map((r) => r.synced)).then(() => {
+      logger.info({ event: 'caches-synced' }, 'namespaces, PodDisruptionBudgets and HorizontalPodAutoscalers listed: ready');
+      options.onSynced?.(true);
+    });
+    if (options.registry) {
+      const reflectors = this.#reflectors;
+      this.#registry = options.registry;
+      this.#gauge = new Gauge({
+        name: STALENESS_METRIC,
+        help: 'Seconds since the cached resource last followed the API server (0 while its watch is open).',
+        labelNames: ['resource'],
+        registers: [options.registry],
+        collect() {
+          for (const r of reflectors) this.set({ resource: r.resource }, r.stalenessSeconds());
+        },
+      });
+    }
+  }
+
+  /** The engine's view: live, mutated in place by the watches. */
+  get context(): ClusterContext {
+    return this.#index;
+  }
+
+  get isSynced(): boolean {
+    return this.#reflectors.every((r) => r.isSynced);
+  }
+
+  status(): Record<string, ResourceStatus> {
+    return Object.fromEntries(
+      this.#reflectors.map((r) => [
+        r.resource,
+        { synced: r.isSynced, watching: r.isCurrent, objects: r.size, staleSeconds: Math.round(r.stalenessSeconds()) },
+      ]),
+    );
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    for (const r of this.#reflectors) r.start();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#reflectors.map((r) => r.stop()));
+    if (this.#gauge && this.#registry) this.#registry.removeSingleMetric(STALENESS_METRIC);
+  }
+}
