@@ -5,6 +5,8 @@ import imageTagPinned from './image-tag-pinned.js';
 import livenessProbe from './liveness-probe.js';
 import memoryLimit from './memory-limit.js';
 import noPrivilegeEscalation from './no-privilege-escalation.js';
+import pdbAllowsDisruption from './pdb-allows-disruption.js';
+import pdbCoverage from './pdb-coverage.js';
 import readOnlyRootFilesystem from './read-only-root-filesystem.js';
 import readinessProbe from './readiness-probe.js';
 import resourceRequests from './resource-requests.js';
@@ -19,4 +21,6 @@ export const POLICIES: readonly Policy[] = [
   livenessProbe,
   imageTagPinned,
   noPrivilegeEscalation,
+  pdbCoverage,
+  pdbAllowsDisruption,
 ];
