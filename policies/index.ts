@@ -1,6 +1,7 @@
 // The policy registry: the only list of policies. A policy file that is not imported here
 // is never evaluated (test/policies/registry.test.ts fails when one is missing).
 import type { Policy } from '../src/engine/index.js';
+import cronjobConcurrency from './cronjob-concurrency.js';
 import imageTagPinned from './image-tag-pinned.js';
 import livenessProbe from './liveness-probe.js';
 import memoryLimit from './memory-limit.js';
@@ -23,4 +24,5 @@ export const POLICIES: readonly Policy[] = [
   noPrivilegeEscalation,
   pdbCoverage,
   pdbAllowsDisruption,
+  cronjobConcurrency,
 ];
