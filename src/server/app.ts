@@ -1,0 +1,88 @@
+// Builds the gate's fastify app from small plugins. The TLS port serves /validate (and the
+// probes, unless they have their own port); the probe app serves only health and metrics.
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerBase } from 'fastify';
+import type { Logger } from 'pino';
+import './decorations.js';
+import { GateMetrics } from './metrics.js';
+import type { OnError } from './review.js';
+import type { GateState } from './state.js';
+import errors from './plugins/errors.js';
+import health from './plugins/health.js';
+import jsonBody from './plugins/json-body.js';
+import metricsRoute from './plugins/metrics-route.js';
+import observe from './plugins/observe.js';
+import validate from './plugins/validate.js';
+
+export type GateApp = FastifyInstance<
+  RawServerBase,
+  RawRequestDefaultExpression<RawServerBase>,
+  RawReplyDefaultExpression<RawServerBase>,
+  FastifyBaseLogger
+>;
+
+/** The API server sends objects up to etcd's ~1.5 MiB, twice for UPDATE (object and oldObject). */
+export const BODY_LIMIT = 7 * 1024 * 1024;
+
+/**
+ * Socket bounds. The API server's webhook client keeps idle connections for 90 s; closing ours
+ * at 65 s (well before) would race it, so idle keep-alive outlives typical LB idle timeouts
+ * while a slow or stuck client is cut after 10 s.
+ */
+export const TIMEOUTS = {
+  connectionTimeout: 10_000,
+  requestTimeout: 10_000,
+  headersTimeout: 10_000,
+  keepAliveTimeout: 65_000,
+} as const;
+
+export interface AppOptions {
+  state: GateState;
+  metrics?: GateMetrics;
+  logger?: Logger;
+  onError?: OnError;
+  /** TLS options for the serving port; plain HTTP when absent (probe port, inject tests). */
+  https?: HttpsServerOptions;
+  /** Serve POST /validate (default true). */
+  validate?: boolean;
+  /** Serve /healthz, /readyz and /metrics (default true). */
+  probes?: boolean;
+}
+
+export function buildApp(options: AppOptions): GateApp {
+  const { headersTimeout, connectionTimeout, requestTimeout, keepAliveTimeout } = TIMEOUTS;
+  const serverOptions = {
+    bodyLimit: BODY_LIMIT,
+    connectionTimeout,
+    requestTimeout,
+    keepAliveTimeout,
+    maxRequestsPerSocket: 0,
+    forceCloseConnections: 'idle' as const,
+    // During shutdown a request already on a kept-alive connection still gets a real answer
+    // (with Connection: close) rather than a 503 the API server would count as a failure.
+    return503OnClosing: false,
+    // One line per AdmissionReview comes from the observe plugin instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(options.https ? { https: { ...options.https, headersTimeout } } : { http: { headersTimeout } }),
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+  };
+  const app = fastify(serverOptions as Parameters<typeof fastify>[0]) as unknown as GateApp;
+
+  app.decorate('gate', options.state);
+  app.decorate('metrics', options.metrics ?? new GateMetrics());
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    // The API server reuses connections: tell it to leave a pod that is going away.
+    if (app.gate.shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.register(jsonBody);
+  app.register(errors, { bodyLimit: BODY_LIMIT });
+  app.register(observe);
+  if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });
+  if (options.probes ?? true) {
+    app.register(health);
+    app.register(metricsRoute);
+  }
+  return app;
+}

@@ -1,0 +1,28 @@
+// The decorators the gate's plugins share: the state, the metrics, and one record per
+// AdmissionReview that the logging and metrics hooks read after the answer went out.
+import type { GateMetrics } from './metrics.js';
+import type { AppliedFinding } from './messages.js';
+import type { Decision } from './review.js';
+import type { GateState } from './state.js';
+
+export interface AdmissionRecord {
+  uid: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  operation: string;
+  dryRun: boolean;
+  decision: Decision;
+  applied: readonly AppliedFinding[];
+  engineSeconds: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gate: GateState;
+    metrics: GateMetrics;
+  }
+  interface FastifyRequest {
+    admission: AdmissionRecord | null;
+  }
+}

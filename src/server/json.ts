@@ -1,0 +1,66 @@
+// The body parser for AdmissionReviews. JSON.parse alone, so that the object reaches the
+// engine exactly as the API server sent it: no schema coercion, no defaults, nothing stripped.
+// JSON.parse defines a `__proto__` key as a plain own property (it never sets a prototype) and
+// nothing downstream merges objects, so such keys are harmless and kept as sent.
+
+/** Deeper than any real object; deep enough that recursive code elsewhere cannot overflow. */
+export const MAX_JSON_DEPTH = 512;
+
+/** A body the parser refuses; `statusCode` is what the client gets. */
+export class BodyError extends Error {
+  readonly statusCode = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BodyError';
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/** Index of the quote closing the string that opens at `open`, or -1 when it never closes. */
+function closingQuote(text: string, open: number): number {
+  let at = open;
+  for (;;) {
+    at = text.indexOf('"', at + 1);
+    if (at < 0) return -1;
+    let backslashes = 0;
+    for (let k = at - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+}
+
+/**
+ * True when objects and arrays in `text` nest deeper than `limit`. A flat scan, no recursion:
+ * strings are skipped with indexOf, since most of a Kubernetes object's bytes are strings.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  if (text.length <= limit) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = closingQuote(text, i);
+      if (i < 0) return false; // unterminated string: JSON.parse reports it
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (/^\s*$/.test(text)) throw new BodyError('the body is empty: expected an AdmissionReview JSON object');
+  if (nestsDeeperThan(text, maxDepth)) throw new BodyError(`the body nests objects or arrays deeper than ${maxDepth} levels`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BodyError(`the body is not valid JSON: ${(err as Error).message}`);
+  }
+}

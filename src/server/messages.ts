@@ -1,0 +1,148 @@
+// Every text the webhook hands back to the API server. The user reads the denial message and
+// warnings in kubectl's output, admins read audit annotations in the audit log: each says what
+// is wrong, where, and how to fix it, and each stays within the sizes the API server keeps.
+import { clamp } from '../engine/index.js';
+import type { Finding, FindingAction } from '../engine/index.js';
+
+/** What the webhook did with a finding, after mode, exemptions and controller ownership. */
+export type Outcome = FindingAction | 'exempt';
+
+export interface AppliedFinding {
+  finding: Finding;
+  outcome: Outcome;
+}
+
+export const WARNING_PREFIX = '[practice-gate]';
+/** kubectl prints warnings one per line; longer ones wrap badly. */
+export const WARNING_TARGET = 120;
+/** The API server may truncate a single warning beyond this. */
+export const WARNING_MAX = 256;
+/** The API server drops warnings once all of them together pass 4 KiB. */
+export const WARNINGS_TOTAL_MAX = 4096 - 96;
+/** The denial message is shown whole in kubectl's error: a few KiB at most. */
+export const DENIAL_MAX = 3072;
+export const ANNOTATION_VALUE_MAX = 256;
+export const EXEMPT_ANNOTATION = 'exempt';
+
+const AUDIT_HINT = 'run practice-gate audit for the full list';
+const NAME_MAX = 63;
+
+/** `Deployment shop/api`: how the object is named in every message. */
+export function subjectOf(kind: string, namespace: string, name: string): string {
+  const shown = name === '' ? '(unnamed)' : clamp(name, NAME_MAX);
+  return namespace === '' ? `${kind || 'object'} ${shown}` : `${kind || 'object'} ${clamp(namespace, NAME_MAX)}/${shown}`;
+}
+
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** A deny configured by the admin but downgraded to a warning by audit mode: said as `would deny`. */
+const wouldDeny = (f: Finding): boolean => f.action === 'warn' && f.configuredAction === 'deny';
+
+function warningBody(f: Finding): string {
+  return wouldDeny(f) ? `[${f.policy}] would deny: ${f.message}` : `[${f.policy}] ${f.message}`;
+}
+
+/**
+ * One warning per finding, prefixed with the source, the object and the policy. When naming
+ * the object would push a line past 120 characters, the lines leave it out (kubectl prints
+ * warnings right above the object's own line) so that all lines of one response look alike.
+ */
+export function formatWarnings(subject: string, findings: readonly Finding[]): string[] {
+  if (findings.length === 0) return [];
+  const bodies = findings.map(warningBody);
+  const named = bodies.map((body) => `${WARNING_PREFIX} ${subject}: ${body}`);
+  const lines = named.every((l) => l.length <= WARNING_TARGET) ? named : bodies.map((body) => `${WARNING_PREFIX} ${body}`);
+  const out: string[] = [];
+  let total = 0;
+  for (const [i, line] of lines.entries()) {
+    const clipped = clamp(line, WARNING_MAX);
+    const size = bytes(clipped);
+    if (total + size > WARNINGS_TOTAL_MAX) {
+      out.push(`${WARNING_PREFIX} ... and ${lines.length - i} more findings: ${AUDIT_HINT}`);
+      break;
+    }
+    out.push(clipped);
+    total += size;
+  }
+  return out;
+}
+
+/**
+ * The status message of a denial: every denying finding with policy, message (which names
+ * the container and the fix) and field path, cut with a count beyond a few KiB.
+ */
+export function formatDenial(subject: string, denials: readonly Finding[]): string {
+  const policies = new Set(denials.map((f) => f.policy)).size;
+  const head = `${subject} violates ${policies} ${policies === 1 ? 'policy' : 'policies'}: `;
+  const parts: string[] = [];
+  let size = head.length;
+  for (const [i, f] of denials.entries()) {
+    const part = `[${f.policy}] ${f.message} (${f.path})`;
+    const rest = denials.length - i;
+    if (size + part.length + 2 > DENIAL_MAX - 80) {
+      parts.push(`... and ${rest} more: ${AUDIT_HINT}`);
+      break;
+    }
+    parts.push(part);
+    size += part.length + 2;
+  }
+  return head + parts.join('; ');
+}
+
+/** Audit annotation keys: the API server puts `<webhook name>/` in front, so no slash here. */
+export function annotationKey(policyId: string): string {
+  const cleaned = policyId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, NAME_MAX);
+  return cleaned.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'policy';
+}
+
+function joinBounded(items: readonly string[], max: number): string {
+  let out = '';
+  for (const [i, item] of items.entries()) {
+    const next = out === '' ? item : `${out}; ${item}`;
+    if (next.length > max) {
+      const more = `; +${items.length - i} more`;
+      return out === '' ? clamp(item, max) : `${clamp(out, max - more.length)}${more}`;
+    }
+    out = next;
+  }
+  return out;
+}
+
+function annotationEntry(f: Finding, outcome: Outcome): string {
+  const label = outcome === f.configuredAction ? outcome : `${outcome} (configured ${f.configuredAction})`;
+  return f.container === undefined ? `${label}: ${f.path}` : `${label}: container ${f.container}: ${f.path}`;
+}
+
+/**
+ * One audit annotation per policy with findings, the exempt ones under `exempt`, so the
+ * audit log records what would have been denied or warned, for whom and where.
+ */
+export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Record<string, string> | undefined {
+  const byKey = new Map<string, string[]>();
+  const add = (key: string, entry: string) => {
+    const list = byKey.get(key);
+    if (!list) byKey.set(key, [entry]);
+    else if (!list.includes(entry)) list.push(entry);
+  };
+  for (const { finding, outcome } of applied) {
+    if (outcome === 'exempt') add(EXEMPT_ANNOTATION, `${finding.policy}: ${finding.exemptReason ?? 'exempt'}`);
+    else add(annotationKey(finding.policy), annotationEntry(finding, outcome));
+  }
+  if (byKey.size === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, entries] of byKey) out[key] = joinBounded(entries, ANNOTATION_VALUE_MAX);
+  return out;
+}
+
+/** The warning when --on-error allow lets an object through that could not be judged. */
+export function uncheckedWarning(subject: string, error: string): string {
+  return clamp(`${WARNING_PREFIX} ${subject} was admitted unchecked: practice-gate failed while judging it (${clamp(error, 80)})`, WARNING_MAX);
+}
+
+/** The status message when --on-error deny refuses an object that could not be judged. */
+export function failureMessage(subject: string, error: string): string {
+  return (
+    `practice-gate failed while checking ${subject} (${clamp(error, 200)}); the request was refused because the webhook ` +
+    'runs with --on-error deny. Retry; if it keeps failing, ask your cluster admins to check the practice-gate logs'
+  );
+}

@@ -1,0 +1,89 @@
+// Prometheus metrics of one running gate. Each GateMetrics has its own Registry, never the
+// global one, so tests can build many apps and a TLS app and a probe app can share one set.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Decision } from './review.js';
+import type { Outcome } from './messages.js';
+
+export type ErrorReason =
+  | 'invalid_body'
+  | 'body_too_large'
+  | 'unsupported_media_type'
+  | 'review_failed'
+  | 'internal';
+
+export type ReloadResult = 'success' | 'failure';
+
+export class GateMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'practice_gate_admission_requests_total',
+    help: 'AdmissionReviews answered, by kind, operation and decision (allow, warn, deny, error).',
+    labelNames: ['kind', 'operation', 'decision'] as const,
+    registers: [this.registry],
+  });
+
+  readonly findings = new Counter({
+    name: 'practice_gate_findings_total',
+    help: 'Findings by policy and what the webhook did with them (deny, warn, audit, exempt).',
+    labelNames: ['policy', 'action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly admissionDuration = new Histogram({
+    name: 'practice_gate_admission_duration_seconds',
+    help: 'Time from receiving an AdmissionReview request to sending the answer.',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly engineDuration = new Histogram({
+    name: 'practice_gate_engine_duration_seconds',
+    help: 'Time the policy engine spent judging one object.',
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
+    registers: [this.registry],
+  });
+
+  readonly tlsReloads = new Counter({
+    name: 'practice_gate_tls_reloads_total',
+    help: 'Serving certificate reloads from disk, by result.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configReloads = new Counter({
+    name: 'practice_gate_config_reloads_total',
+    help: 'Config file reloads, by result (a failure keeps the previous config).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'practice_gate_errors_total',
+    help: 'Requests that could not be answered normally, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    // Series that exist from the start read as 0 instead of missing in dashboards.
+    for (const result of ['success', 'failure'] as const) {
+      this.tlsReloads.inc({ result }, 0);
+      this.configReloads.inc({ result }, 0);
+    }
+  }
+
+  recordReview(kind: string, operation: string, decision: Decision, seconds: number): void {
+    this.requests.inc({ kind, operation, decision });
+    this.admissionDuration.observe(seconds);
+  }
+
+  recordFinding(policy: string, action: Outcome): void {
+    this.findings.inc({ policy, action });
+  }
+
+  recordError(reason: ErrorReason): void {
+    this.errors.inc({ reason });
+  }
+}

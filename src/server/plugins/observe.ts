@@ -1,0 +1,46 @@
+import fp from 'fastify-plugin';
+import { metricLabels } from './validate.js';
+
+/**
+ * After each AdmissionReview answer: one log line and the metrics, from the record the
+ * validate route left on the request. Only ids and names are logged, never the object (its
+ * env values may hold secrets).
+ */
+export default fp(
+  async (app) => {
+    app.decorateRequest('admission', null);
+    app.addHook('onResponse', (request, reply, done) => {
+      const a = request.admission;
+      if (a !== null) {
+        const seconds = reply.elapsedTime / 1000;
+        const labels = metricLabels(a);
+        app.metrics.recordReview(labels.kind, labels.operation, a.decision, seconds);
+        if (a.engineSeconds > 0) app.metrics.engineDuration.observe(a.engineSeconds);
+        const policies: string[] = [];
+        const exempt: string[] = [];
+        for (const { finding, outcome } of a.applied) {
+          app.metrics.recordFinding(finding.policy, outcome);
+          const list = outcome === 'exempt' ? exempt : policies;
+          if (!list.includes(finding.policy)) list.push(finding.policy);
+        }
+        request.log.info(
+          {
+            uid: a.uid,
+            kind: a.kind,
+            namespace: a.namespace,
+            name: a.name,
+            operation: a.operation,
+            dryRun: a.dryRun,
+            decision: a.decision,
+            policies,
+            ...(exempt.length > 0 ? { exempt } : {}),
+            durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
+          },
+          'admission review',
+        );
+      }
+      done();
+    });
+  },
+  { name: 'practice-gate-observe', fastify: '5.x', decorators: { fastify: ['metrics'] } },
+);
