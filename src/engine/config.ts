@@ -28,7 +28,7 @@ type Matcher = (value: string) => boolean;
 interface CompiledExemption {
   namespaces: Matcher | undefined;
   names: Matcher | undefined;
-  kinds: ReadonlySet<string> | undefined;
+  kinds: Matcher | undefined;
   policies: ReadonlySet<string> | undefined;
   reason: string;
 }
@@ -64,7 +64,7 @@ export function compileConfig(config: Config, registry: readonly Policy[]): Engi
     exemptions: config.exemptions.map((e) => ({
       namespaces: globs(e.namespaces),
       names: globs(e.names),
-      kinds: e.kinds && e.kinds.length > 0 ? new Set(e.kinds) : undefined,
+      kinds: globs(e.kinds),
       policies: e.policies && e.policies.length > 0 ? new Set(e.policies) : undefined,
       reason: e.reason,
     })),
@@ -80,7 +80,7 @@ export function exemptionFor(
   for (const e of config.exemptions) {
     if (e.namespaces && !e.namespaces(target.namespace)) continue;
     if (e.names && !e.names(target.name)) continue;
-    if (e.kinds && !e.kinds.has(target.kind)) continue;
+    if (e.kinds && !e.kinds(target.kind)) continue;
     if (e.policies && !e.policies.has(policyId)) continue;
     return e.reason;
   }
