@@ -1,6 +1,95 @@
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
+import {
+  FAIL_ON,
+  STDIN,
+  STDIN_SOURCE,
+  auditTexts,
+  failsOn,
+  formatJson,
+  formatProblem,
+  formatTable,
+  readSources,
+  readStream,
+  wantsColor,
+  writeStdout,
+} from '../audit/index.js';
+import type { FailOn } from '../audit/index.js';
+import { ConfigError, loadEngineConfig } from '../config/load.js';
+import type { EngineConfig } from '../engine/index.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
 
-// Placeholder: being written.
+interface AuditOptions {
+  config?: string;
+  format: 'table' | 'json';
+  failOn: FailOn;
+  namespace: string;
+}
+
+const EXIT_HELP = `
+Exit status:
+  0  no finding that is not exempt reaches --fail-on
+  1  at least one does
+  2  bad usage, bad config, or input that cannot be read or parsed (the rest is still judged)
+
+Examples:
+  $ practice-gate audit examples/bad
+  $ helm template my-release ./chart | practice-gate audit --format json -`;
+
+function nonEmpty(what: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${what} must not be empty`);
+    return value;
+  };
+}
+
+function say(text: string): void {
+  process.stderr.write(`practice-gate: ${text}\n`);
+}
+
+export async function runAudit(paths: string[], options: AuditOptions): Promise<number> {
+  let config: EngineConfig;
+  try {
+    config = loadEngineConfig(options.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      say(err.message);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+
+  const read = await readSources(paths, () => readStream(process.stdin));
+  const outcome = auditTexts(read.texts, config, options.namespace);
+  const problems = [...read.problems, ...outcome.problems];
+  for (const problem of problems) say(formatProblem(problem));
+  if (outcome.objectsRead === 0 && problems.length === 0) say(`no Kubernetes objects found in ${paths.map((p) => (p === STDIN ? STDIN_SOURCE : p)).join(', ')}`);
+
+  const output =
+    options.format === 'json'
+      ? formatJson(outcome.report)
+      : formatTable(outcome.report, { color: wantsColor(process.stdout) });
+  writeStdout(output);
+
+  if (problems.length > 0) return EXIT_USAGE;
+  return failsOn(outcome.report.summary, options.failOn) ? EXIT_FINDINGS : EXIT_OK;
+}
+
 export function registerAudit(program: Command): void {
-  program.command('audit').description('(not yet implemented)');
+  program
+    .command('audit')
+    .description('Judge manifests offline: files, directories (their .yaml, .yml and .json files) or - for stdin')
+    .argument('<paths...>', 'files, directories, or - to read stdin')
+    .option('--config <file>', 'practice-gate config file (built-in defaults without one)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(
+      new Option('--fail-on <action>', 'exit 1 when a non-exempt finding is at least this severe')
+        .choices([...FAIL_ON])
+        .default('deny'),
+    )
+    .option('--namespace <namespace>', 'namespace of documents that name none', nonEmpty('--namespace'), 'default')
+    .addHelpText('after', EXIT_HELP)
+    .action(async (paths: string[], options: AuditOptions) => {
+      process.exitCode = await runAudit(paths, options);
+    });
 }

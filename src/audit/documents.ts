@@ -1,0 +1,121 @@
+import { LineCounter, isMap, isSeq, parseAllDocuments } from 'yaml';
+import type { Document, Node, YAMLError } from 'yaml';
+import { isRecord } from '../engine/index.js';
+import type { KubeObject } from '../engine/index.js';
+import type { InputProblem, SourceText } from './sources.js';
+
+/** A Kubernetes object read from an input, with where it came from for the report. */
+export interface SourceObject {
+  object: KubeObject;
+  source: string;
+  /** 1-based document, set only when the source holds several (one-document files need no number). */
+  document?: number;
+}
+
+export interface ParsedSource {
+  objects: SourceObject[];
+  problems: InputProblem[];
+}
+
+/** `kind: List`, or any `*List` (`DeploymentList`, ...) whose items are the objects. */
+function isList(value: Record<string, unknown>): value is Record<string, unknown> & { items: unknown[] } {
+  return typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
+}
+
+/** The yaml library's message without its own position suffix, which we state our way. */
+function yamlErrorText(err: YAMLError): { line: number | undefined; message: string } {
+  const start = err.linePos?.[0];
+  const match = /^(.*?) at line \d+, column \d+:?\s*\n?([\s\S]*)$/.exec(err.message);
+  const head = match?.[1] ?? err.message;
+  const excerpt = (match?.[2] ?? '').replace(/\s+$/, '');
+  const column = start ? ` (column ${start.col})` : '';
+  const shown = excerpt === '' ? '' : `\n${excerpt.split('\n').map((l) => `    ${l}`).join('\n')}`;
+  return { line: start?.line, message: `${head}${column}${shown}` };
+}
+
+function lineOf(node: Node | null | undefined, lines: LineCounter): number | undefined {
+  const offset = node?.range?.[0];
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+/** The node of `items[index]` in a List document, to point at the item's own line. */
+function itemNode(doc: Document.Parsed, index: number): Node | undefined {
+  if (!isMap(doc.contents)) return undefined;
+  const items = doc.contents.get('items', true);
+  const item: unknown = isSeq(items) ? items.items[index] : undefined;
+  return item && typeof item === 'object' && 'range' in item ? (item as Node) : undefined;
+}
+
+/**
+ * Every Kubernetes object in one input: multi-document YAML, JSON (a YAML subset), and
+ * List objects. Each malformed document becomes a problem naming its position; the
+ * other documents are still returned.
+ */
+export function parseSource({ source, text }: SourceText): ParsedSource {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines });
+  const multi = docs.length > 1;
+  const objects: SourceObject[] = [];
+  const problems: InputProblem[] = [];
+
+  docs.forEach((doc, i) => {
+    const document = i + 1;
+    const at = multi ? { document } : {};
+    if (doc.errors.length > 0) {
+      let previous: string | undefined;
+      for (const err of doc.errors) {
+        // The parser often reports one mistake several ways at the same spot: the first says it best.
+        const position = String(err.pos[0]);
+        if (position === previous) continue;
+        previous = position;
+        const { line, message } = yamlErrorText(err);
+        problems.push({ source, document, ...(line !== undefined ? { line } : {}), message });
+      }
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      problems.push({ source, document, ...lineField(lineOf(doc.contents, lines)), message: (err as Error).message });
+      return;
+    }
+    // helm and kustomize emit empty documents between `---`: nothing to judge, nothing wrong.
+    if (value === null || value === undefined) return;
+    const problemAt = (line: number | undefined, message: string) =>
+      problems.push({ source, document, ...lineField(line), message });
+    const docLine = lineOf(doc.contents, lines);
+
+    if (!isRecord(value)) {
+      problemAt(docLine, `not a Kubernetes object (found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`})`);
+      return;
+    }
+    if (typeof value.kind !== 'string' || value.kind === '') {
+      problemAt(docLine, 'not a Kubernetes object: it has no kind');
+      return;
+    }
+    if (!isList(value)) {
+      objects.push({ object: value as KubeObject, source, ...at });
+      return;
+    }
+    // Typed lists straight from the API (DeploymentList) leave kind off their items.
+    const itemKind = value.kind === 'List' ? undefined : value.kind.slice(0, -'List'.length);
+    value.items.forEach((item: unknown, index) => {
+      const itemLine = lineOf(itemNode(doc, index), lines) ?? docLine;
+      if (!isRecord(item)) {
+        problemAt(itemLine, `${value.kind} items[${index}] is not a Kubernetes object`);
+      } else if (typeof item.kind === 'string' && item.kind !== '') {
+        objects.push({ object: item as KubeObject, source, ...at });
+      } else if (itemKind) {
+        objects.push({ object: { apiVersion: value.apiVersion, ...item, kind: itemKind } as KubeObject, source, ...at });
+      } else {
+        problemAt(itemLine, `${value.kind} items[${index}] has no kind`);
+      }
+    });
+  });
+  return { objects, problems };
+}
+
+function lineField(line: number | undefined): { line?: number } {
+  return line === undefined ? {} : { line };
+}

@@ -1,0 +1,114 @@
+import { ContextIndex, evaluate } from '../engine/index.js';
+import type { ClusterContext, EngineConfig, Finding, FindingAction } from '../engine/index.js';
+import type { SourceObject } from './documents.js';
+
+/** One finding as reports show it: `action` is what applies after config and mode. */
+export interface AuditFinding {
+  policy: string;
+  action: FindingAction;
+  container?: string;
+  path: string;
+  message: string;
+  remediation: string;
+  exempt: boolean;
+  exemptReason?: string;
+}
+
+/** One judged object: every workload and PodDisruptionBudget, with or without findings. */
+export interface AuditResult {
+  source: string;
+  document?: number;
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  findings: AuditFinding[];
+}
+
+export interface AuditSummary {
+  objects: number;
+  /** Non-exempt findings per action. */
+  deny: number;
+  warn: number;
+  audit: number;
+  /** Exempt findings, whatever their action. */
+  exempt: number;
+}
+
+export interface AuditReport {
+  results: AuditResult[];
+  summary: AuditSummary;
+}
+
+export type FailOn = 'deny' | 'warn' | 'never';
+export const FAIL_ON: readonly FailOn[] = ['deny', 'warn', 'never'];
+
+/** The cluster the documents describe: their PDBs, HPAs, Namespaces and workloads. */
+export function contextFor(items: Iterable<SourceObject>, defaultNamespace: string): ContextIndex {
+  const objects = [...items].map((item) => item.object);
+  return ContextIndex.fromObjects(objects, defaultNamespace);
+}
+
+// Built field by field so that JSON output keeps one key order, whatever the engine adds.
+function toAuditFinding(f: Finding): AuditFinding {
+  return {
+    policy: f.policy,
+    action: f.action,
+    ...(f.container !== undefined ? { container: f.container } : {}),
+    path: f.path,
+    message: f.message,
+    remediation: f.remediation,
+    exempt: f.exempt,
+    ...(f.exemptReason !== undefined ? { exemptReason: f.exemptReason } : {}),
+  };
+}
+
+export function summarize(results: readonly AuditResult[]): AuditSummary {
+  const summary: AuditSummary = { objects: results.length, deny: 0, warn: 0, audit: 0, exempt: 0 };
+  for (const result of results) {
+    for (const f of result.findings) {
+      if (f.exempt) summary.exempt++;
+      else summary[f.action]++;
+    }
+  }
+  return summary;
+}
+
+/**
+ * Judges every object against the config in the given context. Kinds practice-gate does
+ * not judge (Services, ConfigMaps, ...) are left out; the rest appear even when they pass.
+ */
+export function buildReport(
+  items: readonly SourceObject[],
+  context: ClusterContext,
+  config: EngineConfig,
+  defaultNamespace: string,
+): AuditReport {
+  const results: AuditResult[] = [];
+  for (const item of items) {
+    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace });
+    if (!evaluation) continue;
+    results.push({
+      source: item.source,
+      ...(item.document !== undefined ? { document: item.document } : {}),
+      apiVersion: evaluation.apiVersion,
+      kind: evaluation.kind,
+      namespace: evaluation.namespace,
+      name: evaluation.name,
+      findings: evaluation.findings.map(toAuditFinding),
+    });
+  }
+  return { results, summary: summarize(results) };
+}
+
+/** True when a non-exempt finding reaches the --fail-on threshold. */
+export function failsOn(summary: AuditSummary, failOn: FailOn): boolean {
+  switch (failOn) {
+    case 'deny':
+      return summary.deny > 0;
+    case 'warn':
+      return summary.deny > 0 || summary.warn > 0;
+    case 'never':
+      return false;
+  }
+}

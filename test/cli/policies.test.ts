@@ -1,0 +1,39 @@
+import t from 'tap';
+import { POLICIES } from '../../policies/index.js';
+import { runCli } from '../helpers/cli.js';
+
+t.test('--format json lists every registered policy with what a user needs', async (t) => {
+  const { code, stdout, stderr } = await runCli(['policies', '--format', 'json']);
+  t.equal(code, 0);
+  t.equal(stderr, '');
+  const listed = (JSON.parse(stdout) as { policies: Array<Record<string, unknown>> }).policies;
+  t.same(listed.map((p) => p.id), POLICIES.map((p) => p.id), 'every policy, in registry order');
+  for (const [i, policy] of POLICIES.entries()) {
+    t.strictSame(
+      listed[i],
+      { id: policy.id, defaultAction: policy.defaultAction, title: policy.title, kinds: [...policy.kinds], why: policy.why, fix: policy.fix },
+      policy.id,
+    );
+  }
+});
+
+t.test('the table shows id, default action, title, why and the fix for each policy', async (t) => {
+  const { code, stdout } = await runCli(['policies']);
+  t.equal(code, 0);
+  t.notMatch(stdout, /\x1b\[/, 'no colour in a pipe');
+  for (const policy of POLICIES) {
+    t.match(stdout, new RegExp(`^${policy.id} +default: ${policy.defaultAction}\\n {2}${escape(policy.title)}\\n {2}why: `, 'm'), policy.id);
+    const firstFixLine = policy.fix.split('\n')[0]!;
+    t.match(stdout, new RegExp(`^ {4}${escape(firstFixLine)}$`, 'm'), `${policy.id} fix, indented`);
+  }
+});
+
+t.test('an unknown format is a usage error', async (t) => {
+  const { code, stderr } = await runCli(['policies', '--format', 'yaml']);
+  t.equal(code, 2);
+  t.match(stderr, /Allowed choices are table, json/);
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
