@@ -50,6 +50,11 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
+  /** Moves time forward without waking anyone (as if the process had been busy). */
+  jump(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Moves time forward, waking sleepers in order and letting their work run before the next. */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;

@@ -1,0 +1,372 @@
+import { X509Certificate } from 'node:crypto';
+import t from 'tap';
+import type { Test } from 'tap';
+import { ANNOTATION_NEXT_SINCE, KEY } from '../../src/cluster/cert-plan.js';
+import type { SecretContent } from '../../src/cluster/cert-plan.js';
+import { CertOptionsError, DAY_MS, SelfManagedCerts } from '../../src/cluster/certs.js';
+import type { SecretStore, StoredSecret, WebhookStore } from '../../src/cluster/certs.js';
+import { CLOCK_SKEW_MS, generateCA, generateServingCert, serviceDnsNames } from '../../src/tls/generate.js';
+import type { TlsMaterial } from '../../src/tls/material.js';
+import { parseCertificates } from '../../src/tls/pem.js';
+import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError } from '../helpers/cluster.js';
+
+const NS = 'practice-gate';
+const DNS = serviceDnsNames('practice-gate', NS);
+
+/** The Secret on a fake API server: resourceVersions, 409 on stale writes, failures on demand. */
+class SecretServer implements SecretStore {
+  secret: StoredSecret | undefined;
+  #rv = 1;
+  creates = 0;
+  updates = 0;
+  conflicts = 0;
+  getFailures: unknown[] = [];
+
+  async get(): Promise<StoredSecret | undefined> {
+    if (this.getFailures.length > 0) throw this.getFailures.shift();
+    return this.secret && structuredClone(this.secret);
+  }
+
+  async create(content: SecretContent): Promise<StoredSecret> {
+    this.creates++;
+    if (this.secret) {
+      this.conflicts++;
+      throw httpError(409, 'AlreadyExists');
+    }
+    return this.#write(content);
+  }
+
+  async update(resourceVersion: string, content: SecretContent): Promise<StoredSecret> {
+    this.updates++;
+    if (!this.secret) throw httpError(404);
+    if (this.secret.resourceVersion !== resourceVersion) {
+      this.conflicts++;
+      throw httpError(409, 'Conflict');
+    }
+    return this.#write(content);
+  }
+
+  #write(content: SecretContent): StoredSecret {
+    this.secret = { ...structuredClone(content), resourceVersion: String(++this.#rv) };
+    return structuredClone(this.secret);
+  }
+}
+
+class WebhookServer implements WebhookStore {
+  bundles: Map<string, string> | undefined = new Map([
+    ['validate.practice-gate.io', ''],
+    ['validate-pdb.practice-gate.io', ''],
+  ]);
+  patches: string[][] = [];
+  failPatches = false;
+
+  async caBundles(): Promise<Map<string, string> | undefined> {
+    return this.bundles && new Map(this.bundles);
+  }
+
+  async setCaBundle(names: readonly string[], bundle: string): Promise<void> {
+    if (this.failPatches) throw httpError(403, 'forbidden');
+    if (!this.bundles) throw httpError(404);
+    this.patches.push([...names]);
+    for (const name of names) this.bundles.set(name, bundle);
+  }
+
+  /** Fingerprints of the CAs each webhook trusts. */
+  trusted(): string[][] {
+    return [...(this.bundles?.values() ?? [])].map((b) =>
+      b === '' ? [] : parseCertificates(Buffer.from(b, 'base64').toString('utf8')).map((c) => c.fingerprint256),
+    );
+  }
+}
+
+function manager(secrets: SecretStore, webhooks: WebhookStore, clock: FakeClock, extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {}) {
+  const { logger, lines } = captureLogger();
+  const certs = new SelfManagedCerts({
+    secrets,
+    webhooks,
+    namespace: NS,
+    secretName: 'practice-gate-tls',
+    webhookConfig: 'practice-gate',
+    service: 'practice-gate',
+    logger,
+    clock,
+    certValidityMs: 365 * DAY_MS,
+    renewBeforeMs: 30 * DAY_MS,
+    caPropagationMs: 60_000,
+    caOverlapMs: 600_000,
+    backoff: { initialMs: 1000, maxMs: 1000, jitter: 0 },
+    ...extra,
+  });
+  const reloads: TlsMaterial[] = [];
+  certs.on('reload', (m) => reloads.push(m));
+  return { certs, lines, reloads };
+}
+
+const x509 = (pem: string | undefined) => new X509Certificate(pem ?? '');
+const fingerprint = (pem: string | undefined) => x509(pem).fingerprint256;
+
+/** The API server can call every replica: each served certificate chains to a CA in every webhook's caBundle. */
+function assertTrusted(t: Test, webhooks: WebhookServer, servingPems: string[]): void {
+  for (const [name, bundle] of webhooks.bundles ?? []) {
+    const cas = bundle === '' ? [] : parseCertificates(Buffer.from(bundle, 'base64').toString('utf8'));
+    for (const pem of servingPems) {
+      const cert = x509(pem);
+      t.ok(cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey)), `${name} trusts the CA of a served certificate`);
+    }
+  }
+}
+
+/** A Secret as a previous run would have left it, with chosen lifetimes. */
+function existingSecret(now: number, caLifeMs: number, servingLifeMs: number): SecretContent {
+  const ca = generateCA({ notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + caLifeMs) });
+  const serving = generateServingCert(ca, {
+    commonName: 'practice-gate.practice-gate.svc',
+    dnsNames: DNS,
+    ipAddresses: [],
+    notBefore: new Date(now - CLOCK_SKEW_MS),
+    notAfter: new Date(now + servingLifeMs),
+  });
+  return { data: { [KEY.caCert]: ca.cert, [KEY.caKey]: ca.key, [KEY.cert]: serving.cert, [KEY.key]: serving.key }, annotations: {} };
+}
+
+t.test('an absent Secret is created, served, and its CA set as caBundle on every webhook', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  const { certs } = manager(secrets, webhooks, clock);
+  const material = await certs.start();
+
+  const data = secrets.secret?.data ?? {};
+  t.same(Object.keys(data).sort(), [KEY.caCert, KEY.caKey, KEY.cert, KEY.key].sort());
+  const ca = x509(data[KEY.caCert]);
+  const serving = x509(data[KEY.cert]);
+  t.ok(ca.ca, 'ca.crt is a CA');
+  t.ok(serving.checkIssued(ca) && serving.verify(ca.publicKey), 'tls.crt is signed by ca.crt');
+  for (const name of DNS) t.ok(serving.checkHost(name, { wildcards: false }), `tls.crt covers ${name}`);
+  t.equal(material.fingerprint, serving.fingerprint256, 'serves the certificate from the Secret');
+
+  t.same(webhooks.patches, [['validate.practice-gate.io', 'validate-pdb.practice-gate.io']], 'both webhooks patched, once');
+  for (const bundle of webhooks.bundles?.values() ?? []) {
+    t.equal(Buffer.from(bundle, 'base64').toString('utf8'), data[KEY.caCert], 'caBundle is base64 of ca.crt and nothing else');
+  }
+  await certs.close();
+});
+
+t.test('two replicas starting at once end up with one CA', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  const a = manager(secrets, webhooks, clock);
+  const b = manager(secrets, webhooks, clock);
+  const [ma, mb] = await Promise.all([a.certs.start(), b.certs.start()]);
+
+  t.equal(secrets.creates, 2, 'both tried to create');
+  t.equal(secrets.conflicts, 1, 'one lost with 409');
+  t.equal(ma.fingerprint, mb.fingerprint, 'both serve the same certificate');
+  t.equal(ma.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]));
+  t.same(webhooks.trusted(), [[fingerprint(secrets.secret?.data[KEY.caCert])], [fingerprint(secrets.secret?.data[KEY.caCert])]], 'caBundle holds the one CA');
+  await a.certs.close();
+  await b.certs.close();
+});
+
+t.test('a serving certificate within the renew window is renewed under the same CA', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 10 * DAY_MS));
+  const oldCa = secrets.secret?.data[KEY.caCert];
+  const oldServing = secrets.secret?.data[KEY.cert];
+  const { certs } = manager(secrets, webhooks, clock);
+  const material = await certs.start();
+
+  t.equal(secrets.secret?.data[KEY.caCert], oldCa, 'CA kept');
+  t.not(secrets.secret?.data[KEY.cert], oldServing, 'serving certificate replaced');
+  t.equal(material.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]));
+  const left = x509(secrets.secret?.data[KEY.cert]).validTo;
+  t.ok(new Date(left).getTime() - clock.now() > 300 * DAY_MS, 'the new one runs for the configured validity');
+  await certs.close();
+});
+
+t.test('a valid Secret is used as it is, without a write', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 300 * DAY_MS));
+  const { certs } = manager(secrets, webhooks, clock);
+  await certs.start();
+  t.equal(secrets.updates, 0);
+  t.equal(secrets.creates, 1, 'only the test created it');
+  await certs.close();
+});
+
+t.test('an unusable Secret (garbage, or made by hand) is replaced with an update carrying its resourceVersion', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create({ data: { [KEY.caCert]: 'not a certificate', 'other-key': 'kept' }, annotations: { note: 'kept' } });
+  const { certs } = manager(secrets, webhooks, clock);
+  const material = await certs.start();
+  t.equal(secrets.updates, 1);
+  t.ok(x509(secrets.secret?.data[KEY.caCert]).ca);
+  t.equal(material.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]));
+  t.equal(secrets.secret?.annotations.note, 'kept', 'annotations of others survive');
+  await certs.close();
+});
+
+t.test('an expiring CA rotates in three steps and the API server trusts every served certificate throughout', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
+  const oldCa = secrets.secret?.data[KEY.caCert];
+  const oldServing = secrets.secret?.data[KEY.cert] ?? '';
+  const a = manager(secrets, webhooks, clock);
+  const b = manager(secrets, webhooks, clock); // a second replica, told only through its own checks
+  await a.certs.start();
+  await b.certs.start();
+
+  // Step 1: a new CA is published next to the old one; nobody serves from it yet.
+  const staged = secrets.secret?.data[KEY.nextCaCert];
+  t.ok(staged, 'new CA staged');
+  t.equal(secrets.secret?.data[KEY.caCert], oldCa, 'the old CA still signs');
+  t.equal(secrets.secret?.data[KEY.cert], oldServing, 'the serving certificate is not switched yet');
+  t.same(webhooks.trusted()[0]?.sort(), [fingerprint(oldCa), fingerprint(staged)].sort(), 'caBundle holds old and new CA');
+  t.same(a.reloads, []);
+
+  await a.certs.reconcile();
+  t.ok(secrets.secret?.data[KEY.nextCaCert], 'no switch before the propagation delay');
+
+  // Step 2: after the propagation delay the new CA signs a new serving certificate.
+  clock.jump(61_000);
+  await a.certs.reconcile();
+  const newServing = secrets.secret?.data[KEY.cert] ?? '';
+  t.equal(secrets.secret?.data[KEY.caCert], staged, 'the staged CA now signs');
+  t.equal(secrets.secret?.data[KEY.prevCaCert], oldCa, 'the old CA is kept as ca-prev');
+  t.equal(a.reloads.length, 1, 'the writer reloads');
+  t.equal(a.reloads[0]?.fingerprint, fingerprint(newServing));
+  // Replica b has not reloaded yet and serves the old certificate: both must be trusted.
+  assertTrusted(t, webhooks, [oldServing, newServing]);
+
+  await b.certs.reconcile();
+  t.equal(b.reloads.length, 1, 'the other replica reloads on its next check');
+
+  // Step 3: after the overlap the old CA leaves caBundle.
+  clock.jump(600_000);
+  await b.certs.reconcile();
+  t.equal(secrets.secret?.data[KEY.prevCaCert], undefined, 'ca-prev dropped');
+  t.same(webhooks.trusted(), [[fingerprint(staged)], [fingerprint(staged)]], 'caBundle holds the new CA only');
+  assertTrusted(t, webhooks, [newServing]);
+  await a.certs.close();
+  await b.certs.close();
+});
+
+t.test('the switch to a new CA waits until the webhook configuration trusts it', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
+  webhooks.failPatches = true;
+  const { certs } = manager(secrets, webhooks, clock);
+  await certs.start().catch(() => undefined);
+  await flush();
+  t.ok(secrets.secret?.data[KEY.nextCaCert], 'staged');
+
+  clock.jump(3_600_000);
+  await certs.reconcile().catch(() => undefined);
+  t.ok(secrets.secret?.data[KEY.nextCaCert], 'still only staged: caBundle could not be set');
+  t.equal(secrets.secret?.data[KEY.prevCaCert], undefined);
+
+  webhooks.failPatches = false;
+  await certs.reconcile(); // publishes the bundle
+  await certs.reconcile(); // now trusted and past the delay: switches
+  t.equal(secrets.secret?.data[KEY.nextCaCert], undefined, 'switched once trusted');
+  t.ok(secrets.secret?.data[KEY.prevCaCert]);
+  await certs.close();
+});
+
+t.test('every replica reloads what another replica wrote, through the watch', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  const watch = new FakeResource();
+  const { certs, reloads } = manager(secrets, webhooks, clock, { secretWatch: watch });
+  await certs.start();
+  await flush();
+  t.ok(watch.openWatch, 'watching the Secret');
+
+  // Another replica renews the serving certificate.
+  const current = secrets.secret;
+  if (!current) throw new Error('no secret');
+  const ca = { cert: current.data[KEY.caCert] ?? '', key: current.data[KEY.caKey] ?? '' };
+  const serving = generateServingCert(ca, { commonName: 'x', dnsNames: DNS, ipAddresses: [] });
+  await secrets.update(current.resourceVersion, { ...current, data: { ...current.data, [KEY.cert]: serving.cert, [KEY.key]: serving.key } });
+  watch.emit('MODIFIED', { metadata: { namespace: NS, name: 'practice-gate-tls' } });
+  await flush();
+
+  t.equal(reloads.length, 1);
+  t.equal(reloads[0]?.fingerprint, fingerprint(serving.cert), 'serves the other replica\'s certificate');
+  t.equal(certs.current.fingerprint, fingerprint(serving.cert));
+  await certs.close();
+});
+
+t.test('a caBundle reset by a redeploy of the webhook configuration is set again at the next check', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  const { certs } = manager(secrets, webhooks, clock, { recheckMs: 60_000 });
+  await certs.start();
+  webhooks.bundles?.set('validate.practice-gate.io', '');
+  await clock.advance(60_000);
+  t.equal(webhooks.patches.length, 2);
+  t.same(webhooks.trusted()[0], [fingerprint(secrets.secret?.data[KEY.caCert])]);
+  await certs.close();
+});
+
+t.test('an API server that cannot be reached at start is retried until it answers', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  secrets.getFailures = [networkError(), networkError()];
+  const { certs, lines } = manager(secrets, webhooks, clock);
+  let done = false;
+  const started = certs.start().then((m) => {
+    done = true;
+    return m;
+  });
+  await flush();
+  t.equal(done, false);
+  t.match(lines.find((l) => l.event === 'certs-failed'), { msg: /cannot get serving certificates/ });
+  await clock.advance(1000);
+  await clock.advance(1000);
+  const material = await started;
+  t.equal(material.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]));
+  await certs.close();
+});
+
+t.test('a missing webhook configuration is logged once and does not stop serving', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  webhooks.bundles = undefined;
+  const { certs, lines } = manager(secrets, webhooks, clock);
+  await certs.start();
+  await certs.reconcile();
+  t.equal(lines.filter((l) => l.event === 'webhook-config-missing').length, 1);
+  t.ok(certs.current.fingerprint);
+  await certs.close();
+});
+
+t.test('staging remembers when it started, so that the delay survives restarts', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
+  const { certs } = manager(secrets, webhooks, clock);
+  await certs.start();
+  t.equal(secrets.secret?.annotations[ANNOTATION_NEXT_SINCE], new Date(clock.now()).toISOString());
+  await certs.close();
+});
+
+t.test('timing options that would renew forever are refused', async (t) => {
+  t.throws(() => manager(new SecretServer(), new WebhookServer(), new FakeClock(), { certValidityMs: DAY_MS, renewBeforeMs: 2 * DAY_MS }), CertOptionsError);
+});
