@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Clock } from '../../src/cluster/clock.js';
 import type { ListPage, ListerWatcher, WatchEvent, WatchHandle } from '../../src/cluster/reflector.js';
+import type { PolicyReport, PolicyReportStore } from '../../src/cluster/reports.js';
 
 /** Lets every pending promise callback and I/O callback run. */
 export async function flush(rounds = 20): Promise<void> {
@@ -189,4 +190,47 @@ export function networkError(code = 'ECONNREFUSED'): Error {
 
 export function httpError(status: number, message = `status ${status}`): Error {
   return Object.assign(new Error(message), { statusCode: status });
+}
+
+/** PolicyReports on a fake API server; `crdInstalled = false` makes every call 404 as without the CRD. */
+export class ReportServer implements PolicyReportStore {
+  readonly reports = new Map<string, PolicyReport>();
+  crdInstalled = true;
+  #rv = 1;
+  writes = 0;
+  replaceFailures: unknown[] = [];
+
+  #check(): void {
+    if (!this.crdInstalled) throw Object.assign(new Error('the server could not find the requested resource'), { code: 404 });
+  }
+
+  async list(): Promise<PolicyReport[]> {
+    this.#check();
+    return [...this.reports.values()].map((r) => structuredClone(r));
+  }
+
+  async create(report: PolicyReport): Promise<void> {
+    this.#check();
+    const key = `${report.metadata.namespace}/${report.metadata.name}`;
+    if (this.reports.has(key)) throw httpError(409, 'AlreadyExists');
+    this.writes++;
+    this.reports.set(key, { ...structuredClone(report), metadata: { ...report.metadata, resourceVersion: String(++this.#rv) } });
+  }
+
+  async replace(report: PolicyReport): Promise<void> {
+    this.#check();
+    if (this.replaceFailures.length > 0) throw this.replaceFailures.shift();
+    const key = `${report.metadata.namespace}/${report.metadata.name}`;
+    const current = this.reports.get(key);
+    if (!current) throw httpError(404);
+    if (current.metadata.resourceVersion !== report.metadata.resourceVersion) throw httpError(409, 'Conflict');
+    this.writes++;
+    this.reports.set(key, { ...structuredClone(report), metadata: { ...report.metadata, resourceVersion: String(++this.#rv) } });
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    this.#check();
+    this.writes++;
+    if (!this.reports.delete(`${namespace}/${name}`)) throw httpError(404);
+  }
 }

@@ -1,0 +1,227 @@
+import type { Logger } from 'pino';
+import { ContextIndex } from '../engine/context.js';
+import type { EngineConfig } from '../engine/config.js';
+import { evaluate } from '../engine/evaluate.js';
+import type { Evaluation } from '../engine/evaluate.js';
+import { isRecord, metaOf } from '../engine/k8s.js';
+import type { KubeObject } from '../engine/k8s.js';
+import { WORKLOAD_KINDS } from '../engine/workload.js';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
+import { describeError, isNotFound } from './errors.js';
+import type { AuditMetrics } from './metrics.js';
+import type { ReportPublisher } from './reports.js';
+
+export interface ScanKind {
+  kind: string;
+  apiVersion: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+/** What a scan lists: the context kinds, then every workload kind the engine judges. */
+export const SCAN_KINDS: readonly ScanKind[] = [
+  { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', namespaced: false },
+  { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', plural: 'poddisruptionbudgets', namespaced: true },
+  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', namespaced: true },
+  { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
+  { kind: 'StatefulSet', apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', namespaced: true },
+  { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
+  { kind: 'ReplicationController', apiVersion: 'v1', plural: 'replicationcontrollers', namespaced: true },
+  { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', namespaced: true },
+  { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', namespaced: true },
+  { kind: 'Pod', apiVersion: 'v1', plural: 'pods', namespaced: true },
+  { kind: 'PodTemplate', apiVersion: 'v1', plural: 'podtemplates', namespaced: true },
+];
+
+/** Lists for a scan; a test fakes this. */
+export interface ClusterReader {
+  /** Every object of the kind (all pages), in one namespace or in all. Items as the API returns them. */
+  list(kind: ScanKind, namespace?: string): Promise<readonly unknown[]>;
+}
+
+export interface JudgedObject {
+  object: KubeObject;
+  uid: string | undefined;
+  evaluation: Evaluation;
+}
+
+export interface ScanResult {
+  /** Judged objects: top-level workloads, bare Pods and ReplicaSets, PDBs. Controller-owned ones are left to their owner. */
+  judged: JudgedObject[];
+  /** Namespaces scanned (existing and not wholly exempt): each gets a report, even an empty one. */
+  namespaces: Set<string>;
+  /** Objects listed, of every kind. */
+  listed: number;
+  /** Objects skipped because their controller was judged. */
+  ownedSkipped: number;
+}
+
+export interface ScanOptions {
+  /** Only this namespace; its Namespace object is not listed (a namespaced user may not be allowed to). */
+  namespace?: string;
+  signal?: AbortSignal;
+}
+
+export function uidOf(object: KubeObject): string | undefined {
+  const uid = (metaOf(object) as Record<string, unknown>).uid;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
+}
+
+function controllerUid(object: KubeObject): string | undefined {
+  const refs = metaOf(object).ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  const ref = refs.find((r) => isRecord(r) && r.controller === true);
+  return ref && typeof ref.uid === 'string' ? ref.uid : undefined;
+}
+
+/** An exemption that names namespaces and nothing else covers everything in them: no need to judge or report there. */
+export function wholeNamespaceExempt(config: EngineConfig, namespace: string): boolean {
+  return config.exemptions.some((e) => e.namespaces !== undefined && e.namespaces(namespace) && !e.names && !e.kinds && !e.policies);
+}
+
+const WORKLOADS = new Set(WORKLOAD_KINDS);
+
+/**
+ * Lists everything and judges it with the webhook's engine and config. The context is built from
+ * the listed objects themselves, so pdb-allows-disruption sees the workloads a PDB selects, which
+ * the webhook's informers do not hold. An object whose controller is among the listed workloads
+ * is not judged on its own: its owner's finding is the one to fix (a Pod of a Deployment's
+ * ReplicaSet would otherwise repeat the Deployment's findings once per replica).
+ */
+export async function scanCluster(reader: ClusterReader, config: EngineConfig, options: ScanOptions = {}): Promise<ScanResult> {
+  const objects: KubeObject[] = [];
+  for (const kind of SCAN_KINDS) {
+    if (options.signal?.aborted) throw new Error('scan aborted');
+    if (!kind.namespaced && options.namespace !== undefined) continue;
+    let items: readonly unknown[];
+    try {
+      items = await reader.list(kind, kind.namespaced ? options.namespace : undefined);
+    } catch (err) {
+      // A kind the API server does not serve holds nothing to judge; anything else leaves the scan incomplete.
+      if (isNotFound(err)) continue;
+      throw new ScanError(`cannot list ${kind.plural}: ${describeError(err)}`, err);
+    }
+    for (const item of items) {
+      if (!isRecord(item)) continue;
+      const object = item as KubeObject;
+      // List responses leave kind and apiVersion off their items.
+      object.kind = kind.kind;
+      object.apiVersion = kind.apiVersion;
+      objects.push(object);
+    }
+  }
+
+  const namespaces = new Set<string>();
+  if (options.namespace !== undefined) {
+    if (!wholeNamespaceExempt(config, options.namespace)) namespaces.add(options.namespace);
+  } else {
+    for (const o of objects) {
+      const name = metaOf(o).name;
+      if (o.kind === 'Namespace' && typeof name === 'string' && !wholeNamespaceExempt(config, name)) namespaces.add(name);
+    }
+  }
+
+  const workloadUids = new Set(objects.filter((o) => WORKLOADS.has(o.kind ?? '')).map(uidOf).filter((u): u is string => u !== undefined));
+  const context = ContextIndex.fromObjects(objects);
+  const judged: JudgedObject[] = [];
+  let ownedSkipped = 0;
+  for (const object of objects) {
+    if (object.kind === 'Namespace' || object.kind === 'HorizontalPodAutoscaler') continue;
+    const namespace = metaOf(object).namespace ?? '';
+    if (!namespaces.has(namespace)) {
+      // Objects can appear in a namespace listed a moment later; exempt namespaces stay out.
+      if (options.namespace !== undefined || wholeNamespaceExempt(config, namespace) || namespace === '') continue;
+      namespaces.add(namespace);
+    }
+    const owner = controllerUid(object);
+    if (owner !== undefined && workloadUids.has(owner)) {
+      ownedSkipped++;
+      continue;
+    }
+    const evaluation = evaluate(object, context, config, { namespace });
+    if (evaluation) judged.push({ object, uid: uidOf(object), evaluation });
+  }
+  return { judged, namespaces, listed: objects.length, ownedSkipped };
+}
+
+/** A scan that could not list everything: nothing is published from it, since missing objects would look fixed. */
+export class ScanError extends Error {
+  override name = 'ScanError';
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+  }
+}
+
+export interface ClusterAuditorOptions {
+  reader: ClusterReader;
+  /** The current engine config (the webhook's, swapped on reload). */
+  config: () => EngineConfig;
+  logger: Logger;
+  metrics?: AuditMetrics;
+  /** PolicyReports; without it the scan only feeds metrics and logs. */
+  reports?: ReportPublisher;
+  intervalMs: number;
+  clock?: Clock;
+}
+
+/**
+ * The background cluster audit: while this replica leads, scan every interval, publish
+ * PolicyReports, and set the violation gauges. Leadership loss aborts a scan before it publishes.
+ */
+export class ClusterAuditor {
+  readonly #o: ClusterAuditorOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+
+  constructor(options: ClusterAuditorOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger.child({ component: 'cluster-audit' });
+  }
+
+  /** One scan and publication; false when it failed (logged). */
+  async scanOnce(signal?: AbortSignal): Promise<boolean> {
+    const started = this.#clock.now();
+    const config = this.#o.config();
+    try {
+      const scan = await scanCluster(this.#o.reader, config, signal ? { signal } : {});
+      if (signal?.aborted) return false;
+      this.#o.metrics?.recordViolations(scan.judged);
+      const published = this.#o.reports ? await this.#o.reports.publish(scan, config, this.#clock.now(), signal) : undefined;
+      const seconds = (this.#clock.now() - started) / 1000;
+      this.#o.metrics?.recordScan('success', seconds, this.#clock.now());
+      this.#log.info(
+        {
+          event: 'scan-done',
+          listed: scan.listed,
+          judged: scan.judged.length,
+          ownedSkipped: scan.ownedSkipped,
+          namespaces: scan.namespaces.size,
+          findings: scan.judged.reduce((n, j) => n + j.evaluation.findings.filter((f) => !f.exempt).length, 0),
+          reports: published,
+          seconds,
+        },
+        'cluster audit done',
+      );
+      return true;
+    } catch (err) {
+      this.#o.metrics?.recordScan('failure', (this.#clock.now() - started) / 1000);
+      if (signal?.aborted) {
+        this.#log.info({ event: 'scan-aborted' }, 'cluster audit stopped: no longer leader');
+        return false;
+      }
+      this.#log.error({ event: 'scan-failed', err: describeError(err) }, 'cluster audit failed: nothing published; retrying at the next interval');
+      return false;
+    }
+  }
+
+  /** Scans now and every interval until `signal` aborts (leadership lost or shutdown). */
+  async runWhileLeading(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.scanOnce(signal);
+      await this.#clock.sleep(this.#o.intervalMs, signal);
+    }
+  }
+}

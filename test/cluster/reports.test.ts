@@ -1,0 +1,172 @@
+import t from 'tap';
+import { POLICIES } from '../../policies/index.js';
+import { buildPolicyReport, MANAGED_BY_LABEL, ReportPublisher } from '../../src/cluster/reports.js';
+import type { PolicyReport } from '../../src/cluster/reports.js';
+import { scanCluster } from '../../src/cluster/scanner.js';
+import type { ClusterReader, ScanKind, ScanResult } from '../../src/cluster/scanner.js';
+import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
+import type { Config, EngineConfig } from '../../src/engine/index.js';
+import { captureLogger, httpError, ReportServer, WARN } from '../helpers/cluster.js';
+
+const NOW = Date.UTC(2030, 5, 1, 12, 0, 0);
+const config = (overrides: Partial<Config> = {}) => compileConfig({ ...DEFAULT_CONFIG, ...overrides }, POLICIES);
+
+const reader = (objects: Record<string, unknown>[]): ClusterReader => ({
+  async list(kind: ScanKind) {
+    return objects.filter((o) => o.kind === kind.kind).map((o) => structuredClone(o));
+  },
+});
+
+const good = (name: string) => ({
+  name,
+  image: 'registry.example/app:1.2.3',
+  securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+  readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+  livenessProbe: { httpGet: { path: '/live', port: 8080 } },
+});
+const rootContainer = (name: string) => ({ ...good(name), securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false } });
+
+function deployment(namespace: string, name: string, containers: object[], annotations: Record<string, string> = {}) {
+  return {
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    metadata: { namespace, name, uid: `uid-${namespace}-${name}`, annotations },
+    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers } } },
+  };
+}
+const ns = (name: string) => ({ kind: 'Namespace', apiVersion: 'v1', metadata: { name } });
+
+async function scan(objects: Record<string, unknown>[], engine: EngineConfig = config()): Promise<ScanResult> {
+  return scanCluster(reader(objects), engine);
+}
+
+t.test('one result per object and policy, containers joined, with the fields PolicyReport readers expect', async (t) => {
+  const engine = config();
+  const result = await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app'), rootContainer('sidecar')])], engine);
+  const report = buildPolicyReport('shop', result.judged, engine, NOW);
+
+  t.match(report, { apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { name: 'practice-gate', namespace: 'shop', labels: { [MANAGED_BY_LABEL]: 'practice-gate' } } });
+  const nonRoot = report.results.filter((r) => r.policy === 'run-as-non-root');
+  t.equal(nonRoot.length, 1, 'two failing containers make one result, not two');
+  t.match(nonRoot[0], {
+    source: 'practice-gate',
+    rule: 'run-as-non-root',
+    result: 'fail',
+    severity: 'high',
+    scored: true,
+    message: /container "app" may run as root.*\(and 1 more; containers app, sidecar\)/,
+    timestamp: { seconds: NOW / 1000, nanos: 0 },
+    resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'shop', uid: 'uid-shop-web' }],
+    properties: {
+      action: 'deny',
+      container: 'app, sidecar',
+      path: 'spec.template.spec.containers[0].securityContext.runAsNonRoot; spec.template.spec.containers[1].securityContext.runAsNonRoot',
+    },
+  });
+  for (const r of report.results) {
+    for (const value of Object.values(r.properties)) t.type(value, 'string', 'PolicyReport properties are strings');
+  }
+  const applicable = engine.active.filter((a) => a.policy.kinds.includes('Deployment')).length;
+  t.same(report.summary, { pass: applicable - report.results.length, fail: 1, warn: 0, error: 0, skip: 0 }, 'passes counted, not listed');
+});
+
+t.test('configured action maps to result and severity as if in audit mode; exemptions are skips with their reason', async (t) => {
+  const engine = config({
+    mode: 'enforce',
+    objectExemptions: true,
+    policies: { 'run-as-non-root': 'warn', 'read-only-root-filesystem': 'audit' },
+  });
+  const writable = { ...rootContainer('app'), securityContext: { allowPrivilegeEscalation: false } };
+  const result = await scan(
+    [
+      ns('shop'),
+      deployment('shop', 'web', [writable]),
+      deployment('shop', 'legacy', [writable], { 'practice-gate.io/exempt': 'run-as-non-root', 'practice-gate.io/exempt-reason': 'vendor image, ticket OPS-12' }),
+    ],
+    engine,
+  );
+  const report = buildPolicyReport('shop', result.judged, engine, NOW);
+  const find = (name: string, policy: string) => report.results.find((r) => r.resources[0]?.name === name && r.policy === policy);
+  t.match(find('web', 'run-as-non-root'), { result: 'warn', severity: 'medium', properties: { action: 'warn' } });
+  t.match(find('web', 'read-only-root-filesystem'), { result: 'warn', severity: 'low', properties: { action: 'audit' } }, 'audit findings are recorded, at low severity');
+  t.match(find('legacy', 'run-as-non-root'), { result: 'skip', properties: { exemptReason: 'vendor image, ticket OPS-12' } });
+  t.equal(report.summary.skip, 1);
+  t.equal(report.summary.warn, report.results.filter((r) => r.result === 'warn').length);
+});
+
+function publisher() {
+  const store = new ReportServer();
+  const { logger, lines } = captureLogger();
+  return { store, lines, publisher: new ReportPublisher(store, logger) };
+}
+
+t.test('reports are created, left alone when nothing changed, emptied when fixed, deleted when the namespace is exempted', async (t) => {
+  const { store, publisher: p } = publisher();
+  const bad = [ns('shop'), ns('empty'), deployment('shop', 'web', [rootContainer('app')])];
+  const engine = config();
+
+  t.match(await p.publish(await scan(bad), engine, NOW), { available: true, created: 1 });
+  t.same([...store.reports.keys()], ['shop/practice-gate'], 'no report for a namespace with nothing to judge');
+  const first = store.reports.get('shop/practice-gate');
+  t.ok(first?.results.some((r) => r.result === 'fail'));
+
+  const writes = store.writes;
+  t.match(await p.publish(await scan(bad), engine, NOW + 600_000), { unchanged: 1, updated: 0 });
+  t.equal(store.writes, writes, 'an unchanged namespace costs no write');
+
+  const fixed = [ns('shop'), ns('empty'), deployment('shop', 'web', [good('app')])];
+  t.match(await p.publish(await scan(fixed), engine, NOW + 1_200_000), { updated: 1 });
+  const emptied = store.reports.get('shop/practice-gate') as PolicyReport;
+  t.same(emptied.results, [], 'results emptied once the object is fixed');
+  t.equal(emptied.summary.fail, 0);
+  t.ok(emptied.summary.pass > 0);
+
+  const deleted = [ns('shop'), ns('empty')];
+  await p.publish(await scan(deleted), engine, NOW + 1_800_000);
+  t.same(store.reports.get('shop/practice-gate')?.summary, { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 }, 'emptied once the object is deleted');
+
+  const exempted = config({ exemptions: [{ namespaces: ['shop'], reason: 'handed over to team X' }] });
+  t.match(await p.publish(await scan(bad, exempted), exempted, NOW + 2_400_000), { deleted: 1 });
+  t.equal(store.reports.size, 0, 'no report left in a wholly exempt namespace');
+});
+
+t.test('a result keeps the timestamp of when it was first seen', async (t) => {
+  const { store, publisher: p } = publisher();
+  const engine = config();
+  await p.publish(await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app')])]), engine, NOW);
+  await p.publish(await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app')]), deployment('shop', 'api', [rootContainer('api')])]), engine, NOW + 600_000);
+  const results = store.reports.get('shop/practice-gate')?.results.filter((r) => r.policy === 'run-as-non-root') ?? [];
+  t.same(
+    results.map((r) => [r.resources[0]?.name, r.timestamp.seconds]).sort(),
+    [
+      ['api', (NOW + 600_000) / 1000],
+      ['web', NOW / 1000],
+    ],
+  );
+});
+
+t.test('without the PolicyReport CRD: nothing written, said once, and noticed when it appears', async (t) => {
+  const { store, lines, publisher: p } = publisher();
+  store.crdInstalled = false;
+  const result = await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app')])]);
+  t.match(await p.publish(result, config(), NOW), { available: false });
+  t.match(await p.publish(result, config(), NOW), { available: false });
+  t.equal(lines.filter((l) => l.event === 'policyreport-crd-missing' && l.level === WARN).length, 1, 'logged once');
+
+  store.crdInstalled = true;
+  t.match(await p.publish(result, config(), NOW), { available: true, created: 1 });
+  t.ok(lines.some((l) => l.event === 'policyreport-crd-found'));
+});
+
+t.test('a write that fails in one namespace does not stop the others', async (t) => {
+  const { store, publisher: p } = publisher();
+  const engine = config();
+  const objects = [ns('a'), ns('b'), deployment('a', 'web', [rootContainer('app')]), deployment('b', 'web', [rootContainer('app')])];
+  await p.publish(await scan(objects), engine, NOW);
+  objects.push(deployment('a', 'api', [rootContainer('api')]), deployment('b', 'api', [rootContainer('api')]));
+  store.replaceFailures = [httpError(409, 'Conflict')];
+  t.match(await p.publish(await scan(objects), engine, NOW + 1000), { updated: 1, failed: 1 });
+  t.equal(store.reports.get('b/practice-gate')?.results.filter((r) => r.policy === 'run-as-non-root').length, 2);
+  t.match(await p.publish(await scan(objects), engine, NOW + 2000), { updated: 1, unchanged: 1 }, 'the next scan catches up');
+});
