@@ -127,7 +127,8 @@ export interface RequestOptions {
   path?: string;
   body?: string | Buffer;
   headers?: Record<string, string | number>;
-  agent?: https.Agent;
+  /** false: a new connection for this request alone (the default). */
+  agent?: https.Agent | false;
   ca: string;
 }
 
