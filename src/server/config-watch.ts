@@ -52,7 +52,11 @@ export class ConfigFileWatcher extends EventEmitter<ConfigWatcherEvents> {
     } catch {
       // left to the poll
     }
-    this.#poll = setInterval(() => this.#schedule(), this.#pollIntervalMs);
+    // A poll tick must not push back a check already waiting, or a poll faster than the
+    // debounce would postpone it forever.
+    this.#poll = setInterval(() => {
+      if (!this.#debounce) this.#schedule();
+    }, this.#pollIntervalMs);
     this.#poll.unref();
   }
 
@@ -71,6 +75,7 @@ export class ConfigFileWatcher extends EventEmitter<ConfigWatcherEvents> {
   }
 
   #check(): void {
+    this.#debounce = undefined;
     if (this.#closed) return;
     let text: string;
     try {
