@@ -1,6 +1,202 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../server/run.js';
+import type { ServeOptions, ServerHandle, TlsSource } from '../server/run.js';
+import type { OnError } from '../server/review.js';
+import { webhookConfigurationYaml } from '../server/webhook-config.js';
+import { devCertificates } from '../tls/dev.js';
+import { TlsError } from '../tls/material.js';
+import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
-// Placeholder: being written.
+interface ServeFlags {
+  port: number;
+  host?: string;
+  probePort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
+  dev?: boolean;
+  devWebhookConfig?: string;
+  config?: string;
+  onError: OnError;
+  shutdownTimeout: number;
+  logLevel: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Exit status when the server cannot start for a reason other than bad flags or files. */
+const EXIT_FAILED = 1;
+
+const HELP = `
+Output:
+  Logs are JSON lines (pino) on stdout; with --dev they go to stderr, and stdout carries only
+  the ValidatingWebhookConfiguration for the dev certificates, so it can be saved and applied:
+    $ practice-gate serve --dev > webhook.yaml &   kubectl apply -f webhook.yaml
+
+Shutdown:
+  On SIGTERM or SIGINT /readyz turns 503 at once, in-flight reviews finish, idle connections
+  close, and the process exits 0 within --shutdown-timeout seconds.
+
+Examples:
+  $ practice-gate serve --dev
+  $ practice-gate serve --tls-cert /tls/tls.crt --tls-key /tls/tls.key --probe-port 8080 --config /etc/practice-gate/config.yaml`;
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+  return n;
+}
+
 export function registerServe(program: Command): void {
-  program.command('serve').description('(not yet implemented)');
+  program
+    .command('serve')
+    .description('Run the admission webhook: HTTPS, AdmissionReview v1 on POST /validate.')
+    .option('--port <port>', 'HTTPS port for /validate', port, DEFAULT_PORT)
+    .option('--host <address>', `address to listen on (default ${DEFAULT_HOST}; 127.0.0.1 with --dev)`)
+    .option('--probe-port <port>', 'plain-HTTP port for /healthz, /readyz and /metrics (default: served on the HTTPS port)', port)
+    .option('--tls-cert <file>', 'serving certificate (PEM, chain after it); reloaded when it changes')
+    .option('--tls-key <file>', 'private key of the serving certificate (PEM); reloaded when it changes')
+    .option('--client-ca <file>', 'require client certificates signed by this CA (PEM)')
+    .option('--dev', 'generate in-memory dev certificates for 127.0.0.1 and print a webhook configuration for them')
+    .option('--dev-webhook-config <file>', 'with --dev: also write the webhook configuration to this file')
+    .option('--config <file>', 'config file (YAML); reloaded when it changes, a bad version is refused')
+    .addOption(new Option('--on-error <mode>', 'answer when judging fails: allow (with a warning) or deny').choices(['allow', 'deny']).default('allow'))
+    .option('--shutdown-timeout <seconds>', 'how long in-flight reviews may take to finish on SIGTERM', seconds, DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000)
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addHelpText('after', HELP)
+    .action(async (flags: ServeFlags, command: Command) => {
+      process.exitCode = await runServe(flags, command);
+    });
+}
+
+function usageProblem(flags: ServeFlags): string | undefined {
+  if (flags.dev) {
+    if (flags.tlsCert || flags.tlsKey) return '--dev generates its own certificates: drop --tls-cert/--tls-key, or drop --dev';
+    return undefined;
+  }
+  if (flags.devWebhookConfig) return '--dev-webhook-config only goes with --dev';
+  if (!flags.tlsCert || !flags.tlsKey) {
+    return 'serve needs --tls-cert and --tls-key (the API server only calls webhooks over HTTPS); for a local try, use --dev';
+  }
+  return undefined;
+}
+
+function say(text: string): void {
+  process.stderr.write(`practice-gate serve: ${text}\n`);
+}
+
+function createLogger(level: string, dev: boolean): Logger {
+  return pino(
+    { level, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ dest: dev ? 2 : 1, sync: true }),
+  );
+}
+
+function devHeader(url: string): string {
+  return [
+    '# practice-gate serve --dev: a ValidatingWebhookConfiguration for this process and its in-memory dev CA.',
+    `# The API server must reach ${url} (a cluster running on this machine). Save and apply it:`,
+    '#   kubectl apply -f <this file>      # and delete it once you stop practice-gate (failurePolicy Ignore meanwhile)',
+    '',
+  ].join('\n');
+}
+
+async function runServe(flags: ServeFlags, command: Command): Promise<number> {
+  const problem = usageProblem(flags);
+  if (problem) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE, code: 'practice-gate.usage' });
+
+  const log = createLogger(flags.logLevel, flags.dev === true);
+  let tls: TlsSource;
+  let caBundle: string | undefined;
+  try {
+    if (flags.dev) {
+      log.info('generating in-memory dev certificates for 127.0.0.1, ::1 and localhost');
+      const dev = devCertificates();
+      const clientCa = flags.clientCa === undefined ? undefined : readFileSync(flags.clientCa, 'utf8');
+      tls = { pems: { ...dev.serving, ...(clientCa === undefined ? {} : { clientCa }) } };
+      caBundle = dev.caBundle;
+    } else {
+      tls = { files: { certFile: flags.tlsCert as string, keyFile: flags.tlsKey as string, clientCaFile: flags.clientCa } };
+    }
+  } catch (err) {
+    say(`cannot read --client-ca ${flags.clientCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return EXIT_USAGE;
+  }
+
+  const options: ServeOptions = {
+    tls,
+    port: flags.port,
+    host: flags.host ?? (flags.dev ? '127.0.0.1' : DEFAULT_HOST),
+    probePort: flags.probePort,
+    configFile: flags.config,
+    onError: flags.onError,
+    shutdownTimeoutMs: flags.shutdownTimeout * 1000,
+    logger: log,
+  };
+  let handle: ServerHandle;
+  try {
+    handle = await startServer(options);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof TlsError) {
+      say(err.message);
+      return EXIT_USAGE;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    say(code === 'EADDRINUSE' ? `port ${flags.port} is already in use` : `cannot start: ${(err as Error).message}`);
+    return EXIT_FAILED;
+  }
+
+  if (caBundle !== undefined) {
+    const url = `https://127.0.0.1:${handle.port}/validate`;
+    const yaml = webhookConfigurationYaml({ name: 'practice-gate-dev', url, caBundle, failurePolicy: 'Ignore', timeoutSeconds: 5 });
+    process.stdout.write(`${devHeader(url)}${yaml}`);
+    if (flags.devWebhookConfig) {
+      try {
+        writeFileSync(flags.devWebhookConfig, yaml);
+      } catch (err) {
+        say(`cannot write --dev-webhook-config ${flags.devWebhookConfig}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        await handle.close();
+        return EXIT_USAGE;
+      }
+    }
+    log.info({ url, file: flags.devWebhookConfig ?? null }, 'dev webhook configuration printed on stdout');
+  }
+  stopOnSignals(handle, log, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+  return EXIT_OK;
+}
+
+function stopOnSignals(handle: ServerHandle, log: Logger, timeoutMs: number): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'already shutting down');
+      return;
+    }
+    stopping = true;
+    log.info({ signal }, 'signal received');
+    // A backstop in case closing itself hangs: the pod must go within its grace period.
+    setTimeout(() => {
+      log.error('shutdown did not complete; exiting');
+      process.exit(EXIT_OK);
+    }, timeoutMs + 2_000).unref();
+    handle.close().then(
+      () => process.exit(EXIT_OK),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILED);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
