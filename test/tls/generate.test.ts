@@ -90,7 +90,12 @@ t.test('validityDays and notAfter shape the window', async (t) => {
 
 t.test('a serving certificate never outlives its CA', async (t) => {
   const shortCa = generateCA({ validityDays: 3 });
-  const cert = generateServingCert(shortCa, { commonName: 'x', dnsNames: ['x.example'], ipAddresses: [], validityDays: 30 });
+  const cert = generateServingCert(shortCa, {
+    commonName: 'x',
+    dnsNames: ['x.example'],
+    ipAddresses: [],
+    validityDays: 30,
+  });
   t.equal(new X509Certificate(cert.cert).validTo, new X509Certificate(shortCa.cert).validTo);
 });
 
@@ -118,7 +123,12 @@ t.test('bad input is refused with a message naming it', async (t) => {
 });
 
 t.test('serviceDnsNames lists every name a Service answers to', async (t) => {
-  t.same(serviceDnsNames('webhook', 'ops'), ['webhook', 'webhook.ops', 'webhook.ops.svc', 'webhook.ops.svc.cluster.local']);
+  t.same(serviceDnsNames('webhook', 'ops'), [
+    'webhook',
+    'webhook.ops',
+    'webhook.ops.svc',
+    'webhook.ops.svc.cluster.local',
+  ]);
   t.throws(() => serviceDnsNames('', 'ops'), { message: /service name "" is not a Kubernetes Service name/ });
   t.throws(() => serviceDnsNames('Webhook', 'ops'), CertificateInputError);
   t.throws(() => serviceDnsNames('webhook', 'ops.x'), { message: /namespace "ops\.x"/ });

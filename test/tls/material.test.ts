@@ -46,10 +46,10 @@ t.test('a missing file is named', async (t) => {
     message: `TLS certificate file ${at('tls.crt')} does not exist`,
   });
   const withCert = files(t, { 'tls.crt': good.cert, 'tls.key': good.key });
-  t.throws(
-    () => loadTlsMaterial({ certFile: withCert('tls.crt'), keyFile: withCert('tls.key'), clientCaFile: withCert('ca.crt') }),
-    { message: `client CA file ${withCert('ca.crt')} does not exist` },
-  );
+  const clientCaFile = withCert('ca.crt');
+  t.throws(() => loadTlsMaterial({ certFile: withCert('tls.crt'), keyFile: withCert('tls.key'), clientCaFile }), {
+    message: `client CA file ${clientCaFile} does not exist`,
+  });
 });
 
 t.test('garbage, empty and swapped files are told apart', async (t) => {
