@@ -50,10 +50,12 @@ export function contextFor(items: Iterable<SourceObject>, defaultNamespace: stri
 }
 
 // Built field by field so that JSON output keeps one key order, whatever the engine adds.
-function toAuditFinding(f: Finding): AuditFinding {
+function toAuditFinding(f: Finding, controllerOwned: boolean): AuditFinding {
   return {
     policy: f.policy,
-    action: f.action,
+    // As in the webhook: an object a controller made is judged through its owner, so its
+    // own findings are only recorded (kubectl get -o yaml output holds both).
+    action: controllerOwned ? 'audit' : f.action,
     ...(f.container !== undefined ? { container: f.container } : {}),
     path: f.path,
     message: f.message,
@@ -77,6 +79,7 @@ export function summarize(results: readonly AuditResult[]): AuditSummary {
 /**
  * Judges every object against the config in the given context. Kinds practice-gate does
  * not judge (Services, ConfigMaps, ...) are left out; the rest appear even when they pass.
+ * Findings of controller-owned objects apply as `audit`, as the webhook applies them.
  */
 export function buildReport(
   items: readonly SourceObject[],
@@ -95,7 +98,7 @@ export function buildReport(
       kind: evaluation.kind,
       namespace: evaluation.namespace,
       name: evaluation.name,
-      findings: evaluation.findings.map(toAuditFinding),
+      findings: evaluation.findings.map((f) => toAuditFinding(f, evaluation.controllerOwned)),
     });
   }
   return { results, summary: summarize(results) };

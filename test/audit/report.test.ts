@@ -83,3 +83,17 @@ t.test('failsOn: deny fails on deny, warn on deny or warn, never never', async (
     t.equal(failsOn(summary(deny, warn, audit), failOn), fails, `${failOn} with ${deny} deny, ${warn} warn, ${audit} audit`);
   }
 });
+
+t.test('objects made by a controller are judged through their owner: their findings are recorded as audit, as in the webhook', async (t) => {
+  const owned = item({
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    metadata: { name: 'owned', ownerReferences: [{ kind: 'Rollout', name: 'r', controller: true }] },
+  });
+  const report = judge([owned, deployment('own')]);
+  t.same(report.results.map((r) => [r.name, r.findings.map((f) => f.action)]), [
+    ['owned', ['audit']],
+    ['own', ['deny']],
+  ]);
+  t.strictSame(report.summary, { objects: 2, deny: 1, warn: 0, audit: 1, exempt: 0 });
+});
