@@ -15,6 +15,7 @@ import {
   writeStdout,
 } from '../audit/index.js';
 import type { FailOn } from '../audit/index.js';
+import { clusterAuditCommand } from '../cluster/audit-cli.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
 import type { EngineConfig } from '../engine/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
@@ -24,6 +25,8 @@ interface AuditOptions {
   format: 'table' | 'json';
   failOn: FailOn;
   namespace: string;
+  cluster?: boolean;
+  kubeconfig?: string;
 }
 
 const EXIT_HELP = `
@@ -79,7 +82,9 @@ export function registerAudit(program: Command): void {
   program
     .command('audit')
     .description('Judge manifests offline: files, directories (their .yaml, .yml and .json files) or - for stdin')
-    .argument('<paths...>', 'files, directories, or - to read stdin')
+    .argument('[paths...]', 'files, directories, or - to read stdin (none with --cluster)')
+    .option('--cluster', 'audit the live cluster instead (kubeconfig: --kubeconfig, else KUBECONFIG or ~/.kube/config); --namespace narrows it to one namespace')
+    .option('--kubeconfig <file>', 'with --cluster: the kubeconfig to use')
     .option('--config <file>', 'practice-gate config file (built-in defaults without one)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(
@@ -89,7 +94,9 @@ export function registerAudit(program: Command): void {
     )
     .option('--namespace <namespace>', 'namespace of documents that name none', nonEmpty('--namespace'), 'default')
     .addHelpText('after', EXIT_HELP)
-    .action(async (paths: string[], options: AuditOptions) => {
+    .action(async (paths: string[], options: AuditOptions, command: Command) => {
+      if (options.cluster) return void (process.exitCode = await clusterAuditCommand(paths, options, command));
+      if (paths.length === 0) command.error("error: missing required argument 'paths' (or use --cluster)", { exitCode: EXIT_USAGE });
       process.exitCode = await runAudit(paths, options);
     });
 }

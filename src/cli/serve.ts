@@ -10,9 +10,16 @@ import type { OnError } from '../server/review.js';
 import { webhookConfigurationYaml } from '../server/webhook-config.js';
 import { devCertificates } from '../tls/dev.js';
 import { TlsError } from '../tls/material.js';
+import { CertOptionsError } from '../cluster/certs.js';
+import { describeError } from '../cluster/errors.js';
+import { KubeConfigError } from '../cluster/kubeconfig.js';
+import { addClusterServeFlags, clusterOptionsFromFlags, ClusterUsageError } from '../cluster/options.js';
+import type { ClusterFlags } from '../cluster/options.js';
+import { startCluster } from '../cluster/start.js';
+import type { ClusterHandle } from '../cluster/start.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
-interface ServeFlags {
+interface ServeFlags extends ClusterFlags {
   port: number;
   host?: string;
   probePort?: number;
@@ -58,7 +65,7 @@ function seconds(value: string): number {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('Run the admission webhook: HTTPS, AdmissionReview v1 on POST /validate.')
     .option('--port <port>', 'HTTPS port for /validate', port, DEFAULT_PORT)
@@ -72,7 +79,8 @@ export function registerServe(program: Command): void {
     .option('--config <file>', 'config file (YAML); reloaded when it changes, a bad version is refused')
     .addOption(new Option('--on-error <mode>', 'answer when judging fails: allow (with a warning) or deny').choices(['allow', 'deny']).default('allow'))
     .option('--shutdown-timeout <seconds>', 'how long in-flight reviews may take to finish on SIGTERM', seconds, DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000)
-    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'));
+  addClusterServeFlags(serve)
     .addHelpText('after', HELP)
     .action(async (flags: ServeFlags, command: Command) => {
       process.exitCode = await runServe(flags, command);
@@ -80,6 +88,10 @@ export function registerServe(program: Command): void {
 }
 
 function usageProblem(flags: ServeFlags): string | undefined {
+  if (flags.selfManagedCerts) {
+    if (flags.dev || flags.tlsCert || flags.tlsKey) return '--self-managed-certs keeps its certificates in a Secret: drop --tls-cert/--tls-key/--dev, or drop --self-managed-certs';
+    return undefined;
+  }
   if (flags.dev) {
     if (flags.tlsCert || flags.tlsKey) return '--dev generates its own certificates: drop --tls-cert/--tls-key, or drop --dev';
     return undefined;
@@ -116,10 +128,21 @@ async function runServe(flags: ServeFlags, command: Command): Promise<number> {
   if (problem) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE, code: 'practice-gate.usage' });
 
   const log = createLogger(flags.logLevel, flags.dev === true);
+  let cluster: ClusterHandle | undefined;
+  try {
+    const clusterOptions = clusterOptionsFromFlags(flags, log);
+    cluster = clusterOptions && (await startCluster(clusterOptions));
+  } catch (err) {
+    const usage = err instanceof ClusterUsageError || err instanceof KubeConfigError || err instanceof CertOptionsError;
+    say(usage ? (err as Error).message : `cannot start the cluster features: ${describeError(err)}`);
+    return usage ? EXIT_USAGE : EXIT_FAILED;
+  }
   let tls: TlsSource;
   let caBundle: string | undefined;
   try {
-    if (flags.dev) {
+    if (cluster?.certs) {
+      tls = { reloader: cluster.certs };
+    } else if (flags.dev) {
       log.info('generating in-memory dev certificates for 127.0.0.1, ::1 and localhost');
       const dev = devCertificates();
       const clientCa = flags.clientCa === undefined ? undefined : readFileSync(flags.clientCa, 'utf8');
@@ -130,6 +153,7 @@ async function runServe(flags: ServeFlags, command: Command): Promise<number> {
     }
   } catch (err) {
     say(`cannot read --client-ca ${flags.clientCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    await cluster?.close();
     return EXIT_USAGE;
   }
 
@@ -142,11 +166,13 @@ async function runServe(flags: ServeFlags, command: Command): Promise<number> {
     onError: flags.onError,
     shutdownTimeoutMs: flags.shutdownTimeout * 1000,
     logger: log,
+    ...(cluster ? { context: cluster.context, conditions: cluster.conditions } : {}),
   };
   let handle: ServerHandle;
   try {
     handle = await startServer(options);
   } catch (err) {
+    await cluster?.close();
     if (err instanceof ConfigError || err instanceof TlsError) {
       say(err.message);
       return EXIT_USAGE;
@@ -166,10 +192,18 @@ async function runServe(flags: ServeFlags, command: Command): Promise<number> {
       } catch (err) {
         say(`cannot write --dev-webhook-config ${flags.devWebhookConfig}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         await handle.close();
+        await cluster?.close();
         return EXIT_USAGE;
       }
     }
     log.info({ url, file: flags.devWebhookConfig ?? null }, 'dev webhook configuration printed on stdout');
+  }
+  if (cluster) {
+    const served = handle;
+    const features = cluster;
+    features.attach({ state: served.state, registry: served.metrics.registry });
+    // Informers keep serving in-flight reviews; the cluster features stop after the server.
+    handle = { ...served, close: async () => served.close().finally(() => features.close()) };
   }
   stopOnSignals(handle, log, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
   return EXIT_OK;

@@ -49,8 +49,7 @@ export interface ResourceStatus {
 export class ClusterCache {
   readonly #index = new ContextIndex();
   readonly #reflectors: Reflector[];
-  readonly #gauge: Gauge<'resource'> | undefined;
-  readonly #registry: Registry | undefined;
+  readonly #registries = new Set<Registry>();
   readonly synced: Promise<void>;
   #started = false;
 
@@ -73,19 +72,26 @@ export class ClusterCache {
       logger.info({ event: 'caches-synced' }, 'namespaces, PodDisruptionBudgets and HorizontalPodAutoscalers listed: ready');
       options.onSynced?.(true);
     });
-    if (options.registry) {
-      const reflectors = this.#reflectors;
-      this.#registry = options.registry;
-      this.#gauge = new Gauge({
-        name: STALENESS_METRIC,
-        help: 'Seconds since the cached resource last followed the API server (0 while its watch is open).',
-        labelNames: ['resource'],
-        registers: [options.registry],
-        collect() {
-          for (const r of reflectors) this.set({ resource: r.resource }, r.stalenessSeconds());
-        },
-      });
-    }
+    if (options.registry) this.registerMetrics(options.registry);
+  }
+
+  /** Registers `practice_gate_cache_staleness_seconds` in the registry; returns how to unregister it. */
+  registerMetrics(registry: Registry): () => void {
+    const reflectors = this.#reflectors;
+    new Gauge({
+      name: STALENESS_METRIC,
+      help: 'Seconds since the cached resource last followed the API server (0 while its watch is open).',
+      labelNames: ['resource'],
+      registers: [registry],
+      collect() {
+        for (const r of reflectors) this.set({ resource: r.resource }, r.stalenessSeconds());
+      },
+    });
+    this.#registries.add(registry);
+    return () => {
+      registry.removeSingleMetric(STALENESS_METRIC);
+      this.#registries.delete(registry);
+    };
   }
 
   /** The engine's view: live, mutated in place by the watches. */
@@ -114,6 +120,7 @@ export class ClusterCache {
 
   async close(): Promise<void> {
     await Promise.all(this.#reflectors.map((r) => r.stop()));
-    if (this.#gauge && this.#registry) this.#registry.removeSingleMetric(STALENESS_METRIC);
+    for (const registry of this.#registries) registry.removeSingleMetric(STALENESS_METRIC);
+    this.#registries.clear();
   }
 }

@@ -56,6 +56,8 @@ export interface ScanResult {
   listed: number;
   /** Objects skipped because their controller was judged. */
   ownedSkipped: number;
+  /** The context the objects were judged in: everything listed. */
+  context: ContextIndex;
 }
 
 export interface ScanOptions {
@@ -143,7 +145,7 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     const evaluation = evaluate(object, context, config, { namespace });
     if (evaluation) judged.push({ object, uid: uidOf(object), evaluation });
   }
-  return { judged, namespaces, listed: objects.length, ownedSkipped };
+  return { judged, namespaces, listed: objects.length, ownedSkipped, context };
 }
 
 /** A scan that could not list everything: nothing is published from it, since missing objects would look fixed. */

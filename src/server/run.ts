@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { POLICIES } from '../../policies/index.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { DEFAULT_CONFIG, compileConfig } from '../engine/index.js';
-import type { EngineConfig, Policy } from '../engine/index.js';
+import type { ClusterContext, EngineConfig, Policy } from '../engine/index.js';
 import { validateTlsMaterial } from '../tls/material.js';
 import type { TlsFiles, TlsMaterial } from '../tls/material.js';
 import { TlsFileWatcher } from '../tls/watch.js';
@@ -20,6 +20,7 @@ import type { OnError } from './review.js';
 import { gracefulShutdown } from './shutdown.js';
 import type { ShutdownResult } from './shutdown.js';
 import { GateState } from './state.js';
+import type { ConditionName } from './state.js';
 
 export const DEFAULT_PORT = 8443;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -29,7 +30,18 @@ export type TlsSource =
   /** Files on disk, watched and reloaded when they change (cert-manager, Secret volumes). */
   | { files: TlsFiles; pollIntervalMs?: number; debounceMs?: number }
   /** PEM text held in memory (serve --dev): never reloaded. */
-  | { pems: { cert: string; key: string; clientCa?: string } };
+  | { pems: { cert: string; key: string; clientCa?: string } }
+  /** Material kept elsewhere and pushed on change (serve --self-managed-certs: src/cluster/certs.ts). */
+  | { reloader: TlsReloader };
+
+/** What startServer needs from a reloading TLS source; TlsFileWatcher is one. */
+export interface TlsReloader {
+  readonly current: TlsMaterial;
+  on(event: 'reload', listener: (material: TlsMaterial) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  start(): unknown;
+  close(): unknown;
+}
 
 export interface ServeOptions {
   tls: TlsSource;
@@ -44,6 +56,10 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   logger?: Logger;
   processMetrics?: boolean;
+  /** The cluster context reviews read (informers, src/cluster); empty without one. */
+  context?: ClusterContext;
+  /** Readiness conditions besides `certificates`, false until set (e.g. `caches`). */
+  conditions?: readonly ConditionName[];
   /** Called with the TLS app before it listens: extra hooks or routes (tests slow requests here). */
   configureApp?: (app: GateApp) => void;
 }
@@ -94,16 +110,22 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
   const registry = options.registry ?? POLICIES;
   const initial = loadConfig(options.configFile, registry);
 
-  let watcher: TlsFileWatcher | undefined;
+  let watcher: TlsReloader | undefined;
   let material: TlsMaterial;
   if ('files' in options.tls) {
     watcher = new TlsFileWatcher(options.tls.files, { pollIntervalMs: options.tls.pollIntervalMs, debounceMs: options.tls.debounceMs });
+    material = watcher.current;
+  } else if ('reloader' in options.tls) {
+    watcher = options.tls.reloader;
     material = watcher.current;
   } else {
     material = validateTlsMaterial(options.tls.pems, 'dev certificates');
   }
 
-  const state = new GateState(initial.config, { conditions: ['certificates'] });
+  const state = new GateState(initial.config, {
+    conditions: ['certificates', ...(options.conditions ?? [])],
+    ...(options.context ? { context: options.context } : {}),
+  });
   const metrics = new GateMetrics({ processMetrics: options.processMetrics ?? true });
   const separateProbes = options.probePort !== undefined;
   const https: HttpsServerOptions = { ...secureContext(material) };

@@ -1,0 +1,76 @@
+import t from 'tap';
+import { POLICIES } from '../../policies/index.js';
+import { runClusterAudit } from '../../src/cluster/audit-cli.js';
+import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
+import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
+import { httpError } from '../helpers/cluster.js';
+
+const objects: Record<string, unknown>[] = [
+  { kind: 'Namespace', metadata: { name: 'shop' } },
+  {
+    kind: 'Deployment',
+    metadata: { namespace: 'shop', name: 'web', uid: 'u-web' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:latest' }] } } },
+  },
+  { kind: 'Pod', metadata: { namespace: 'shop', name: 'web-1', uid: 'u-p', ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'u-web', controller: true }] }, spec: { containers: [{ name: 'app' }] } },
+];
+
+function reader(failing?: string): ClusterReader {
+  return {
+    async list(kind: ScanKind, namespace?: string) {
+      if (kind.plural === failing) throw httpError(403, 'forbidden');
+      return objects
+        .filter((o) => o.kind === kind.kind)
+        .filter((o) => namespace === undefined || (o.metadata as { namespace?: string }).namespace === namespace)
+        .map((o) => {
+          const { kind: _kind, ...rest } = structuredClone(o);
+          return rest;
+        });
+    },
+  };
+}
+
+function io(failing?: string) {
+  const out: string[] = [];
+  const said: string[] = [];
+  return { out, said, io: { stdout: { write: (s: string) => out.push(s) }, say: (s: string) => void said.push(s), reader: reader(failing), source: 'cluster kind-test' } };
+}
+
+const config = compileConfig(DEFAULT_CONFIG, POLICIES);
+
+t.test('prints the offline audit table for the live objects, owned pods left to their owner', async (t) => {
+  const run = io();
+  const code = await runClusterAudit({ config, format: 'table', failOn: 'deny' }, run.io);
+  const text = run.out.join('');
+  t.equal(code, 1, 'a deny finding: exit 1, as the offline audit');
+  t.match(text, /Deployment shop\/web \(cluster kind-test\)/);
+  t.match(text, /DENY\s+run-as-non-root/);
+  t.notMatch(text, /web-1/, 'the Deployment\'s pod is not judged on its own');
+  t.match(text, /1 object judged/);
+});
+
+t.test('JSON output and --fail-on never', async (t) => {
+  const run = io();
+  const code = await runClusterAudit({ config, format: 'json', failOn: 'never', namespace: 'shop' }, run.io);
+  t.equal(code, 0);
+  const report = JSON.parse(run.out.join('')) as { results: Array<{ kind: string; name: string; source: string }>; summary: { objects: number } };
+  t.same(report.results.map((r) => `${r.kind}/${r.name}`), ['Deployment/web']);
+  t.equal(report.results[0]?.source, 'cluster kind-test');
+  t.equal(report.summary.objects, 1);
+});
+
+t.test('a cluster that cannot be listed: exit 2, saying which kind and why, and no report', async (t) => {
+  const run = io('deployments');
+  const code = await runClusterAudit({ config, format: 'table', failOn: 'deny' }, run.io);
+  t.equal(code, 2);
+  t.same(run.out, []);
+  t.match(run.said, [/cannot audit the cluster: cannot list deployments: HTTP 403/]);
+});
+
+t.test('an unusable kubeconfig: exit 2 naming it', async (t) => {
+  const run = io();
+  const { reader: _reader, ...rest } = run.io;
+  const code = await runClusterAudit({ config, format: 'table', failOn: 'deny', kubeconfig: '/nonexistent/kubeconfig' }, rest);
+  t.equal(code, 2);
+  t.match(run.said, [/cannot load \/nonexistent\/kubeconfig/]);
+});
