@@ -30,11 +30,16 @@ export interface ClusterAuditIo {
   source?: string;
 }
 
-/** The scan as an offline-audit report: what the table and JSON formats print. */
-export async function clusterAuditReport(reader: ClusterReader, config: EngineConfig, source: string, namespace?: string): Promise<AuditReport> {
-  const scan = await scanCluster(reader, config, namespace !== undefined ? { namespace } : {});
+/** The scan as an offline-audit report (what the table and JSON formats print), and the kinds it was not allowed to list. */
+export async function clusterAuditReport(
+  reader: ClusterReader,
+  config: EngineConfig,
+  source: string,
+  namespace?: string,
+): Promise<{ report: AuditReport; forbidden: string[] }> {
+  const scan = await scanCluster(reader, config, { skipForbidden: true, ...(namespace !== undefined ? { namespace } : {}) });
   const items: SourceObject[] = scan.judged.map((j) => ({ object: j.object, source }));
-  return buildReport(items, scan.context, config, 'default');
+  return { report: buildReport(items, scan.context, config, 'default'), forbidden: scan.forbidden };
 }
 
 /** Exit status as for the offline audit: 0 clean, 1 a finding reaches --fail-on, 2 the cluster could not be read. */
@@ -53,7 +58,10 @@ export async function runClusterAudit(request: ClusterAuditRequest, io: ClusterA
   }
   let report: AuditReport;
   try {
-    report = await clusterAuditReport(reader, request.config, source, request.namespace);
+    const audited = await clusterAuditReport(reader, request.config, source, request.namespace);
+    report = audited.report;
+    // A person may audit with less than the webhook's rights (the built-in view role has no podtemplates).
+    if (audited.forbidden.length > 0) io.say(`not allowed to list ${audited.forbidden.join(', ')}: those were not audited`);
   } catch (err) {
     io.say(err instanceof ScanError ? `cannot audit the cluster: ${err.message}` : `cannot audit the cluster: ${describeError(err)}`);
     return EXIT_USAGE;

@@ -8,7 +8,7 @@ import type { KubeObject } from '../engine/k8s.js';
 import { WORKLOAD_KINDS } from '../engine/workload.js';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
-import { describeError, isNotFound } from './errors.js';
+import { describeError, isNotFound, statusOf } from './errors.js';
 import type { AuditMetrics } from './metrics.js';
 import type { ReportPublisher } from './reports.js';
 
@@ -58,12 +58,20 @@ export interface ScanResult {
   ownedSkipped: number;
   /** The context the objects were judged in: everything listed. */
   context: ContextIndex;
+  /** Kinds not listed because listing them is forbidden (only with skipForbidden). */
+  forbidden: string[];
 }
 
 export interface ScanOptions {
   /** Only this namespace; its Namespace object is not listed (a namespaced user may not be allowed to). */
   namespace?: string;
   signal?: AbortSignal;
+  /**
+   * Kinds the caller may not list (403): skipped and named in the result instead of failing the
+   * scan. For a person's one-off audit only: the background audit must fail, since a kind left
+   * out would make its objects' findings look fixed.
+   */
+  skipForbidden?: boolean;
 }
 
 export function uidOf(object: KubeObject): string | undefined {
@@ -94,6 +102,7 @@ const WORKLOADS = new Set(WORKLOAD_KINDS);
  */
 export async function scanCluster(reader: ClusterReader, config: EngineConfig, options: ScanOptions = {}): Promise<ScanResult> {
   const objects: KubeObject[] = [];
+  const forbidden: string[] = [];
   for (const kind of SCAN_KINDS) {
     if (options.signal?.aborted) throw new Error('scan aborted');
     if (!kind.namespaced && options.namespace !== undefined) continue;
@@ -103,6 +112,10 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     } catch (err) {
       // A kind the API server does not serve holds nothing to judge; anything else leaves the scan incomplete.
       if (isNotFound(err)) continue;
+      if (options.skipForbidden && statusOf(err) === 403) {
+        forbidden.push(kind.plural);
+        continue;
+      }
       throw new ScanError(`cannot list ${kind.plural}: ${describeError(err)}`, err);
     }
     for (const item of items) {
@@ -145,7 +158,7 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     const evaluation = evaluate(object, context, config, { namespace });
     if (evaluation) judged.push({ object, uid: uidOf(object), evaluation });
   }
-  return { judged, namespaces, listed: objects.length, ownedSkipped, context };
+  return { judged, namespaces, listed: objects.length, ownedSkipped, context, forbidden };
 }
 
 /** A scan that could not list everything: nothing is published from it, since missing objects would look fixed. */

@@ -15,10 +15,10 @@ const objects: Record<string, unknown>[] = [
   { kind: 'Pod', metadata: { namespace: 'shop', name: 'web-1', uid: 'u-p', ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'u-web', controller: true }] }, spec: { containers: [{ name: 'app' }] } },
 ];
 
-function reader(failing?: string): ClusterReader {
+function reader(failing?: string, status = 500): ClusterReader {
   return {
     async list(kind: ScanKind, namespace?: string) {
-      if (kind.plural === failing) throw httpError(403, 'forbidden');
+      if (kind.plural === failing) throw httpError(status, 'failed');
       return objects
         .filter((o) => o.kind === kind.kind)
         .filter((o) => namespace === undefined || (o.metadata as { namespace?: string }).namespace === namespace)
@@ -30,10 +30,10 @@ function reader(failing?: string): ClusterReader {
   };
 }
 
-function io(failing?: string) {
+function io(failing?: string, status?: number) {
   const out: string[] = [];
   const said: string[] = [];
-  return { out, said, io: { stdout: { write: (s: string) => out.push(s) }, say: (s: string) => void said.push(s), reader: reader(failing), source: 'cluster kind-test' } };
+  return { out, said, io: { stdout: { write: (s: string) => out.push(s) }, say: (s: string) => void said.push(s), reader: reader(failing, status), source: 'cluster kind-test' } };
 }
 
 const config = compileConfig(DEFAULT_CONFIG, POLICIES);
@@ -64,7 +64,15 @@ t.test('a cluster that cannot be listed: exit 2, saying which kind and why, and 
   const code = await runClusterAudit({ config, format: 'table', failOn: 'deny' }, run.io);
   t.equal(code, 2);
   t.same(run.out, []);
-  t.match(run.said, [/cannot audit the cluster: cannot list deployments: HTTP 403/]);
+  t.match(run.said, [/cannot audit the cluster: cannot list deployments: HTTP 500/]);
+});
+
+t.test('a kind the user may not list is skipped and named, the rest still audited', async (t) => {
+  const run = io('podtemplates', 403);
+  const code = await runClusterAudit({ config, format: 'table', failOn: 'deny' }, run.io);
+  t.equal(code, 1);
+  t.same(run.said, ['not allowed to list podtemplates: those were not audited']);
+  t.match(run.out.join(''), /Deployment shop\/web/);
 });
 
 t.test('an unusable kubeconfig: exit 2 naming it', async (t) => {

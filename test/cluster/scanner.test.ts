@@ -126,7 +126,10 @@ t.test('a kind the API server does not serve is skipped; any other list failure 
 
   reader.failures.set('pods', httpError(403, 'forbidden'));
   await t.rejects(scanCluster(reader, config()), ScanError);
-  await t.rejects(scanCluster(reader, config()), /cannot list pods: HTTP 403/);
+  await t.rejects(scanCluster(reader, config()), /cannot list pods: HTTP 403/, 'the background audit fails on a forbidden kind');
+  const partial = await scanCluster(reader, config(), { skipForbidden: true });
+  t.same(partial.forbidden, ['pods'], 'a one-off audit names it and goes on');
+  t.same(names(partial.judged), ['Deployment/web']);
 });
 
 async function violations(registry: Registry) {
