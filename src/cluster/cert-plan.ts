@@ -86,7 +86,9 @@ function servingProblem(content: SecretContent, ca: Ca, policy: CertPolicy, now:
 }
 
 function newCa(policy: CertPolicy, now: number): PemPair {
-  return generateCA({ notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + policy.caValidityMs) });
+  // Dated, so that old and new CA tell apart in a bundle and in `openssl x509 -subject`.
+  const commonName = `practice-gate CA ${new Date(now).toISOString().slice(0, 19)}Z`;
+  return generateCA({ commonName, notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + policy.caValidityMs) });
 }
 
 function newServing(ca: PemPair, policy: CertPolicy, now: number): PemPair {

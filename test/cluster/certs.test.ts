@@ -141,6 +141,7 @@ t.test('an absent Secret is created, served, and its CA set as caBundle on every
   const ca = x509(data[KEY.caCert]);
   const serving = x509(data[KEY.cert]);
   t.ok(ca.ca, 'ca.crt is a CA');
+  t.match(ca.subject, /CN=practice-gate CA \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/, 'dated, so old and new CA tell apart');
   t.ok(serving.checkIssued(ca) && serving.verify(ca.publicKey), 'tls.crt is signed by ca.crt');
   for (const name of DNS) t.ok(serving.checkHost(name, { wildcards: false }), `tls.crt covers ${name}`);
   t.equal(material.fingerprint, serving.fingerprint256, 'serves the certificate from the Secret');
