@@ -90,9 +90,12 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   const clients = new KubeClients(options.kubeConfig);
   const log = options.logger;
   const closers: Array<() => Promise<void> | void> = [];
-  const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close();
-  };
+  let closing: Promise<void> | undefined;
+  // Last started, first stopped: the audit hands its Lease back before the informers go.
+  const closeAll = (): Promise<void> =>
+    (closing ??= (async () => {
+      for (const close of [...closers].reverse()) await close();
+    })());
 
   let certs: SelfManagedCerts | undefined;
   if (options.certs) {
