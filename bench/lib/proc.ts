@@ -1,0 +1,68 @@
+// What the benchmarks read about a server process: CPU seconds and peak RSS from /proc,
+// and pinning to one core with taskset so the server and the load generator do not share.
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+export const canPin = process.platform === 'linux' && cpus().length >= 2 && hasTaskset();
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pins the calling process (the load generator) to core 0; servers go on core 1. */
+export function pinSelf(): void {
+  if (canPin) execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+}
+
+/** Spawns a server on core 1; taskset execs in place, so the child's pid is the server's. */
+export function spawnOnCore1(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcessWithoutNullStreams {
+  return canPin ? spawn('taskset', ['-c', '1', command, ...args], { env }) : spawn(command, args, { env });
+}
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process so far, in seconds; undefined off Linux. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak resident set size (VmHWM) in MiB; undefined off Linux. */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function machine(): string {
+  const model = cpus()[0]?.model ?? 'unknown CPU';
+  let go = 'go: not found';
+  try {
+    go = execFileSync('go', ['version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Go only builds the peers
+  }
+  return `${cpus().length} cores (${model}), Node.js ${process.version}, ${go}`;
+}

@@ -1,0 +1,108 @@
+// The servers the webhook benchmarks load: practice-gate (the real CLI), the bare-HTTPS
+// ceiling, and the Polaris webhook when ensure-peers.sh could build it. Each runs on core 1
+// when pinning is possible; stop() ends only the process it started.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { devCertificates } from '../../src/tls/dev.js';
+import { spawnOnCore1 } from './proc.js';
+
+export const BIN = fileURLToPath(new URL('../../../bin/practice-gate.js', import.meta.url));
+const CEILING = fileURLToPath(new URL('../ceiling-server.js', import.meta.url));
+const PARSE_CEILING = fileURLToPath(new URL('../parse-ceiling-server.js', import.meta.url));
+
+export interface Server {
+  name: string;
+  port: number;
+  path: string;
+  child: ChildProcessWithoutNullStreams;
+  stop(): Promise<void>;
+}
+
+export interface Certs {
+  certFile: string;
+  keyFile: string;
+  dir: string;
+}
+
+/** A dev CA and serving pair for 127.0.0.1, written as tls.crt/tls.key (the names controller-runtime expects). */
+export function writeCerts(dir: string): Certs {
+  mkdirSync(dir, { recursive: true });
+  const certs = devCertificates({ validityDays: 1 });
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  writeFileSync(certFile, certs.serving.cert);
+  writeFileSync(keyFile, certs.serving.key);
+  return { certFile, keyFile, dir };
+}
+
+function launch(name: string, command: string, args: string[], path: string, portOf: (line: string) => number | undefined, env?: NodeJS.ProcessEnv): Promise<Server> {
+  const child = spawnOnCore1(command, args, env);
+  let output = '';
+  return new Promise<Server>((resolve, reject) => {
+    const onLine = (line: string) => {
+      if (output.length < 20_000) output += `${line}\n`;
+      let port: number | undefined;
+      try {
+        port = portOf(line);
+      } catch {
+        // not a line that says where it listens
+      }
+      if (port !== undefined) resolve({ name, port, path, child, stop: () => stop(child) });
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  return exited.finally(() => clearTimeout(timer));
+}
+
+/** `practice-gate serve`, default config, logging one line per review to a pipe, as deployed. */
+export function startGate(certs: Certs, extra: string[] = []): Promise<Server> {
+  return launch(
+    'practice-gate',
+    process.execPath,
+    [BIN, 'serve', '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--port', '0', '--host', '127.0.0.1', ...extra],
+    '/validate',
+    (line) => {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      return entry.msg === 'practice-gate listening' ? entry.port : undefined;
+    },
+  );
+}
+
+/** A bare Node HTTPS server answering one fixed AdmissionReview: what TLS and HTTP/1.1 alone cost. */
+export function startCeiling(certs: Certs): Promise<Server> {
+  return launch('bare HTTPS ceiling', process.execPath, [CEILING, certs.certFile, certs.keyFile], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
+}
+
+/** The ceiling plus JSON.parse of each body and its uid in the answer. */
+export function startParseCeiling(certs: Certs): Promise<Server> {
+  return launch('HTTPS + JSON.parse ceiling', process.execPath, [PARSE_CEILING, certs.certFile, certs.keyFile], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
+}
+
+/**
+ * `polaris webhook` with its certificate directory and a kubeconfig (controller-runtime's
+ * manager needs an API server even to serve). Untested here: the Go module proxy refused
+ * every Polaris version on the machine these figures come from.
+ */
+export function startPolaris(binary: string, certs: Certs, port: number, kubeconfig: string): Promise<Server> {
+  const path = process.env.POLARIS_WEBHOOK_PATH ?? '/validate';
+  return launch(
+    'Polaris webhook',
+    binary,
+    ['webhook', '--port', String(port), '--cert-dir', certs.dir, '--disable-webhook-config-installer'],
+    path,
+    (line) => (/listening|serving webhook server|Starting webhook server/i.test(line) ? port : undefined),
+    { ...process.env, KUBECONFIG: kubeconfig },
+  );
+}
