@@ -58,7 +58,9 @@ const policy: WorkloadPolicy = {
     const replicated = scale(workload, context);
     if (!replicated) return [];
     const selecting: string[] = [];
-    for (const pdb of context.pdbsIn(workload.namespace)) if (pdbSelects(pdb, workload.podLabels)) selecting.push(nameOf(pdb));
+    // The label index (when the context has one) keeps this near constant with thousands of PDBs.
+    const candidates = context.pdbCandidates?.(workload.namespace, workload.podLabels) ?? context.pdbsIn(workload.namespace);
+    for (const pdb of candidates) if (pdbSelects(pdb, workload.podLabels)) selecting.push(nameOf(pdb));
     if (selecting.length === 1) return [];
     const violation: Violation =
       selecting.length === 0

@@ -9,6 +9,12 @@ import type { Workload } from './workload.js';
  */
 export interface ClusterContext {
   pdbsIn(namespace: string): readonly PodDisruptionBudget[];
+  /**
+   * The PDBs in a namespace that may select pods with these labels, in pdbsIn order: a
+   * superset of those that do (the caller still matches each). Optional: without it callers
+   * scan pdbsIn, which is linear in the namespace's PDBs.
+   */
+  pdbCandidates?(namespace: string, labels: Readonly<Record<string, string>>): readonly PodDisruptionBudget[];
   hpasTargeting(namespace: string, kind: string, name: string): readonly HorizontalPodAutoscaler[];
   /** Workloads known in a namespace (may be empty when the source does not track them). */
   workloadsIn(namespace: string): readonly Workload[];
@@ -33,6 +39,7 @@ const key = (namespace: string, name: string): Key => `${namespace}/${name}`;
 export class ContextIndex implements ClusterContext {
   private readonly pdbs = new Map<string, Map<Key, PodDisruptionBudget>>();
   private readonly pdbLists = new Map<string, readonly PodDisruptionBudget[]>();
+  private readonly pdbLabelIndexes = new Map<string, PdbLabelIndex>();
   private readonly hpas = new Map<string, Map<Key, HorizontalPodAutoscaler>>();
   private readonly workloads = new Map<string, Map<Key, Workload>>();
   private readonly namespaces = new Map<string, Record<string, string>>();
@@ -59,6 +66,7 @@ export class ContextIndex implements ClusterContext {
       case 'PodDisruptionBudget':
         bucket(this.pdbs, ns).set(id, object as PodDisruptionBudget);
         this.pdbLists.delete(ns);
+        this.pdbLabelIndexes.delete(ns);
         return;
       case 'HorizontalPodAutoscaler':
         bucket(this.hpas, ns).set(id, object as HorizontalPodAutoscaler);
@@ -81,6 +89,7 @@ export class ContextIndex implements ClusterContext {
       case 'PodDisruptionBudget':
         this.pdbs.get(ns)?.delete(id);
         this.pdbLists.delete(ns);
+        this.pdbLabelIndexes.delete(ns);
         return;
       case 'HorizontalPodAutoscaler':
         this.hpas.get(ns)?.delete(id);
@@ -102,6 +111,24 @@ export class ContextIndex implements ClusterContext {
     return list;
   }
 
+  pdbCandidates(namespace: string, labels: Readonly<Record<string, string>>): readonly PodDisruptionBudget[] {
+    let index = this.pdbLabelIndexes.get(namespace);
+    if (!index) {
+      index = indexPdbs(this.pdbsIn(namespace));
+      this.pdbLabelIndexes.set(namespace, index);
+    }
+    if (index.byLabel.size === 0) return index.unindexed;
+    const found: number[] = [];
+    for (const name in labels) {
+      const hits = index.byLabel.get(labelKey(name, labels[name]!));
+      if (hits) for (const at of hits) found.push(at);
+    }
+    if (found.length === 0 && index.unindexed.length === 0) return [];
+    for (const pdb of index.unindexed) found.push(index.position.get(pdb)!);
+    found.sort((a, b) => a - b);
+    return found.map((at) => index.all[at]!);
+  }
+
   hpasTargeting(namespace: string, kind: string, name: string): readonly HorizontalPodAutoscaler[] {
     const out: HorizontalPodAutoscaler[] = [];
     for (const hpa of this.hpas.get(namespace)?.values() ?? []) {
@@ -118,6 +145,41 @@ export class ContextIndex implements ClusterContext {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
     return this.namespaces.get(namespace);
   }
+}
+
+/**
+ * PDBs by one of their matchLabels pairs. A PDB selects a pod only if the pod carries every
+ * matchLabels pair, so indexing it under any one pair never hides it from a pod it selects.
+ * PDBs without plain string matchLabels (expressions only, no selector, bad input) are
+ * candidates for every pod.
+ */
+interface PdbLabelIndex {
+  all: readonly PodDisruptionBudget[];
+  position: Map<PodDisruptionBudget, number>;
+  byLabel: Map<string, number[]>;
+  unindexed: PodDisruptionBudget[];
+}
+
+const labelKey = (name: string, value: string) => `${name}\u0000${value}`;
+
+function indexPdbs(all: readonly PodDisruptionBudget[]): PdbLabelIndex {
+  const index: PdbLabelIndex = { all, position: new Map(), byLabel: new Map(), unindexed: [] };
+  all.forEach((pdb, at) => {
+    index.position.set(pdb, at);
+    const selector = isRecord(pdb.spec) && isRecord(pdb.spec.selector) ? pdb.spec.selector : undefined;
+    const matchLabels = selector && isRecord(selector.matchLabels) ? selector.matchLabels : undefined;
+    const first = matchLabels ? Object.keys(matchLabels)[0] : undefined;
+    const value = first === undefined ? undefined : matchLabels![first];
+    if (first === undefined || typeof value !== 'string') {
+      index.unindexed.push(pdb);
+      return;
+    }
+    const k = labelKey(first, value);
+    const list = index.byLabel.get(k);
+    if (list) list.push(at);
+    else index.byLabel.set(k, [at]);
+  });
+  return index;
 }
 
 function bucket<V>(map: Map<string, Map<Key, V>>, ns: string): Map<Key, V> {
