@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import pino from 'pino';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
+import { createServerLogger } from '../server/logger.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../server/run.js';
 import type { ServeOptions, ServerHandle, TlsSource } from '../server/run.js';
 import type { OnError } from '../server/review.js';
@@ -108,10 +108,10 @@ function say(text: string): void {
 }
 
 function createLogger(level: string, dev: boolean): Logger {
-  return pino(
-    { level, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
-    pino.destination({ dest: dev ? 2 : 1, sync: true }),
-  );
+  const { logger, flush } = createServerLogger({ level, fd: dev ? 2 : 1 });
+  // Buffered lines go out before any exit, after a signal or a startup error alike.
+  process.once('exit', flush);
+  return logger;
 }
 
 function devHeader(url: string): string {
