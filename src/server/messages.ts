@@ -89,10 +89,18 @@ export function formatDenial(subject: string, denials: readonly Finding[]): stri
   return head + parts.join('; ');
 }
 
+const annotationKeys = new Map<string, string>();
+
 /** Audit annotation keys: the API server puts `<webhook name>/` in front, so no slash here. */
 export function annotationKey(policyId: string): string {
-  const cleaned = policyId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, NAME_MAX);
-  return cleaned.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'policy';
+  let key = annotationKeys.get(policyId);
+  if (key === undefined) {
+    const cleaned = policyId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, NAME_MAX);
+    key = cleaned.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'policy';
+    // Policy ids come from the registry: a handful, computed once each.
+    if (annotationKeys.size < 1000) annotationKeys.set(policyId, key);
+  }
+  return key;
 }
 
 function joinBounded(items: readonly string[], max: number): string {

@@ -79,8 +79,8 @@ export class GateMetrics {
     this.admissionDuration.observe(seconds);
   }
 
-  recordFinding(policy: string, action: Outcome): void {
-    this.findings.inc({ policy, action });
+  recordFinding(policy: string, action: Outcome, count = 1): void {
+    this.findings.inc({ policy, action }, count);
   }
 
   recordError(reason: ErrorReason): void {
