@@ -252,6 +252,22 @@ function post(agent: Agent, port: number, body: string): Promise<void> {
   });
 }
 
+/** The gate's answer for `body`, byte for byte. */
+function answerOf(port: number, body: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/validate', method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
@@ -289,6 +305,7 @@ function table(rows: string[][]): string {
 
 const int = (n: number | undefined) => (n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 const ms = (n: number) => n.toFixed(2);
+const us = (perSecond: number | undefined) => (perSecond === undefined ? 'n/a' : (1e6 / perSecond).toFixed(0));
 
 // ---- main ------------------------------------------------------------------------------------
 
@@ -306,9 +323,11 @@ console.log(
   `${pinning ? 'server pinned to core 1, load generator to core 0' : 'no CPU pinning (needs Linux, taskset, 2 cores)'}; ` +
     `autocannon, ${CONNECTIONS} keep-alive HTTPS connections, HTTP/1.1, no pipelining; ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s measured`,
 );
-console.log(`bodies: ${FIXTURES.map((f) => `${f.name} ${(Buffer.byteLength(f.body) / 1024).toFixed(1)} KiB`).join(', ')}\n`);
+console.log(`bodies: ${FIXTURES.map((f) => `${f.name} ${(Buffer.byteLength(f.body) / 1024).toFixed(1)} KiB`).join(', ')}`);
+console.log("the ceiling answers each body with practice-gate's own answer for it, so both send the same bytes\n");
 
-const ceiling = await start('ceiling', [CEILING, certFile, keyFile], (line) => (JSON.parse(line) as { port?: number }).port);
+const startCeiling = (answerFile: string, json: boolean) =>
+  start(json ? 'json floor' : 'ceiling', [CEILING, certFile, keyFile, answerFile, ...(json ? ['--json'] : [])], (line) => (JSON.parse(line) as { port?: number }).port);
 const gate = await start('practice-gate', [BIN, 'serve', '--tls-cert', certFile, '--tls-key', keyFile, '--port', '0', '--host', '127.0.0.1'], (line) => {
   const entry = JSON.parse(line) as { msg?: string; port?: number };
   return entry.msg === 'practice-gate listening' ? entry.port : undefined;
@@ -318,11 +337,22 @@ const rows: string[][] = [
   ['body', 'ceiling req/s', 'gate req/s', 'gate / ceiling', 'ceiling per CPU-s', 'gate per CPU-s', 'gate / ceiling (CPU)', 'gate p50 ms', 'gate p99 ms'],
 ];
 const results: Array<{ name: string; gate: Measure; ceiling: Measure }> = [];
+const ceilings: Target[] = [];
+const floorRows: string[][] = [['body', 'ceiling per CPU-s', 'JSON floor per CPU-s', 'gate per CPU-s', 'ceiling µs', 'JSON floor µs', 'gate µs']];
 try {
-  for (const fixture of FIXTURES) {
+  for (const [i, fixture] of FIXTURES.entries()) {
+    // The ceiling answers with the gate's own answer for this body.
+    const answerFile = join(dir, `answer-${i}.json`);
+    writeFileSync(answerFile, await answerOf(gate.port, fixture.body));
+    const ceiling = await startCeiling(answerFile, false);
+    const floor = await startCeiling(answerFile, true);
+    ceilings.push(ceiling, floor);
     const c = await measure(ceiling, fixture.body);
+    const f = await measure(floor, fixture.body);
+    await stop(floor);
     const g = await measure(gate, fixture.body);
     results.push({ name: fixture.name, gate: g, ceiling: c });
+    floorRows.push([fixture.name, int(c.perCpuSecond), int(f.perCpuSecond), int(g.perCpuSecond), us(c.perCpuSecond), us(f.perCpuSecond), us(g.perCpuSecond)]);
     const cpuRatio = g.perCpuSecond !== undefined && c.perCpuSecond !== undefined ? `${Math.round((100 * g.perCpuSecond) / c.perCpuSecond)}%` : 'n/a';
     rows.push([
       fixture.name,
@@ -339,10 +369,13 @@ try {
   }
   console.log('Throughput (as fast as the server answers; latencies in whole ms, as autocannon reports them):\n');
   console.log(table(rows));
+  console.log('\nCPU per request: bare HTTPS ceiling, the same plus JSON.parse of the body and JSON.stringify of the answer, practice-gate:\n');
+  console.log(table(floorRows));
 
   const fixedRows: string[][] = [['body', 'achieved reviews/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'ceiling p50 ms', 'ceiling p99 ms']];
   const fixed: FixedRate[] = [];
-  for (const fixture of FIXTURES) {
+  for (const [i, fixture] of FIXTURES.entries()) {
+    const ceiling = ceilings[2 * i]!;
     await fixedRate(ceiling.port, fixture.body, FIXED_RATE, WARMUP_SECONDS);
     const c = await fixedRate(ceiling.port, fixture.body, FIXED_RATE, SECONDS);
     await fixedRate(gate.port, fixture.body, FIXED_RATE, WARMUP_SECONDS);
@@ -361,6 +394,6 @@ try {
   console.log(`  p99 < 5 ms at ${FIXED_RATE}/s: ${ms(fixed[1]!.p99)} ms`);
   console.log(`\nlog lines from the gate: ${int(gate.logLines())} (one per review, warm-ups included)`);
 } finally {
-  await Promise.all([stop(ceiling), stop(gate)]);
+  await Promise.all([...ceilings.filter((c) => c.child.exitCode === null && c.child.signalCode === null).map(stop), stop(gate)]);
   rmSync(dir, { recursive: true, force: true });
 }
