@@ -130,6 +130,9 @@ export interface RequestOptions {
   /** false: a new connection for this request alone (the default). */
   agent?: https.Agent | false;
   ca: string;
+  /** A client certificate and key, for servers that require one. */
+  cert?: string;
+  key?: string;
 }
 
 /** One HTTPS request to 127.0.0.1:port; resolves with the whole answer. */
@@ -144,6 +147,7 @@ export function httpsRequest(port: number, options: RequestOptions): Promise<Htt
         method: options.method ?? (options.body !== undefined ? 'POST' : 'GET'),
         headers,
         ca: options.ca,
+        ...(options.cert !== undefined ? { cert: options.cert, key: options.key } : {}),
         agent: options.agent ?? false,
       },
       (res) => {
