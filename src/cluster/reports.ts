@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine/config.js';
 import type { Finding, FindingAction } from '../engine/evaluate.js';
@@ -166,9 +167,12 @@ export function buildPolicyReport(
   };
 }
 
-/** Same content: what a reader of the report would see. */
+/**
+ * Same content: what a reader of the report would see. Key order is ignored: the API server
+ * returns custom resources with their keys sorted, never in the order practice-gate wrote them.
+ */
 function sameContent(a: PolicyReport, b: PolicyReport): boolean {
-  return JSON.stringify({ s: a.summary, r: a.results }) === JSON.stringify({ s: b.summary, r: b.results ?? [] });
+  return isDeepStrictEqual({ s: a.summary, r: a.results }, { s: b.summary, r: b.results ?? [] });
 }
 
 export interface PublishOutcome {

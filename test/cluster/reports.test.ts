@@ -146,6 +146,24 @@ t.test('a result keeps the timestamp of when it was first seen', async (t) => {
   );
 });
 
+/** A JSON value with its object keys sorted, the way the API server returns custom resources. */
+function keysSorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(keysSorted);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, keysSorted(v)]));
+}
+
+t.test('a report read back with its keys in another order is unchanged: no write', async (t) => {
+  const { store, publisher: p } = publisher();
+  const engine = config();
+  const objects = [ns('shop'), deployment('shop', 'web', [rootContainer('app')])];
+  await p.publish(await scan(objects), engine, NOW);
+  store.reports.set('shop/practice-gate', keysSorted(store.reports.get('shop/practice-gate')) as PolicyReport);
+  const writes = store.writes;
+  t.match(await p.publish(await scan(objects), engine, NOW + 600_000), { unchanged: 1, updated: 0 });
+  t.equal(store.writes, writes);
+});
+
 t.test('without the PolicyReport CRD: nothing written, said once, and noticed when it appears', async (t) => {
   const { store, lines, publisher: p } = publisher();
   store.crdInstalled = false;
