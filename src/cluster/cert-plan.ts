@@ -194,6 +194,33 @@ function withoutRotation(annotations: Record<string, string>): Record<string, st
   return out;
 }
 
+/**
+ * When planSecret will next want to write for a Secret holding `content`: the serving certificate
+ * or the CA entering its renewal window, a staged CA due to switch, a previous CA due to retire.
+ * Only times after `now` count: one already past waits on something else (caBundle to trust the
+ * staged CA, or the switch that reissues the serving certificate anyway).
+ */
+export function nextChangeAt(content: SecretContent, policy: CertPolicy, now: number): number | undefined {
+  const notAfter = (pem: string | undefined): number | undefined => {
+    if (!pem) return undefined;
+    try {
+      return expiry(new X509Certificate(pem));
+    } catch {
+      return undefined;
+    }
+  };
+  const serving = notAfter(content.data[KEY.cert]);
+  const ca = notAfter(content.data[KEY.caCert]);
+  const nextSince = time(content.annotations[ANNOTATION_NEXT_SINCE]);
+  const candidates = [
+    serving === undefined ? undefined : serving - policy.renewBeforeMs,
+    ca === undefined ? undefined : ca - policy.renewBeforeMs,
+    nextSince === undefined || !content.data[KEY.nextCaCert] ? undefined : nextSince + policy.caPropagationMs,
+    content.data[KEY.prevCaCert] ? time(content.annotations[ANNOTATION_PREV_UNTIL]) : undefined,
+  ].filter((at): at is number => at !== undefined && at > now);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
 /** The CA certificates to publish as caBundle: signing, staged, previous. */
 export function trustedCaPems(content: SecretContent): string[] {
   return [content.data[KEY.caCert], content.data[KEY.nextCaCert], content.data[KEY.prevCaCert]].filter(

@@ -6,7 +6,7 @@ import { caBundle, serviceDnsNames } from '../tls/generate.js';
 import { TlsError, validateTlsMaterial } from '../tls/material.js';
 import type { TlsMaterial } from '../tls/material.js';
 import { parseCertificates } from '../tls/pem.js';
-import { KEY, planSecret, stagedCaPem, trustedCaPems } from './cert-plan.js';
+import { KEY, nextChangeAt, planSecret, stagedCaPem, trustedCaPems } from './cert-plan.js';
 import type { CertPolicy, SecretContent } from './cert-plan.js';
 import { backoffDelay, DEFAULT_BACKOFF, systemClock } from './clock.js';
 import type { BackoffPolicy, Clock } from './clock.js';
@@ -40,6 +40,8 @@ export const CA_VALIDITY_FACTOR = 5;
 export const DEFAULT_CA_PROPAGATION_MS = 60_000;
 export const DEFAULT_CA_OVERLAP_MS = 10 * 60_000;
 export const DEFAULT_RECHECK_MS = 60_000;
+/** A check due at a certificate's renewal time runs this much after it, so that the renewal is surely due. */
+const DUE_SLACK_MS = 1_000;
 
 export interface SelfManagedCertsOptions {
   secrets: SecretStore;
@@ -95,6 +97,8 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
   #running: Promise<void> | undefined;
   #again = false;
   #webhookMissingLogged = false;
+  /** When the Secret last read will need a write (a renewal, a rotation step); undefined when nothing is due. */
+  #dueAt: number | undefined;
 
   constructor(options: SelfManagedCertsOptions) {
     super();
@@ -212,6 +216,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
         }
       }
       if (!content) throw new Error('certificate Secret absent after reconcile');
+      this.#dueAt = nextChangeAt(content, this.#policy, this.#clock.now());
       this.#serve(content);
       await this.#publish(content);
       return;
@@ -310,7 +315,12 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
   async #recheckLoop(stop: AbortSignal): Promise<void> {
     const every = this.#o.recheckMs ?? DEFAULT_RECHECK_MS;
     while (!stop.aborted) {
-      await this.#clock.sleep(every, stop);
+      // Brought forward to a renewal or rotation step due sooner: waiting for the regular check
+      // would serve a certificate past its renewal time, or past its expiry when the renewal
+      // window is shorter than the check period (new connections would then be refused).
+      const due = this.#dueAt;
+      const delay = due === undefined ? every : Math.min(every, Math.max(0, due - this.#clock.now()) + DUE_SLACK_MS);
+      await this.#clock.sleep(delay, stop);
       if (stop.aborted) break;
       try {
         await this.reconcile();

@@ -323,6 +323,29 @@ t.test('a caBundle reset by a redeploy of the webhook configuration is set again
   await certs.close();
 });
 
+t.test('a serving certificate is renewed when its renewal is due, not at the next regular check', async (t) => {
+  // Found by test/e2e/cluster.test.ts: with --cert-validity 40s --cert-renew-before 30s, a 60 s
+  // check renewed 20 s after expiry, and new connections got the expired certificate meanwhile.
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const { certs, reloads } = manager(secrets, new WebhookServer(), clock, { certValidityMs: 40_000, renewBeforeMs: 30_000, caValidityMs: 3_600_000, recheckMs: 60_000 });
+  const first = await certs.start();
+  await clock.advance(11_000);
+  t.equal(reloads.length, 1, 'renewed 10 s after issue, when 30 s are left');
+  t.not(reloads[0]?.fingerprint, first.fingerprint);
+  t.equal(fingerprint(secrets.secret?.data[KEY.cert]), reloads[0]?.fingerprint, 'and written to the Secret');
+  // Second by second over two regular check periods: the served certificate never gets more
+  // than the slack of the wake-up (1 s) and notAfter's whole seconds into its renewal window.
+  let least = Infinity;
+  for (let second = 0; second < 120; second++) {
+    await clock.advance(1_000);
+    least = Math.min(least, certs.current.notAfter.getTime() - clock.now());
+  }
+  t.ok(least >= 28_000, `at least 28 s left at every moment (least: ${least} ms)`);
+  t.ok(reloads.length >= 10, `renewed again each time it was due (${reloads.length} renewals)`);
+  await certs.close();
+});
+
 t.test('an API server that cannot be reached at start is retried until it answers', async (t) => {
   const clock = new FakeClock(Date.now());
   const secrets = new SecretServer();
