@@ -15,7 +15,6 @@ import {
   writeStdout,
 } from '../audit/index.js';
 import type { FailOn } from '../audit/index.js';
-import { clusterAuditCommand } from '../cluster/audit-cli.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
 import type { EngineConfig } from '../engine/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
@@ -95,7 +94,11 @@ export function registerAudit(program: Command): void {
     .option('--namespace <namespace>', 'namespace of documents that name none', nonEmpty('--namespace'), 'default')
     .addHelpText('after', EXIT_HELP)
     .action(async (paths: string[], options: AuditOptions, command: Command) => {
-      if (options.cluster) return void (process.exitCode = await clusterAuditCommand(paths, options, command));
+      if (options.cluster) {
+        // @kubernetes/client-node takes about half a second to load: only --cluster pays for it.
+        const { clusterAuditCommand } = await import('../cluster/audit-cli.js');
+        return void (process.exitCode = await clusterAuditCommand(paths, options, command));
+      }
       if (paths.length === 0) command.error("error: missing required argument 'paths' (or use --cluster)", { exitCode: EXIT_USAGE });
       process.exitCode = await runAudit(paths, options);
     });

@@ -8,6 +8,7 @@ import type { TlsMaterial } from '../tls/material.js';
 import { parseCertificates } from '../tls/pem.js';
 import { KEY, nextChangeAt, planSecret, stagedCaPem, trustedCaPems } from './cert-plan.js';
 import type { CertPolicy, SecretContent } from './cert-plan.js';
+import { DAY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS } from './cert-defaults.js';
 import { backoffDelay, DEFAULT_BACKOFF, systemClock } from './clock.js';
 import type { BackoffPolicy, Clock } from './clock.js';
 import { describeError, isConflict } from './errors.js';
@@ -32,9 +33,7 @@ export interface WebhookStore {
   setCaBundle(webhookNames: readonly string[], caBundle: string): Promise<void>;
 }
 
-export const DAY_MS = 86_400_000;
-export const DEFAULT_CERT_VALIDITY_MS = 365 * DAY_MS;
-export const DEFAULT_RENEW_BEFORE_MS = 30 * DAY_MS;
+export { DAY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS };
 /** The TLS layer's ratio: a CA outlives five serving certificates. */
 export const CA_VALIDITY_FACTOR = 5;
 export const DEFAULT_CA_PROPAGATION_MS = 60_000;

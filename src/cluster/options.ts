@@ -1,76 +1,22 @@
-// The cluster flags of `practice-gate serve`, and how they become startCluster options. The Helm
+// How the cluster flags of `practice-gate serve` (flags.ts) become startCluster options. The Helm
 // chart is written against exactly these names and against POD_NAME / POD_NAMESPACE.
-import { InvalidArgumentError, Option } from 'commander';
-import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS } from './certs.js';
-import { DurationError, formatDuration, parseDuration } from './duration.js';
+import { ClusterUsageError } from './flags.js';
+import type { ClusterFlags } from './flags.js';
+import { formatDuration } from './duration.js';
 import { holderIdentity, inCluster, loadKubeConfig, ownNamespace } from './kubeconfig.js';
 import type { ClusterOptions } from './start.js';
 
-export const DEFAULT_CERT_SECRET = 'practice-gate-tls';
-export const DEFAULT_WEBHOOK_CONFIG = 'practice-gate';
-export const DEFAULT_SERVICE = 'practice-gate';
-export const DEFAULT_LEASE_NAME = 'practice-gate-audit';
-export const DEFAULT_AUDIT_INTERVAL_MS = 10 * 60_000;
-
-export interface ClusterFlags {
-  kubeconfig?: string;
-  /** False with --no-cluster. */
-  cluster: boolean;
-  selfManagedCerts?: boolean;
-  certSecret: string;
-  webhookConfig: string;
-  service: string;
-  namespace?: string;
-  certValidity: number;
-  caValidity?: number;
-  certRenewBefore: number;
-  auditInterval: number;
-  leaseName: string;
-}
-
-/** A flag combination that cannot work; the message says what to change. */
-export class ClusterUsageError extends Error {
-  override name = 'ClusterUsageError';
-}
-
-function duration(flag: string) {
-  return (value: string): number => {
-    try {
-      return parseDuration(value, flag);
-    } catch (err) {
-      throw new InvalidArgumentError(err instanceof DurationError ? err.message : String(err));
-    }
-  };
-}
-
-function name(flag: string) {
-  return (value: string): string => {
-    // Kubernetes object names (RFC 1123 subdomain): better refused here than by the API server later.
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(value)) {
-      throw new InvalidArgumentError(`${flag} must be a Kubernetes object name (lowercase letters, digits, '-' and '.')`);
-    }
-    return value;
-  };
-}
-
-/** Adds the cluster flags to `serve`. */
-export function addClusterServeFlags(command: Command): Command {
-  return command
-    .option('--kubeconfig <file>', 'kubeconfig for the cluster features (in a pod: its service account; cluster features are on in a pod or with this flag)')
-    .option('--no-cluster', 'no cluster features: no informers, no cluster audit, no self-managed certificates')
-    .option('--self-managed-certs', 'keep the CA and serving certificate in a Secret, renew them, and set caBundle on the webhook configuration')
-    .option('--cert-secret <name>', 'with --self-managed-certs: the Secret (in --namespace) holding ca.crt, ca.key, tls.crt, tls.key', name('--cert-secret'), DEFAULT_CERT_SECRET)
-    .option('--webhook-config <name>', 'with --self-managed-certs: the ValidatingWebhookConfiguration whose webhooks get caBundle', name('--webhook-config'), DEFAULT_WEBHOOK_CONFIG)
-    .option('--service <name>', 'with --self-managed-certs: the Service in front of the webhook (names in the certificate)', name('--service'), DEFAULT_SERVICE)
-    .option('--namespace <namespace>', 'namespace of the Secret and Lease (default: $POD_NAMESPACE, else the service account namespace, else practice-gate)', name('--namespace'))
-    .addOption(new Option('--cert-validity <duration>', 'lifetime of the serving certificate (e.g. 365d)').argParser(duration('--cert-validity')).default(DEFAULT_CERT_VALIDITY_MS, formatDuration(DEFAULT_CERT_VALIDITY_MS)))
-    .addOption(new Option('--ca-validity <duration>', 'lifetime of the CA (default: 5 x --cert-validity)').argParser(duration('--ca-validity')))
-    .addOption(new Option('--cert-renew-before <duration>', 'renew a certificate when less than this is left').argParser(duration('--cert-renew-before')).default(DEFAULT_RENEW_BEFORE_MS, formatDuration(DEFAULT_RENEW_BEFORE_MS)))
-    .addOption(new Option('--audit-interval <duration>', 'cluster audit period; 0 switches the audit off').argParser(duration('--audit-interval')).default(DEFAULT_AUDIT_INTERVAL_MS, formatDuration(DEFAULT_AUDIT_INTERVAL_MS)))
-    .option('--lease-name <name>', 'Lease (in --namespace) electing the one replica that runs the cluster audit', name('--lease-name'), DEFAULT_LEASE_NAME);
-}
+export {
+  addClusterServeFlags,
+  ClusterUsageError,
+  DEFAULT_AUDIT_INTERVAL_MS,
+  DEFAULT_CERT_SECRET,
+  DEFAULT_LEASE_NAME,
+  DEFAULT_SERVICE,
+  DEFAULT_WEBHOOK_CONFIG,
+} from './flags.js';
+export type { ClusterFlags } from './flags.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

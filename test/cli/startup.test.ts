@@ -1,0 +1,55 @@
+// An offline audit must not pay for the webhook and cluster code it never runs: loading
+// @kubernetes/client-node alone takes about half a second, the server (fastify, pino,
+// prom-client) a few hundred milliseconds more. docs/performance.md, "3. Offline audit".
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import t from 'tap';
+import type { Test } from 'tap';
+import * as serveCli from '../../src/cli/serve.js';
+import * as server from '../../src/server/run.js';
+import { runCli } from '../helpers/cli.js';
+
+// A module loader hook that writes every URL the process loads to $LOADLOG.
+const HOOKS = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.LOADLOG, url + '\\n');
+  return next(url, context);
+}
+`;
+const REGISTER = `import { register } from 'node:module';
+register('./hooks.mjs', import.meta.url);
+`;
+
+const HEAVY = [/@kubernetes\/client-node/, /\/fastify\//, /\/src\/server\/run\.js$/, /\/src\/cluster\/(kubeconfig|start|client)\.js$/];
+
+async function loadedBy(t: Test, args: string[], files: Record<string, string> = {}): Promise<{ code: number | null; urls: string[] }> {
+  const dir = t.testdir({ 'hooks.mjs': HOOKS, 'register.mjs': REGISTER, ...files });
+  const log = join(dir, 'loaded.log');
+  const run = await runCli(args, {
+    cwd: dir,
+    env: { LOADLOG: log, NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}` },
+  });
+  return { code: run.code, urls: readFileSync(log, 'utf8').trim().split('\n') };
+}
+
+const POD = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containers:\n    - { name: app, image: "example/app:1.0" }\n';
+
+t.test('an offline audit loads neither @kubernetes/client-node nor the server', async (t) => {
+  const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
+  t.equal(code, 1, 'the pod has findings: the audit really ran');
+  t.ok(urls.some((u) => u.endsWith('/dist/src/audit/index.js')), 'the hook saw the audit code load');
+  for (const heavy of HEAVY) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
+});
+
+t.test('serve --help lists every flag without loading the server or the cluster code', async (t) => {
+  const { code, urls } = await loadedBy(t, ['serve', '--help']);
+  t.equal(code, 0);
+  for (const heavy of HEAVY) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
+});
+
+t.test('the defaults serve states in its help are the server\'s own', async (t) => {
+  t.equal(serveCli.DEFAULT_PORT, server.DEFAULT_PORT);
+  t.equal(serveCli.DEFAULT_HOST, server.DEFAULT_HOST);
+  t.equal(serveCli.DEFAULT_SHUTDOWN_TIMEOUT_MS, server.DEFAULT_SHUTDOWN_TIMEOUT_MS);
+});
