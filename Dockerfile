@@ -12,6 +12,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
+# tsconfig.build.json compiles the product only (src/, policies/), never tests or benches.
 RUN npm run build
 
 # --- deps: production dependencies only --------------------------------------------
@@ -42,7 +43,6 @@ WORKDIR /app
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-COPY bin ./bin
 
 # 65532 is the conventional "nonroot" uid/gid (as in distroless); numeric so the kubelet
 # can verify runAsNonRoot without a passwd entry.
@@ -51,4 +51,7 @@ EXPOSE 8443 8080
 # The base image's entrypoint is a shell wrapper; clear it so node is PID 1's exec'd
 # process and receives SIGTERM directly (practice-gate drains and exits on its own).
 ENTRYPOINT []
-CMD ["node", "dist/src/cli/main.js", "serve", "--port", "8443", "--host", "0.0.0.0", "--probe-port", "8080"]
+# The default serves the certificate mounted where the Helm chart mounts it; the chart
+# passes its own arguments.
+CMD ["node", "dist/src/cli/main.js", "serve", "--port", "8443", "--host", "0.0.0.0", "--probe-port", "8080", \
+     "--tls-cert", "/etc/practice-gate/tls/tls.crt", "--tls-key", "/etc/practice-gate/tls/tls.key"]

@@ -3,7 +3,7 @@
 // object grows (1 to 50 containers). The engine part runs in this process, single-threaded;
 // the webhook part starts startServer with that context (bench/scale-server.ts) on core 1 and
 // sends one review at a time over a keep-alive HTTPS connection from core 0.
-// Run: npm run bench:scale   (or node dist/bench/scale.js after npm run build)
+// Run: npm run bench:scale   (or node dist/bench/scale.js after npm run build:bench)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';

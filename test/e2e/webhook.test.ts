@@ -108,7 +108,7 @@ t.test('mode audit: the root Deployment is created, the warning says it would be
   t.match(res.stdout, 'deployment.apps/audited created');
   const warning = res.stderr.split('\n').find((l) => l.startsWith('Warning:') && l.includes('run-as-non-root'));
   t.ok(warning, res.stderr);
-  t.match(warning ?? '', /would be denied/i);
+  t.match(warning ?? '', /\] would deny: /, 'the warning says enforce mode would deny it');
 
   const event = await waitFor('the audit event for deployments/audited', async () => {
     const lines = readFileSync(cluster.auditLog, 'utf8').split('\n').filter(Boolean);
