@@ -42,6 +42,11 @@ export function clusterOptionsFromFlags(flags: ClusterFlags, logger: Logger, env
       `--cert-renew-before (${formatDuration(flags.certRenewBefore)}) must be above 0 and below --cert-validity (${formatDuration(flags.certValidity)})`,
     );
   }
+  if (flags.auditInterval > 0 && !(flags.leaseRetryPeriod < flags.leaseRenewDeadline && flags.leaseRenewDeadline < flags.leaseDuration)) {
+    throw new ClusterUsageError(
+      `--lease-retry-period (${formatDuration(flags.leaseRetryPeriod)}) < --lease-renew-deadline (${formatDuration(flags.leaseRenewDeadline)}) < --lease-duration (${formatDuration(flags.leaseDuration)}) must hold, or two replicas could audit at once`,
+    );
+  }
   const namespace = ownNamespace(flags.namespace, env);
   return {
     kubeConfig: loadKubeConfig(flags.kubeconfig, env),
@@ -61,7 +66,17 @@ export function clusterOptionsFromFlags(flags: ClusterFlags, logger: Logger, env
         }
       : {}),
     ...(flags.auditInterval > 0
-      ? { audit: { intervalMs: flags.auditInterval, leaseName: flags.leaseName, identity: holderIdentity(env) } }
+      ? {
+          audit: {
+            intervalMs: flags.auditInterval,
+            leaseName: flags.leaseName,
+            identity: holderIdentity(env),
+            webhookConfig: flags.webhookConfig,
+            leaseDurationMs: flags.leaseDuration,
+            renewDeadlineMs: flags.leaseRenewDeadline,
+            retryPeriodMs: flags.leaseRetryPeriod,
+          },
+        }
       : {}),
   };
 }

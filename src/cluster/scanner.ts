@@ -3,7 +3,7 @@ import { ContextIndex } from '../engine/context.js';
 import type { EngineConfig } from '../engine/config.js';
 import { evaluate } from '../engine/evaluate.js';
 import type { Evaluation } from '../engine/evaluate.js';
-import { isRecord, metaOf } from '../engine/k8s.js';
+import { isRecord, metaOf, stringMap } from '../engine/k8s.js';
 import type { KubeObject } from '../engine/k8s.js';
 import { WORKLOAD_KINDS } from '../engine/workload.js';
 import { systemClock } from './clock.js';
@@ -11,6 +11,7 @@ import type { Clock } from './clock.js';
 import { describeError, isNotFound, statusOf } from './errors.js';
 import type { AuditMetrics } from './metrics.js';
 import type { ReportPublisher } from './reports.js';
+import type { AdmissionScope } from './webhook-scope.js';
 
 export interface ScanKind {
   kind: string;
@@ -72,6 +73,11 @@ export interface ScanOptions {
    * out would make its objects' findings look fixed.
    */
   skipForbidden?: boolean;
+  /**
+   * Only what the webhook is sent (its namespaceSelector and objectSelector). Without it, every
+   * namespace that is not wholly exempt is judged.
+   */
+  scope?: AdmissionScope;
 }
 
 export function uidOf(object: KubeObject): string | undefined {
@@ -128,13 +134,16 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     }
   }
 
+  const { scope } = options;
   const namespaces = new Set<string>();
   if (options.namespace !== undefined) {
     if (!wholeNamespaceExempt(config, options.namespace)) namespaces.add(options.namespace);
   } else {
     for (const o of objects) {
       const name = metaOf(o).name;
-      if (o.kind === 'Namespace' && typeof name === 'string' && !wholeNamespaceExempt(config, name)) namespaces.add(name);
+      if (o.kind !== 'Namespace' || typeof name !== 'string' || wholeNamespaceExempt(config, name)) continue;
+      if (scope && !scope.namespace(name, stringMap(metaOf(o).labels))) continue;
+      namespaces.add(name);
     }
   }
 
@@ -147,9 +156,11 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     const namespace = metaOf(object).namespace ?? '';
     if (!namespaces.has(namespace)) {
       // Objects can appear in a namespace listed a moment later; exempt namespaces stay out.
-      if (options.namespace !== undefined || wholeNamespaceExempt(config, namespace) || namespace === '') continue;
+      // With a scope, a namespace whose labels were not listed cannot be placed: the next scan will.
+      if (options.namespace !== undefined || scope || wholeNamespaceExempt(config, namespace) || namespace === '') continue;
       namespaces.add(namespace);
     }
+    if (scope && !scope.object(object)) continue;
     const owner = controllerUid(object);
     if (owner !== undefined && workloadUids.has(owner)) {
       ownedSkipped++;
@@ -178,6 +189,8 @@ export interface ClusterAuditorOptions {
   /** PolicyReports; without it the scan only feeds metrics and logs. */
   reports?: ReportPublisher;
   intervalMs: number;
+  /** What the webhook is sent, read before each scan; without it every namespace not wholly exempt is judged. */
+  scope?: () => Promise<AdmissionScope>;
   clock?: Clock;
 }
 
@@ -201,7 +214,8 @@ export class ClusterAuditor {
     const started = this.#clock.now();
     const config = this.#o.config();
     try {
-      const scan = await scanCluster(this.#o.reader, config, signal ? { signal } : {});
+      const scope = await this.#o.scope?.();
+      const scan = await scanCluster(this.#o.reader, config, { ...(signal ? { signal } : {}), ...(scope ? { scope } : {}) });
       if (signal?.aborted) return false;
       this.#o.metrics?.recordViolations(scan.judged);
       const published = this.#o.reports ? await this.#o.reports.publish(scan, config, this.#clock.now(), signal) : undefined;
@@ -214,6 +228,7 @@ export class ClusterAuditor {
           judged: scan.judged.length,
           ownedSkipped: scan.ownedSkipped,
           namespaces: scan.namespaces.size,
+          scope: scope?.source ?? 'all namespaces',
           findings: scan.judged.reduce((n, j) => n + j.evaluation.findings.filter((f) => !f.exempt).length, 0),
           reports: published,
           seconds,

@@ -11,6 +11,7 @@ import { LeaderElector } from './leader.js';
 import { AuditMetrics } from './metrics.js';
 import { ReportPublisher } from './reports.js';
 import { ClusterAuditor, SCAN_KINDS } from './scanner.js';
+import { admissionScopeSource } from './webhook-scope.js';
 
 export interface CertOptions {
   secretName: string;
@@ -29,6 +30,8 @@ export interface AuditOptions {
   leaseName: string;
   /** Lease holder: the pod name. */
   identity: string;
+  /** The webhook's ValidatingWebhookConfiguration: its selectors decide what the audit judges. */
+  webhookConfig?: string;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -169,6 +172,16 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
         metrics,
         reports: new ReportPublisher(clients.policyReportStore(), log),
         intervalMs: audit.intervalMs,
+        ...(audit.webhookConfig !== undefined
+          ? {
+              scope: admissionScopeSource({
+                read: () => clients.admission.readValidatingWebhookConfiguration({ name: audit.webhookConfig as string }),
+                name: audit.webhookConfig,
+                ownNamespace: options.namespace,
+                logger: log,
+              }),
+            }
+          : {}),
       });
       const elector = new LeaderElector({
         store: clients.leaseStore(options.namespace, audit.leaseName),

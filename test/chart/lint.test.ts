@@ -32,6 +32,7 @@ const REJECTED: Array<[string, string[], RegExp]> = [
   ['root', ['--set', 'runAsUser=0'], /runAsUser/],
   ['the latest tag', ['--set', 'image.tag=latest'], /tag/],
   ['a timeout above the API maximum', ['--set', 'webhook.timeoutSeconds=31'], /timeoutSeconds/],
+  ['a lease duration that is not a duration', ['--set', 'clusterAudit.leaseDuration=soon'], /leaseDuration/],
 ];
 
 t.test('the values schema rejects mistakes with a message naming the key', async (t) => {

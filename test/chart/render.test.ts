@@ -48,6 +48,12 @@ const AUDIT_RULES = [
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
   { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports'], verbs: ['list', 'create', 'update', 'delete'] },
 ];
+const VWC_AUDIT_RULE = {
+  apiGroups: ['admissionregistration.k8s.io'],
+  resources: ['validatingwebhookconfigurations'],
+  resourceNames: [FULLNAME],
+  verbs: ['get'],
+};
 const VWC_RULE = {
   apiGroups: ['admissionregistration.k8s.io'],
   resources: ['validatingwebhookconfigurations'],
@@ -102,7 +108,7 @@ t.test('default values', async (t) => {
   });
 
   t.test('RBAC is what the default features need', async (t) => {
-    t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES]);
+    t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES, VWC_AUDIT_RULE], 'the audit reads its own webhook configuration, by name, to judge what it is sent');
     t.same(rulesOf(one(objects, 'Role')), LEASE_RULES, 'leader election for the cluster scan, its own Lease by name');
     for (const binding of [one(objects, 'ClusterRoleBinding'), one(objects, 'RoleBinding')]) {
       t.same(binding.subjects, [{ kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE }]);
@@ -140,6 +146,7 @@ t.test('default values', async (t) => {
     const a = args(objects);
     for (const flag of ['--port=8443', '--host=0.0.0.0', '--probe-port=8080', '--config=/etc/practice-gate/config/config.yaml',
       '--on-error=allow', '--shutdown-timeout=25', '--audit-interval=10m', `--lease-name=${FULLNAME}-audit`,
+      '--lease-duration=15s', '--lease-renew-deadline=10s', '--lease-retry-period=2s', `--webhook-config=${FULLNAME}`,
       '--tls-cert=/etc/practice-gate/tls/tls.crt', '--tls-key=/etc/practice-gate/tls/tls.key']) {
       t.ok(a.includes(flag), `passes ${flag}`);
     }
@@ -225,7 +232,7 @@ t.test('certs.mode=certManager', async (t) => {
   t.same(one(objects, 'Issuer', `${FULLNAME}-selfsigned`).spec, { selfSigned: {} });
   t.same(one(objects, 'Issuer', `${FULLNAME}-ca`).spec, { ca: { secretName: ca.spec.secretName } });
   t.notOk(args(objects).includes('--self-managed-certs'));
-  t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES], 'no extra RBAC');
+  t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES, VWC_AUDIT_RULE], 'no extra RBAC');
 
   const external = render(['--values', 'charts/practice-gate/ci/certs-cert-manager-issuer-values.yaml']);
   t.equal(external.filter((o) => o.kind === 'Issuer').length, 0, 'an existing issuer needs no chart CA chain');
@@ -259,7 +266,7 @@ t.test('clusterAudit.enabled=false drops the scan, its RBAC and the CRD', async 
   t.equal(objects.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding').length, 0, 'no lease needed');
   t.equal(objects.filter((o) => o.kind === 'CustomResourceDefinition').length, 0);
   t.ok(args(objects).includes('--audit-interval=0'));
-  t.notOk(args(objects).some((a) => a.startsWith('--lease-name')));
+  t.notOk(args(objects).some((a) => a.startsWith('--lease-') || a.startsWith('--webhook-config')));
   t.equal(render(['--set', 'clusterAudit.enabled=false', '--set', 'policyReportCRD.install=true'])
     .filter((o) => o.kind === 'CustomResourceDefinition').length, 1, 'install=true renders it anyway');
   t.equal(render(['--set', 'policyReportCRD.install=false']).filter((o) => o.kind === 'CustomResourceDefinition').length, 0);

@@ -58,6 +58,9 @@ t.test('flag names and defaults the Helm chart relies on', async (t) => {
     certRenewBefore: 30 * DAY,
     auditInterval: 600_000,
     leaseName: 'practice-gate-audit',
+    leaseDuration: 15_000,
+    leaseRenewDeadline: 10_000,
+    leaseRetryPeriod: 2_000,
   });
   t.equal(flags.namespace, undefined, 'namespace resolved later from POD_NAMESPACE');
   const set = parse([
@@ -86,7 +89,9 @@ t.test('options from flags: namespace, identity, certificates, audit', async (t)
   t.equal(options?.namespace, 'pg-system');
   t.equal(options?.kubeConfig.getCurrentCluster()?.server, 'https://10.0.0.1:6443');
   t.match(options?.certs, { secretName: 'practice-gate-tls', webhookConfig: 'practice-gate', service: 'practice-gate', certValidityMs: 600_000, renewBeforeMs: 300_000 });
-  t.match(options?.audit, { intervalMs: 600_000, leaseName: 'practice-gate-audit', identity: 'practice-gate-7c9-x2' });
+  t.match(options?.audit, { intervalMs: 600_000, leaseName: 'practice-gate-audit', identity: 'practice-gate-7c9-x2', webhookConfig: 'practice-gate', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+  const timed = clusterOptionsFromFlags(parse(['--kubeconfig', file, '--webhook-config', 'pg', '--lease-duration', '60s', '--lease-renew-deadline', '40s', '--lease-retry-period', '5s']), captureLogger().logger, env);
+  t.match(timed?.audit, { webhookConfig: 'pg', leaseDurationMs: 60_000, renewDeadlineMs: 40_000, retryPeriodMs: 5_000 }, 'lease timings and the webhook configuration reach the audit');
   t.equal(clusterOptionsFromFlags(parse(['--kubeconfig', file, '--audit-interval', '0']), captureLogger().logger, env)?.audit, undefined, 'audit off with 0');
   t.equal(clusterOptionsFromFlags(parse(['--kubeconfig', file]), captureLogger().logger, env)?.certs, undefined, 'certificates from files unless --self-managed-certs');
 });
@@ -99,6 +104,11 @@ t.test('flag combinations that cannot work are refused with what to change', asy
     () => clusterOptionsFromFlags(parse(['--kubeconfig', kubeconfigFile(), '--self-managed-certs', '--cert-validity', '30d', '--cert-renew-before', '30d']), log, {}),
     /--cert-renew-before \(30d\) must be above 0 and below --cert-validity \(30d\)/,
   );
+  t.throws(
+    () => clusterOptionsFromFlags(parse(['--kubeconfig', kubeconfigFile(), '--lease-duration', '10s', '--lease-renew-deadline', '10s']), log, {}),
+    /--lease-retry-period \(2s\) < --lease-renew-deadline \(10s\) < --lease-duration \(10s\) must hold/,
+  );
+  t.doesNotThrow(() => clusterOptionsFromFlags(parse(['--kubeconfig', kubeconfigFile(), '--lease-duration', '10s', '--lease-renew-deadline', '10s', '--audit-interval', '0']), log, {}), 'no audit: lease timings do not matter');
   t.throws(() => loadKubeConfig('/does/not/exist', {}), KubeConfigError);
 });
 

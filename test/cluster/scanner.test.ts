@@ -7,6 +7,7 @@ import { ClusterAuditor, scanCluster, ScanError } from '../../src/cluster/scanne
 import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import type { Config } from '../../src/engine/index.js';
+import { builtInScope, scopeOfWebhookConfiguration } from '../../src/cluster/webhook-scope.js';
 import { captureLogger, FakeClock, httpError, ReportServer } from '../helpers/cluster.js';
 
 
@@ -130,6 +131,41 @@ t.test('a kind the API server does not serve is skipped; any other list failure 
   const partial = await scanCluster(reader, config(), { skipForbidden: true });
   t.same(partial.forbidden, ['pods'], 'a one-off audit names it and goes on');
   t.same(names(partial.judged), ['Deployment/web']);
+});
+
+t.test('with the webhook\'s scope, the audit judges only what the API server would send the webhook', async (t) => {
+  const objects = [
+    ...shopCluster(),
+    { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'legacy', uid: 'uid-ns-legacy', labels: { 'practice-gate.io/ignore': 'true' } } },
+    deployment('legacy', 'old', [container('app', {})]),
+    ns('pg-system'),
+    deployment('pg-system', 'practice-gate', [container('gate')]),
+  ];
+  const ignored = deployment('shop', 'opted-out', [container('app', {})]);
+  (ignored.metadata as { labels?: Record<string, string> }).labels = { 'practice-gate.io/ignore': 'true' };
+  objects.push(ignored);
+  const selector = { matchExpressions: [{ key: 'practice-gate.io/ignore', operator: 'NotIn', values: ['true'] }] };
+  const scope = scopeOfWebhookConfiguration('pg', {
+    webhooks: [
+      {
+        name: 'workloads.practice-gate.io',
+        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['pg-system', 'kube-system'] }, ...selector.matchExpressions] },
+        objectSelector: selector,
+      },
+    ],
+  });
+  if (!scope) throw new Error('no scope');
+  const scan = await scanCluster(new FakeReader(objects), config(), { scope });
+  t.same([...scan.namespaces].sort(), ['shop'], 'no reports for kube-system, the webhook\'s namespace or an opted-out one');
+  t.same(names(scan.judged), ['Deployment/web', 'Pod/debug', 'Pod/operated-0'], 'nothing from excluded namespaces, nor the object its objectSelector leaves out');
+
+  const fallback = await scanCluster(new FakeReader(objects), config(), { scope: builtInScope('pg-system') });
+  t.same([...fallback.namespaces].sort(), ['legacy', 'shop'], 'built-in: everything but kube-system and its own namespace');
+
+  const store = new ReportServer();
+  const publishing = new ClusterAuditor({ reader: new FakeReader(objects), config: () => config(), logger: captureLogger().logger, intervalMs: 600_000, reports: new ReportPublisher(store, captureLogger().logger), scope: async () => scope });
+  t.equal(await publishing.scanOnce(), true);
+  t.same([...store.reports.values()].map((r) => r.metadata.namespace).sort(), ['shop'], 'PolicyReports only where the webhook judges');
 });
 
 async function violations(registry: Registry) {
