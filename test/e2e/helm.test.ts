@@ -145,6 +145,7 @@ t.test('certs.mode=helm (the default)', async (t) => {
       t.match(res.stdout, `helm upgrade ${RELEASE} <chart> -n ${NS} --reuse-values --set config.mode=enforce`);
       t.match(res.stdout, /^Certificates: helm$/m);
       t.match(res.stdout, `helm uninstall ${RELEASE} -n ${NS}`);
+      t.match(res.stdout, 'kubectl delete policyreports -A -l app.kubernetes.io/managed-by=practice-gate');
     });
 
     const rendered = await manifestObjects();
@@ -281,6 +282,11 @@ t.test('certs.mode=helm (the default)', async (t) => {
     const uninstallSection = docs.slice(docs.indexOf('## 5. Uninstall'), docs.indexOf('## Certificates'));
     t.match(uninstallSection, 'the PolicyReport CRD (`helm.sh/resource-policy: keep`)');
     t.match(uninstallSection, `kubectl delete crd ${CRD}`);
+    const cleanup = 'kubectl delete policyreports -A -l app.kubernetes.io/managed-by=practice-gate';
+    t.match(uninstallSection, cleanup, 'the docs say how to remove the reports the binary wrote');
+    const cleaned = await cluster.kubectl(cleanup.split(' ').slice(1));
+    t.equal(cleaned.code, 0, cleaned.stderr);
+    t.notOk(await exists(['policyreport', 'practice-gate', '--namespace', 'shop']), 'and that command removes them');
   });
 });
 
