@@ -36,8 +36,6 @@ export interface ListOptions {
 
 /** Page size for lists: big clusters are listed in chunks instead of one huge response. */
 const PAGE_SIZE = 500;
-/** Watches end after this (plus jitter) and resume: a silently dead connection cannot last longer. */
-const WATCH_TIMEOUT_SECONDS = 300;
 
 export function apiPath(ref: Pick<ResourceRef, 'apiVersion' | 'plural'>, namespace?: string): string {
   const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
@@ -91,13 +89,17 @@ export class KubeClients {
     const path = apiPath(ref, options.namespace);
     return {
       list: () => this.listAll(ref, options),
-      watch: async (resourceVersion, onEvent, onDone) => {
+      watch: async (resourceVersion, onEvent, onDone, { timeoutSeconds }) => {
+        // The API server ends the stream after timeoutSeconds. That does not bound a half-open
+        // connection: client-node's request timeout covers the response headers, not the streamed
+        // body, so nothing here ever fails on a dead peer. The reflector's watchdog does that,
+        // counting on timeoutSeconds and on the bookmarks asked for here.
         const controller = await this.watch.watch(
           path,
           {
             resourceVersion,
             allowWatchBookmarks: true,
-            timeoutSeconds: WATCH_TIMEOUT_SECONDS + Math.floor(Math.random() * 60),
+            timeoutSeconds,
             fieldSelector: options.fieldSelector,
             labelSelector: options.labelSelector,
           },

@@ -21,15 +21,25 @@ export interface WatchHandle {
   abort(): void;
 }
 
+/** What the reflector asks of a watch request. */
+export interface WatchOptions {
+  /**
+   * Asks the API server to end the stream after this many seconds (query `timeoutSeconds`). The
+   * reflector's watchdog counts on it: a stream silent for longer than this plus a margin is dead.
+   */
+  timeoutSeconds: number;
+}
+
 /**
  * The two calls an informer makes, and all a test needs to fake. `watch` resolves once the
  * stream is open (HTTP 200) or has failed; `onDone` then fires exactly once when it ends:
  * without an error for a clean close (the API server ends watches every few minutes), with one
  * otherwise (a refused watch carries statusCode, e.g. 410 when the resourceVersion is too old).
+ * The watch must ask for bookmarks (`allowWatchBookmarks`) and pass `options.timeoutSeconds` on.
  */
 export interface ListerWatcher {
   list(): Promise<ListPage>;
-  watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onDone: (err?: unknown) => void): Promise<WatchHandle>;
+  watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onDone: (err?: unknown) => void, options: WatchOptions): Promise<WatchHandle>;
 }
 
 /** Where a reflector puts what it learns. */
@@ -51,9 +61,34 @@ export interface ReflectorOptions {
   backoff?: BackoffPolicy;
   /** A watch that closes cleanly sooner than this counts as a failure, so a flapping stream cannot spin. */
   minWatchMs?: number;
+  /**
+   * The `timeoutSeconds` of each watch request. Default: WATCH_TIMEOUT_SECONDS plus up to
+   * WATCH_TIMEOUT_JITTER_SECONDS of jitter, so that replicas' watches do not all end together.
+   */
+  watchTimeoutSeconds?: number;
 }
 
-type WatchEnd = { kind: 'closed' } | { kind: 'gone' } | { kind: 'failed'; error: unknown } | { kind: 'stopped' };
+/** Watches end after this (plus jitter) and resume; the watchdog's limit is derived from it. */
+export const WATCH_TIMEOUT_SECONDS = 300;
+export const WATCH_TIMEOUT_JITTER_SECONDS = 60;
+/**
+ * How long past its timeoutSeconds a silent watch is given before it is presumed dead: the API
+ * server ends a watch at timeoutSeconds (and sends bookmarks before that), so a stream that has
+ * said nothing for longer is a half-open connection that no error will ever end. (client-node's
+ * request timeout covers the response headers only, not the streamed body.)
+ */
+export const WATCHDOG_MARGIN_MS = 30_000;
+
+/** A watch the watchdog ended: nothing came through it for too long. */
+export class WatchStalledError extends Error {
+  override name = 'WatchStalledError';
+}
+
+type WatchEnd =
+  | { kind: 'closed' }
+  | { kind: 'gone' }
+  | { kind: 'failed'; error: unknown; lastHeardAt?: number }
+  | { kind: 'stopped' };
 
 const keyOf = (object: KubeObject): string | undefined => {
   const meta = isRecord(object.metadata) ? object.metadata : undefined;
@@ -70,9 +105,11 @@ const resourceVersionOf = (object: unknown): string | undefined => {
 /**
  * Keeps a sink in step with one resource: list, then watch from the list's resourceVersion;
  * resume the watch when it closes; list again after 410 Gone (deleting what vanished in the gap);
- * back off and retry on any error, forever, until stopped. The sink keeps its last known state
- * while the API server is away, so the webhook goes on answering from it; `stalenessSeconds`
- * says for how long that state has not been confirmed.
+ * back off and retry on any error, forever, until stopped. A watchdog ends a watch that has
+ * delivered nothing (not even a bookmark) for its timeoutSeconds plus WATCHDOG_MARGIN_MS: a
+ * half-open connection never errors, and would otherwise leave the sink stale while looking
+ * current. The sink keeps its last known state while the API server is away, so the webhook goes
+ * on answering from it; `stalenessSeconds` says for how long that state has not been confirmed.
  */
 export class Reflector {
   readonly resource: string;
@@ -144,7 +181,8 @@ export class Reflector {
         if (signal.aborted) break;
         const openedAt = this.#clock.now();
         const end = await this.#watchOnce(signal);
-        this.#markStale();
+        // A stalled stream confirmed nothing after the last thing it delivered: stale since then.
+        this.#markStale(end.kind === 'failed' ? end.lastHeardAt : undefined);
         if (end.kind === 'stopped') break;
         const lasted = this.#clock.now() - openedAt >= (this.#options.minWatchMs ?? 1000);
         if (lasted) this.#attempt = 0;
@@ -201,22 +239,51 @@ export class Reflector {
     }
   }
 
+  #watchTimeoutSeconds(): number {
+    return this.#options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS + Math.floor(Math.random() * WATCH_TIMEOUT_JITTER_SECONDS);
+  }
+
   #watchOnce(signal: AbortSignal): Promise<WatchEnd> {
     return new Promise((resolve) => {
       let ended = false;
       let handle: WatchHandle | undefined;
+      const timeoutSeconds = this.#watchTimeoutSeconds();
+      const silenceLimitMs = timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
+      // Any sign of life (the stream opening, any event, bookmarks included) restarts the watchdog.
+      let lastHeardAt = this.#clock.now();
+      const watchdog = new AbortController();
       const finish = (end: WatchEnd): void => {
         if (ended) return;
         ended = true;
         signal.removeEventListener('abort', onStop);
+        watchdog.abort();
         handle?.abort();
         resolve(end);
       };
       const onStop = (): void => finish({ kind: 'stopped' });
       signal.addEventListener('abort', onStop, { once: true });
 
+      // One timer per silence period, not one per event: it sleeps until the limit counted from
+      // the last sign of life, and goes back to sleep if something arrived meanwhile.
+      const watch = async (): Promise<void> => {
+        while (!ended) {
+          const left = lastHeardAt + silenceLimitMs - this.#clock.now();
+          if (left <= 0) {
+            const silentSeconds = Math.round((this.#clock.now() - lastHeardAt) / 1000);
+            const error = new WatchStalledError(
+              `no watch event for ${silentSeconds}s (timeoutSeconds ${timeoutSeconds} + ${WATCHDOG_MARGIN_MS / 1000}s margin): connection presumed dead`,
+            );
+            finish({ kind: 'failed', error, lastHeardAt });
+            return;
+          }
+          await this.#clock.sleep(left, watchdog.signal);
+        }
+      };
+      void watch();
+
       const onEvent = (event: WatchEvent): void => {
         if (ended) return;
+        lastHeardAt = this.#clock.now();
         const outcome = this.#apply(event);
         if (outcome) finish(outcome);
       };
@@ -225,11 +292,14 @@ export class Reflector {
         else if (isGone(err)) finish({ kind: 'gone' });
         else finish({ kind: 'failed', error: err });
       };
-      this.#options.source.watch(this.#resourceVersion, onEvent, onDone).then(
+      this.#options.source.watch(this.#resourceVersion, onEvent, onDone, { timeoutSeconds }).then(
         (opened) => {
           handle = opened;
           if (ended) opened.abort();
-          else this.#markCurrent();
+          else {
+            lastHeardAt = this.#clock.now();
+            this.#markCurrent();
+          }
         },
         (err: unknown) => finish({ kind: 'failed', error: err }),
       );
@@ -260,6 +330,8 @@ export class Reflector {
         return undefined;
       }
       case 'BOOKMARK':
+        // Nothing changed, but the stream is alive and the cache is current up to this version:
+        // a resumed watch starts here instead of from an older version that may be compacted (410).
         this.#resourceVersion = resourceVersionOf(event.object) ?? this.#resourceVersion;
         return undefined;
       case 'ERROR': {
@@ -291,10 +363,11 @@ export class Reflector {
     }
   }
 
-  #markStale(): void {
+  /** `since`: when the sink was last known to follow, if earlier than now (a stream found dead). */
+  #markStale(since?: number): void {
     if (this.#current) {
       this.#current = false;
-      this.#staleSince = this.#clock.now();
+      this.#staleSince = Math.min(since ?? Infinity, this.#clock.now());
     }
   }
 }

@@ -41,12 +41,13 @@ t.test('a watch delivers events, and a refused watch reports its HTTP status', a
   const lw = clients.listerWatcher(kind('PodDisruptionBudget'));
   const events: WatchEvent[] = [];
   let done: unknown = 'not yet';
-  const handle = await lw.watch('1000', (e) => events.push(e), (err) => (done = err));
+  const handle = await lw.watch('1000', (e) => events.push(e), (err) => (done = err), { timeoutSeconds: 321 });
   await flush();
   const watchRequest = api.requests.find((r) => r.query.get('watch') === 'true');
   t.equal(watchRequest?.path, '/apis/policy/v1/poddisruptionbudgets');
   t.equal(watchRequest?.query.get('resourceVersion'), '1000');
   t.equal(watchRequest?.query.get('allowWatchBookmarks'), 'true');
+  t.equal(watchRequest?.query.get('timeoutSeconds'), '321', "the reflector's timeout, which its watchdog counts on");
 
   api.put('policy/v1/poddisruptionbudgets', { metadata: { namespace: 'shop', name: 'web' } });
   api.sendToWatches('policy/v1/poddisruptionbudgets', { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
@@ -55,9 +56,22 @@ t.test('a watch delivers events, and a refused watch reports its HTTP status', a
   handle.abort();
 
   api.failures.set('GET /apis/policy/v1/poddisruptionbudgets', [410]);
-  await lw.watch('1', () => {}, (err) => (done = err));
+  await lw.watch('1', () => {}, (err) => (done = err), { timeoutSeconds: 300 });
   for (let i = 0; i < 50 && done === 'not yet'; i++) await new Promise((r) => setTimeout(r, 10));
   t.equal(statusOf(done), 410, 'a refused watch ends with its status code');
+});
+
+t.test('aborting a watch ends the stream (what the watchdog does to a silent connection)', async (t) => {
+  const { api, clients } = await setup(t);
+  const lw = clients.listerWatcher(kind('PodDisruptionBudget'));
+  let done: unknown = 'not yet';
+  const handle = await lw.watch('1000', () => {}, (err) => (done = err), { timeoutSeconds: 300 });
+  for (let i = 0; i < 50 && api.openWatches === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(api.openWatches, 1);
+  handle.abort();
+  for (let i = 0; i < 50 && api.openWatches > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(api.openWatches, 0, 'the connection is closed, not left half-open');
+  t.not(done, 'not yet', 'and onDone is called');
 });
 
 t.test('Secret store: 404 is absent, data is decoded, a stale update is a conflict, type and labels are kept', async (t) => {

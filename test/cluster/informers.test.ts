@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { ClusterCache } from '../../src/cluster/informers.js';
+import { WATCHDOG_MARGIN_MS } from '../../src/cluster/reflector.js';
 import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError, WARN } from '../helpers/cluster.js';
 
 const backoff = { initialMs: 1000, maxMs: 8000, jitter: 0 };
@@ -126,6 +127,31 @@ t.test('a broken watch keeps the last known state, says how stale it is, and res
   t.equal(s.pdbs.openWatch?.resourceVersion, resumeFrom, 'from the last resourceVersion seen');
   t.equal(await staleness(s.registry, 'poddisruptionbudgets'), 0);
   t.match(s.lines.at(-1), { event: 'watch-resumed', staleSeconds: 7 });
+  await s.cache.close();
+});
+
+t.test('a half-open watch connection does not read as current forever: the watchdog breaks it and the gauge says so', async (t) => {
+  const s = setup();
+  s.pdbs.put(pdb('shop', 'web'));
+  s.cache.start();
+  await s.cache.synced;
+  await flush();
+  const timeoutSeconds = s.pdbs.openWatch?.options?.timeoutSeconds;
+  if (timeoutSeconds === undefined) throw new Error('no watch open');
+  const dead = s.pdbs.openWatch;
+
+  // The connection dies silently: no error, no close, nothing more on the stream.
+  await s.clock.advance(timeoutSeconds * 1000);
+  t.equal(await staleness(s.registry, 'poddisruptionbudgets'), 0, 'indistinguishable from a quiet watch up to its timeout');
+  await s.clock.advance(WATCHDOG_MARGIN_MS);
+  t.ok(dead?.abortedByClient, 'given up on after timeoutSeconds plus the margin');
+  t.equal(await staleness(s.registry, 'poddisruptionbudgets'), timeoutSeconds + WATCHDOG_MARGIN_MS / 1000, 'and the gauge counts from the last sign of life');
+  t.equal(s.cache.status().poddisruptionbudgets?.watching, false);
+  t.same(pdbNames(s.cache, 'shop'), ['web'], 'reviews still see the last known state');
+
+  await s.clock.advance(1000);
+  t.equal(s.pdbs.watchCalls.length, 2, 'watching again');
+  t.equal(await staleness(s.registry, 'poddisruptionbudgets'), 0);
   await s.cache.close();
 });
 

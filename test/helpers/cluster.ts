@@ -3,7 +3,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Clock } from '../../src/cluster/clock.js';
-import type { ListPage, ListerWatcher, WatchEvent, WatchHandle } from '../../src/cluster/reflector.js';
+import type { ListPage, ListerWatcher, WatchEvent, WatchHandle, WatchOptions } from '../../src/cluster/reflector.js';
 import type { PolicyReport, PolicyReportStore } from '../../src/cluster/reports.js';
 
 /** Lets every pending promise callback and I/O callback run. */
@@ -89,9 +89,13 @@ export const WARN = 40;
 
 interface OpenWatch {
   resourceVersion: string;
+  /** What the watch asked of the API server (timeoutSeconds). */
+  options: WatchOptions | undefined;
   onEvent: (event: WatchEvent) => void;
   onDone: (err?: unknown) => void;
   aborted: boolean;
+  /** True when the client ended the watch while it was open (not the server, not a refusal). */
+  abortedByClient?: boolean;
 }
 
 /**
@@ -139,8 +143,8 @@ export class FakeResource implements ListerWatcher {
     return { items, resourceVersion: String(this.#rv) };
   }
 
-  async watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onDone: (err?: unknown) => void): Promise<WatchHandle> {
-    const open: OpenWatch = { resourceVersion, onEvent, onDone, aborted: false };
+  async watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onDone: (err?: unknown) => void, options?: WatchOptions): Promise<WatchHandle> {
+    const open: OpenWatch = { resourceVersion, options, onEvent, onDone, aborted: false };
     this.watchCalls.push(open);
     if (this.watchRefusals.length > 0) {
       open.aborted = true;
@@ -148,6 +152,7 @@ export class FakeResource implements ListerWatcher {
     }
     return {
       abort: () => {
+        if (!open.aborted) open.abortedByClient = true;
         open.aborted = true;
       },
     };
