@@ -16,6 +16,8 @@ import { KubeConfigError } from '../cluster/kubeconfig.js';
 import { clusterOptionsFromFlags, ClusterUsageError } from '../cluster/options.js';
 import { startCluster } from '../cluster/start.js';
 import type { ClusterHandle } from '../cluster/start.js';
+import { startStartupProbes } from './startup-probes.js';
+import type { StartupProbes } from './startup-probes.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 import type { ServeFlags } from './serve.js';
 
@@ -58,20 +60,38 @@ function devHeader(url: string): string {
   ].join('\n');
 }
 
+/** Nothing is served yet, so nothing needs draining: a stop while starting up is a clean exit. */
+function exitWhileWaiting(signal: NodeJS.Signals): void {
+  say(`${signal} while starting: exiting`);
+  process.exit(EXIT_OK);
+}
+
 export async function runServe(flags: ServeFlags, command: Command): Promise<number> {
   const problem = usageProblem(flags);
   if (problem) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE, code: 'practice-gate.usage' });
 
   const log = createLogger(flags.logLevel, flags.dev === true);
   let cluster: ClusterHandle | undefined;
+  let interim: StartupProbes | undefined;
   try {
     const clusterOptions = clusterOptionsFromFlags(flags, log);
+    // Self-managed certificates wait for the API server, possibly for long: stay alive meanwhile.
+    if (clusterOptions?.certs && flags.probePort !== undefined) {
+      interim = await startStartupProbes(flags.probePort, flags.host ?? DEFAULT_HOST, ['certificates']);
+      log.info({ probePort: flags.probePort }, 'waiting for the serving certificate: /healthz ok, /readyz 503 until it is loaded');
+    }
+    process.once('SIGTERM', exitWhileWaiting).once('SIGINT', exitWhileWaiting);
     cluster = clusterOptions && (await startCluster(clusterOptions));
   } catch (err) {
+    process.off('SIGTERM', exitWhileWaiting).off('SIGINT', exitWhileWaiting);
+    await interim?.close();
     const usage = err instanceof ClusterUsageError || err instanceof KubeConfigError || err instanceof CertOptionsError;
-    say(usage ? (err as Error).message : `cannot start the cluster features: ${describeError(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    say(usage ? (err as Error).message : code === 'EADDRINUSE' ? `port ${flags.probePort} is already in use` : `cannot start the cluster features: ${describeError(err)}`);
     return usage ? EXIT_USAGE : EXIT_FAILED;
   }
+  process.off('SIGTERM', exitWhileWaiting).off('SIGINT', exitWhileWaiting);
+  await interim?.close();
   let tls: TlsSource;
   let caBundle: string | undefined;
   try {

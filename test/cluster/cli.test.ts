@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -107,6 +109,48 @@ t.test('serve --kubeconfig --self-managed-certs: serves the Secret\'s certificat
   gate.child.kill('SIGTERM');
   t.equal(await gate.exited, 0, 'exits 0 on SIGTERM, cluster features closed');
   t.equal(api.openWatches, 0, 'no watch left open');
+});
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+t.test('serve --self-managed-certs with the API server unreachable: alive, not ready, still trying; SIGTERM exits 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pg-cluster-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const kubeconfig = join(dir, 'kubeconfig');
+  const nowhere = await freePort();
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{ name: gone, cluster: { server: "http://127.0.0.1:${nowhere}", insecure-skip-tls-verify: true } }]`,
+      'users: [{ name: tester, user: { token: test-token } }]',
+      'contexts: [{ name: gone, context: { cluster: gone, user: tester } }]',
+      'current-context: gone',
+    ].join('\n'),
+  );
+  const probePort = await freePort();
+  const gate = practiceGate(
+    ['serve', '--kubeconfig', kubeconfig, '--self-managed-certs', '--port', '0', '--probe-port', String(probePort), '--host', '127.0.0.1', '--audit-interval', '0'],
+    { POD_NAMESPACE: 'pg-system', POD_NAME: 'practice-gate-0' },
+  );
+  t.teardown(() => gate.child.kill('SIGKILL'));
+
+  await eventually('a failed attempt to reach the API server', () => (gate.stdout().includes('"certs-failed"') ? true : undefined));
+  const live = await json(`http://127.0.0.1:${probePort}/healthz`);
+  t.match(live, { status: 200, body: { status: 'ok' } }, 'the liveness probe passes: the process is only waiting');
+  const ready = await json(`http://127.0.0.1:${probePort}/readyz`);
+  t.match(ready, { status: 503, body: { ready: false, conditions: { certificates: false } } }, 'not ready: no certificate to serve yet');
+  await eventually('a second attempt', () => (gate.stdout().split('"certs-failed"').length > 2 ? true : undefined));
+
+  gate.child.kill('SIGTERM');
+  t.equal(await gate.exited, 0, 'a stop while waiting is a clean exit');
 });
 
 t.test('serve --self-managed-certs without a cluster: exit 2 saying what to add', async (t) => {
