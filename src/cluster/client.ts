@@ -36,6 +36,11 @@ export interface ListOptions {
 
 /** Page size for lists: big clusters are listed in chunks instead of one huge response. */
 const PAGE_SIZE = 500;
+/**
+ * Page size for PolicyReports, which are far bigger than most objects (up to MAX_REPORT_BYTES
+ * each): a page stays in the tens of megabytes even when every report is full.
+ */
+export const REPORT_PAGE_SIZE = 50;
 
 export function apiPath(ref: Pick<ResourceRef, 'apiVersion' | 'plural'>, namespace?: string): string {
   const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
@@ -249,8 +254,21 @@ export class KubeClients {
     const where = { group: REPORT_GROUP, version: REPORT_VERSION, plural: REPORT_PLURAL };
     return {
       list: async () => {
-        const list: unknown = await custom.listClusterCustomObject({ ...where, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
-        return isRecord(list) && Array.isArray(list.items) ? (list.items as PolicyReport[]) : [];
+        // Paged: one unpaged list of every namespace's report could be hundreds of megabytes.
+        const reports: PolicyReport[] = [];
+        let token: string | undefined;
+        do {
+          const page: unknown = await custom.listClusterCustomObject({
+            ...where,
+            labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+            limit: REPORT_PAGE_SIZE,
+            ...(token !== undefined ? { _continue: token } : {}),
+          });
+          if (isRecord(page) && Array.isArray(page.items)) reports.push(...(page.items as PolicyReport[]));
+          const meta = isRecord(page) && isRecord(page.metadata) ? page.metadata : {};
+          token = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+        } while (token !== undefined);
+        return reports;
       },
       create: async (report) => {
         await custom.createNamespacedCustomObject({ ...where, namespace: report.metadata.namespace, body: report });

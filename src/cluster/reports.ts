@@ -13,6 +13,30 @@ export const REPORT_NAME = 'practice-gate';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'practice-gate';
 export const REPORT_SOURCE = 'practice-gate';
+/** Set on a report that lists only some of its findings: `"<kept>/<total>"`. */
+export const TRUNCATED_ANNOTATION = 'practice-gate.io/truncated';
+
+/**
+ * The most results one PolicyReport lists. etcd refuses objects over 1.5 MiB (its default
+ * --max-request-bytes), and a refused write fails on every scan. A realistic result (a Deployment
+ * of one or two containers, a 25-character name, a 23-character namespace, a uid) is 510 to 740
+ * bytes of JSON, 660 on average, so 1000 results make 0.5 to 0.75 MB.
+ */
+export const MAX_REPORT_RESULTS = 1000;
+/**
+ * And the most bytes of JSON the listed results may take: the cap that holds whatever the
+ * content. A result can reach about 2.5 kB (300-character message, three 500-character
+ * properties, a 253-character name), so long names and messages end the list before
+ * MAX_REPORT_RESULTS does; the report then stays under 0.8 MB, well inside etcd's limit.
+ */
+export const MAX_REPORT_BYTES = 800_000;
+
+export interface ReportLimits {
+  maxResults: number;
+  maxBytes: number;
+}
+
+export const REPORT_LIMITS: ReportLimits = { maxResults: MAX_REPORT_RESULTS, maxBytes: MAX_REPORT_BYTES };
 
 export type ReportResultValue = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
 export type ReportSeverity = 'critical' | 'high' | 'medium' | 'low' | 'info';
@@ -50,7 +74,7 @@ export interface ReportSummary {
 export interface PolicyReport {
   apiVersion: string;
   kind: 'PolicyReport';
-  metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string };
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
   summary: ReportSummary;
   results: ReportResult[];
 }
@@ -71,6 +95,44 @@ const MAX_PROPERTY = 500;
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const RESULT_RANK: Record<ReportResultValue, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
+const SEVERITY_RANK: Record<ReportSeverity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
+/** The order results are listed in: by object, then policy. */
+function byObject(a: ReportResult, b: ReportResult): number {
+  const ra = a.resources[0];
+  const rb = b.resources[0];
+  return (ra?.kind ?? '').localeCompare(rb?.kind ?? '') || (ra?.name ?? '').localeCompare(rb?.name ?? '') || a.policy.localeCompare(b.policy);
+}
+
+/** The order results are kept in when not all fit: fail before warn before skip, then severity, then by object. */
+function bySeverity(a: ReportResult, b: ReportResult): number {
+  return RESULT_RANK[a.result] - RESULT_RANK[b.result] || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || byObject(a, b);
+}
+
+/**
+ * The results that fit in `limits`, most severe first, listed in the usual order (a report that
+ * fits is listed exactly as if there were no limit). The summary is not touched: it counts all.
+ */
+function capResults(results: ReportResult[], limits: ReportLimits): ReportResult[] {
+  const byteLength = (r: ReportResult): number => Buffer.byteLength(JSON.stringify(r)) + 1; // + the comma
+  if (results.length <= limits.maxResults && results.reduce((n, r) => n + byteLength(r), 0) <= limits.maxBytes) {
+    return results.sort(byObject);
+  }
+  const kept: ReportResult[] = [];
+  let bytes = 0;
+  for (const r of [...results].sort(bySeverity)) {
+    if (kept.length >= limits.maxResults) break;
+    const size = byteLength(r);
+    // Stop at the first that does not fit: skipping it for a smaller, less severe one would
+    // make the cut hard to read ("every fail, then some warns, then one more fail").
+    if (bytes + size > limits.maxBytes) break;
+    kept.push(r);
+    bytes += size;
+  }
+  return kept.sort(byObject);
 }
 
 function resultKey(r: Pick<ReportResult, 'policy' | 'resources'>): string {
@@ -120,7 +182,9 @@ function resultFor(judged: JudgedObject, policy: string, findings: readonly Find
 /**
  * The report for one namespace. A result keeps the timestamp of the same result in `previous`
  * (when it was first seen), so an unchanged namespace yields an identical report and no write.
- * Passes are counted in the summary but not listed, to keep the object small.
+ * Passes are counted in the summary but not listed, to keep the object small. When the findings
+ * exceed `limits`, the most severe are listed, the summary still counts every finding, and the
+ * annotation TRUNCATED_ANNOTATION says how many of how many are listed.
  */
 export function buildPolicyReport(
   namespace: string,
@@ -128,6 +192,7 @@ export function buildPolicyReport(
   config: EngineConfig,
   now: number,
   previous?: PolicyReport,
+  limits: ReportLimits = REPORT_LIMITS,
 ): PolicyReport {
   const seen = new Map<string, ReportResult>();
   for (const r of previous?.results ?? []) seen.set(resultKey(r), r);
@@ -153,18 +218,29 @@ export function buildPolicyReport(
       summary[draft.result]++;
     }
   }
-  results.sort((a, b) => {
-    const ra = a.resources[0];
-    const rb = b.resources[0];
-    return (ra?.kind ?? '').localeCompare(rb?.kind ?? '') || (ra?.name ?? '').localeCompare(rb?.name ?? '') || a.policy.localeCompare(b.policy);
-  });
+  const kept = capResults(results, limits);
+  // Others' annotations on the report survive; ours says whether the list is complete.
+  const annotations: Record<string, string> = { ...previous?.metadata.annotations };
+  delete annotations[TRUNCATED_ANNOTATION];
+  if (kept.length < results.length) annotations[TRUNCATED_ANNOTATION] = `${kept.length}/${results.length}`;
   return {
     apiVersion: `${REPORT_GROUP}/${REPORT_VERSION}`,
     kind: 'PolicyReport',
-    metadata: { name: REPORT_NAME, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+    metadata: {
+      name: REPORT_NAME,
+      namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
     summary,
-    results,
+    results: kept,
   };
+}
+
+/** How many results a report lists and how many findings it has, when it lists only some. */
+export function truncationOf(report: PolicyReport): { kept: number; total: number } | undefined {
+  const match = /^(\d+)\/(\d+)$/.exec(report.metadata.annotations?.[TRUNCATED_ANNOTATION] ?? '');
+  return match ? { kept: Number(match[1]), total: Number(match[2]) } : undefined;
 }
 
 /**
@@ -172,7 +248,8 @@ export function buildPolicyReport(
  * returns custom resources with their keys sorted, never in the order practice-gate wrote them.
  */
 function sameContent(a: PolicyReport, b: PolicyReport): boolean {
-  return isDeepStrictEqual({ s: a.summary, r: a.results }, { s: b.summary, r: b.results ?? [] });
+  const truncated = (r: PolicyReport): string | undefined => r.metadata.annotations?.[TRUNCATED_ANNOTATION];
+  return isDeepStrictEqual({ s: a.summary, r: a.results, t: truncated(a) }, { s: b.summary, r: b.results ?? [], t: truncated(b) });
 }
 
 export interface PublishOutcome {
@@ -183,6 +260,8 @@ export interface PublishOutcome {
   unchanged: number;
   deleted: number;
   failed: number;
+  /** Namespaces whose report lists only the most severe of its findings (MAX_REPORT_RESULTS). */
+  truncated: number;
 }
 
 /**
@@ -194,15 +273,17 @@ export interface PublishOutcome {
 export class ReportPublisher {
   readonly #store: PolicyReportStore;
   readonly #log: Logger;
+  readonly #limits: ReportLimits;
   #missingLogged = false;
 
-  constructor(store: PolicyReportStore, logger: Logger) {
+  constructor(store: PolicyReportStore, logger: Logger, limits: ReportLimits = REPORT_LIMITS) {
     this.#store = store;
     this.#log = logger.child({ component: 'policy-reports' });
+    this.#limits = limits;
   }
 
   async publish(scan: ScanResult, config: EngineConfig, now: number, signal?: AbortSignal): Promise<PublishOutcome> {
-    const outcome: PublishOutcome = { available: true, created: 0, updated: 0, unchanged: 0, deleted: 0, failed: 0 };
+    const outcome: PublishOutcome = { available: true, created: 0, updated: 0, unchanged: 0, deleted: 0, failed: 0, truncated: 0 };
     let existing: PolicyReport[];
     try {
       existing = await this.#store.list();
@@ -243,7 +324,15 @@ export class ReportPublisher {
         }
         const judged = byNamespace.get(namespace) ?? [];
         if (judged.length === 0 && !before) continue;
-        const report = buildPolicyReport(namespace, judged, config, now, before);
+        const report = buildPolicyReport(namespace, judged, config, now, before, this.#limits);
+        const truncated = truncationOf(report);
+        if (truncated) {
+          outcome.truncated++;
+          this.#log.warn(
+            { event: 'policyreport-truncated', namespace, kept: truncated.kept, total: truncated.total },
+            `PolicyReport lists the ${truncated.kept} most severe of ${truncated.total} findings, to stay within the object size limit; the summary counts all`,
+          );
+        }
         if (!before) {
           await this.#store.create(report);
           outcome.created++;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { KubeClients } from '../../src/cluster/client.js';
+import { KubeClients, REPORT_PAGE_SIZE } from '../../src/cluster/client.js';
 import { isConflict, isNotFound, statusOf } from '../../src/cluster/errors.js';
 import type { WatchEvent } from '../../src/cluster/reflector.js';
 import { SCAN_KINDS } from '../../src/cluster/scanner.js';
@@ -155,4 +155,22 @@ t.test('PolicyReport store: 404 without the CRD; lists only practice-gate report
   t.equal((api.get('wgpolicyk8s.io/v1alpha2/policyreports', 'shop', 'practice-gate') as { summary: { fail: number } }).summary.fail, 1);
   await store.delete('shop', 'practice-gate');
   t.equal(api.get('wgpolicyk8s.io/v1alpha2/policyreports', 'shop', 'practice-gate'), undefined);
+});
+
+t.test('PolicyReport store: the cluster-wide list is paged', async (t) => {
+  const { api, clients } = await setup(t);
+  const store = clients.policyReportStore();
+  api.pageSize = 2;
+  for (const namespace of ['a', 'b', 'c', 'd', 'e']) {
+    api.put('wgpolicyk8s.io/v1alpha2/policyreports', { metadata: { name: 'practice-gate', namespace, labels: { 'app.kubernetes.io/managed-by': 'practice-gate' } } });
+  }
+  const listed = await store.list();
+  t.same(listed.map((r) => r.metadata.namespace), ['a', 'b', 'c', 'd', 'e'], 'all five, over three pages');
+  const lists = api.requests.filter((r) => r.path === '/apis/wgpolicyk8s.io/v1alpha2/policyreports');
+  t.equal(lists.length, 3);
+  t.equal(lists[0]?.query.get('limit'), String(REPORT_PAGE_SIZE));
+  t.equal(lists[0]?.query.get('continue'), null);
+  t.equal(lists[1]?.query.get('continue'), '2');
+  t.equal(lists[2]?.query.get('continue'), '4');
+  t.ok(lists.every((r) => r.query.get('labelSelector') === 'app.kubernetes.io/managed-by=practice-gate'), 'every page with the selector');
 });

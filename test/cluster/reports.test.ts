@@ -1,6 +1,6 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { buildPolicyReport, MANAGED_BY_LABEL, ReportPublisher } from '../../src/cluster/reports.js';
+import { buildPolicyReport, MANAGED_BY_LABEL, MAX_REPORT_BYTES, MAX_REPORT_RESULTS, ReportPublisher, TRUNCATED_ANNOTATION } from '../../src/cluster/reports.js';
 import type { PolicyReport } from '../../src/cluster/reports.js';
 import { scanCluster } from '../../src/cluster/scanner.js';
 import type { ClusterReader, ScanKind, ScanResult } from '../../src/cluster/scanner.js';
@@ -187,4 +187,102 @@ t.test('a write that fails in one namespace does not stop the others', async (t)
   t.match(await p.publish(await scan(objects), engine, NOW + 1000), { updated: 1, failed: 1 });
   t.equal(store.reports.get('b/practice-gate')?.results.filter((r) => r.policy === 'run-as-non-root').length, 2);
   t.match(await p.publish(await scan(objects), engine, NOW + 2000), { updated: 1, unchanged: 1 }, 'the next scan catches up');
+});
+
+/** A namespace where every Deployment fails most policies: many findings per object. */
+function crowded(namespace: string, count: number, name = (i: number) => `app-${String(i).padStart(4, '0')}`) {
+  const objects: Record<string, unknown>[] = [ns(namespace)];
+  for (let i = 0; i < count; i++) objects.push(deployment(namespace, name(i), [{ name: 'app', image: 'nginx:latest' }]));
+  return objects;
+}
+
+const findingsIn = (summary: PolicyReport['summary']) => summary.fail + summary.warn + summary.skip + summary.error;
+
+t.test('too many findings for one report: the most severe are listed, the summary counts all, and the report says so', async (t) => {
+  // deny -> fail/high, warn -> warn/medium, audit -> warn/low
+  const engine = config({ policies: { 'memory-limit': 'audit', 'liveness-probe': 'audit' } });
+  const result = await scan(crowded('shop', 6), engine);
+  const full = buildPolicyReport('shop', result.judged, engine, NOW);
+  const total = full.results.length;
+  t.ok(total > 30, `${total} findings`);
+  t.equal(full.metadata.annotations, undefined, 'a report that fits is not annotated');
+
+  const fails = full.results.filter((r) => r.result === 'fail').length;
+  const medium = full.results.filter((r) => r.result === 'warn' && r.severity === 'medium').length;
+  const limit = fails + medium + 2;
+  const capped = buildPolicyReport('shop', result.judged, engine, NOW, undefined, { maxResults: limit, maxBytes: 10_000_000 });
+  t.equal(capped.results.length, limit);
+  t.same(capped.summary, full.summary, 'the summary counts every finding, listed or not');
+  t.equal(capped.metadata.annotations?.[TRUNCATED_ANNOTATION], `${limit}/${total}`);
+  t.equal(capped.results.filter((r) => r.result === 'fail').length, fails, 'every fail is kept');
+  t.equal(capped.results.filter((r) => r.severity === 'medium').length, medium, 'then every medium warning');
+  t.equal(capped.results.filter((r) => r.severity === 'low').length, 2, 'then low ones, as far as they fit');
+  // The cut in the low warnings is by object, then policy: the same on every scan.
+  const lowKept = capped.results.filter((r) => r.severity === 'low').map((r) => `${r.resources[0]?.name}/${r.policy}`);
+  const lowAll = full.results.filter((r) => r.severity === 'low').map((r) => `${r.resources[0]?.name}/${r.policy}`);
+  t.same(lowKept, lowAll.slice(0, 2), 'a stable choice among equals');
+  const order = capped.results.map((r) => `${r.resources[0]?.kind}/${r.resources[0]?.name}/${r.policy}`);
+  t.same(order, [...order].sort((a, b) => a.localeCompare(b)), 'listed in the usual order, by object then policy');
+  t.same(buildPolicyReport('shop', result.judged, engine, NOW, capped, { maxResults: limit, maxBytes: 10_000_000 }), capped, 'the same input gives the same report: no write');
+
+  const bytes = capped.results.filter((r) => r.result === 'fail').slice(0, 3).reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+  const bySize = buildPolicyReport('shop', result.judged, engine, NOW, undefined, { maxResults: 1000, maxBytes: bytes });
+  t.equal(bySize.results.length, 3, 'the byte budget caps too');
+  t.ok(bySize.results.every((r) => r.result === 'fail'));
+  t.equal(bySize.metadata.annotations?.[TRUNCATED_ANNOTATION], `3/${total}`);
+});
+
+t.test('the default cap keeps a report of a crowded namespace well under etcd\'s 1.5 MiB', async (t) => {
+  const engine = config();
+  const result = await scan(crowded('shop', 150), engine);
+  const report = buildPolicyReport('shop', result.judged, engine, NOW);
+  const total = findingsIn(report.summary);
+  t.ok(total > MAX_REPORT_RESULTS, `${total} findings`);
+  t.equal(report.results.length, MAX_REPORT_RESULTS);
+  t.equal(report.metadata.annotations?.[TRUNCATED_ANNOTATION], `${MAX_REPORT_RESULTS}/${total}`);
+  const size = Buffer.byteLength(JSON.stringify(report));
+  t.ok(size < 900_000, `${size} bytes`);
+  const order = report.results.map((r) => `${r.resources[0]?.name}/${r.policy}`);
+  t.same(order, [...order].sort((a, b) => a.localeCompare(b)), 'listed by object, then policy');
+  t.ok(report.summary.fail < MAX_REPORT_RESULTS);
+  t.equal(report.results.filter((r) => r.result === 'fail').length, report.summary.fail, 'every fail is listed, warnings fill the rest');
+
+  // Long names and long messages: the byte budget holds where the count alone would not.
+  const long = (i: number) => `${'x'.repeat(240)}-${String(i).padStart(4, '0')}`;
+  const heavy = await scan(crowded('a-namespace-name-of-the-longest-kind-allowed-sixty-three-chars', 150, long), engine);
+  const big = buildPolicyReport('a-namespace-name-of-the-longest-kind-allowed-sixty-three-chars', heavy.judged, engine, NOW);
+  const bigSize = Buffer.byteLength(JSON.stringify(big));
+  t.ok(bigSize <= MAX_REPORT_BYTES + 1000, `${bigSize} bytes with ${big.results.length} results`);
+  t.ok(big.results.length < MAX_REPORT_RESULTS, 'fewer results, each bigger');
+});
+
+t.test('a truncated report is annotated, logged and counted; the annotation goes once everything fits', async (t) => {
+  const store = new ReportServer();
+  const { logger, lines } = captureLogger();
+  const p = new ReportPublisher(store, logger, { maxResults: 10, maxBytes: 1_000_000 });
+  const engine = config();
+  const objects = [...crowded('shop', 4), ns('calm'), deployment('calm', 'web', [good('app')])];
+  const outcome = await p.publish(await scan(objects), engine, NOW);
+  t.match(outcome, { created: 2, truncated: 1 });
+  const report = store.reports.get('shop/practice-gate');
+  const total = report ? findingsIn(report.summary) : 0;
+  t.equal(report?.results.length, 10);
+  t.equal(report?.metadata.annotations?.[TRUNCATED_ANNOTATION], `10/${total}`);
+  t.match(
+    lines.find((l) => l.event === 'policyreport-truncated'),
+    { level: WARN, namespace: 'shop', kept: 10, total, msg: /10 most severe of \d+ findings/ },
+  );
+  t.equal(store.reports.get('calm/practice-gate')?.metadata.annotations, undefined, 'only the crowded namespace');
+
+  const writes = store.writes;
+  t.match(await p.publish(await scan(objects), engine, NOW + 600_000), { unchanged: 2, truncated: 1 });
+  t.equal(store.writes, writes, 'a truncated report that did not change is not rewritten');
+
+  // Someone else's annotation on the report survives; ours goes when the findings fit.
+  const stored = store.reports.get('shop/practice-gate');
+  if (!stored) throw new Error('no report');
+  stored.metadata.annotations = { ...stored.metadata.annotations, 'example.com/owner': 'team-shop' };
+  const fewer = [ns('shop'), deployment('shop', 'web', [rootContainer('app')]), ns('calm'), deployment('calm', 'web', [good('app')])];
+  t.match(await p.publish(await scan(fewer), engine, NOW + 1_200_000), { updated: 1, truncated: 0 });
+  t.same(store.reports.get('shop/practice-gate')?.metadata.annotations, { 'example.com/owner': 'team-shop' });
 });
