@@ -107,6 +107,10 @@ export class LeaderElector {
     const stop = this.#stop.signal;
     const { clock } = this.#o;
     while (!stop.aborted) {
+      // As for renewals: the lease runs from when the request was sent, not from when it returned.
+      // Others may see the write as soon as it is made; counting from the (possibly much later)
+      // answer would keep this replica leading past the moment another may take over.
+      const sentAt = clock.now();
       if ((await this.#bounded(this.#o.renewDeadlineMs, stop)) !== 'held') {
         await clock.sleep(this.#o.retryPeriodMs, stop);
         continue;
@@ -115,15 +119,15 @@ export class LeaderElector {
         await this.#release();
         break;
       }
-      await this.#lead(stop);
+      await this.#lead(stop, sentAt);
     }
   }
 
-  /** Leads until a renewal misses the deadline or the elector stops. */
-  async #lead(stop: AbortSignal): Promise<void> {
+  /** Leads, from a lease acquired by a request sent at `acquiredAt`, until a renewal misses the deadline or the elector stops. */
+  async #lead(stop: AbortSignal, acquiredAt: number): Promise<void> {
     const { clock, renewDeadlineMs, retryPeriodMs } = this.#o;
     const leadership = new AbortController();
-    let renewedAt = clock.now();
+    let renewedAt = acquiredAt;
     this.#leading = true;
     this.#log.info({ event: 'leader-acquired' }, 'became leader');
     void Promise.resolve()

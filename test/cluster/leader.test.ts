@@ -9,10 +9,17 @@ class LeaseServer {
   #rv = 1;
   writes = 0;
 
-  store(client: { partitioned: boolean; hang: boolean }): LeaseStore {
+  constructor(readonly clock?: FakeClock) {}
+
+  store(client: { partitioned: boolean; hang: boolean; slowAnswerMs?: number }): LeaseStore {
     const reach = async () => {
       if (client.hang) return new Promise<never>(() => {});
       if (client.partitioned) throw networkError('ETIMEDOUT');
+    };
+    // The write is made at once (others see it), but its answer takes this long to come back.
+    const answer = async <T>(value: T): Promise<T> => {
+      if (client.slowAnswerMs && this.clock) await this.clock.sleep(client.slowAnswerMs);
+      return value;
     };
     return {
       get: async () => {
@@ -22,13 +29,13 @@ class LeaseServer {
       create: async (record: LeaseRecord) => {
         await reach();
         if (this.lease) throw httpError(409, 'AlreadyExists');
-        return this.#write(record);
+        return answer(this.#write(record));
       },
       update: async (resourceVersion: string, record: LeaseRecord) => {
         await reach();
         if (!this.lease) throw httpError(404);
         if (this.lease.resourceVersion !== resourceVersion) throw httpError(409, 'Conflict');
-        return this.#write(record);
+        return answer(this.#write(record));
       },
     };
   }
@@ -42,14 +49,14 @@ class LeaseServer {
 
 interface Candidate {
   elector: LeaderElector;
-  client: { partitioned: boolean; hang: boolean };
+  client: { partitioned: boolean; hang: boolean; slowAnswerMs?: number };
   started: number[];
   stopped: number[];
   signals: AbortSignal[];
 }
 
 function candidate(server: LeaseServer, clock: FakeClock, identity: string): Candidate {
-  const client = { partitioned: false, hang: false };
+  const client: Candidate['client'] = { partitioned: false, hang: false };
   const c: Candidate = { client, started: [], stopped: [], signals: [], elector: undefined as unknown as LeaderElector };
   c.elector = new LeaderElector({
     store: server.store(client),
@@ -109,6 +116,33 @@ t.test('a leader that cannot renew stops before anyone else can take over', asyn
   t.ok(bStarted >= lastRenew + 15_000, 'the new leader starts only after the lease duration');
   t.ok(aStopped < bStarted, 'never two leaders at once');
   t.match(server.lease?.record, { holderIdentity: 'pod-b', leaseTransitions: 1 });
+  await a.elector.close();
+  await b.elector.close();
+});
+
+t.test('a slow acquisition counts from when it was sent: the leader stops before another can take over', async (t) => {
+  const clock = new FakeClock();
+  const server = new LeaseServer(clock);
+  const a = candidate(server, clock, 'pod-a');
+  const b = candidate(server, clock, 'pod-b');
+  // a's create reaches the API server at once, but the answer takes 8 s (a loaded API server).
+  a.client.slowAnswerMs = 8000;
+  const sentAt = clock.now();
+  a.elector.start();
+  await flush();
+  t.equal(server.lease?.record.holderIdentity, 'pod-a', 'the Lease is written at once');
+  b.elector.start(); // sees a's Lease now, so may take over 15 s from now
+  await clock.advance(8000);
+  t.equal(a.elector.isLeader, true, 'leading once the answer arrives');
+  a.client.partitioned = true; // and then no renewal gets through
+
+  await clock.advance(30_000);
+  const aStopped = a.stopped[0];
+  const bStarted = b.started[0];
+  if (aStopped === undefined || bStarted === undefined) throw new Error('expected a hand-over');
+  t.ok(aStopped <= sentAt + 10_000, `stopped ${aStopped - sentAt} ms after the acquisition was sent: within the renew deadline of it`);
+  t.ok(bStarted >= sentAt + 15_000, 'the other replica waits the lease duration from when it saw the Lease');
+  t.ok(aStopped < bStarted, 'never two leaders at once');
   await a.elector.close();
   await b.elector.close();
 });
