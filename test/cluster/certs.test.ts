@@ -36,7 +36,13 @@ class SecretServer implements SecretStore {
     return this.#write(content);
   }
 
+  /** Runs once, at the start of the next update: another replica writing just before this one's update lands. */
+  beforeUpdate: (() => Promise<unknown>) | undefined;
+
   async update(resourceVersion: string, content: SecretContent): Promise<StoredSecret> {
+    const race = this.beforeUpdate;
+    this.beforeUpdate = undefined;
+    await race?.();
     this.updates++;
     if (!this.secret) throw httpError(404);
     if (this.secret.resourceVersion !== resourceVersion) {
@@ -168,6 +174,97 @@ t.test('two replicas starting at once end up with one CA', async (t) => {
   t.same(webhooks.trusted(), [[fingerprint(secrets.secret?.data[KEY.caCert])], [fingerprint(secrets.secret?.data[KEY.caCert])]], 'caBundle holds the one CA');
   await a.certs.close();
   await b.certs.close();
+});
+
+t.test('an update that loses to another replica (409) adopts what that replica wrote instead of overwriting it', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 10 * DAY_MS)); // renewal due
+  const ca = secrets.secret?.data[KEY.caCert];
+  const a = manager(secrets, webhooks, clock);
+  const b = manager(secrets, webhooks, clock);
+  // Both read the same Secret; b's renewal lands between a's read and a's update.
+  let written: string | undefined;
+  secrets.beforeUpdate = async () => {
+    await b.certs.reconcile();
+    written = secrets.secret?.data[KEY.cert];
+  };
+  const material = await a.certs.start();
+
+  t.ok(written, "the other replica's renewal was written");
+  t.equal(secrets.conflicts, 1, "a's update was refused with 409");
+  t.equal(secrets.updates, 2, 'and a did not write again after reading the Secret anew');
+  t.equal(secrets.secret?.data[KEY.cert], written, "the other replica's certificate is kept, not overwritten");
+  t.equal(secrets.secret?.data[KEY.caCert], ca, 'under the same CA');
+  t.equal(material.fingerprint, fingerprint(written), 'and served');
+  t.equal(b.certs.current.fingerprint, material.fingerprint, 'both replicas serve one certificate');
+  t.same(webhooks.trusted(), [[fingerprint(ca)], [fingerprint(ca)]], 'caBundle unchanged: the one CA');
+  t.match(a.lines.find((l) => l.event === 'certs-conflict'), { attempt: 1 });
+  await a.certs.close();
+  await b.certs.close();
+});
+
+t.test("a replaced CA that loses the race (409) adopts the other replica's CA: one CA in the Secret and caBundle", async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create({ data: { [KEY.caCert]: 'not a certificate' }, annotations: {} }); // both replace it
+  const a = manager(secrets, webhooks, clock);
+  const b = manager(secrets, webhooks, clock);
+  secrets.beforeUpdate = () => b.certs.reconcile();
+  const material = await a.certs.start();
+
+  const ca = secrets.secret?.data[KEY.caCert];
+  t.ok(x509(ca).ca, "the other replica's new CA");
+  t.equal(secrets.conflicts, 1);
+  t.equal(secrets.updates, 2, 'one write each; the loser wrote nothing more');
+  const served = x509(secrets.secret?.data[KEY.cert]);
+  t.equal(material.fingerprint, served.fingerprint256, 'the loser serves the winner\'s certificate');
+  t.ok(served.checkIssued(x509(ca)) && served.verify(x509(ca).publicKey), 'signed by the one CA');
+  t.same(webhooks.trusted(), [[fingerprint(ca)], [fingerprint(ca)]], 'caBundle holds that CA only');
+  await a.certs.close();
+  await b.certs.close();
+});
+
+t.test('a running replica whose renewal loses the race reloads the winner\'s certificate', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 40 * DAY_MS));
+  const a = manager(secrets, webhooks, clock);
+  const b = manager(secrets, webhooks, clock);
+  const old = await a.certs.start();
+  await b.certs.start();
+  t.equal(secrets.updates, 0, 'nothing due yet');
+
+  clock.jump(11 * DAY_MS); // both now see the serving certificate in its renew window
+  secrets.beforeUpdate = () => b.certs.reconcile();
+  await a.certs.reconcile();
+  t.equal(secrets.conflicts, 1);
+  t.not(secrets.secret?.data[KEY.cert], old.cert, 'renewed, once');
+  t.equal(a.reloads.length, 1);
+  t.equal(a.reloads[0]?.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]), 'a reloads what b wrote');
+  t.equal(b.reloads[0]?.fingerprint, a.reloads[0]?.fingerprint);
+  await a.certs.close();
+  await b.certs.close();
+});
+
+t.test('when what the other replica wrote is unusable, the loser of the race writes again', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 10 * DAY_MS));
+  const { certs } = manager(secrets, webhooks, clock);
+  secrets.beforeUpdate = async () => {
+    const current = secrets.secret;
+    if (!current) throw new Error('no secret');
+    await secrets.update(current.resourceVersion, { data: { ...current.data, [KEY.cert]: 'garbage' }, annotations: {} });
+  };
+  const material = await certs.start();
+  t.equal(secrets.conflicts, 1);
+  t.equal(material.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]), 'a good certificate, written on the second try');
+  await certs.close();
 });
 
 t.test('a serving certificate within the renew window is renewed under the same CA', async (t) => {

@@ -91,6 +91,13 @@ t.test('Secret store: 404 is absent, data is decoded, a stale update is a confli
   t.equal((api.get('v1/secrets', 'practice-gate', 'practice-gate-tls') as { type: string }).type, 'kubernetes.io/tls', 'type kept');
   const stale = await store.update(created.resourceVersion, { data: {}, annotations: {} }).catch((e: unknown) => e);
   t.ok(isConflict(stale), 'an update from an old resourceVersion is a 409 conflict');
+
+  // Another replica writes between our read and our PUT: the API server's own 409 must be recognised too.
+  const current = await store.get();
+  api.failures.set('PUT /api/v1/namespaces/practice-gate/secrets/practice-gate-tls', [409]);
+  const raced = await store.update(current?.resourceVersion ?? '', { data: { 'tls.crt': 'LOST' }, annotations: {} }).catch((e: unknown) => e);
+  t.ok(isConflict(raced), "a 409 from the API server's replace is a conflict the cert manager retries on");
+  t.equal((await store.get())?.data['tls.crt'], 'NEW', 'nothing was overwritten');
 });
 
 t.test('webhook store: caBundles by name, undefined when absent, strategic-merge patch by webhook name', async (t) => {
