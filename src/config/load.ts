@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import picomatch from 'picomatch';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { POLICIES } from '../../policies/index.js';
-import { ACTIONS, DEFAULT_CONFIG, MODES, compileConfig } from '../engine/index.js';
+import { ACTIONS, DEFAULT_CONFIG, MODES, WORKLOAD_KINDS, compileConfig } from '../engine/index.js';
 import type { Action, Config, EngineConfig, Policy } from '../engine/index.js';
 
 /** A config problem, already phrased for the admin: file, key, and what is allowed. */
@@ -13,8 +14,22 @@ export class ConfigError extends Error {
   }
 }
 
+/** What an exemption's kinds can name: the kinds the engine judges. */
+const JUDGED_KINDS = [...WORKLOAD_KINDS, 'PodDisruptionBudget'];
+const REASON_NEEDED = 'every exemption needs a reason, so reviewers know why it exists';
+
 function schemaFor(registry: readonly Policy[]) {
   const ids = registry.map((p) => p.id);
+  // A kind glob that matches nothing (`deployment`) would silently exempt nothing.
+  const kindGlob = z
+    .string()
+    .min(1)
+    .refine((glob) => {
+      const matches = picomatch(glob, { dot: true });
+      return JUDGED_KINDS.some((kind) => matches(kind));
+    }, {
+      error: (issue) => `"${String(issue.input)}" matches no kind practice-gate judges (kinds are case-sensitive): ${JUDGED_KINDS.join(', ')}`,
+    });
   const action = z.enum(ACTIONS as [Action, ...Action[]]);
   const policySetting = z.union([action, z.strictObject({ action })]).transform((v) => (typeof v === 'string' ? v : v.action));
   const globs = z.array(z.string().min(1)).min(1);
@@ -22,9 +37,9 @@ function schemaFor(registry: readonly Policy[]) {
     .strictObject({
       namespaces: globs.optional(),
       names: globs.optional(),
-      kinds: globs.optional(),
+      kinds: z.array(kindGlob).min(1).optional(),
       policies: z.array(z.enum(ids as [string, ...string[]])).min(1).optional(),
-      reason: z.string().min(1, 'every exemption needs a reason, so reviewers know why it exists'),
+      reason: z.string({ error: REASON_NEEDED }).trim().min(1, REASON_NEEDED),
     })
     .refine((e) => e.namespaces || e.names || e.kinds, {
       message: 'an exemption must name namespaces, names or kinds (an exemption for everything would switch practice-gate off)',
