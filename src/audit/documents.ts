@@ -2,6 +2,7 @@ import { LineCounter, isMap, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node, YAMLError } from 'yaml';
 import { isRecord } from '../engine/index.js';
 import type { KubeObject } from '../engine/index.js';
+import { fastDocuments } from './fast-yaml.js';
 import type { InputProblem, SourceText } from './sources.js';
 
 /** A Kubernetes object read from an input, with where it came from for the report. */
@@ -46,12 +47,71 @@ function itemNode(doc: Document.Parsed, index: number): Node | undefined {
   return item && typeof item === 'object' && 'range' in item ? (item as Node) : undefined;
 }
 
+/** Where a problem in one document is: the document itself, or `items[index]` of its List. */
+type ProblemAt = (message: string, itemIndex?: number) => void;
+
+/**
+ * The Kubernetes objects of one document's value (nothing for an empty document), and its
+ * problems through `problemAt`. The same for both parsers, so that they cannot disagree.
+ */
+function objectsOf(value: unknown, source: string, at: { document?: number }, objects: SourceObject[], problemAt: ProblemAt): void {
+  // helm and kustomize emit empty documents between `---`: nothing to judge, nothing wrong.
+  if (value === null || value === undefined) return;
+  if (!isRecord(value)) {
+    problemAt(`not a Kubernetes object (found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`})`);
+    return;
+  }
+  if (typeof value.kind !== 'string' || value.kind === '') {
+    problemAt('not a Kubernetes object: it has no kind');
+    return;
+  }
+  if (!isList(value)) {
+    objects.push({ object: value as KubeObject, source, ...at });
+    return;
+  }
+  // Typed lists straight from the API (DeploymentList) leave kind off their items.
+  const itemKind = value.kind === 'List' ? undefined : value.kind.slice(0, -'List'.length);
+  value.items.forEach((item: unknown, index) => {
+    if (!isRecord(item)) {
+      problemAt(`${value.kind} items[${index}] is not a Kubernetes object`, index);
+    } else if (typeof item.kind === 'string' && item.kind !== '') {
+      objects.push({ object: item as KubeObject, source, ...at });
+    } else if (itemKind) {
+      objects.push({ object: { apiVersion: value.apiVersion, ...item, kind: itemKind } as KubeObject, source, ...at });
+    } else {
+      problemAt(`${value.kind} items[${index}] has no kind`, index);
+    }
+  });
+}
+
 /**
  * Every Kubernetes object in one input: multi-document YAML, JSON (a YAML subset), and
  * List objects. Each malformed document becomes a problem naming its position; the
  * other documents are still returned.
+ *
+ * Most inputs are read by the fast path (fast-yaml.ts); whenever it declines, or finds
+ * anything to report (which needs the positions only `yaml` keeps), the input is read again
+ * by `yaml`, the reference.
  */
-export function parseSource({ source, text }: SourceText): ParsedSource {
+export function parseSource(input: SourceText): ParsedSource {
+  return parseSourceFast(input) ?? parseSourceWithYaml(input);
+}
+
+/** The fast path alone: undefined when it declines or when the input has a problem to report. */
+export function parseSourceFast({ source, text }: SourceText): ParsedSource | undefined {
+  const values = fastDocuments(text);
+  if (values === undefined) return undefined;
+  const multi = values.length > 1;
+  const objects: SourceObject[] = [];
+  let problem = false;
+  values.forEach((value, i) => {
+    if (!problem) objectsOf(value, source, multi ? { document: i + 1 } : {}, objects, () => void (problem = true));
+  });
+  return problem ? undefined : { objects, problems: [] };
+}
+
+/** The reference: the `yaml` library, with the line of every problem. */
+export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines });
   const multi = docs.length > 1;
@@ -60,7 +120,6 @@ export function parseSource({ source, text }: SourceText): ParsedSource {
 
   docs.forEach((doc, i) => {
     const document = i + 1;
-    const at = multi ? { document } : {};
     if (doc.errors.length > 0) {
       let previous: string | undefined;
       for (const err of doc.errors) {
@@ -80,37 +139,10 @@ export function parseSource({ source, text }: SourceText): ParsedSource {
       problems.push({ source, document, ...lineField(lineOf(doc.contents, lines)), message: (err as Error).message });
       return;
     }
-    // helm and kustomize emit empty documents between `---`: nothing to judge, nothing wrong.
-    if (value === null || value === undefined) return;
-    const problemAt = (line: number | undefined, message: string) =>
-      problems.push({ source, document, ...lineField(line), message });
     const docLine = lineOf(doc.contents, lines);
-
-    if (!isRecord(value)) {
-      problemAt(docLine, `not a Kubernetes object (found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`})`);
-      return;
-    }
-    if (typeof value.kind !== 'string' || value.kind === '') {
-      problemAt(docLine, 'not a Kubernetes object: it has no kind');
-      return;
-    }
-    if (!isList(value)) {
-      objects.push({ object: value as KubeObject, source, ...at });
-      return;
-    }
-    // Typed lists straight from the API (DeploymentList) leave kind off their items.
-    const itemKind = value.kind === 'List' ? undefined : value.kind.slice(0, -'List'.length);
-    value.items.forEach((item: unknown, index) => {
-      const itemLine = lineOf(itemNode(doc, index), lines) ?? docLine;
-      if (!isRecord(item)) {
-        problemAt(itemLine, `${value.kind} items[${index}] is not a Kubernetes object`);
-      } else if (typeof item.kind === 'string' && item.kind !== '') {
-        objects.push({ object: item as KubeObject, source, ...at });
-      } else if (itemKind) {
-        objects.push({ object: { apiVersion: value.apiVersion, ...item, kind: itemKind } as KubeObject, source, ...at });
-      } else {
-        problemAt(itemLine, `${value.kind} items[${index}] has no kind`);
-      }
+    objectsOf(value, source, multi ? { document } : {}, objects, (message, itemIndex) => {
+      const line = itemIndex === undefined ? docLine : (lineOf(itemNode(doc, itemIndex), lines) ?? docLine);
+      problems.push({ source, document, ...lineField(line), message });
     });
   });
   return { objects, problems };
