@@ -1,5 +1,5 @@
-import { ContextIndex, evaluate } from '../engine/index.js';
-import type { ClusterContext, EngineConfig, Finding, FindingAction } from '../engine/index.js';
+import { ContextIndex, evaluate, metaOf } from '../engine/index.js';
+import type { ClusterContext, EngineConfig, Evaluation, Finding, FindingAction } from '../engine/index.js';
 import type { SourceObject } from './documents.js';
 
 /** One finding as reports show it: `action` is what applies after config and mode. */
@@ -49,13 +49,36 @@ export function contextFor(items: Iterable<SourceObject>, defaultNamespace: stri
   return ContextIndex.fromObjects(objects, defaultNamespace);
 }
 
+const objectKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
+
+/** Every object given, by uid and by kind/namespace/name: what a controller reference can point at. */
+function presentObjects(items: readonly SourceObject[], defaultNamespace: string): Set<string> {
+  const present = new Set<string>();
+  for (const { object } of items) {
+    const meta = metaOf(object);
+    if (typeof meta.uid === 'string' && meta.uid !== '') present.add(meta.uid);
+    if (typeof object.kind === 'string' && typeof meta.name === 'string') present.add(objectKey(object.kind, meta.namespace ?? defaultNamespace, meta.name));
+  }
+  return present;
+}
+
+/**
+ * An object a controller made (the ReplicaSets and Pods `kubectl get -o yaml` prints next to
+ * their Deployment) is judged through its owner when the owner is among the documents: its own
+ * findings are only recorded. Without its owner it is judged as itself, so an ownerReference
+ * written into a manifest does not lift a deny.
+ */
+function ownerPresent(evaluation: Evaluation, present: ReadonlySet<string>): boolean {
+  const owner = evaluation.controller;
+  if (!owner) return false;
+  return (owner.uid !== undefined && present.has(owner.uid)) || present.has(objectKey(owner.kind, evaluation.namespace, owner.name));
+}
+
 // Built field by field so that JSON output keeps one key order, whatever the engine adds.
-function toAuditFinding(f: Finding, controllerOwned: boolean): AuditFinding {
+function toAuditFinding(f: Finding, judgedThroughOwner: boolean): AuditFinding {
   return {
     policy: f.policy,
-    // As in the webhook: an object a controller made is judged through its owner, so its
-    // own findings are only recorded (kubectl get -o yaml output holds both).
-    action: controllerOwned ? 'audit' : f.action,
+    action: judgedThroughOwner ? 'audit' : f.action,
     ...(f.container !== undefined ? { container: f.container } : {}),
     path: f.path,
     message: f.message,
@@ -79,7 +102,7 @@ export function summarize(results: readonly AuditResult[]): AuditSummary {
 /**
  * Judges every object against the config in the given context. Kinds practice-gate does
  * not judge (Services, ConfigMaps, ...) are left out; the rest appear even when they pass.
- * Findings of controller-owned objects apply as `audit`, as the webhook applies them.
+ * Findings of controller-made objects whose owner is among the documents apply as `audit`.
  */
 export function buildReport(
   items: readonly SourceObject[],
@@ -88,6 +111,7 @@ export function buildReport(
   defaultNamespace: string,
 ): AuditReport {
   const results: AuditResult[] = [];
+  const present = presentObjects(items, defaultNamespace);
   for (const item of items) {
     const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace });
     if (!evaluation) continue;
@@ -98,7 +122,7 @@ export function buildReport(
       kind: evaluation.kind,
       namespace: evaluation.namespace,
       name: evaluation.name,
-      findings: evaluation.findings.map((f) => toAuditFinding(f, evaluation.controllerOwned)),
+      findings: evaluation.findings.map((f) => toAuditFinding(f, ownerPresent(evaluation, present))),
     });
   }
   return { results, summary: summarize(results) };

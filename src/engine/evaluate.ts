@@ -1,8 +1,8 @@
 import { exemptionFor } from './config.js';
 import type { EngineConfig, Mode } from './config.js';
 import type { ClusterContext } from './context.js';
-import { isRecord, metaOf, nameOf, stringMap } from './k8s.js';
-import type { KubeObject, PodDisruptionBudget } from './k8s.js';
+import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
+import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
 import type { Action, Violation } from './policy.js';
 import { toWorkload } from './workload.js';
 
@@ -32,9 +32,32 @@ export interface Evaluation {
   namespace: string;
   name: string;
   mode: Mode;
-  /** Owned by a controller: its owner was judged already. */
+  /** Owned by a controller (any ownerReference with `controller: true`). */
   controllerOwned: boolean;
+  /** That controller, when there is one. */
+  controller?: ControllerRef;
+  /**
+   * Made from a template the webhook judged when its owner was written: a Pod of any controller
+   * (as Pod Security Admission's users expect of workload pods), a ReplicaSet of a Deployment, a
+   * Job of a CronJob. Refusing such an object would stall a rollout its author cannot see, so
+   * the webhook only records its findings. Anything else a controller claims to own is judged
+   * as itself: an ownerReference is set by whoever writes the object.
+   */
+  judgedThroughOwner: boolean;
   findings: Finding[];
+}
+
+/** Which controller kinds write objects of a kind from a template they carry. */
+const TEMPLATE_OWNERS: Readonly<Record<string, ReadonlySet<string> | 'any'>> = {
+  Pod: 'any',
+  ReplicaSet: new Set(['Deployment']),
+  Job: new Set(['CronJob']),
+};
+
+function isJudgedThroughOwner(kind: string, controller: ControllerRef | undefined): boolean {
+  const owners = TEMPLATE_OWNERS[kind];
+  if (!controller || !owners) return false;
+  return owners === 'any' || owners.has(controller.kind);
 }
 
 export interface EvaluateOptions {
@@ -122,6 +145,7 @@ export function evaluate(
       findings.push(finding);
     }
   }
+  const controller = controllerRef(object);
   return {
     apiVersion: typeof object.apiVersion === 'string' ? object.apiVersion : '',
     kind,
@@ -129,6 +153,8 @@ export function evaluate(
     name,
     mode,
     controllerOwned: workload?.controllerOwned ?? false,
+    ...(controller ? { controller } : {}),
+    judgedThroughOwner: isJudgedThroughOwner(kind, controller),
     findings,
   };
 }

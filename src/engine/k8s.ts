@@ -14,6 +14,7 @@ export interface ObjectMeta {
   name?: string;
   generateName?: string;
   namespace?: string;
+  uid?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
@@ -122,6 +123,22 @@ export function nameOf(object: KubeObject): string {
 
 /** True when an ownerReference marks this object as managed by a controller. */
 export function isControllerOwned(object: KubeObject): boolean {
+  return controllerRef(object) !== undefined;
+}
+
+/** The ownerReference with `controller: true`, if any. */
+export interface ControllerRef {
+  kind: string;
+  name: string;
+  uid?: string;
+}
+
+export function controllerRef(object: KubeObject): ControllerRef | undefined {
   const refs = metaOf(object).ownerReferences;
-  return Array.isArray(refs) && refs.some((ref) => isRecord(ref) && ref.controller === true);
+  if (!Array.isArray(refs)) return undefined;
+  const ref = refs.find((r) => isRecord(r) && r.controller === true);
+  if (!isRecord(ref)) return undefined;
+  const found: ControllerRef = { kind: typeof ref.kind === 'string' ? ref.kind : '', name: typeof ref.name === 'string' ? ref.name : '' };
+  if (typeof ref.uid === 'string' && ref.uid !== '') found.uid = ref.uid;
+  return found;
 }

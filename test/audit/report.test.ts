@@ -84,16 +84,35 @@ t.test('failsOn: deny fails on deny, warn on deny or warn, never never', async (
   }
 });
 
-t.test('objects made by a controller are judged through their owner: their findings are recorded as audit, as in the webhook', async (t) => {
-  const owned = item({
+t.test('objects made by a controller are judged through their owner when the owner is among the documents', async (t) => {
+  const owner = item({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', uid: 'uid-web' } });
+  const byUid = item({
     kind: 'Deployment',
     apiVersion: 'apps/v1',
-    metadata: { name: 'owned', ownerReferences: [{ kind: 'Rollout', name: 'r', controller: true }] },
+    metadata: { name: 'made-by-uid', ownerReferences: [{ kind: 'Deployment', name: 'renamed', uid: 'uid-web', controller: true }] },
   });
-  const report = judge([owned, deployment('own')]);
+  const byName = item({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'made-by-name', ownerReferences: [{ kind: 'Deployment', name: 'web', controller: true }] } });
+  const report = judge([owner, byUid, byName, deployment('own')]);
   t.same(report.results.map((r) => [r.name, r.findings.map((f) => f.action)]), [
-    ['owned', ['audit']],
+    ['web', ['deny']],
+    ['made-by-uid', ['audit']],
+    ['made-by-name', ['audit']],
     ['own', ['deny']],
   ]);
-  t.strictSame(report.summary, { objects: 2, deny: 1, warn: 0, audit: 1, exempt: 0 });
+  t.strictSame(report.summary, { objects: 4, deny: 2, warn: 0, audit: 2, exempt: 0 });
+});
+
+t.test('an ownerReference to something not in the documents lifts nothing: the object is judged as itself', async (t) => {
+  const claimed = item({
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    metadata: { name: 'claims-an-owner', ownerReferences: [{ kind: 'ConfigMap', name: 'mine', uid: '1', controller: true }] },
+  });
+  const notController = item({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', uid: 'uid-web' } });
+  const report = judge([claimed, notController]);
+  t.same(report.results.map((r) => [r.name, r.findings.map((f) => f.action)]), [
+    ['claims-an-owner', ['deny']],
+    ['web', ['deny']],
+  ]);
+  t.equal(report.summary.audit, 0);
 });
