@@ -1,3 +1,4 @@
+import { LABEL_MODE, metaOf } from '../engine/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { parseSource } from './documents.js';
 import type { SourceObject } from './documents.js';
@@ -11,6 +12,26 @@ export interface AuditOutcome {
   problems: InputProblem[];
   /** Kubernetes objects read, of any kind (Services and ConfigMaps included). */
   objectsRead: number;
+  /** Things the user should know that do not make the input bad (printed on stderr). */
+  notes: string[];
+}
+
+/**
+ * In a cluster only admins may label namespaces, so a namespace's `practice-gate.io/mode:
+ * audit` is an admin's decision. In manifests the author writes the Namespace too: honouring
+ * the label there would let whoever is being checked switch the check off. Offline, a label
+ * may make enforcement stricter but never looser; the config file relaxes it.
+ */
+function withoutRelaxingLabels(objects: readonly SourceObject[], config: EngineConfig, notes: string[]): SourceObject[] {
+  if (config.mode !== 'enforce') return [...objects];
+  return objects.map((item) => {
+    const meta = metaOf(item.object);
+    if (item.object.kind !== 'Namespace' || meta.labels?.[LABEL_MODE] !== 'audit') return item;
+    const where = item.document !== undefined ? `${item.source}: document ${item.document}` : item.source;
+    notes.push(`${where}: Namespace ${meta.name ?? '(unnamed)'}: label ${LABEL_MODE}=audit ignored offline: only the --config file can relax enforcement here (in a cluster, only admins label namespaces)`);
+    const { [LABEL_MODE]: _ignored, ...labels } = meta.labels;
+    return { ...item, object: { ...item.object, metadata: { ...meta, labels } } };
+  });
 }
 
 /**
@@ -25,6 +46,8 @@ export function auditTexts(texts: readonly SourceText[], config: EngineConfig, d
     objects.push(...parsed.objects);
     problems.push(...parsed.problems);
   }
-  const report = buildReport(objects, contextFor(objects, defaultNamespace), config, defaultNamespace);
-  return { report, problems, objectsRead: objects.length };
+  const notes: string[] = [];
+  const context = contextFor(withoutRelaxingLabels(objects, config, notes), defaultNamespace);
+  const report = buildReport(objects, context, config, defaultNamespace);
+  return { report, problems, objectsRead: objects.length, notes };
 }

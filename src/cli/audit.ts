@@ -65,6 +65,7 @@ export async function runAudit(paths: string[], options: AuditOptions): Promise<
   const outcome = auditTexts(read.texts, config, options.namespace);
   const problems = [...read.problems, ...outcome.problems];
   for (const problem of problems) say(formatProblem(problem));
+  for (const note of outcome.notes) say(note);
   if (outcome.objectsRead === 0 && problems.length === 0) say(`no Kubernetes objects found in ${paths.map((p) => (p === STDIN ? STDIN_SOURCE : p)).join(', ')}`);
 
   const output =

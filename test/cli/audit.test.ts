@@ -292,24 +292,31 @@ t.test('object exemptions by annotation, when the config allows them', async (t)
 });
 
 t.test('--namespace: documents without one belong to it, and so does the context built from them', async (t) => {
-  const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: { practice-gate.io/mode: audit }\n';
-  const { json } = workspace(t, { 'all.yaml': `${ns}---\n${root('api')}---\n${root('other', ', namespace: elsewhere')}` });
+  const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: { practice-gate.io/mode: enforce }\n';
+  const auditMode = `mode: audit\n${ONLY_RUN_AS_NON_ROOT}`;
+  const { dir, json } = workspace(t, { 'all.yaml': `${ns}---\n${root('api')}---\n${root('other', ', namespace: elsewhere')}`, 'audit-mode.yaml': auditMode });
 
-  const inDefault = await json(['all.yaml']);
-  t.same(inDefault.report.results.map((r) => [r.namespace, r.findings[0]?.action]), [
-    ['default', 'deny'],
-    ['elsewhere', 'deny'],
-  ]);
-
-  const inShop = await json(['--namespace', 'shop', 'all.yaml']);
+  const audited = async (args: string[]) => {
+    const res = await runCli(['audit', '--format', 'json', '--config', 'audit-mode.yaml', ...args], { cwd: dir });
+    return (JSON.parse(res.stdout) as JsonReport).results.map((r) => [r.namespace, r.findings[0]?.action]);
+  };
+  t.same(await audited(['all.yaml']), [['default', 'warn'], ['elsewhere', 'warn']], 'audit mode: deny becomes warn');
   t.same(
-    inShop.report.results.map((r) => [r.namespace, r.findings[0]?.action]),
-    [
-      ['shop', 'warn'],
-      ['elsewhere', 'deny'],
-    ],
-    'the shop Namespace in the same input puts its objects in audit mode; an explicit namespace is kept',
+    await audited(['--namespace', 'shop', 'all.yaml']),
+    [['shop', 'deny'], ['elsewhere', 'warn']],
+    'the shop Namespace in the same input enforces its objects; an explicit namespace is kept',
   );
+  const inDefault = await json(['all.yaml']);
+  t.same(inDefault.report.results.map((r) => r.namespace), ['default', 'elsewhere']);
+});
+
+t.test('a Namespace in the manifests cannot relax enforcement: its audit label is ignored, with a note', async (t) => {
+  const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: { practice-gate.io/mode: audit }\n';
+  const { json } = workspace(t, { 'all.yaml': `${ns}---\n${root('api', ', namespace: shop')}` });
+  const res = await json(['all.yaml']);
+  t.equal(res.code, 1, 'the deny still fails the build');
+  t.same(res.report.results.map((r) => [r.namespace, r.findings[0]?.action]), [['shop', 'deny']]);
+  t.match(res.stderr, 'practice-gate: all.yaml: document 1: Namespace shop: label practice-gate.io/mode=audit ignored offline: only the --config file can relax enforcement');
 });
 
 t.test('table output: grouped by object, every detail of a finding, a summary, no colour in a pipe', async (t) => {
