@@ -1,9 +1,18 @@
-import { LineCounter, isMap, isSeq, parseAllDocuments } from 'yaml';
-import type { Document, Node, YAMLError } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import { isRecord } from '../engine/index.js';
 import type { KubeObject } from '../engine/index.js';
 import { fastDocuments } from './fast-yaml.js';
 import type { InputProblem, SourceText } from './sources.js';
+
+// The `yaml` library reads only what the fast path declines: loaded then, not at start-up
+// (a require shares the instance that an `import 'yaml'` elsewhere gets).
+const require = createRequire(import.meta.url);
+let yamlLibrary: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  return (yamlLibrary ??= require('yaml') as typeof Yaml);
+}
 
 /** A Kubernetes object read from an input, with where it came from for the report. */
 export interface SourceObject {
@@ -41,6 +50,7 @@ function lineOf(node: Node | null | undefined, lines: LineCounter): number | und
 
 /** The node of `items[index]` in a List document, to point at the item's own line. */
 function itemNode(doc: Document.Parsed, index: number): Node | undefined {
+  const { isMap, isSeq } = yaml();
   if (!isMap(doc.contents)) return undefined;
   const items = doc.contents.get('items', true);
   const item: unknown = isSeq(items) ? items.items[index] : undefined;
@@ -112,6 +122,7 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
 
 /** The reference: the `yaml` library, with the line of every problem. */
 export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines });
   const multi = docs.length > 1;

@@ -15,7 +15,8 @@ import {
   writeStdout,
 } from '../audit/index.js';
 import type { FailOn } from '../audit/index.js';
-import { ConfigError, loadEngineConfig } from '../config/load.js';
+import { POLICIES } from '../../policies/index.js';
+import { DEFAULT_CONFIG, compileConfig } from '../engine/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
 
@@ -49,17 +50,27 @@ function say(text: string): void {
   process.stderr.write(`practice-gate: ${text}\n`);
 }
 
-export async function runAudit(paths: string[], options: AuditOptions): Promise<number> {
-  let config: EngineConfig;
+/**
+ * The engine config: the built-in defaults (what loadEngineConfig gives without a file), or
+ * the file's. The config loader, with zod and yaml, loads only when there is a file to read.
+ */
+async function engineConfig(file: string | undefined): Promise<EngineConfig | undefined> {
+  if (file === undefined) return compileConfig(DEFAULT_CONFIG, POLICIES);
+  const { ConfigError, loadEngineConfig } = await import('../config/load.js');
   try {
-    config = loadEngineConfig(options.config);
+    return loadEngineConfig(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       say(err.message);
-      return EXIT_USAGE;
+      return undefined;
     }
     throw err;
   }
+}
+
+export async function runAudit(paths: string[], options: AuditOptions): Promise<number> {
+  const config = await engineConfig(options.config);
+  if (config === undefined) return EXIT_USAGE;
 
   const read = await readSources(paths, () => readStream(process.stdin));
   const outcome = auditTexts(read.texts, config, options.namespace);

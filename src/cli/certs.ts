@@ -1,12 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  CertificateInputError,
-  DEFAULT_CA_VALIDITY_DAYS,
-  DEFAULT_SERVING_VALIDITY_DAYS,
-  MAX_VALIDITY_DAYS,
-} from '../tls/generate.js';
-import { checkDnsName, checkIpAddress, checkNamespaceName, checkServiceName } from '../tls/names.js';
-import { CertificateOutputError, writeWebhookCertificates } from '../tls/write.js';
+import { CertificateInputError, checkDnsName, checkIpAddress, checkNamespaceName, checkServiceName } from '../tls/names.js';
+import { DEFAULT_CA_VALIDITY_DAYS, DEFAULT_SERVING_VALIDITY_DAYS, MAX_VALIDITY_DAYS } from '../tls/validity.js';
 import { EXIT_USAGE } from './exit.js';
 
 interface CertsOptions {
@@ -35,10 +29,10 @@ export function registerCerts(program: Command): void {
     .option('--validity-days <n>', 'serving certificate validity in days', days, DEFAULT_SERVING_VALIDITY_DAYS)
     .option('--ca-validity-days <n>', 'CA validity in days', days, DEFAULT_CA_VALIDITY_DAYS)
     .option('--force', 'replace existing files in --out')
-    .action((options: CertsOptions) => runCerts(options));
+    .action(async (options: CertsOptions) => runCerts(options));
 }
 
-function runCerts(options: CertsOptions): void {
+async function runCerts(options: CertsOptions): Promise<void> {
   if (options.validityDays > options.caValidityDays) {
     // Silently capping it at the CA's expiry would hide that the certificate ends sooner than asked.
     process.stderr.write(
@@ -48,6 +42,8 @@ function runCerts(options: CertsOptions): void {
     process.exitCode = EXIT_USAGE;
     return;
   }
+  // node-forge loads only when certificates are made, not for every command's start-up.
+  const { CertificateOutputError, writeWebhookCertificates } = await import('../tls/write.js');
   let written;
   try {
     written = writeWebhookCertificates({

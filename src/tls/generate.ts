@@ -9,6 +9,7 @@ import {
   ipAddressBytes,
 } from './names.js';
 import { parseCertificates, pemBlocks } from './pem.js';
+import { DEFAULT_CA_VALIDITY_DAYS, DEFAULT_SERVING_VALIDITY_DAYS, MAX_VALIDITY_DAYS } from './validity.js';
 
 export { CertificateInputError } from './names.js';
 
@@ -17,19 +18,7 @@ export interface PemPair {
   key: string;
 }
 
-/**
- * The CA is what the ValidatingWebhookConfiguration's caBundle pins: replacing it means re-applying
- * the webhook configuration, so it lives long enough to outlast several serving certificates, but
- * not a decade, because its key sits in a Secret.
- */
-export const DEFAULT_CA_VALIDITY_DAYS = 1826;
-/**
- * The serving certificate is replaced without touching the webhook configuration (the server
- * reloads it from disk), so a year keeps renewal a routine, annual chore.
- */
-export const DEFAULT_SERVING_VALIDITY_DAYS = 365;
-/** Beyond a century a typo is more likely than an intent. */
-export const MAX_VALIDITY_DAYS = 36500;
+export { DEFAULT_CA_VALIDITY_DAYS, DEFAULT_SERVING_VALIDITY_DAYS, MAX_VALIDITY_DAYS };
 /** notBefore is backdated so a client whose clock runs a little behind still accepts a fresh certificate. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
