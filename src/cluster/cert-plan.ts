@@ -37,7 +37,26 @@ export interface CertPolicy {
   caOverlapMs: number;
 }
 
-export type Plan = { write: false } | { write: true; content: SecretContent; reasons: string[] };
+export type Plan =
+  | { write: false }
+  | {
+      write: true;
+      content: SecretContent;
+      reasons: string[];
+      /** The previous CA left caBundle because it expired, not because every replica was seen past it. */
+      retiredUnconfirmed?: boolean;
+    };
+
+/** What planSecret cannot see in the Secret: what the cluster was observed doing. */
+export interface Observed {
+  /** Every webhook's caBundle contains the staged CA: the switch may go ahead. */
+  nextTrusted: boolean;
+  /**
+   * No replica the API server may call still serves a certificate of the previous CA (or there
+   * is no way to tell, and the overlap alone decides): ca-prev may go once the overlap is over.
+   */
+  prevUnused: boolean;
+}
 
 interface Ca {
   pair: PemPair;
@@ -47,6 +66,16 @@ interface Ca {
 const EXPIRING = 'serving certificate expiring';
 
 const expiry = (x509: X509Certificate): number => new Date(x509.validTo).getTime();
+
+/** notAfter of a PEM certificate; undefined when it does not parse. */
+function notAfter(pem: string | undefined): number | undefined {
+  if (!pem) return undefined;
+  try {
+    return expiry(new X509Certificate(pem));
+  } catch {
+    return undefined;
+  }
+}
 
 function time(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -108,10 +137,11 @@ function newServing(ca: PemPair, policy: CertPolicy, now: number): PemPair {
  *   2. switch, once the new CA has been published for caPropagationMs (and the webhook
  *      configuration is seen to trust it): it signs a new serving certificate; the old CA stays
  *      in caBundle as ca-prev;
- *   3. drop ca-prev after caOverlapMs, when every replica has reloaded.
+ *   3. retire: drop ca-prev once caOverlapMs has passed and no replica is seen serving a
+ *      certificate of it (observed.prevUnused); or when it expires, since it then helps nobody.
  * A serving certificate alone is renewed under the same CA, which needs no caBundle change.
  */
-export function planSecret(current: SecretContent | undefined, policy: CertPolicy, now: number, nextTrusted: boolean): Plan {
+export function planSecret(current: SecretContent | undefined, policy: CertPolicy, now: number, observed: Observed): Plan {
   const data = { ...(current?.data ?? {}) };
   const annotations = { ...(current?.annotations ?? {}) };
   const reasons: string[] = [];
@@ -128,13 +158,23 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
     };
   }
 
-  // Step 3: the previous CA has been kept long enough.
-  const prevUntil = time(annotations[ANNOTATION_PREV_UNTIL]);
-  if (data[KEY.prevCaCert] !== undefined && (prevUntil === undefined || now >= prevUntil)) {
-    delete data[KEY.prevCaCert];
-    delete annotations[ANNOTATION_PREV_UNTIL];
-    reasons.push('previous CA retired from caBundle');
+  // Step 3: the previous CA has been kept long enough and nobody serves under it any more.
+  let retiredUnconfirmed = false;
+  if (data[KEY.prevCaCert] !== undefined) {
+    const prevUntil = time(annotations[ANNOTATION_PREV_UNTIL]);
+    const overlapOver = prevUntil === undefined || now >= prevUntil;
+    const prevExpiry = notAfter(data[KEY.prevCaCert]);
+    // Past its notAfter the old CA validates nothing, so keeping it would not help a lagging replica.
+    const useless = prevExpiry === undefined || now >= prevExpiry;
+    if ((overlapOver && observed.prevUnused) || useless) {
+      delete data[KEY.prevCaCert];
+      delete annotations[ANNOTATION_PREV_UNTIL];
+      retiredUnconfirmed = !(overlapOver && observed.prevUnused);
+      reasons.push(retiredUnconfirmed ? 'previous CA expired: retired from caBundle' : 'previous CA retired from caBundle');
+    }
   }
+  const written = (content: SecretContent): Plan =>
+    retiredUnconfirmed ? { write: true, reasons, content, retiredUnconfirmed } : { write: true, reasons, content };
 
   const next = validCa(data[KEY.nextCaCert], data[KEY.nextCaKey], now);
   const nextSince = time(annotations[ANNOTATION_NEXT_SINCE]);
@@ -146,7 +186,7 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
   }
 
   const caExpiring = expiry(ca.x509) - now <= policy.renewBeforeMs;
-  if (next && nextSince !== undefined && now >= nextSince + policy.caPropagationMs && nextTrusted) {
+  if (next && nextSince !== undefined && now >= nextSince + policy.caPropagationMs && observed.nextTrusted) {
     // Step 2: switch signing to the staged CA.
     data[KEY.prevCaCert] = ca.pair.cert;
     annotations[ANNOTATION_PREV_UNTIL] = new Date(now + policy.caOverlapMs).toISOString();
@@ -160,7 +200,7 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
     data[KEY.cert] = serving.cert;
     data[KEY.key] = serving.key;
     reasons.push('switched to the new CA (old CA kept in caBundle for the overlap)');
-    return { write: true, reasons, content: { data, annotations } };
+    return written({ data, annotations });
   }
   if (next && nextSince === undefined) {
     annotations[ANNOTATION_NEXT_SINCE] = new Date(now).toISOString();
@@ -184,7 +224,7 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
     data[KEY.key] = serving.key;
     reasons.push(`${problem}: new serving certificate`);
   }
-  return reasons.length > 0 ? { write: true, reasons, content: { data, annotations } } : { write: false };
+  return reasons.length > 0 ? written({ data, annotations }) : { write: false };
 }
 
 function withoutRotation(annotations: Record<string, string>): Record<string, string> {
@@ -196,19 +236,12 @@ function withoutRotation(annotations: Record<string, string>): Record<string, st
 
 /**
  * When planSecret will next want to write for a Secret holding `content`: the serving certificate
- * or the CA entering its renewal window, a staged CA due to switch, a previous CA due to retire.
+ * or the CA entering its renewal window, a staged CA due to switch, a previous CA due to retire
+ * (at the end of the overlap, or at its expiry if replicas have not caught up by then).
  * Only times after `now` count: one already past waits on something else (caBundle to trust the
  * staged CA, or the switch that reissues the serving certificate anyway).
  */
 export function nextChangeAt(content: SecretContent, policy: CertPolicy, now: number): number | undefined {
-  const notAfter = (pem: string | undefined): number | undefined => {
-    if (!pem) return undefined;
-    try {
-      return expiry(new X509Certificate(pem));
-    } catch {
-      return undefined;
-    }
-  };
   const serving = notAfter(content.data[KEY.cert]);
   const ca = notAfter(content.data[KEY.caCert]);
   const nextSince = time(content.annotations[ANNOTATION_NEXT_SINCE]);
@@ -217,6 +250,7 @@ export function nextChangeAt(content: SecretContent, policy: CertPolicy, now: nu
     ca === undefined ? undefined : ca - policy.renewBeforeMs,
     nextSince === undefined || !content.data[KEY.nextCaCert] ? undefined : nextSince + policy.caPropagationMs,
     content.data[KEY.prevCaCert] ? time(content.annotations[ANNOTATION_PREV_UNTIL]) : undefined,
+    notAfter(content.data[KEY.prevCaCert]),
   ].filter((at): at is number => at !== undefined && at > now);
   return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }
@@ -226,6 +260,15 @@ export function trustedCaPems(content: SecretContent): string[] {
   return [content.data[KEY.caCert], content.data[KEY.nextCaCert], content.data[KEY.prevCaCert]].filter(
     (pem): pem is string => typeof pem === 'string' && pem !== '',
   );
+}
+
+/**
+ * When the previous CA may retire as far as time goes (end of the overlap), if one is kept:
+ * from then on its retirement waits only on the replicas.
+ */
+export function prevRetireAt(content: SecretContent): number | undefined {
+  if (!content.data[KEY.prevCaCert]) return undefined;
+  return time(content.annotations[ANNOTATION_PREV_UNTIL]) ?? Number.NEGATIVE_INFINITY;
 }
 
 /** The staged CA certificate, if a rotation is under way. */

@@ -6,7 +6,7 @@ import { caBundle, serviceDnsNames } from '../tls/generate.js';
 import { TlsError, validateTlsMaterial } from '../tls/material.js';
 import type { TlsMaterial } from '../tls/material.js';
 import { parseCertificates } from '../tls/pem.js';
-import { KEY, nextChangeAt, planSecret, stagedCaPem, trustedCaPems } from './cert-plan.js';
+import { KEY, nextChangeAt, planSecret, prevRetireAt, stagedCaPem, trustedCaPems } from './cert-plan.js';
 import type { CertPolicy, SecretContent } from './cert-plan.js';
 import { DAY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS } from './cert-defaults.js';
 import { backoffDelay, DEFAULT_BACKOFF, systemClock } from './clock.js';
@@ -14,6 +14,8 @@ import type { BackoffPolicy, Clock } from './clock.js';
 import { describeError, isConflict } from './errors.js';
 import { Reflector } from './reflector.js';
 import type { ListerWatcher } from './reflector.js';
+import { checkRollout } from './rollout.js';
+import type { CertificateProbe, EndpointSliceSource, RolloutVerdict } from './rollout.js';
 
 export interface StoredSecret extends SecretContent {
   resourceVersion: string;
@@ -47,6 +49,12 @@ export interface SelfManagedCertsOptions {
   webhooks: WebhookStore;
   /** Watches the Secret so that every replica reloads what any replica wrote. */
   secretWatch?: ListerWatcher;
+  /**
+   * How the replicas are seen: the webhook Service's EndpointSlices and a TLS probe of each. The
+   * previous CA stays in caBundle until every endpoint serves under the new one. Without it, the
+   * previous CA leaves when the overlap is over.
+   */
+  replicas?: ReplicaObserver;
   namespace: string;
   secretName: string;
   webhookConfig: string;
@@ -61,6 +69,13 @@ export interface SelfManagedCertsOptions {
   recheckMs?: number;
   clock?: Clock;
   backoff?: BackoffPolicy;
+}
+
+export interface ReplicaObserver {
+  slices: EndpointSliceSource;
+  probe: CertificateProbe;
+  /** The EndpointSlice port of the webhook (the Service port's name); default https-webhook. */
+  portName?: string;
 }
 
 export interface SelfManagedCertsEvents {
@@ -98,6 +113,12 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
   #webhookMissingLogged = false;
   /** When the Secret last read will need a write (a renewal, a rotation step); undefined when nothing is due. */
   #dueAt: number | undefined;
+  /** The Secret as last served: what the periodic check observes the replicas against. */
+  #content: SecretContent | undefined;
+  /** The last look at the replicas, for the CA pair it was taken under. */
+  #observed: { ca: string; prev: string; verdict: RolloutVerdict } | undefined;
+  /** The last way of deciding logged (endpoints or time, and why), so that it is logged once. */
+  #modeLogged: string | undefined;
 
   constructor(options: SelfManagedCertsOptions) {
     super();
@@ -199,7 +220,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       const stored = await this.#o.secrets.get();
       const staged = stored && stagedCaPem(stored);
       const nextTrusted = staged ? await this.#trusts(staged) : false;
-      const plan = planSecret(stored, this.#policy, this.#clock.now(), nextTrusted);
+      const plan = planSecret(stored, this.#policy, this.#clock.now(), { nextTrusted, prevUnused: this.#prevUnused(stored) });
       let content: StoredSecret | undefined = stored;
       if (plan.write) {
         try {
@@ -207,6 +228,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
             ? await this.#o.secrets.update(stored.resourceVersion, plan.content)
             : await this.#o.secrets.create(plan.content);
           this.#log.info({ event: 'certs-written', reasons: plan.reasons }, 'certificate Secret written');
+          if (plan.retiredUnconfirmed) this.#logForcedRetirement();
         } catch (err) {
           if (!isConflict(err) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
           // Another replica wrote first: read what it wrote and judge that instead of ours.
@@ -216,6 +238,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       }
       if (!content) throw new Error('certificate Secret absent after reconcile');
       this.#dueAt = nextChangeAt(content, this.#policy, this.#clock.now());
+      this.#content = content;
       this.#serve(content);
       await this.#publish(content);
       return;
@@ -304,6 +327,82 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
     });
   }
 
+  /**
+   * Whether the previous CA of `stored` may go, as last observed. Only the periodic check
+   * observes (observeReplicas); a reconcile triggered by the watch reuses its verdict, for the
+   * same CA pair only: a verdict about another rotation says nothing about this one.
+   */
+  #prevUnused(stored: SecretContent | undefined): boolean {
+    if (!this.#o.replicas) return true;
+    const prev = stored?.data[KEY.prevCaCert];
+    const seen = this.#observed;
+    if (!prev || !seen || seen.prev !== prev || seen.ca !== stored.data[KEY.caCert]) return false;
+    return seen.verdict.mode === 'time' || (seen.verdict.mode === 'endpoints' && seen.verdict.caughtUp);
+  }
+
+  /**
+   * Once the overlap is over and the previous CA is still published, asks every endpoint of the
+   * Service which certificate it serves. Run by the periodic check only, never in a request.
+   */
+  async observeReplicas(): Promise<void> {
+    const replicas = this.#o.replicas;
+    const content = this.#content;
+    const retireAt = content && prevRetireAt(content);
+    if (!replicas || !content || retireAt === undefined) {
+      this.#observed = undefined;
+      return;
+    }
+    if (this.#clock.now() < retireAt) return;
+    const ca = content.data[KEY.caCert] ?? '';
+    const prev = content.data[KEY.prevCaCert] ?? '';
+    let verdict: RolloutVerdict;
+    try {
+      verdict = await checkRollout({ slices: replicas.slices, probe: replicas.probe, caPem: ca, ...(replicas.portName !== undefined ? { portName: replicas.portName } : {}) });
+    } catch (err) {
+      verdict = { mode: 'unknown', why: describeError(err) };
+    }
+    this.#observed = { ca, prev, verdict };
+    this.#logVerdict(verdict);
+  }
+
+  #logVerdict(verdict: RolloutVerdict): void {
+    if (verdict.mode === 'unknown') {
+      this.#log.warn({ event: 'replicas-unknown', why: verdict.why }, 'cannot see which CA the replicas serve: previous CA kept in caBundle, looking again at the next check');
+      return;
+    }
+    const mode = verdict.mode === 'time' ? `time: ${verdict.why}` : 'endpoints';
+    if (this.#modeLogged !== mode) {
+      this.#modeLogged = mode;
+      if (verdict.mode === 'time') {
+        this.#log.info({ event: 'replicas-check-mode', mode: 'time', why: verdict.why }, 'the replicas cannot be observed: the previous CA retires when the overlap is over');
+      } else {
+        this.#log.info({ event: 'replicas-check-mode', mode: 'endpoints' }, "the previous CA retires once every endpoint of the Service serves the new CA's certificate");
+      }
+    }
+    if (verdict.mode !== 'endpoints') return;
+    if (verdict.caughtUp) {
+      this.#log.info({ event: 'replicas-caught-up', endpoints: verdict.checked }, 'every endpoint serves a certificate of the new CA');
+      return;
+    }
+    this.#log.warn(
+      { event: 'replicas-lagging', lagging: verdict.lagging.map((l) => ({ pod: l.pod, address: l.address, port: l.port, why: l.why })), endpoints: verdict.checked },
+      'previous CA kept in caBundle: not every endpoint serves a certificate of the new CA; looking again at the next check',
+    );
+  }
+
+  #logForcedRetirement(): void {
+    const verdict = this.#observed?.verdict;
+    // Deciding by time, nobody was waited for: expiring first is only a short CA lifetime.
+    if (!this.#o.replicas || verdict?.mode === 'time') return;
+    const lagging = verdict?.mode === 'endpoints' && !verdict.caughtUp ? verdict.lagging.map((l) => `${l.pod ?? '(no pod)'} ${l.address}`) : [];
+    this.#log.error(
+      { event: 'ca-prev-expired', lagging, why: verdict?.mode === 'unknown' ? verdict.why : undefined },
+      lagging.length > 0
+        ? `the previous CA expired and left caBundle while some replicas never served the new CA: ${lagging.join(', ')}`
+        : 'the previous CA expired and left caBundle before every replica was seen serving the new CA',
+    );
+  }
+
   #onSecretEvent(object: KubeObject): void {
     if (!isRecord(object)) return;
     this.reconcile().catch((err: unknown) =>
@@ -322,6 +421,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       await this.#clock.sleep(delay, stop);
       if (stop.aborted) break;
       try {
+        await this.observeReplicas();
         await this.reconcile();
       } catch (err) {
         this.#log.warn({ event: 'certs-failed', err: describeError(err) }, 'certificate check failed: serving the current certificate, retrying at the next check');

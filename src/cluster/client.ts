@@ -5,6 +5,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
@@ -20,6 +21,8 @@ import type { LeaseRecord, LeaseStore, StoredLease } from './leader.js';
 import type { ListerWatcher, ListPage } from './reflector.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, REPORT_GROUP, REPORT_PLURAL, REPORT_VERSION } from './reports.js';
 import type { PolicyReport, PolicyReportStore } from './reports.js';
+import { SERVICE_NAME_LABEL } from './rollout.js';
+import type { EndpointSliceSource } from './rollout.js';
 import type { ClusterReader, ScanKind } from './scanner.js';
 
 export interface ResourceRef {
@@ -54,6 +57,7 @@ export class KubeClients {
   readonly coordination: CoordinationV1Api;
   readonly admission: AdmissionregistrationV1Api;
   readonly custom: CustomObjectsApi;
+  readonly discovery: DiscoveryV1Api;
   readonly watch: Watch;
 
   constructor(readonly kubeConfig: KubeConfig) {
@@ -62,6 +66,7 @@ export class KubeClients {
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
     this.admission = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
     this.watch = new Watch(kubeConfig);
   }
 
@@ -201,6 +206,14 @@ export class KubeClients {
           setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
         );
       },
+    };
+  }
+
+  /** The EndpointSlices of a Service: one list, unpaged (a Service has a slice per 100 endpoints). */
+  endpointSliceSource(namespace: string, service: string): EndpointSliceSource {
+    const discovery = this.discovery;
+    return {
+      list: async () => (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${service}` })).items,
     };
   }
 

@@ -5,6 +5,7 @@ import type { ClusterContext } from '../engine/context.js';
 import type { EngineConfig } from '../engine/config.js';
 import { SelfManagedCerts } from './certs.js';
 import { KubeClients } from './client.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, tlsProbe } from './rollout.js';
 import { ClusterCache } from './informers.js';
 import type { ContextSources } from './informers.js';
 import { LeaderElector } from './leader.js';
@@ -23,6 +24,10 @@ export interface CertOptions {
   caPropagationMs?: number;
   caOverlapMs?: number;
   recheckMs?: number;
+  /** The webhook port's name on the Service (and so on its EndpointSlices); default https-webhook, the chart's. */
+  webhookPortName?: string;
+  /** Handshake timeout of the probe of each replica before the old CA retires. */
+  probeTimeoutMs?: number;
 }
 
 export interface AuditOptions {
@@ -107,6 +112,12 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
       secrets: clients.secretStore(options.namespace, c.secretName),
       webhooks: clients.webhookStore(c.webhookConfig),
       secretWatch: clients.listerWatcher({ apiVersion: 'v1', kind: 'Secret', plural: 'secrets' }, { namespace: options.namespace, fieldSelector: `metadata.name=${c.secretName}` }),
+      replicas: {
+        slices: clients.endpointSliceSource(options.namespace, c.service),
+        // SNI as the API server sends it for a Service reference.
+        probe: tlsProbe(`${c.service}.${options.namespace}.svc`, c.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
+        ...(c.webhookPortName !== undefined ? { portName: c.webhookPortName } : {}),
+      },
       namespace: options.namespace,
       secretName: c.secretName,
       webhookConfig: c.webhookConfig,

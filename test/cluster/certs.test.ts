@@ -8,7 +8,8 @@ import type { SecretStore, StoredSecret, WebhookStore } from '../../src/cluster/
 import { CLOCK_SKEW_MS, generateCA, generateServingCert, serviceDnsNames } from '../../src/tls/generate.js';
 import type { TlsMaterial } from '../../src/tls/material.js';
 import { parseCertificates } from '../../src/tls/pem.js';
-import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError } from '../helpers/cluster.js';
+import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError, WARN } from '../helpers/cluster.js';
+import { endpointSlice, FakeProbe, FakeSlices } from './rollout-fakes.js';
 
 const NS = 'practice-gate';
 const DNS = serviceDnsNames('practice-gate', NS);
@@ -490,4 +491,145 @@ t.test('staging remembers when it started, so that the delay survives restarts',
 
 t.test('timing options that would renew forever are refused', async (t) => {
   t.throws(() => manager(new SecretServer(), new WebhookServer(), new FakeClock(), { certValidityMs: DAY_MS, renewBeforeMs: 2 * DAY_MS }), CertOptionsError);
+});
+
+/**
+ * A CA rotation up to the switch, with the previous CA now in ca-prev, on a manager that sees
+ * the replicas through `slices` and `probe`: replica gate-a (this manager) and gate-b, whose
+ * served certificate the test chooses.
+ */
+async function switched(t: Test, slices: FakeSlices | undefined, probe: FakeProbe, extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {}) {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
+  const oldCa = secrets.secret?.data[KEY.caCert] ?? '';
+  const oldServing = secrets.secret?.data[KEY.cert] ?? '';
+  const m = manager(secrets, webhooks, clock, { ...(slices ? { replicas: { slices, probe } } : {}), ...extra });
+  t.teardown(() => m.certs.close());
+  await m.certs.start(); // stages the new CA
+  await clock.advance(61_000); // the periodic check switches to it
+  const newCa = secrets.secret?.data[KEY.caCert] ?? '';
+  t.equal(secrets.secret?.data[KEY.prevCaCert], oldCa, 'switched: the old CA is ca-prev');
+  probe.serve('10.0.0.1', () => m.certs.current.cert);
+  return { clock, secrets, webhooks, ...m, oldCa, newCa, oldServing };
+}
+
+const twoReplicas = () => new FakeSlices([endpointSlice([{ pod: 'gate-a', address: '10.0.0.1' }, { pod: 'gate-b', address: '10.0.0.2' }])]);
+const OVERLAP_PLUS_CHECK = 600_000 + 2_000;
+
+t.test('ca-prev retires once the overlap is over and every endpoint serves the new CA', async (t) => {
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  probe.serve('10.0.0.2', () => r.certs.current.cert); // gate-b reloaded too
+  await r.clock.advance(300_000);
+  t.equal(slices.lists, 0, 'nothing observed before the overlap is over');
+  t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'kept during the overlap');
+
+  await r.clock.advance(OVERLAP_PLUS_CHECK - 300_000);
+  t.equal(slices.lists, 1, 'the periodic check listed the EndpointSlices');
+  t.same(probe.probed.sort(), ['10.0.0.1:8443', '10.0.0.2:8443']);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'ca-prev retired');
+  t.same(r.webhooks.trusted(), [[fingerprint(r.newCa)], [fingerprint(r.newCa)]], 'caBundle holds the new CA only');
+  t.match(r.lines.filter((l) => l.event === 'replicas-check-mode'), [{ mode: 'endpoints' }]);
+  t.match(r.lines.find((l) => l.event === 'replicas-caught-up'), { endpoints: 2 });
+});
+
+t.test('an endpoint still serving the old CA keeps ca-prev, named in the log, until it reloads', async (t) => {
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  let bServes = r.oldServing; // gate-b missed the reload
+  probe.serve('10.0.0.2', () => bServes);
+  await r.clock.advance(OVERLAP_PLUS_CHECK);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], r.oldCa, 'ca-prev kept');
+  t.same(r.webhooks.trusted()[0]?.sort(), [fingerprint(r.oldCa), fingerprint(r.newCa)].sort(), 'caBundle still trusts gate-b');
+  assertTrusted(t, r.webhooks, [r.oldServing, r.certs.current.cert]);
+  t.match(r.lines.find((l) => l.event === 'replicas-lagging'), {
+    level: WARN,
+    lagging: [{ pod: 'gate-b', address: '10.0.0.2', port: 8443, why: /not by the current CA/ }],
+    endpoints: 2,
+  });
+
+  await r.clock.advance(60_000);
+  t.equal(slices.lists, 2, 'looked again at the next periodic check');
+  t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'still kept');
+
+  bServes = r.certs.current.cert;
+  await r.clock.advance(60_000);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired once gate-b serves the new certificate');
+  t.equal(r.lines.filter((l) => l.event === 'replicas-check-mode').length, 1, 'the way of deciding logged once');
+});
+
+t.test('an endpoint that cannot be reached keeps ca-prev', async (t) => {
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  probe.fail('10.0.0.2', networkError('ETIMEDOUT'));
+  await r.clock.advance(OVERLAP_PLUS_CHECK);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], r.oldCa, 'ca-prev kept');
+  t.match(r.lines.find((l) => l.event === 'replicas-lagging'), { lagging: [{ pod: 'gate-b', address: '10.0.0.2', why: /unreachable: .*ETIMEDOUT/ }] });
+});
+
+t.test('a watch-triggered reconcile does not probe, and does not retire without a verdict', async (t) => {
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  probe.serve('10.0.0.2', () => r.certs.current.cert);
+  r.clock.jump(OVERLAP_PLUS_CHECK); // past the overlap, but no periodic check ran
+  await r.certs.reconcile();
+  t.equal(slices.lists, 0, 'no EndpointSlice list outside the periodic check');
+  t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'kept: nobody has looked at the replicas');
+});
+
+t.test('no EndpointSlices for the Service (called by URL): ca-prev retires after the overlap, as before', async (t) => {
+  const slices = new FakeSlices([]);
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  await r.clock.advance(OVERLAP_PLUS_CHECK);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired by time');
+  t.match(r.lines.filter((l) => l.event === 'replicas-check-mode'), [{ mode: 'time', why: 'no EndpointSlices for the Service' }], 'said once which way it decided');
+  t.same(probe.probed, []);
+});
+
+t.test('not allowed to list EndpointSlices: ca-prev retires after the overlap, as before', async (t) => {
+  const slices = twoReplicas();
+  slices.failure = httpError(403, 'forbidden');
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  await r.clock.advance(OVERLAP_PLUS_CHECK);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired by time');
+  t.match(r.lines.filter((l) => l.event === 'replicas-check-mode'), [{ mode: 'time', why: 'not allowed to list EndpointSlices' }]);
+});
+
+t.test('an API server that does not answer the list keeps ca-prev until it does', async (t) => {
+  const slices = twoReplicas();
+  slices.failure = networkError();
+  const probe = new FakeProbe();
+  const r = await switched(t, slices, probe);
+  probe.serve('10.0.0.2', () => r.certs.current.cert);
+  await r.clock.advance(OVERLAP_PLUS_CHECK);
+  t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'kept: cannot tell');
+  t.match(r.lines.find((l) => l.event === 'replicas-unknown'), { why: /ECONNREFUSED/ });
+  slices.failure = undefined;
+  await r.clock.advance(60_000);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired at the next check');
+});
+
+t.test('a replica that never catches up keeps ca-prev only until the old CA expires, then an error names it', async (t) => {
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  // A long regular period: the check still wakes at the old CA's expiry.
+  const r = await switched(t, slices, probe, { recheckMs: 40 * DAY_MS });
+  probe.serve('10.0.0.2', r.oldServing);
+  await r.clock.advance(OVERLAP_PLUS_CHECK);
+  t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'kept while it still validates gate-b');
+  const oldExpiry = Date.parse(x509(r.oldCa).validTo);
+  await r.clock.advance(oldExpiry - r.clock.now() - 10_000);
+  t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'kept up to its expiry');
+  await r.clock.advance(12_000);
+  t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired once expired: it helps nobody any more');
+  t.same(r.webhooks.trusted(), [[fingerprint(r.newCa)], [fingerprint(r.newCa)]]);
+  t.match(r.lines.find((l) => l.event === 'ca-prev-expired'), { level: 50, lagging: ['gate-b 10.0.0.2'], msg: /gate-b 10\.0\.0\.2/ });
 });
