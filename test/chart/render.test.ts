@@ -4,6 +4,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import t from 'tap';
 import { parse } from 'yaml';
+import { DEFAULT_WEBHOOK_PORT_NAME } from '../../src/cluster/rollout.js';
 import { selectorMatches } from '../../src/engine/index.js';
 import { FULLNAME, NAMESPACE, ciValuesFiles, kinds, one, render } from './helm.js';
 
@@ -60,9 +61,11 @@ const VWC_RULE = {
   resourceNames: [FULLNAME],
   verbs: ['get', 'patch'],
 };
-const SECRET_RULES = [
+const CERT_RULES = [
   { apiGroups: [''], resources: ['secrets'], resourceNames: [`${FULLNAME}-tls`], verbs: ['get', 'list', 'watch', 'update'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+  // The Service's endpoints, probed before the old CA leaves caBundle.
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
 ];
 const LEASE_RULES = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [`${FULLNAME}-audit`], verbs: ['get', 'update'] },
@@ -252,12 +255,16 @@ t.test('certs.mode=selfManaged', async (t) => {
   t.notOk(a.some((x) => x.startsWith('--tls-cert')), 'no certificate files');
   t.notOk(deploymentPod(objects).spec.volumes.some((v: Obj) => v.name === 'tls'));
   t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES, VWC_RULE], 'may patch only its own webhook configuration');
-  t.same(rulesOf(one(objects, 'Role')), [...SECRET_RULES, ...LEASE_RULES]);
+  t.same(rulesOf(one(objects, 'Role')), [...CERT_RULES, ...LEASE_RULES]);
   t.equal(one(objects, 'Role').metadata.namespace, NAMESPACE, 'Secrets of its own namespace only');
+  // The binary probes the endpoints of --service on the EndpointSlice port of this name.
+  const service = one(objects, 'Service');
+  t.equal(service.metadata.name, FULLNAME, 'the Service --service names');
+  t.ok(service.spec.ports.some((p: Obj) => p.name === DEFAULT_WEBHOOK_PORT_NAME), `its webhook port is named ${DEFAULT_WEBHOOK_PORT_NAME}`);
 
   const noAudit = render(['--set', 'certs.mode=selfManaged', '--set', 'clusterAudit.enabled=false']);
   t.same(rulesOf(one(noAudit, 'ClusterRole')), [...INFORMER_RULES, VWC_RULE]);
-  t.same(rulesOf(one(noAudit, 'Role')), SECRET_RULES, 'no Lease: replicas agree on one CA through resourceVersion conflicts');
+  t.same(rulesOf(one(noAudit, 'Role')), CERT_RULES, 'no Lease: replicas agree on one CA through resourceVersion conflicts');
 });
 
 t.test('clusterAudit.enabled=false drops the scan, its RBAC and the CRD', async (t) => {
