@@ -8,7 +8,7 @@ import type { TlsMaterial } from '../tls/material.js';
 import { parseCertificates } from '../tls/pem.js';
 import { KEY, nextChangeAt, planSecret, prevRetireAt, stagedCaPem, trustedCaPems } from './cert-plan.js';
 import type { CertPolicy, SecretContent } from './cert-plan.js';
-import { DAY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS } from './cert-defaults.js';
+import { DAY_MS, DEFAULT_CA_OVERLAP_MS, DEFAULT_CA_PROPAGATION_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS } from './cert-defaults.js';
 import { backoffDelay, DEFAULT_BACKOFF, systemClock } from './clock.js';
 import type { BackoffPolicy, Clock } from './clock.js';
 import { describeError, isConflict } from './errors.js';
@@ -35,11 +35,9 @@ export interface WebhookStore {
   setCaBundle(webhookNames: readonly string[], caBundle: string): Promise<void>;
 }
 
-export { DAY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS };
+export { DAY_MS, DEFAULT_CA_OVERLAP_MS, DEFAULT_CA_PROPAGATION_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS };
 /** The TLS layer's ratio: a CA outlives five serving certificates. */
 export const CA_VALIDITY_FACTOR = 5;
-export const DEFAULT_CA_PROPAGATION_MS = 60_000;
-export const DEFAULT_CA_OVERLAP_MS = 10 * 60_000;
 export const DEFAULT_RECHECK_MS = 60_000;
 /** A check due at a certificate's renewal time runs this much after it, so that the renewal is surely due. */
 const DUE_SLACK_MS = 1_000;
@@ -228,7 +226,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
             ? await this.#o.secrets.update(stored.resourceVersion, plan.content)
             : await this.#o.secrets.create(plan.content);
           this.#log.info({ event: 'certs-written', reasons: plan.reasons }, 'certificate Secret written');
-          if (plan.retiredUnconfirmed) this.#logForcedRetirement();
+          if (plan.retiredUnconfirmed && stored) this.#logForcedRetirement(stored);
         } catch (err) {
           if (!isConflict(err) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
           // Another replica wrote first: read what it wrote and judge that instead of ours.
@@ -390,16 +388,19 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
     );
   }
 
-  #logForcedRetirement(): void {
-    const verdict = this.#observed?.verdict;
-    // Deciding by time, nobody was waited for: expiring first is only a short CA lifetime.
-    if (!this.#o.replicas || verdict?.mode === 'time') return;
-    const lagging = verdict?.mode === 'endpoints' && !verdict.caughtUp ? verdict.lagging.map((l) => `${l.pod ?? '(no pod)'} ${l.address}`) : [];
+  #logForcedRetirement(retired: SecretContent): void {
+    // The last look only counts for the CA pair just retired.
+    const seen = this.#observed;
+    const verdict = seen && seen.prev === retired.data[KEY.prevCaCert] ? seen.verdict : undefined;
+    // Nobody waited for (deciding by time, or the CA expired within the overlap, before any
+    // look: a CA lifetime shorter than --cert-renew-before plus the overlap) is no error.
+    if (!verdict || verdict.mode === 'time' || (verdict.mode === 'endpoints' && verdict.caughtUp)) return;
+    const lagging = verdict.mode === 'endpoints' ? verdict.lagging.map((l) => `${l.pod ?? '(no pod)'} ${l.address}`) : [];
     this.#log.error(
-      { event: 'ca-prev-expired', lagging, why: verdict?.mode === 'unknown' ? verdict.why : undefined },
+      { event: 'ca-prev-expired', lagging, why: verdict.mode === 'unknown' ? verdict.why : undefined },
       lagging.length > 0
         ? `the previous CA expired and left caBundle while some replicas never served the new CA: ${lagging.join(', ')}`
-        : 'the previous CA expired and left caBundle before every replica was seen serving the new CA',
+        : 'the previous CA expired and left caBundle before the replicas could be seen serving the new CA',
     );
   }
 

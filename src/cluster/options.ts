@@ -61,6 +61,9 @@ export function clusterOptionsFromFlags(flags: ClusterFlags, logger: Logger, env
             service: flags.service,
             certValidityMs: flags.certValidity,
             renewBeforeMs: flags.certRenewBefore,
+            caPropagationMs: flags.caPropagation,
+            caOverlapMs: flags.caOverlap,
+            webhookPortName: flags.webhookPortName,
             ...(flags.caValidity !== undefined ? { caValidityMs: flags.caValidity } : {}),
           },
         }

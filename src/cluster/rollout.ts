@@ -5,10 +5,10 @@
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { isRecord } from '../engine/k8s.js';
+import { DEFAULT_WEBHOOK_PORT_NAME } from './cert-defaults.js';
 import { describeError, isNotFound, statusOf } from './errors.js';
 
-/** The chart's name of the webhook port, on the Service and hence on its EndpointSlices. */
-export const DEFAULT_WEBHOOK_PORT_NAME = 'https-webhook';
+export { DEFAULT_WEBHOOK_PORT_NAME };
 /** A replica that does not complete a handshake in this time counts as not caught up. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 3_000;
 /** The label the EndpointSlice controller sets to the owning Service's name. */

@@ -633,3 +633,30 @@ t.test('a replica that never catches up keeps ca-prev only until the old CA expi
   t.same(r.webhooks.trusted(), [[fingerprint(r.newCa)], [fingerprint(r.newCa)]]);
   t.match(r.lines.find((l) => l.event === 'ca-prev-expired'), { level: 50, lagging: ['gate-b 10.0.0.2'], msg: /gate-b 10\.0\.0\.2/ });
 });
+
+t.test('an old CA that expires within the overlap leaves at its expiry, without an error: nobody was waited for', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  // --ca-validity 90s --cert-validity 60s --cert-renew-before 50s: staged at 40 s, switched some
+  // 5 s later, when the old CA has about 45 s left.
+  const { certs, lines } = manager(secrets, webhooks, clock, {
+    replicas: { slices, probe },
+    caValidityMs: 90_000,
+    certValidityMs: 60_000,
+    renewBeforeMs: 50_000,
+    caPropagationMs: 5_000,
+    caOverlapMs: 600_000,
+  });
+  t.teardown(() => certs.close());
+  await certs.start();
+  const oldCa = secrets.secret?.data[KEY.caCert];
+  await clock.advance(50_000);
+  t.equal(secrets.secret?.data[KEY.prevCaCert], oldCa, 'switched');
+  await clock.advance(42_000);
+  t.not(secrets.secret?.data[KEY.prevCaCert], oldCa, 'the old CA left at its expiry, before the overlap was over');
+  t.equal(slices.lists, 0, 'nobody was looked at');
+  t.equal(lines.filter((l) => l.event === 'ca-prev-expired').length, 0, 'so no error');
+});

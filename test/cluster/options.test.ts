@@ -56,6 +56,9 @@ t.test('flag names and defaults the Helm chart relies on', async (t) => {
     service: 'practice-gate',
     certValidity: 365 * DAY,
     certRenewBefore: 30 * DAY,
+    caPropagation: 60_000,
+    caOverlap: 600_000,
+    webhookPortName: 'https-webhook',
     auditInterval: 600_000,
     leaseName: 'practice-gate-audit',
     leaseDuration: 15_000,
@@ -94,6 +97,15 @@ t.test('options from flags: namespace, identity, certificates, audit', async (t)
   t.match(timed?.audit, { webhookConfig: 'pg', leaseDurationMs: 60_000, renewDeadlineMs: 40_000, retryPeriodMs: 5_000 }, 'lease timings and the webhook configuration reach the audit');
   t.equal(clusterOptionsFromFlags(parse(['--kubeconfig', file, '--audit-interval', '0']), captureLogger().logger, env)?.audit, undefined, 'audit off with 0');
   t.equal(clusterOptionsFromFlags(parse(['--kubeconfig', file]), captureLogger().logger, env)?.certs, undefined, 'certificates from files unless --self-managed-certs');
+  const rotation = clusterOptionsFromFlags(
+    parse(['--kubeconfig', file, '--self-managed-certs', '--ca-propagation', '5s', '--ca-overlap', '0', '--webhook-port-name', 'webhook']),
+    captureLogger().logger,
+    env,
+  );
+  t.match(rotation?.certs, { caPropagationMs: 5_000, caOverlapMs: 0, webhookPortName: 'webhook' }, 'CA rotation timings and the probed port reach the certificates');
+  t.equal(parse(['--webhook-port-name', '']).webhookPortName, '', "a Service's one unnamed port");
+  t.throws(() => parse(['--webhook-port-name', 'HTTPS_Webhook']), /must be a Service port name/);
+  t.throws(() => parse(['--webhook-port-name', 'a-very-long-port-name']), /must be a Service port name/);
 });
 
 t.test('flag combinations that cannot work are refused with what to change', async (t) => {
