@@ -135,8 +135,8 @@ function newServing(ca: PemPair, policy: CertPolicy, now: number): PemPair {
  * write of its own, so that the API server always trusts the CA of every certificate served:
  *   1. stage: a new CA joins caBundle next to the current one (serving certificate unchanged);
  *   2. switch, once the new CA has been published for caPropagationMs (and the webhook
- *      configuration is seen to trust it): it signs a new serving certificate; the old CA stays
- *      in caBundle as ca-prev;
+ *      configuration is seen to trust it, and no earlier ca-prev is still kept): it signs a new
+ *      serving certificate; the old CA stays in caBundle as ca-prev;
  *   3. retire: drop ca-prev once caOverlapMs has passed and no replica is seen serving a
  *      certificate of it (observed.prevUnused); or when it expires, since it then helps nobody.
  * A serving certificate alone is renewed under the same CA, which needs no caBundle change.
@@ -186,7 +186,11 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
   }
 
   const caExpiring = expiry(ca.x509) - now <= policy.renewBeforeMs;
-  if (next && nextSince !== undefined && now >= nextSince + policy.caPropagationMs && observed.nextTrusted) {
+  // A switch now would overwrite ca-prev, which some replica may still be serving under. Only a
+  // CA lifetime below about twice the renewal window gets here; ca-prev expires first, so this
+  // waits at most until then.
+  const prevKept = data[KEY.prevCaCert] !== undefined;
+  if (next && nextSince !== undefined && now >= nextSince + policy.caPropagationMs && observed.nextTrusted && !prevKept) {
     // Step 2: switch signing to the staged CA.
     data[KEY.prevCaCert] = ca.pair.cert;
     annotations[ANNOTATION_PREV_UNTIL] = new Date(now + policy.caOverlapMs).toISOString();
@@ -218,7 +222,13 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
   const problem = servingProblem({ data, annotations }, ca, policy, now);
   // While the CA rotates, an expiring serving certificate waits for the switch, which reissues it
   // anyway: renewed now it would be clamped to the old CA's expiry and be "expiring" again at once.
-  if (problem && !(problem === EXPIRING && caExpiring)) {
+  // Not while the switch itself waits for ca-prev to go, if renewing gains time: the certificate
+  // could expire meanwhile. Once clamped to the CA's expiry it gains none, and is left alone
+  // (renewing it at every check would make every replica write and reload without end).
+  const servingEnd = notAfter(data[KEY.cert]);
+  const gains = servingEnd === undefined || servingEnd < Math.min(now + policy.certValidityMs, expiry(ca.x509));
+  const waitForSwitch = problem === EXPIRING && caExpiring && (!prevKept || !gains);
+  if (problem && !waitForSwitch) {
     const serving = newServing(ca.pair, policy, now);
     data[KEY.cert] = serving.cert;
     data[KEY.key] = serving.key;

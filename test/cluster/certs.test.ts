@@ -660,3 +660,48 @@ t.test('an old CA that expires within the overlap leaves at its expiry, without 
   t.equal(slices.lists, 0, 'nobody was looked at');
   t.equal(lines.filter((l) => l.event === 'ca-prev-expired').length, 0, 'so no error');
 });
+
+t.test('a CA due to switch again while ca-prev waits for a lagging replica waits too, and keeps serving', async (t) => {
+  // --ca-validity 100s --cert-renew-before 80s: the new CA is expiring 20 s after it is made,
+  // long before the old one has expired. A second switch would overwrite ca-prev.
+  const clock = new FakeClock(Date.now());
+  const secrets = new SecretServer();
+  const webhooks = new WebhookServer();
+  const slices = twoReplicas();
+  const probe = new FakeProbe();
+  const { certs, lines } = manager(secrets, webhooks, clock, {
+    replicas: { slices, probe },
+    caValidityMs: 100_000,
+    certValidityMs: 90_000,
+    renewBeforeMs: 80_000,
+    caPropagationMs: 5_000,
+    caOverlapMs: 10_000,
+  });
+  t.teardown(() => certs.close());
+  const first = await certs.start();
+  const ca1 = secrets.secret?.data[KEY.caCert] ?? '';
+  probe.serve('10.0.0.1', () => certs.current.cert);
+  probe.serve('10.0.0.2', first.cert); // gate-b never reloads
+  await clock.advance(30_000);
+  const ca2 = secrets.secret?.data[KEY.caCert];
+  t.equal(secrets.secret?.data[KEY.prevCaCert], ca1, 'first switch: CA 1 is ca-prev');
+
+  const writesBefore = secrets.updates;
+  for (let s = 0; s < 60; s++) {
+    await clock.advance(1_000);
+    t.equal(secrets.secret?.data[KEY.prevCaCert], ca1, 'CA 1 stays while gate-b serves under it');
+    t.ok(certs.current.notAfter.getTime() > clock.now(), 'the served certificate never expires');
+  }
+  t.ok(secrets.secret?.data[KEY.nextCaCert], 'CA 3 staged meanwhile');
+  t.equal(secrets.secret?.data[KEY.caCert], ca2, 'but CA 2 still signs');
+  t.ok(secrets.updates - writesBefore <= 4, `a bounded number of writes while waiting (${secrets.updates - writesBefore})`);
+  // What each write's watch event triggers on every replica: a reconcile must find nothing to do.
+  const settled = secrets.updates;
+  for (let i = 0; i < 5; i++) await certs.reconcile();
+  t.equal(secrets.updates, settled, 'no write storm: an expiring certificate already clamped to the CA is left alone');
+
+  await clock.advance(12_000); // CA 1 expires at 100 s
+  t.equal(secrets.secret?.data[KEY.prevCaCert], ca2, 'CA 1 retired at its expiry, and the second switch went ahead');
+  t.match(lines.find((l) => l.event === 'ca-prev-expired'), { lagging: ['gate-b 10.0.0.2'] });
+  assertTrusted(t, webhooks, [certs.current.cert]);
+});
