@@ -115,7 +115,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
   #content: SecretContent | undefined;
   /** The last look at the replicas, for the CA pair it was taken under. */
   #observed: { ca: string; prev: string; verdict: RolloutVerdict } | undefined;
-  /** The last way of deciding logged (endpoints or time, and why), so that it is logged once. */
+  /** The way of deciding logged for this rotation (endpoints or time, and why), so that it is logged once. */
   #modeLogged: string | undefined;
 
   constructor(options: SelfManagedCertsOptions) {
@@ -327,7 +327,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
 
   /**
    * Whether the previous CA of `stored` may go, as last observed. Only the periodic check
-   * observes (observeReplicas); a reconcile triggered by the watch reuses its verdict, for the
+   * observes (#observeReplicas); a reconcile triggered by the watch reuses its verdict, for the
    * same CA pair only: a verdict about another rotation says nothing about this one.
    */
   #prevUnused(stored: SecretContent | undefined): boolean {
@@ -342,12 +342,14 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
    * Once the overlap is over and the previous CA is still published, asks every endpoint of the
    * Service which certificate it serves. Run by the periodic check only, never in a request.
    */
-  async observeReplicas(): Promise<void> {
+  async #observeReplicas(): Promise<void> {
     const replicas = this.#o.replicas;
     const content = this.#content;
     const retireAt = content && prevRetireAt(content);
     if (!replicas || !content || retireAt === undefined) {
+      // No rotation waiting: the next one says again which way it decides.
       this.#observed = undefined;
+      this.#modeLogged = undefined;
       return;
     }
     if (this.#clock.now() < retireAt) return;
@@ -422,7 +424,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       await this.#clock.sleep(delay, stop);
       if (stop.aborted) break;
       try {
-        await this.observeReplicas();
+        await this.#observeReplicas();
         await this.reconcile();
       } catch (err) {
         this.#log.warn({ event: 'certs-failed', err: describeError(err) }, 'certificate check failed: serving the current certificate, retrying at the next check');
