@@ -3,7 +3,7 @@ import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import { isRecord } from '../engine/index.js';
 import type { KubeObject } from '../engine/index.js';
-import { fastDocuments } from './fast-yaml.js';
+import { FLOAT, FLOAT_EXP, fastDocuments } from './fast-yaml.js';
 import type { InputProblem, SourceText } from './sources.js';
 
 // The `yaml` library reads only what the fast path declines: loaded then, not at start-up
@@ -120,11 +120,30 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
   return problem ? undefined : { objects, problems: [] };
 }
 
+/**
+ * Manifests mean what kubectl makes of them: kubectl and helm read YAML with go-yaml v2, which
+ * speaks YAML 1.1 (`yes`, `on`, `y` are true; `<<` merges mappings; `010` is octal) but keeps
+ * timestamps as strings and knows no sexagesimal numbers (`1:30` stays a string). So: the
+ * `yaml` library's 1.1 schema without its time types.
+ */
+export const KUBECTL_YAML = {
+  version: '1.1',
+  customTags: (tags: Yaml.Tags): Yaml.Tags =>
+    tags
+      .filter((tag) => !(typeof tag === 'object' && (tag.format === 'TIME' || tag.tag === 'tag:yaml.org,2002:timestamp')))
+      .map((tag) => {
+        if (typeof tag !== 'object' || tag.tag !== 'tag:yaml.org,2002:float' || !(tag.test instanceof RegExp)) return tag;
+        const scalar = tag as Yaml.ScalarTag;
+        if (tag.format === 'EXP') return { ...scalar, test: FLOAT_EXP };
+        return tag.test.test('.') ? { ...scalar, test: FLOAT } : tag;
+      }),
+} satisfies Yaml.DocumentOptions & Yaml.SchemaOptions;
+
 /** The reference: the `yaml` library, with the line of every problem. */
 export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource {
   const { LineCounter, parseAllDocuments } = yaml();
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines });
+  const docs = parseAllDocuments(text, { lineCounter: lines, ...KUBECTL_YAML });
   const multi = docs.length > 1;
   const objects: SourceObject[] = [];
   const problems: InputProblem[] = [];

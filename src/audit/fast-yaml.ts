@@ -6,17 +6,29 @@
 // the reference's. test/audit/fast-yaml.test.ts holds the two to the same results.
 import jsyaml from 'js-yaml';
 
-// YAML 1.2 core schema scalars exactly as the `yaml` library resolves them
-// (yaml/dist/schema/core): same patterns, same order, same conversions. js-yaml's own
-// CORE_SCHEMA differs in places (`1_000` and `0b1` are numbers there, strings here).
+// YAML 1.1 scalars as kubectl reads them (go-yaml v2), exactly as the `yaml` library resolves
+// them with the reference's options (documents.ts, KUBECTL_YAML: its 1.1 schema without the
+// time types): same patterns, same order, same conversions.
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const INT_OCT = /^0o[0-7]+$/;
-const INT = /^[-+]?[0-9]+$/;
-const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const TRUE = /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
+const FALSE = /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+const INT_BIN = /^[-+]?0b[0-1_]+$/;
+const INT_OCT = /^[-+]?0[0-7_]+$/;
+const INT = /^[-+]?[0-9][0-9_]*$/;
+const INT_HEX = /^[-+]?0x[0-9a-fA-F_]+$/;
 const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+// `yaml`'s 1.1 floats with one change, made in the reference too: a float has a digit, so `.`
+// and `e5` stay strings, as in go-yaml v2 (whose float parser refuses them).
+export const FLOAT_EXP = /^[-+]?(?=\.?[0-9])(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/;
+export const FLOAT = /^[-+]?(?=\.?[0-9])(?:[0-9][0-9_]*)?\.[0-9_]*$/;
+
+/** `yaml`'s intResolve: a sign, a prefix of `offset` characters, underscores ignored. */
+function int(data: string, offset: number, radix: number): number {
+  const sign = data[0];
+  const digits = data.substring(sign === '-' || sign === '+' ? offset + 1 : offset).replace(/_/g, '');
+  const n = parseInt(digits, radix);
+  return sign === '-' ? -1 * n : n;
+}
 
 const coreNull = new jsyaml.Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
@@ -25,14 +37,14 @@ const coreNull = new jsyaml.Type('tag:yaml.org,2002:null', {
 });
 const coreBool = new jsyaml.Type('tag:yaml.org,2002:bool', {
   kind: 'scalar',
-  resolve: (data: string) => BOOL.test(data),
-  construct: (data: string) => data[0] === 't' || data[0] === 'T',
+  resolve: (data: string) => TRUE.test(data) || FALSE.test(data),
+  construct: (data: string) => TRUE.test(data),
 });
 const coreInt = new jsyaml.Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (data: string) => INT_OCT.test(data) || INT.test(data) || INT_HEX.test(data),
+  resolve: (data: string) => INT_BIN.test(data) || INT_OCT.test(data) || INT.test(data) || INT_HEX.test(data),
   construct: (data: string) =>
-    INT_OCT.test(data) ? parseInt(data.substring(2), 8) : INT.test(data) ? parseInt(data, 10) : parseInt(data.substring(2), 16),
+    INT_BIN.test(data) ? int(data, 2, 2) : INT_OCT.test(data) ? int(data, 1, 8) : INT.test(data) ? int(data, 0, 10) : int(data, 2, 16),
 });
 const coreFloat = new jsyaml.Type('tag:yaml.org,2002:float', {
   kind: 'scalar',
@@ -44,10 +56,10 @@ const coreFloat = new jsyaml.Type('tag:yaml.org,2002:float', {
         : data[0] === '-'
           ? Number.NEGATIVE_INFINITY
           : Number.POSITIVE_INFINITY
-      : parseFloat(data),
+      : parseFloat(data.replace(/_/g, '')),
 });
 
-/** Strings, sequences and mappings, plus the core scalars above: no timestamps, no merge keys, no binary. */
+/** Strings, sequences and mappings, plus the scalars above: no timestamps, no binary; merge keys are declined below. */
 const SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [coreNull, coreBool, coreInt, coreFloat] });
 
 /**
@@ -60,8 +72,10 @@ const DECLINE: readonly RegExp[] = [
   // anchors, aliases and tags: `yaml` limits alias expansion (an alias bomb is an error
   // there, not a shared object) and resolves tags its own way
   /(?:^|[\s[{,:])[&*!]/,
-  // directives: `%YAML 1.1` switches `yaml` to YAML 1.1 (yes/no booleans, merge keys)
+  // directives: `%YAML 1.2` switches `yaml` to YAML 1.2 (yes/no are strings there)
   /^%/m,
+  // merge keys (`<<: {...}`): `yaml` merges them, js-yaml's schema here has no merge type
+  /<</,
   // explicit keys (`? a`) and collections as keys (`[a, b]: c`, `{[a]}`): named otherwise
   /(?:^|[\s[{,])\?(?:\s|$)/,
   /[\]}][ ]*:/,

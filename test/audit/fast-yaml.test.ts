@@ -1,5 +1,5 @@
 // The fast path (js-yaml, src/audit/fast-yaml.ts) must give exactly what the `yaml` library
-// gives, or decline so that `yaml` reads the input: same objects, same key order, same
+// gives with the reference's options (YAML 1.1 as kubectl reads it), or decline so that `yaml` reads the input: same objects, same key order, same
 // document numbers, and every problem with the same text and position as before the fast
 // path existed. Each test compares parseSource with parseSourceWithYaml, the reference.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { formatProblem, parseSource, parseSourceFast, parseSourceWithYaml } from '../../src/audit/index.js';
+import { KUBECTL_YAML, formatProblem, parseSource, parseSourceFast, parseSourceWithYaml } from '../../src/audit/index.js';
 import type { ParsedSource } from '../../src/audit/index.js';
 import { fastDocuments } from '../../src/audit/fast-yaml.js';
 
@@ -43,11 +43,10 @@ const FAST: Record<string, string> = {
   'no final newline': POD.trimEnd(),
   'empty input': '',
   'comments only': '# nothing here\n',
-  'boolean-like strings stay strings (YAML 1.2 core)': `${POD}data:\n  a: on\n  b: off\n  c: yes\n  d: no\n  e: y\n  f: n\n  g: True\n  h: FALSE\n  i: tRue\n`,
+  'YAML 1.1 booleans, as kubectl reads them': `${POD}data:\n  a: on\n  b: off\n  c: yes\n  d: no\n  e: y\n  f: n\n  g: True\n  h: FALSE\n  i: tRue\n  j: "yes"\n`,
   'timestamps stay strings': `${POD}data:\n  a: 2024-01-01\n  b: 2024-01-01T10:00:00Z\n  c: 12:30:45\n  d: 1:20\n`,
-  numbers: `${POD}n: [010, 0o10, 0x1F, 0X1F, 0b101, 1_000, +1, -0, 1., .5, 1e3, 1E-3, .inf, -.Inf, .NaN, nan, 0755, 08, 12345678901234567890, 1e400]\n`,
+  numbers: `${POD}nums: [010, 0o10, 0x1F, 0X1F, 0b101, 1_000, +1, -0, 1., .5, 1e3, 1E-3, .inf, -.Inf, .NaN, nan, 0755, 08, 12345678901234567890, 1e400, ., e5, -.e1, 1_0.5]\n`,
   nulls: `${POD}n: [null, Null, NULL, ~, nUll, '']\nm:\n`,
-  'merge keys are plain keys, as in yaml 1.2 core': `${POD}spec:\n  <<: {a: 1}\n  b: 2\n`,
   'numbers and booleans as keys': `${POD}data:\n  0x10: a\n  1e3: b\n  true: c\n  -0: d\n  010: e\n`,
   'inherited names as keys': `${POD}data:\n  __proto__: {polluted: true}\n  constructor: x\n  toString: y\n`,
   'block scalars': `${POD}data:\n  a: |\n    x\n     y\n\n    z\n  b: >\n    folded\n    text\n\n    para\n  c: |-\n    strip\n  d: |+\n    keep\n\n  e: x\n`,
@@ -62,7 +61,8 @@ const FAST: Record<string, string> = {
 // Inputs the fast path leaves to `yaml`: it differs there, or `yaml` reports a problem.
 const FALLBACK: Record<string, string> = {
   'anchors and aliases': `${POD}a: &x {b: 1}\nc: *x\n`,
-  'merge of an alias': `${POD}base: &b {x: 1}\nspec:\n  <<: *b\n  y: 2\n`,
+  'merge of an alias': `${POD}base: &b {x: 1}\nspec:\n  <<: *b\n  z: 2\n`,
+  'merge of a mapping': `${POD}spec:\n  <<: {a: 1}\n  b: 2\n`,
   tags: `${POD}a: !!str 1\nb: !!binary aGk=\n`,
   'YAML 1.1 directive': `%YAML 1.1\n---\n${POD}a: yes\n`,
   'null key': `${POD}~: x\n`,
@@ -99,16 +99,20 @@ t.test('inputs the fast path declines give the reference result, problems includ
   for (const [name, text] of Object.entries(FALLBACK)) t.equal(sameAsReference(t, name, text), 'fallback', `${name}: left to yaml`);
 });
 
-t.test('YAML 1.2 core semantics, as before the fast path', async (t) => {
-  const values = fastDocuments(FAST['numbers']!)?.[0] as { n: unknown[] };
-  t.same(values.n.slice(0, 18).map(canon), [10, 8, 31, '"0X1F"', '"0b101"', '"1_000"', 1, '-0', 1, 0.5, 1000, 0.001, 'Infinity', '-Infinity', 'NaN', '"nan"', 755, 8].map(String));
-  t.equal(values.n[18], 12345678901234567890, 'big integers are numbers, rounded as yaml rounds them');
-  const data = (fastDocuments(FAST['boolean-like strings stay strings (YAML 1.2 core)']!)?.[0] as { data: Record<string, unknown> }).data;
-  t.same(data, { a: 'on', b: 'off', c: 'yes', d: 'no', e: 'y', f: 'n', g: true, h: false, i: 'tRue' });
+t.test('YAML 1.1 as kubectl reads it (go-yaml v2): booleans, octal, merge keys; timestamps stay strings', async (t) => {
+  const values = fastDocuments(FAST['numbers']!)?.[0] as { nums: unknown[] };
+  t.same(
+    values.nums.map(canon),
+    [8, '"0o10"', 31, '"0X1F"', 5, 1000, 1, '-0', 1, 0.5, 1000, 0.001, 'Infinity', '-Infinity', 'NaN', '"nan"', 493, 8, 12345678901234567890, 'Infinity', '"."', '"e5"', '"-.e1"', 10.5].map(String),
+  );
+  const data = (fastDocuments(FAST['YAML 1.1 booleans, as kubectl reads them']!)?.[0] as { data: Record<string, unknown> }).data;
+  t.same(data, { a: true, b: false, c: true, d: false, e: true, f: false, g: true, h: false, i: 'tRue', j: 'yes' });
   const times = (fastDocuments(FAST['timestamps stay strings']!)?.[0] as { data: Record<string, unknown> }).data;
-  t.same(times, { a: '2024-01-01', b: '2024-01-01T10:00:00Z', c: '12:30:45', d: '1:20' });
-  const spec = (fastDocuments(FAST['merge keys are plain keys, as in yaml 1.2 core']!)?.[0] as { spec: unknown }).spec;
-  t.same(spec, { '<<': { a: 1 }, b: 2 });
+  t.same(times, { a: '2024-01-01', b: '2024-01-01T10:00:00Z', c: '12:30:45', d: '1:20' }, 'no dates, no sexagesimal numbers');
+  const merged = parseSource({ source: 'm.yaml', text: FALLBACK['merge of a mapping']! }).objects[0]?.object as { spec: unknown };
+  t.same(merged.spec, { a: 1, b: 2 }, 'the reference merges `<<` keys');
+  const aliased = parseSource({ source: 'm.yaml', text: FALLBACK['merge of an alias']! }).objects[0]?.object as { spec: unknown };
+  t.same(aliased.spec, { x: 1, z: 2 });
 });
 
 t.test('document numbers: empty documents between separators still count', async (t) => {
@@ -207,7 +211,7 @@ t.test('generated inputs: the fast path agrees with yaml or declines', async (t)
     const documents = fastDocuments(text);
     if (documents === undefined) continue;
     fast++;
-    const docs = parseAllDocuments(text);
+    const docs = parseAllDocuments(text, KUBECTL_YAML);
     const reference = docs.some((d) => d.errors.length > 0) ? 'an error' : docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
     // A stream of comments alone: no document for yaml, one empty one for js-yaml; nothing either way.
     const same = canon(documents) === canon(reference) || (canon(reference) === '[]' && canon(documents) === '[null]');
