@@ -126,11 +126,12 @@ function annotationEntry(f: Finding, outcome: Outcome): string {
  * audit log records what would have been denied or warned, for whom and where.
  */
 export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Record<string, string> | undefined {
-  const byKey = new Map<string, string[]>();
+  // Sets: an object with thousands of containers must cost linear time, not block the event loop.
+  const byKey = new Map<string, Set<string>>();
   const add = (key: string, entry: string) => {
-    const list = byKey.get(key);
-    if (!list) byKey.set(key, [entry]);
-    else if (!list.includes(entry)) list.push(entry);
+    const entries = byKey.get(key);
+    if (!entries) byKey.set(key, new Set([entry]));
+    else entries.add(entry);
   };
   for (const { finding, outcome } of applied) {
     if (outcome === 'exempt') add(EXEMPT_ANNOTATION, `${finding.policy}: ${finding.exemptReason ?? 'exempt'}`);
@@ -138,7 +139,7 @@ export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Reco
   }
   if (byKey.size === 0) return undefined;
   const out: Record<string, string> = {};
-  for (const [key, entries] of byKey) out[key] = joinBounded(entries, ANNOTATION_VALUE_MAX);
+  for (const [key, entries] of byKey) out[key] = joinBounded([...entries], ANNOTATION_VALUE_MAX);
   return out;
 }
 

@@ -1,7 +1,7 @@
 // The door itself: one AdmissionRequest in, one AdmissionResponse out. Pure apart from a
 // clock reading; the HTTP layer, logging and metrics live elsewhere and use what it returns.
 import { performance } from 'node:perf_hooks';
-import { evaluate } from '../engine/index.js';
+import { evaluate, isRecord } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, KubeObject } from '../engine/index.js';
 import { writesObject } from './admission.js';
 import type { AdmissionRequest, AdmissionResponse } from './admission.js';
@@ -27,19 +27,29 @@ export interface ReviewOutcome {
 }
 
 /**
- * Controller-owned objects were judged through their owner already: denying a ReplicaSet
- * the Deployment controller creates would only stall a rollout the user cannot see.
+ * Objects made from a template the webhook judged when their owner was written (a Pod of a
+ * controller, a Deployment's ReplicaSet, a CronJob's Job) only record their findings: denying
+ * them would stall a rollout the user cannot see. Anything else is judged as itself, whatever
+ * ownerReferences it claims.
  */
 function applyOutcomes(evaluation: Evaluation): AppliedFinding[] {
   return evaluation.findings.map((finding) => ({
     finding,
-    outcome: finding.exempt ? 'exempt' : evaluation.controllerOwned ? 'audit' : finding.action,
+    outcome: finding.exempt ? 'exempt' : evaluation.judgedThroughOwner ? 'audit' : finding.action,
   }));
+}
+
+/**
+ * An object being deleted only has its finalizers removed from here on: refusing those
+ * updates would leave it stuck in Terminating, whatever it breaks.
+ */
+function beingDeleted(object: unknown): boolean {
+  return isRecord(object) && isRecord(object.metadata) && object.metadata.deletionTimestamp !== undefined && object.metadata.deletionTimestamp !== null;
 }
 
 export function reviewAdmission(request: AdmissionRequest, state: ReviewState): ReviewOutcome {
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
-  if (!writesObject(request.operation)) {
+  if (!writesObject(request.operation) || (request.operation === 'UPDATE' && beingDeleted(request.object))) {
     return { response, decision: 'allow', evaluation: undefined, applied: [], engineSeconds: 0 };
   }
   const { engineConfig, context } = state;

@@ -136,6 +136,44 @@ t.test('controller-owned pods are judged but only audited', async (t) => {
   });
 });
 
+t.test('a ReplicaSet of a Deployment is only audited; a Deployment that claims an owner is judged as itself', async (t) => {
+  enforce();
+  const replicaSet = {
+    ...deployment('api-7d9c', 'shop', [{ name: 'app' }], { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'u', controller: true }] }),
+    kind: 'ReplicaSet',
+  };
+  const audited = await review(replicaSet);
+  t.equal(audited.allowed, true, 'the Deployment controller\'s ReplicaSet is never refused');
+  t.match(audited.auditAnnotations, { 'run-as-non-root': /^audit \(configured deny\)/ });
+  const claimed = deployment('api', 'shop', [{ name: 'app' }, { name: 'proxy', image: 'envoy' }], {
+    ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'mine', uid: 'u2', controller: true }],
+  });
+  t.strictSame(await review(claimed), DENIED, 'an ownerReference the author wrote lifts nothing');
+});
+
+t.test('an UPDATE of an object being deleted is allowed without judging, so finalizers can be removed', async (t) => {
+  enforce();
+  const terminating = deployment('api', 'shop', [{ name: 'app' }, { name: 'proxy', image: 'envoy' }], {
+    deletionTimestamp: '2026-12-01T10:00:00Z',
+    finalizers: [],
+  });
+  t.strictSame(await review(terminating, { operation: 'UPDATE' }), { uid: UID, allowed: true });
+  t.strictSame(await review(rootDeployment, { operation: 'UPDATE' }), DENIED, 'an ordinary UPDATE is judged');
+});
+
+t.test('thousands of findings: every annotation and the denial stay within the API server\'s limits', async (t) => {
+  enforce();
+  const many = pod('wide', 'shop', Array.from({ length: 5000 }, (_, i) => ({ name: `c${i}`, image: 'envoy' })));
+  const started = process.hrtime.bigint();
+  const res = await review(many);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  t.equal(res.allowed, false);
+  for (const value of Object.values(res.auditAnnotations as Record<string, string>)) t.ok(value.length <= 256, 'each annotation value stays within 256 characters');
+  t.match(res.auditAnnotations['run-as-non-root'], /; \+\d+ more$/, 'the rest is counted');
+  t.ok(res.status.message.length <= 3072, 'the denial message stays within a few KiB');
+  t.comment(`5,000 containers, 10,000 findings: ${ms.toFixed(0)} ms`);
+});
+
 t.test('DELETE is allowed without judging', async (t) => {
   enforce();
   t.strictSame(await review(rootDeployment, { operation: 'DELETE' }), { uid: UID, allowed: true });
