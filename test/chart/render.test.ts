@@ -314,13 +314,35 @@ t.test('values that change the pod', async (t) => {
   t.equal(render(['--set', 'tests.enabled=false']).filter((o) => o.kind === 'Pod').length, 0);
 });
 
-t.test('every ci/ values file renders a config the binary accepts', async (t) => {
+t.test('every ci/ values file: a config the binary accepts, the exclusions, only known RBAC, a hardened pod', async (t) => {
   const { parseConfig } = await import('../../src/config/load.js');
   const { DOCUMENTED_POLICIES } = await import('./policies.js');
+  const knownClusterRules = [...INFORMER_RULES, ...AUDIT_RULES, VWC_AUDIT_RULE, VWC_RULE].map((r) => JSON.stringify(r));
+  const knownRoleRules = [...CERT_RULES, ...LEASE_RULES].map((r) => JSON.stringify(r));
   for (const file of ciValuesFiles()) {
+    const name = file.slice(file.indexOf('ci/'));
     const objects = render(['--values', file]);
     const text = one(objects, 'ConfigMap').data['config.yaml'];
-    t.doesNotThrow(() => parseConfig(parse(text), file, DOCUMENTED_POLICIES), file);
-    t.same(kinds(objects).filter((k) => k === VWC), [VWC], `${file}: one webhook configuration`);
+    t.doesNotThrow(() => parseConfig(parse(text), file, DOCUMENTED_POLICIES), `${name}: the config parses`);
+    t.same(kinds(objects).filter((k) => k === VWC), [VWC], `${name}: one webhook configuration`);
+
+    const webhook = one(objects, VWC).webhooks[0];
+    const excluded = excludedNamespaces(webhook);
+    t.ok(excluded.includes(NAMESPACE) && excluded.includes('kube-system'), `${name}: never its own namespace or kube-system`);
+    t.ok(webhook.namespaceSelector.matchExpressions.some((e: Obj) => e.key === 'practice-gate.io/ignore' && e.operator === 'NotIn'), `${name}: the opt-out label`);
+
+    for (const rule of rulesOf(one(objects, 'ClusterRole'))) t.ok(knownClusterRules.includes(JSON.stringify(rule)), `${name}: ClusterRole rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
+    for (const role of objects.filter((o) => o.kind === 'Role')) {
+      t.equal(role.metadata.namespace, NAMESPACE, `${name}: the Role stays in the release namespace`);
+      for (const rule of rulesOf(role)) t.ok(knownRoleRules.includes(JSON.stringify(rule)), `${name}: Role rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
+    }
+
+    const spec = deploymentPod(objects).spec;
+    const [container] = spec.containers;
+    t.match(spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, `${name}: pod security context`);
+    t.match(container.securityContext, { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, `${name}: container security context`);
+    t.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory, `${name}: requests and a memory limit`);
+    t.match(container.readinessProbe, { httpGet: { path: '/readyz' } }, `${name}: readiness probe`);
+    t.match(container.livenessProbe, { httpGet: { path: '/healthz' } }, `${name}: liveness probe`);
   }
 });
