@@ -5,6 +5,7 @@
 // API server calls it by URL.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import t from 'tap';
 import { parse } from 'yaml';
 import { CLI, run, startCluster } from './fixture/cluster.js';
@@ -296,6 +297,109 @@ t.test('--self-managed-certs: two replicas started together share one CA, and a 
   const bundles = ((await get(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${configName}`))?.webhooks ?? []) as Obj[];
   t.ok(bundles.every((w) => Buffer.from(String(w.clientConfig?.caBundle), 'base64').toString('utf8').trim() === caPem.trim()), 'caBundle unchanged');
   for (const r of replicas) t.ok(logEvents(r, 'certs-loaded').length >= 2, `${r.logFile}: reloaded the renewed certificate`);
+});
+
+/**
+ * An EndpointSlice of the Service `service` in OWN_NS, as the EndpointSlice controller would
+ * write it for one pod (there is no controller-manager here: the test is the controller).
+ */
+function endpointSlice(service: string, pod: string, address: string, port: number, conditions: Obj): string {
+  return JSON.stringify({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${service}-${pod}`, namespace: OWN_NS, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [address], conditions, targetRef: { kind: 'Pod', namespace: OWN_NS, name: pod } }],
+    ports: [{ name: 'https-webhook', port, protocol: 'TCP' }],
+  });
+}
+
+/** An address of this machine an EndpointSlice may hold (the API server refuses loopback ones). */
+const hostAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+
+t.test('--self-managed-certs: a forced CA rotation retires the old CA once both replicas serve the new one, failing no request', { skip: hostAddress ? false : 'no non-loopback IPv4 address for an EndpointSlice' }, async (t) => {
+  const address = hostAddress ?? '';
+  const configName = 'practice-gate-rotation';
+  const secret = 'e2e-rotation-tls';
+  const replica = (name: string) =>
+    createWebhook(cluster, {
+      name,
+      selfManagedCerts: true,
+      webhookConfig: configName,
+      env: { POD_NAME: name },
+      args: [
+        '--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--cert-secret', secret, '--audit-interval', '0',
+        // The CA is staged 40 s after start, switched 5 s later; the old CA may retire 10 s
+        // after that, long before it expires (90 s): the replicas decide, not its expiry.
+        '--cert-validity', '60s', '--cert-renew-before', '50s', '--ca-validity', '90s', '--ca-propagation', '5s', '--ca-overlap', '10s',
+        // Also on the address in the EndpointSlices; the API server still calls localhost.
+        '--host', '0.0.0.0',
+      ],
+    });
+  const replicas = [await replica('rot-a'), await replica('rot-b')];
+  // --service localhost (the name the API server calls by URL): its EndpointSlices, one per
+  // replica since each listens on its own port, plus a pod that is not ready and must not count.
+  const slices = [
+    endpointSlice('localhost', 'rot-a', address, replicas[0]?.port ?? 0, { ready: true, serving: true, terminating: false }),
+    endpointSlice('localhost', 'rot-b', address, replicas[1]?.port ?? 0, { ready: true, serving: true, terminating: false }),
+    endpointSlice('localhost', 'rot-starting', address, 1, { ready: false, serving: false, terminating: false }),
+  ];
+  t.teardown(async () => {
+    await Promise.all(replicas.map((r) => r.process && r.stop()));
+    await cluster.kubectl(['delete', 'endpointslices', '-n', OWN_NS, '-l', 'kubernetes.io/service-name=localhost', '--ignore-not-found']);
+    await cluster.kubectl(['delete', 'validatingwebhookconfiguration', configName, '--ignore-not-found']);
+    await cluster.kubectl(['delete', 'secret', secret, '-n', OWN_NS, '--ignore-not-found']);
+  });
+  for (const slice of slices) await kubectlOk(['apply', '-f', '-'], slice);
+  await registerWebhooks(cluster, configName, replicas.map((r, i) => r.entry('Fail', `r${i}.validate.practice-gate.io`)));
+  await Promise.all(replicas.map((r) => r.start()));
+  await waitForCanary(cluster, /denied the request/, 30_000);
+
+  const secretData = async (): Promise<Record<string, string>> => {
+    const stored = await get(`/api/v1/namespaces/${OWN_NS}/secrets/${secret}`);
+    return Object.fromEntries(Object.entries((stored?.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  };
+  const firstCa = new X509Certificate((await secretData())['ca.crt'] ?? '');
+
+  let stop = false;
+  const outcomes: { code: number | null; stderr: string }[] = [];
+  const applies = (async () => {
+    while (!stop) {
+      const res = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest('compliant.yaml'));
+      outcomes.push({ code: res.code, stderr: res.stderr });
+    }
+  })();
+  let switchedAt: number | undefined;
+  let retiredAt: number | undefined;
+  try {
+    await waitFor('the switch to a new CA, then the old CA retired', async () => {
+      const data = await secretData();
+      const signing = new X509Certificate(data['ca.crt'] ?? '');
+      if (signing.fingerprint256 === firstCa.fingerprint256) return undefined;
+      if (data['ca-prev.crt'] !== undefined && new X509Certificate(data['ca-prev.crt']).fingerprint256 === firstCa.fingerprint256) {
+        switchedAt ??= Date.now();
+        return undefined;
+      }
+      retiredAt = Date.now();
+      return true;
+    }, 120_000, 250);
+    await new Promise((r) => setTimeout(r, 2_000));
+  } finally {
+    stop = true;
+    await applies;
+  }
+  t.ok(switchedAt, 'seen switched, with the first CA as ca-prev');
+  t.ok((retiredAt ?? Infinity) < Date.parse(firstCa.validTo), `the first CA retired before it expired (${firstCa.validTo}), so not by the expiry bound`);
+  const caughtUp = replicas.flatMap((r) => logEvents(r, 'replicas-caught-up'));
+  t.ok(caughtUp.length > 0, 'a replica saw every endpoint serve the new CA');
+  t.ok(caughtUp.every((e) => e.endpoints === 2), 'two endpoints probed: the not-ready one does not count');
+  t.same(replicas.flatMap((r) => logEvents(r, 'replicas-check-mode')).map((e) => e.mode).filter((m, i, all) => all.indexOf(m) === i), ['endpoints'], 'decided by the endpoints, not by time');
+  t.same(replicas.flatMap((r) => logEvents(r, 'ca-prev-expired')), [], 'no CA left by expiry');
+  const failed = outcomes.filter((o) => o.code !== 0);
+  t.ok(outcomes.length > 10, `the loop ran ${outcomes.length} applies`);
+  t.same(failed.map((f) => f.stderr.trim()), [], 'no apply failed during the rotation');
 });
 
 t.test('cluster audit: PolicyReports for workloads that predate the webhook, written by the Lease holder only', async (t) => {
