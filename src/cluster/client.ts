@@ -35,6 +35,11 @@ export interface ListOptions {
   namespace?: string;
   fieldSelector?: string;
   labelSelector?: string;
+  /**
+   * Applied to each item as its page arrives; undefined drops the item. A big list then never
+   * holds more than one page of whole objects (the informers keep projections of workloads).
+   */
+  project?: (item: unknown) => unknown;
 }
 
 /** Page size for lists: big clusters are listed in chunks instead of one huge response. */
@@ -88,7 +93,13 @@ export class KubeClients {
         PAGE_SIZE,
         token,
       );
-      items.push(...(page.items ?? []));
+      const project = options.project;
+      if (project) {
+        for (const item of page.items ?? []) {
+          const kept = project(item);
+          if (kept !== undefined) items.push(kept);
+        }
+      } else items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       token = page.metadata?._continue || undefined;
     } while (token);

@@ -6,13 +6,20 @@ import type { ClusterContext } from '../engine/context.js';
 import type { BackoffPolicy, Clock } from './clock.js';
 import { Reflector } from './reflector.js';
 import type { ListerWatcher } from './reflector.js';
+import { projectingSource, WORKLOAD_RESOURCES } from './workload-projection.js';
 
-/** The resources the webhook's context is built from, and the kind each list's items are. */
+/**
+ * The resources the webhook's context is built from, and the kind each list's items are. The
+ * workload kinds are kept as projections (workload-projection.ts), never whole.
+ */
 export const CONTEXT_RESOURCES = [
   { resource: 'namespaces', kind: 'Namespace', apiVersion: 'v1' },
   { resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
   { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
+  ...WORKLOAD_RESOURCES,
 ] as const;
+
+const WORKLOAD_RESOURCE_NAMES: ReadonlySet<string> = new Set(WORKLOAD_RESOURCES.map((r) => r.resource));
 
 export const STALENESS_METRIC = 'practice_gate_cache_staleness_seconds';
 
@@ -38,9 +45,11 @@ export interface ResourceStatus {
 }
 
 /**
- * Namespaces, PodDisruptionBudgets and HorizontalPodAutoscalers kept in memory by watches, so
- * that a review reads its context without an API call. Workloads are not watched (the webhook
- * sees the one under review; pdb-allows-disruption gets its workloads in the cluster audit).
+ * Namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers and the replicated workloads
+ * (Deployments, StatefulSets, ReplicaSets, ReplicationControllers) kept in memory by watches, so
+ * that a review reads its context without an API call: pdb-allows-disruption judges a PDB
+ * against the live workloads it selects. Workloads are kept as projections, a few hundred bytes
+ * each, and a Deployment's ReplicaSets not at all.
  *
  * Readiness is one-way: once every resource has been listed it stays ready through API server
  * outages, because refusing reviews would turn an API server blip into failed deployments while
@@ -61,7 +70,7 @@ export class ClusterCache {
           resource,
           kind,
           apiVersion,
-          source: options.sources[resource],
+          source: WORKLOAD_RESOURCE_NAMES.has(resource) ? projectingSource(options.sources[resource], kind, apiVersion) : options.sources[resource],
           sink: this.#index,
           logger,
           ...(options.clock ? { clock: options.clock } : {}),
@@ -69,7 +78,7 @@ export class ClusterCache {
         }),
     );
     this.synced = Promise.all(this.#reflectors.map((r) => r.synced)).then(() => {
-      logger.info({ event: 'caches-synced' }, 'namespaces, PodDisruptionBudgets and HorizontalPodAutoscalers listed: ready');
+      logger.info({ event: 'caches-synced' }, 'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers and workloads listed: ready');
       options.onSynced?.(true);
     });
     if (options.registry) this.registerMetrics(options.registry);

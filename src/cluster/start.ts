@@ -8,6 +8,7 @@ import { KubeClients } from './client.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, tlsProbe } from './rollout.js';
 import { ClusterCache } from './informers.js';
 import type { ContextSources } from './informers.js';
+import { workloadListProjection } from './workload-projection.js';
 import { LeaderElector } from './leader.js';
 import { AuditMetrics } from './metrics.js';
 import { ReportPublisher } from './reports.js';
@@ -47,7 +48,7 @@ export interface ClusterOptions {
   /** Where practice-gate keeps its Secret and Lease. */
   namespace: string;
   logger: Logger;
-  /** Watch namespaces, PDBs and HPAs for the webhook's context (default true). */
+  /** Watch namespaces, PDBs, HPAs and the replicated workloads for the webhook's context (default true). */
   informers?: boolean;
   /** Self-managed certificates; absent when the server gets its certificate from files. */
   certs?: CertOptions;
@@ -81,10 +82,19 @@ function contextSources(clients: KubeClients): ContextSources {
     if (!found) throw new Error(`unknown kind ${kind}`);
     return found;
   };
+  // Projected page by page, so that even a re-list holds only one page of whole workloads.
+  const workload = (kind: string) => {
+    const found = ref(kind);
+    return clients.listerWatcher(found, { project: workloadListProjection(found.kind, found.apiVersion) });
+  };
   return {
     namespaces: clients.listerWatcher(ref('Namespace')),
     poddisruptionbudgets: clients.listerWatcher(ref('PodDisruptionBudget')),
     horizontalpodautoscalers: clients.listerWatcher(ref('HorizontalPodAutoscaler')),
+    deployments: workload('Deployment'),
+    statefulsets: workload('StatefulSet'),
+    replicasets: workload('ReplicaSet'),
+    replicationcontrollers: workload('ReplicationController'),
   };
 }
 

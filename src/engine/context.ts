@@ -42,6 +42,7 @@ export class ContextIndex implements ClusterContext {
   private readonly pdbLabelIndexes = new Map<string, PdbLabelIndex>();
   private readonly hpas = new Map<string, Map<Key, HorizontalPodAutoscaler>>();
   private readonly workloads = new Map<string, Map<Key, Workload>>();
+  private readonly workloadLists = new Map<string, readonly Workload[]>();
   private readonly namespaces = new Map<string, Record<string, string>>();
 
   constructor(private readonly defaultNamespace = 'default') {}
@@ -76,7 +77,10 @@ export class ContextIndex implements ClusterContext {
         return;
       default: {
         const workload = toWorkload(object, this.defaultNamespace);
-        if (workload) bucket(this.workloads, ns).set(id, workload);
+        if (workload) {
+          bucket(this.workloads, ns).set(id, workload);
+          this.workloadLists.delete(ns);
+        }
       }
     }
   }
@@ -97,8 +101,13 @@ export class ContextIndex implements ClusterContext {
       case 'Namespace':
         this.namespaces.delete(nameOf(object));
         return;
-      default:
-        this.workloads.get(ns)?.delete(id);
+      default: {
+        const inner = this.workloads.get(ns);
+        if (!inner?.delete(id)) return;
+        this.workloadLists.delete(ns);
+        // Namespaces come and go (CI namespaces, previews): leave nothing behind for one that emptied.
+        if (inner.size === 0) this.workloads.delete(ns);
+      }
     }
   }
 
@@ -138,8 +147,14 @@ export class ContextIndex implements ClusterContext {
     return out;
   }
 
+  /** One namespace's workloads: a review of a PDB costs the size of its namespace, whatever the cluster's. */
   workloadsIn(namespace: string): readonly Workload[] {
-    return [...(this.workloads.get(namespace)?.values() ?? [])];
+    let list = this.workloadLists.get(namespace);
+    if (!list) {
+      list = [...(this.workloads.get(namespace)?.values() ?? [])];
+      this.workloadLists.set(namespace, list);
+    }
+    return list;
   }
 
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {

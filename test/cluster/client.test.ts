@@ -36,6 +36,24 @@ t.test('lists every page and stamps nothing itself (the reflector does)', async 
   t.ok(api.requests.some((r) => r.path === '/apis/apps/v1/namespaces/other/deployments'), 'namespaced path with --namespace');
 });
 
+t.test('a list can project its items page by page, dropping some (the workload informers keep projections)', async (t) => {
+  const { api, clients } = await setup(t);
+  api.pageSize = 2;
+  const owner = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u', controller: true }];
+  for (const name of ['a', 'b', 'c']) api.put('apps/v1/replicasets', { metadata: { namespace: 'shop', name, ...(name === 'b' ? { ownerReferences: owner } : {}) }, spec: { replicas: 2 } });
+  const seen: string[] = [];
+  const page = await clients.listerWatcher(kind('ReplicaSet'), {
+    project: (item) => {
+      const meta = (item as { metadata: { name: string; ownerReferences?: unknown } }).metadata;
+      seen.push(meta.name);
+      return meta.ownerReferences ? undefined : { name: meta.name };
+    },
+  }).list();
+  t.same(page.items, [{ name: 'a' }, { name: 'c' }], 'what the projection returned, without what it dropped');
+  t.same(seen, ['a', 'b', 'c'], 'every item of every page went through it');
+  t.ok(page.resourceVersion !== '');
+});
+
 t.test('a watch delivers events, and a refused watch reports its HTTP status', async (t) => {
   const { api, clients } = await setup(t);
   const lw = clients.listerWatcher(kind('PodDisruptionBudget'));

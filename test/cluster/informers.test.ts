@@ -12,17 +12,21 @@ function setup() {
   const namespaces = new FakeResource();
   const pdbs = new FakeResource();
   const hpas = new FakeResource();
+  const deployments = new FakeResource();
+  const statefulsets = new FakeResource();
+  const replicasets = new FakeResource();
+  const replicationcontrollers = new FakeResource();
   const readiness: boolean[] = [];
   const registry = new Registry();
   const cache = new ClusterCache({
-    sources: { namespaces, poddisruptionbudgets: pdbs, horizontalpodautoscalers: hpas },
+    sources: { namespaces, poddisruptionbudgets: pdbs, horizontalpodautoscalers: hpas, deployments, statefulsets, replicasets, replicationcontrollers },
     logger,
     clock,
     backoff,
     registry,
     onSynced: (ready) => readiness.push(ready),
   });
-  return { clock, lines, namespaces, pdbs, hpas, readiness, registry, cache };
+  return { clock, lines, namespaces, pdbs, hpas, deployments, statefulsets, replicasets, replicationcontrollers, readiness, registry, cache };
 }
 
 const ns = (name: string, labels: Record<string, string> = {}) => ({ kind: 'Namespace', apiVersion: 'v1', metadata: { name, labels } });

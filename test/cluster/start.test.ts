@@ -31,6 +31,10 @@ t.test('against an API server: certificates first, then informers that feed the 
   t.teardown(() => api.stop());
   api.put('v1/namespaces', { metadata: { name: 'shop', labels: { 'practice-gate.io/mode': 'audit' } } });
   api.put('admissionregistration.k8s.io/v1/validatingwebhookconfigurations', { metadata: { name: 'practice-gate' }, webhooks: [{ name: 'validate.practice-gate.io', clientConfig: {} }] });
+  const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } };
+  api.put('apps/v1/deployments', { metadata: { namespace: 'shop', name: 'web', uid: 'u-web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template } });
+  const owner = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-web', controller: true }];
+  api.put('apps/v1/replicasets', { metadata: { namespace: 'shop', name: 'web-5d8f9', ownerReferences: owner }, spec: { replicas: 3, template } });
 
   const cluster = await startCluster({
     kubeConfig: api.kubeConfig(),
@@ -53,8 +57,11 @@ t.test('against an API server: certificates first, then informers that feed the 
   await cluster.synced;
   t.equal(server.conditions.get('caches'), true, 'caches condition set once listed');
   t.equal(cluster.context?.namespaceLabels('shop')?.['practice-gate.io/mode'], 'audit');
+  const workloads = cluster.context?.workloadsIn('shop') ?? [];
+  t.same(workloads.map((w) => `${w.kind}/${w.name}/${String(w.replicas)}`), ['Deployment/web/3'], "the live Deployment is in the context, its ReplicaSet is not");
+  t.same(workloads[0]?.object.spec, { template: { metadata: { labels: { app: 'web' } } }, replicas: 3, selector: { matchLabels: { app: 'web' } } }, 'as a projection');
 
-  await until('watches open', () => api.openWatches >= 4);
+  await until('watches open', () => api.openWatches >= 8); // seven informers and the Secret
   api.put('policy/v1/poddisruptionbudgets', { metadata: { namespace: 'shop', name: 'web' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } });
   await until('the PDB reaches the context', () => (cluster.context?.pdbsIn('shop').length ?? 0) === 1);
   t.pass('a PDB created after start is in the context');
