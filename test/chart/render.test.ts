@@ -42,10 +42,14 @@ const INFORMER_RULES = [
   { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch'] },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
+  // The replicated workloads, for pdb-allows-disruption at admission; the scan lists them too.
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'replicasets'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['replicationcontrollers'], verbs: ['list', 'watch'] },
 ];
+// The workload kinds the informers do not already list.
 const AUDIT_RULES = [
-  { apiGroups: [''], resources: ['pods', 'replicationcontrollers', 'podtemplates'], verbs: ['list'] },
-  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], verbs: ['list'] },
+  { apiGroups: [''], resources: ['pods', 'podtemplates'], verbs: ['list'] },
+  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
   { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports'], verbs: ['list', 'create', 'update', 'delete'] },
 ];
@@ -331,9 +335,12 @@ t.test('every ci/ values file: a config the binary accepts, the exclusions, only
     t.ok(excluded.includes(NAMESPACE) && excluded.includes('kube-system'), `${name}: never its own namespace or kube-system`);
     t.ok(webhook.namespaceSelector.matchExpressions.some((e: Obj) => e.key === 'practice-gate.io/ignore' && e.operator === 'NotIn'), `${name}: the opt-out label`);
 
-    for (const rule of rulesOf(one(objects, 'ClusterRole'))) t.ok(knownClusterRules.includes(JSON.stringify(rule)), `${name}: ClusterRole rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
+    const clusterRules = rulesOf(one(objects, 'ClusterRole')).map((r) => JSON.stringify(r));
+    for (const rule of clusterRules) t.ok(knownClusterRules.includes(rule), `${name}: ClusterRole rule ${rule} is one docs/rbac.md names`);
+    // The informers always run: without watch on a kind its cache never syncs and /readyz stays false.
+    for (const rule of INFORMER_RULES.map((r) => JSON.stringify(r))) t.ok(clusterRules.includes(rule), `${name}: the informers' rule ${rule}`);
     for (const role of objects.filter((o) => o.kind === 'Role')) {
-      t.equal(role.metadata.namespace, NAMESPACE, `${name}: the Role stays in the release namespace`);
+      t.equal(role.metadata?.namespace, NAMESPACE, `${name}: the Role stays in the release namespace`);
       for (const rule of rulesOf(role)) t.ok(knownRoleRules.includes(JSON.stringify(rule)), `${name}: Role rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
     }
 
