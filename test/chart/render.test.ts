@@ -339,7 +339,7 @@ t.test('every ci/ values file: a config the binary accepts, the exclusions, only
     for (const rule of clusterRules) t.ok(knownClusterRules.includes(rule), `${name}: ClusterRole rule ${rule} is one docs/rbac.md names`);
     // The informers always run: without watch on a kind its cache never syncs and /readyz stays false.
     for (const rule of INFORMER_RULES.map((r) => JSON.stringify(r))) t.ok(clusterRules.includes(rule), `${name}: the informers' rule ${rule}`);
-    for (const role of objects.filter((o) => o.kind === 'Role')) {
+    for (const role of objects.filter((o) => o.kind === 'Role') as Obj[]) {
       t.equal(role.metadata?.namespace, NAMESPACE, `${name}: the Role stays in the release namespace`);
       for (const rule of rulesOf(role)) t.ok(knownRoleRules.includes(JSON.stringify(rule)), `${name}: Role rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
     }
