@@ -1,5 +1,5 @@
 // Cluster awareness against a real kube-apiserver: `practice-gate serve --kubeconfig` watching
-// PDBs, HPAs and Namespaces, the cluster audit writing PolicyReports under a Lease, and
+// PDBs, HPAs, Namespaces and the replicated workloads, the cluster audit writing PolicyReports under a Lease, and
 // replicas keeping their own certificate in a Secret. There are no nodes and no
 // controller-manager, so no pod ever runs: every serve is a process on this machine, and the
 // API server calls it by URL.
@@ -94,7 +94,7 @@ function logEvents(webhook: Webhook, event: string): Obj[] {
     .filter((e) => e.event === event);
 }
 
-t.test('serve --kubeconfig: PDBs, HPAs and namespace labels from the informers, findings from the audit', async (t) => {
+t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the informers, findings from the audit', async (t) => {
   const webhook = await startWebhook(cluster, {
     name: 'aware',
     env: { POD_NAME: 'aware-0' },
@@ -167,6 +167,35 @@ t.test('serve --kubeconfig: PDBs, HPAs and namespace labels from the informers, 
     }, 15_000, 300);
     t.equal(scaled.code, 0, 'a warning, not a denial');
     t.match(warnings(scaled.stderr).find((l) => l.includes('[pdb-coverage]')), 'HPA "compliant" scales it to 5');
+  });
+
+  t.test('pdb-allows-disruption judges a PDB write against the live Deployment it selects', async (t) => {
+    const ns = 'drain-flow';
+    await kubectlOk(['create', 'namespace', ns]);
+    await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('replicated.yaml'));
+    const budget = (minAvailable: number) => variant('pdb.yaml', 'replicated', (d) => {
+      delete d.spec.maxUnavailable;
+      d.spec.minAvailable = minAvailable;
+    });
+    // The Deployment reaches the informer within moments; a server-side dry run tells when.
+    await waitFor('the informer to see the Deployment', async () => {
+      const res = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], budget(3));
+      return warns(res.stderr, 'pdb-allows-disruption') ? res : undefined;
+    }, 15_000, 300);
+
+    const holding = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], budget(3));
+    t.equal(holding.code, 0, `a warning, not a denial: ${holding.stderr}`);
+    t.match(holding.stdout, 'poddisruptionbudget.policy/replicated created');
+    t.match(
+      warnings(holding.stderr).find((l) => l.includes('[pdb-allows-disruption]')),
+      'minAvailable 3 holds all of Deployment "replicated" (3 replicas)',
+      'minAvailable 3 over 3 replicas blocks every drain, and kubectl says so',
+    );
+
+    const leaving = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], budget(2));
+    t.equal(leaving.code, 0, leaving.stderr);
+    t.match(leaving.stdout, 'poddisruptionbudget.policy/replicated configured');
+    t.notOk(warns(leaving.stderr, 'pdb-allows-disruption'), `minAvailable 2 leaves a pod to evict: ${leaving.stderr}`);
   });
 
   t.test('practice-gate.io/mode=audit: one namespace audited, the others still enforced', async (t) => {
