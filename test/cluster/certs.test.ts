@@ -9,7 +9,7 @@ import { CLOCK_SKEW_MS, generateCA, generateServingCert, serviceDnsNames } from 
 import type { TlsMaterial } from '../../src/tls/material.js';
 import { parseCertificates } from '../../src/tls/pem.js';
 import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError, WARN } from '../helpers/cluster.js';
-import { endpointSlice, FakeProbe, FakeSlices } from './rollout-fakes.js';
+import { endpointSlice, FakeProbe, FakeSlices } from '../helpers/rollout-fakes.js';
 
 const NS = 'practice-gate';
 const DNS = serviceDnsNames('practice-gate', NS);

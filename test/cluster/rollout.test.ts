@@ -7,7 +7,7 @@ import type { X509Certificate } from 'node:crypto';
 import t from 'tap';
 import { checkRollout, servingEndpoints, tlsProbe } from '../../src/cluster/rollout.js';
 import { generateCA, generateServingCert } from '../../src/tls/generate.js';
-import { endpointSlice, FakeProbe, FakeSlices } from './rollout-fakes.js';
+import { endpointSlice, FakeProbe, FakeSlices } from '../helpers/rollout-fakes.js';
 import { httpError, networkError } from '../helpers/cluster.js';
 
 const caA = generateCA({ commonName: 'CA A' });
