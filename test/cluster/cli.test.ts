@@ -103,7 +103,15 @@ t.test('serve --kubeconfig --self-managed-certs: serves the Secret\'s certificat
   t.equal(listening.fingerprint, fromSecret.fingerprint256, 'the Secret in POD_NAMESPACE holds what is served');
   t.equal((await servedCertificate(listening.port)).fingerprint256, fromSecret.fingerprint256, 'over TLS too');
 
-  const ready = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
+  // The caches sync in the background after the server listens: ready once every informer listed.
+  let ready = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
+  const notReadyYet: Array<{ status: number; body: unknown }> = [];
+  for (const end = Date.now() + 60_000; ready.status !== 200 && Date.now() < end; ) {
+    notReadyYet.push(ready);
+    await new Promise((r) => setTimeout(r, 100));
+    ready = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
+  }
+  for (const r of notReadyYet.slice(0, 1)) t.match(r, { status: 503, body: { ready: false, conditions: { certificates: true, caches: false } } }, 'not ready only while the caches sync');
   t.match(ready, { status: 200, body: { ready: true, conditions: { certificates: true, caches: true } } });
 
   gate.child.kill('SIGTERM');
