@@ -37,6 +37,7 @@ function closingQuote(text: string, open: number): number {
 /**
  * True when objects and arrays in `text` nest deeper than `limit`. A flat scan, no recursion:
  * strings are skipped with indexOf, since most of a Kubernetes object's bytes are strings.
+ * Also answers for text that is not valid JSON, so a deep body is refused as too deep first.
  */
 export function nestsDeeperThan(text: string, limit: number): boolean {
   if (text.length <= limit) return false;
@@ -55,12 +56,44 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * The same answer as nestsDeeperThan for the text `value` was parsed from: true when objects
+ * and arrays nest deeper than `limit`. Walking the parsed value costs a fraction of scanning
+ * its text again (0.4 µs instead of 2.4 µs for a 1.8 KiB review, 7 µs instead of 46 µs for
+ * 113 KiB); V8's JSON.parse does not recurse, so the value exists however deep it is, and
+ * this walk stops at `limit` levels.
+ */
+export function valueNestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (valueNestsDeeperThan(value[i], limit - 1)) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (valueNestsDeeperThan(record[key], limit - 1)) return true;
+  return false;
+}
+
+/**
+ * Bodies longer than this are scanned before they are parsed, so a deep one is refused in
+ * microseconds instead of being built first (7 MiB of `[` takes V8 ~0.8 s to parse, a flat
+ * 7 MiB body ~0.3 s). Below it a deep body costs at most ~11 ms to parse and refuse.
+ */
+const SCAN_FIRST_LENGTH = 256 * 1024;
+
 export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   if (/^\s*$/.test(text)) throw new BodyError('the body is empty: expected an AdmissionReview JSON object');
-  if (nestsDeeperThan(text, maxDepth)) throw new BodyError(`the body nests objects or arrays deeper than ${maxDepth} levels`);
+  const tooDeep = () => new BodyError(`the body nests objects or arrays deeper than ${maxDepth} levels`);
+  if (text.length > SCAN_FIRST_LENGTH && nestsDeeperThan(text, maxDepth)) throw tooDeep();
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
+    // Depth is reported before syntax, as when the text was scanned before parsing.
+    if (nestsDeeperThan(text, maxDepth)) throw tooDeep();
     throw new BodyError(`the body is not valid JSON: ${(err as Error).message}`);
   }
+  if (valueNestsDeeperThan(value, maxDepth)) throw tooDeep();
+  return value;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BodyError, MAX_JSON_DEPTH, nestsDeeperThan, parseJsonBody } from '../../src/server/json.js';
+import { BodyError, MAX_JSON_DEPTH, nestsDeeperThan, parseJsonBody, valueNestsDeeperThan } from '../../src/server/json.js';
 
 const nested = (depth: number, open = '{"a":', close = '}') => `${open.repeat(depth)}1${close.repeat(depth)}`;
 
@@ -32,4 +32,44 @@ t.test('refusals say what is wrong', async (t) => {
   t.throws(() => parseJsonBody('{"a":'), { message: /^the body is not valid JSON: / });
   t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1)), { message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` });
   t.throws(() => parseJsonBody(nested(100_000, '[', ']')), new BodyError(`the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`), 'very deep input is refused, not a stack overflow');
+});
+
+t.test('the parsed value is judged as deep as its text', async (t) => {
+  const bodies = [
+    nested(512),
+    nested(513),
+    nested(512, '[', ']'),
+    nested(513, '[', ']'),
+    `[${'{},'.repeat(2000)}{}]`,
+    JSON.stringify({ a: '{'.repeat(2000), b: '\\"[[[[', c: ['"', '\\'], d: [[[{ e: [] }]]] }),
+    '{"__proto__":{"a":{"b":[]}}}',
+    '"just a string"',
+    '[]',
+  ];
+  for (const body of bodies) {
+    for (const limit of [0, 1, 2, 3, 4, 5, 512]) {
+      t.equal(valueNestsDeeperThan(JSON.parse(body), limit), nestsDeeperThan(body, limit), `${body.slice(0, 30)} at ${limit}`);
+    }
+  }
+});
+
+t.test('invalid JSON that nests too deep is refused for its depth, as before parsing', async (t) => {
+  t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1).slice(0, -1)), { message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` });
+  t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH).slice(0, -1)), { message: /^the body is not valid JSON: / });
+});
+
+t.test('a large deep body is refused before it is parsed', async (t) => {
+  const parse = JSON.parse;
+  let parsed = 0;
+  JSON.parse = (...args: Parameters<typeof JSON.parse>) => {
+    parsed++;
+    return parse(...args);
+  };
+  t.teardown(() => {
+    JSON.parse = parse;
+  });
+  t.throws(() => parseJsonBody(nested(300_000, '[', ']')), { message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` });
+  t.equal(parsed, 0, 'without building 300,000 nested arrays first');
+  t.same(parseJsonBody(nested(100, '[', ']')), parse(nested(100, '[', ']')));
+  t.equal(parsed, 1, 'a small body is parsed, then judged');
 });
