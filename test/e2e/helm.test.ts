@@ -170,6 +170,19 @@ t.test('certs.mode=helm (the default)', async (t) => {
     t.same(pdb.spec.selector, deployment.spec.selector, 'the PDB selects exactly the Deployment\'s pods');
     const binding = await kubectlJson(['get', 'clusterrolebinding', NAME]);
     t.same(binding.subjects, [{ kind: 'ServiceAccount', name: NAME, namespace: NS }]);
+
+    // What the API server's own authorizer says the service account may do: the informers and
+    // the audit work, and nothing beyond docs/rbac.md is granted.
+    const can = async (verb: string, resource: string, ...extra: string[]) =>
+      (await cluster.kubectl(['auth', 'can-i', verb, resource, '--as', `system:serviceaccount:${NS}:${NAME}`, ...extra])).stdout.trim();
+    for (const resource of ['namespaces', 'poddisruptionbudgets.policy', 'horizontalpodautoscalers.autoscaling', 'deployments.apps', 'statefulsets.apps', 'replicasets.apps', 'replicationcontrollers']) {
+      for (const verb of ['list', 'watch']) t.equal(await can(verb, resource, '--all-namespaces'), 'yes', `the service account may ${verb} ${resource} cluster-wide`);
+    }
+    t.equal(await can('list', 'pods', '--all-namespaces'), 'yes', 'the cluster audit lists pods');
+    t.equal(await can('get', 'validatingwebhookconfigurations.admissionregistration.k8s.io/' + NAME), 'yes', 'the audit reads its own webhook configuration');
+    for (const [verb, resource] of [['create', 'deployments.apps'], ['get', 'secrets'], ['patch', 'namespaces'], ['watch', 'pods'], ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io']]) {
+      t.equal(await can(verb as string, resource as string, '--all-namespaces'), 'no', `nothing more: not ${verb} ${resource}`);
+    }
     const crd = await kubectlJson(['get', 'customresourcedefinition', CRD]);
     t.equal(crd.metadata.annotations['helm.sh/resource-policy'], 'keep');
     t.ok(
