@@ -3,6 +3,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from './review.js';
 import type { Outcome } from './messages.js';
+import { Tally } from './tally.js';
 
 export type ErrorReason =
   | 'invalid_body'
@@ -16,18 +17,24 @@ export type ReloadResult = 'success' | 'failure';
 export class GateMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  // Per-review counts, handed to their counters whenever those are read (src/server/tally.ts).
+  readonly #reviews = new Tally(['kind', 'operation', 'decision'] as const);
+  readonly #findings = new Tally(['policy', 'action'] as const);
+
+  readonly requests: Counter<'kind' | 'operation' | 'decision'> = new Counter({
     name: 'practice_gate_admission_requests_total',
     help: 'AdmissionReviews answered, by kind, operation and decision (allow, warn, deny, error).',
     labelNames: ['kind', 'operation', 'decision'] as const,
     registers: [this.registry],
+    collect: (): void => this.#reviews.drainInto(this.requests),
   });
 
-  readonly findings = new Counter({
+  readonly findings: Counter<'policy' | 'action'> = new Counter({
     name: 'practice_gate_findings_total',
     help: 'Findings by policy and what the webhook did with them (deny, warn, audit, exempt).',
     labelNames: ['policy', 'action'] as const,
     registers: [this.registry],
+    collect: (): void => this.#findings.drainInto(this.findings),
   });
 
   readonly admissionDuration = new Histogram({
@@ -75,12 +82,12 @@ export class GateMetrics {
   }
 
   recordReview(kind: string, operation: string, decision: Decision, seconds: number): void {
-    this.requests.inc({ kind, operation, decision });
+    this.#reviews.add([kind, operation, decision], 1);
     this.admissionDuration.observe(seconds);
   }
 
   recordFinding(policy: string, action: Outcome, count = 1): void {
-    this.findings.inc({ policy, action }, count);
+    this.#findings.add([policy, action], count);
   }
 
   recordError(reason: ErrorReason): void {
