@@ -401,17 +401,43 @@ t.test('--self-managed-certs: a forced CA rotation (stage, switch, retire) fails
 
 t.test('cluster audit: PolicyReports for workloads that predate the webhook, written by the Lease holder only', async (t) => {
   const ns = 'reports';
+  const optedOut = 'reports-opted-out';
   const leaseName = 'e2e-reports';
   // Created before any replica runs (and with no webhook registered): only the audit can see them.
   await kubectlOk(['create', 'namespace', ns]);
   await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('root.yaml'));
   await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('warn-only.yaml'));
+  await kubectlOk(['create', 'namespace', optedOut]);
+  await kubectlOk(['label', 'namespace', optedOut, 'practice-gate.io/ignore=true']);
+  await kubectlOk(['apply', '-n', optedOut, '-f', '-'], manifest('root.yaml'));
+  // The audit judges what this configuration's selectors would send the webhook (as the chart
+  // renders them); its matchCondition keeps the API server from ever calling it.
+  const scopeConfig = 'e2e-audit-scope';
+  await kubectlOk(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: scopeConfig },
+    webhooks: [{
+      name: 'scope.practice-gate.io',
+      clientConfig: { url: 'https://127.0.0.1:9/validate' },
+      rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], operations: ['CREATE', 'UPDATE'] }],
+      namespaceSelector: { matchExpressions: [
+        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [OWN_NS, 'kube-system'] },
+        { key: 'practice-gate.io/ignore', operator: 'NotIn', values: ['true'] },
+      ] },
+      matchConditions: [{ name: 'never-called', expression: 'false' }],
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+      failurePolicy: 'Ignore',
+    }],
+  }));
+  t.teardown(() => cluster.kubectl(['delete', 'validatingwebhookconfiguration', scopeConfig, '--ignore-not-found']));
 
   const replica = (name: string) =>
     createWebhook(cluster, {
       name,
       env: { POD_NAME: name },
-      args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--audit-interval', '3s', '--lease-name', leaseName],
+      args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--audit-interval', '3s', '--lease-name', leaseName, '--webhook-config', scopeConfig],
     });
   const replicas = [await replica('audit-a'), await replica('audit-b')];
   t.teardown(() => Promise.all(replicas.map((r) => r.process && r.stop())));
@@ -445,6 +471,8 @@ t.test('cluster audit: PolicyReports for workloads that predate the webhook, wri
     'the warn-level findings of warn-only',
   );
   t.equal(first.summary.fail, 1);
+  t.equal(await policyReport(optedOut), undefined, 'no report for a namespace the webhook configuration leaves out');
+  t.match(logEvents(leader, 'audit-scope')[0], { source: `ValidatingWebhookConfiguration ${scopeConfig}` }, 'the audit says whose selectors it follows');
 
   const leaderMetrics = await leader.metrics();
   const followerMetrics = await follower.metrics();
