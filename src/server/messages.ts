@@ -122,16 +122,36 @@ function annotationEntry(f: Finding, outcome: Outcome): string {
 }
 
 /**
+ * Distinct strings in the order first seen. An object with thousands of containers must cost
+ * linear time, not block the event loop, so a Set takes over once the list grows; below that a
+ * list's includes() is several times cheaper than building a Set per annotation.
+ */
+class Distinct {
+  readonly items: string[] = [];
+  #seen: Set<string> | undefined;
+
+  add(item: string): void {
+    if (this.#seen) {
+      if (this.#seen.has(item)) return;
+      this.#seen.add(item);
+    } else {
+      if (this.items.includes(item)) return;
+      if (this.items.length >= 16) this.#seen = new Set([...this.items, item]);
+    }
+    this.items.push(item);
+  }
+}
+
+/**
  * One audit annotation per policy with findings, the exempt ones under `exempt`, so the
  * audit log records what would have been denied or warned, for whom and where.
  */
 export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Record<string, string> | undefined {
-  // Sets: an object with thousands of containers must cost linear time, not block the event loop.
-  const byKey = new Map<string, Set<string>>();
+  const byKey = new Map<string, Distinct>();
   const add = (key: string, entry: string) => {
-    const entries = byKey.get(key);
-    if (!entries) byKey.set(key, new Set([entry]));
-    else entries.add(entry);
+    let entries = byKey.get(key);
+    if (!entries) byKey.set(key, (entries = new Distinct()));
+    entries.add(entry);
   };
   for (const { finding, outcome } of applied) {
     if (outcome === 'exempt') add(EXEMPT_ANNOTATION, `${finding.policy}: ${finding.exemptReason ?? 'exempt'}`);
@@ -139,7 +159,7 @@ export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Reco
   }
   if (byKey.size === 0) return undefined;
   const out: Record<string, string> = {};
-  for (const [key, entries] of byKey) out[key] = joinBounded([...entries], ANNOTATION_VALUE_MAX);
+  for (const [key, entries] of byKey) out[key] = joinBounded(entries.items, ANNOTATION_VALUE_MAX);
   return out;
 }
 

@@ -82,3 +82,15 @@ t.test('keys from odd policy ids are still valid', async (t) => {
   t.equal(annotationKey('x'.repeat(100)).length, 63);
   t.equal(subjectOf('Pod', '', ''), 'Pod (unnamed)');
 });
+
+t.test('audit annotations count each distinct entry once, however many repeat', async (t) => {
+  const repeated = Array.from({ length: 120 }, (_, i) => ({
+    finding: finding('p', 'deny', 'm', { container: `c${i % 40}`, path: `spec.containers[${i % 40}].image` }),
+    outcome: 'deny' as const,
+  }));
+  const value = formatAuditAnnotations(repeated)?.p ?? '';
+  const shown = value.replace(/; \+\d+ more$/, '').split('; ').length;
+  t.equal(shown + Number(/\+(\d+) more$/.exec(value)?.[1]), 40, 'shown plus counted is the 40 distinct entries');
+  const exempt = Array.from({ length: 30 }, (_, i) => ({ finding: finding(`p${i % 3}`, 'warn', 'm', { exempt: true, exemptReason: 'vendor' }), outcome: 'exempt' as const }));
+  t.same(formatAuditAnnotations(exempt), { exempt: 'p0: vendor; p1: vendor; p2: vendor' });
+});
