@@ -52,19 +52,30 @@ export function formatWarnings(subject: string, findings: readonly Finding[]): s
   const bodies = findings.map(warningBody);
   const named = bodies.map((body) => `${WARNING_PREFIX} ${subject}: ${body}`);
   const lines = named.every((l) => l.length <= WARNING_TARGET) ? named : bodies.map((body) => `${WARNING_PREFIX} ${body}`);
+  const clipped = lines.map((line) => clamp(line, WARNING_MAX));
+  // Most responses fit whole: one count for all of them instead of one call per line.
+  if (fitTogether(clipped)) return clipped;
   const out: string[] = [];
   let total = 0;
-  for (const [i, line] of lines.entries()) {
-    const clipped = clamp(line, WARNING_MAX);
-    const size = bytes(clipped);
+  for (const [i, line] of clipped.entries()) {
+    const size = bytes(line);
     if (total + size > WARNINGS_TOTAL_MAX) {
       out.push(`${WARNING_PREFIX} ... and ${lines.length - i} more findings: ${AUDIT_HINT}`);
       break;
     }
-    out.push(clipped);
+    out.push(line);
     total += size;
   }
   return out;
+}
+
+/** True when all the lines together stay within the warnings' byte budget. */
+function fitTogether(lines: readonly string[]): boolean {
+  let units = 0;
+  for (const line of lines) units += line.length;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, and at least one.
+  if (3 * units <= WARNINGS_TOTAL_MAX) return true;
+  return units <= WARNINGS_TOTAL_MAX && bytes(lines.join('')) <= WARNINGS_TOTAL_MAX;
 }
 
 /**

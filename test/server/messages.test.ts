@@ -94,3 +94,21 @@ t.test('audit annotations count each distinct entry once, however many repeat', 
   const exempt = Array.from({ length: 30 }, (_, i) => ({ finding: finding(`p${i % 3}`, 'warn', 'm', { exempt: true, exemptReason: 'vendor' }), outcome: 'exempt' as const }));
   t.same(formatAuditAnnotations(exempt), { exempt: 'p0: vendor; p1: vendor; p2: vendor' });
 });
+
+t.test('warnings stop at the first line that would pass 4 KiB of UTF-8, multibyte or not', async (t) => {
+  for (const [char, count] of [['x', 60], ['é', 60], ['…', 60], ['𝄞', 60], ['…', 12], ['x', 30]] as const) {
+    const many = Array.from({ length: count }, (_, i) => finding(`policy-${i}`, 'warn', `container "c${i}" ${char.repeat(40)}`));
+    const lines = formatWarnings('Pod a/b', many);
+    const summarised = /and (\d+) more findings/.exec(lines.at(-1) ?? '');
+    const shown = summarised ? lines.slice(0, -1) : lines;
+    const bytes = shown.reduce((n, l) => n + Buffer.byteLength(l), 0);
+    t.ok(bytes <= 4000, `${char} x ${count}: ${bytes} bytes shown`);
+    if (!summarised) {
+      t.equal(shown.length, count, `${char} x ${count}: all fit`);
+      continue;
+    }
+    const next = formatWarnings('Pod a/b', many.slice(shown.length, shown.length + 1))[0] ?? '';
+    t.ok(bytes + Buffer.byteLength(next) > 4000, `${char} x ${count}: the next line would not have fitted`);
+    t.equal(Number(summarised[1]), count - shown.length);
+  }
+});
