@@ -49,15 +49,23 @@ function warningBody(f: Finding): string {
  */
 export function formatWarnings(subject: string, findings: readonly Finding[]): string[] {
   if (findings.length === 0) return [];
-  const bodies = findings.map(warningBody);
-  const named = bodies.map((body) => `${WARNING_PREFIX} ${subject}: ${body}`);
-  const lines = named.every((l) => l.length <= WARNING_TARGET) ? named : bodies.map((body) => `${WARNING_PREFIX} ${body}`);
-  const clipped = lines.map((line) => clamp(line, WARNING_MAX));
+  // Plain loops, and only the lines that are kept are built: a named line's length is the
+  // prefix, a space, the subject, ': ' and the body. (Chains of map() on arrays of different
+  // shapes kept deoptimising this function.)
+  const bodies: string[] = [];
+  let named = true;
+  for (const f of findings) {
+    const body = warningBody(f);
+    bodies.push(body);
+    if (WARNING_PREFIX.length + subject.length + 3 + body.length > WARNING_TARGET) named = false;
+  }
+  const lines: string[] = [];
+  for (const body of bodies) lines.push(clamp(named ? `${WARNING_PREFIX} ${subject}: ${body}` : `${WARNING_PREFIX} ${body}`, WARNING_MAX));
   // Most responses fit whole: one count for all of them instead of one call per line.
-  if (fitTogether(clipped)) return clipped;
+  if (fitTogether(lines)) return lines;
   const out: string[] = [];
   let total = 0;
-  for (const [i, line] of clipped.entries()) {
+  for (const [i, line] of lines.entries()) {
     const size = bytes(line);
     if (total + size > WARNINGS_TOTAL_MAX) {
       out.push(`${WARNING_PREFIX} ... and ${lines.length - i} more findings: ${AUDIT_HINT}`);
