@@ -3,7 +3,7 @@ import { ContextIndex } from '../engine/context.js';
 import type { EngineConfig } from '../engine/config.js';
 import { evaluate } from '../engine/evaluate.js';
 import type { Evaluation } from '../engine/evaluate.js';
-import { isRecord, metaOf, stringMap } from '../engine/k8s.js';
+import { controllerRef, isRecord, metaOf, stringMap } from '../engine/k8s.js';
 import type { KubeObject } from '../engine/k8s.js';
 import { WORKLOAD_KINDS } from '../engine/workload.js';
 import { systemClock } from './clock.js';
@@ -85,13 +85,6 @@ export function uidOf(object: KubeObject): string | undefined {
   return typeof uid === 'string' && uid !== '' ? uid : undefined;
 }
 
-function controllerUid(object: KubeObject): string | undefined {
-  const refs = metaOf(object).ownerReferences;
-  if (!Array.isArray(refs)) return undefined;
-  const ref = refs.find((r) => isRecord(r) && r.controller === true);
-  return ref && typeof ref.uid === 'string' ? ref.uid : undefined;
-}
-
 /** An exemption that names namespaces and nothing else covers everything in them: no need to judge or report there. */
 export function wholeNamespaceExempt(config: EngineConfig, namespace: string): boolean {
   return config.exemptions.some((e) => e.namespaces !== undefined && e.namespaces(namespace) && !e.names && !e.kinds && !e.policies);
@@ -161,7 +154,7 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
       namespaces.add(namespace);
     }
     if (scope && !scope.object(object)) continue;
-    const owner = controllerUid(object);
+    const owner = controllerRef(object)?.uid;
     if (owner !== undefined && workloadUids.has(owner)) {
       ownedSkipped++;
       continue;
