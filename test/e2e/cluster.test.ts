@@ -223,21 +223,22 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
   });
 });
 
+/** A serve process with self-managed certificates in OWN_NS, its Secret and webhook configuration named, with these certificate timings. */
+function selfManagedReplica(name: string, webhookConfig: string, secret: string, timings: string[]) {
+  return createWebhook(cluster, {
+    name,
+    selfManagedCerts: true,
+    webhookConfig,
+    env: { POD_NAME: name },
+    args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--cert-secret', secret, '--audit-interval', '0', ...timings],
+  });
+}
+
 t.test('--self-managed-certs: two replicas started together share one CA, and a renewal fails no request', async (t) => {
   const configName = 'practice-gate-certs';
   const secret = 'e2e-certs-tls';
-  const replica = (name: string) =>
-    createWebhook(cluster, {
-      name,
-      selfManagedCerts: true,
-      webhookConfig: configName,
-      env: { POD_NAME: name },
-      args: [
-        '--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--cert-secret', secret, '--audit-interval', '0',
-        // Renewal due 10 s after issue; the CA outlives the test.
-        '--cert-validity', '40s', '--cert-renew-before', '30s', '--ca-validity', '1h',
-      ],
-    });
+  // Renewal due 10 s after issue; the CA outlives the test.
+  const replica = (name: string) => selfManagedReplica(name, configName, secret, ['--cert-validity', '40s', '--cert-renew-before', '30s', '--ca-validity', '1h']);
   const replicas = [await replica('certs-a'), await replica('certs-b')];
   t.teardown(async () => {
     await Promise.all(replicas.map((r) => r.process && r.stop()));
@@ -334,19 +335,10 @@ t.test('--self-managed-certs: two replicas started together share one CA, and a 
 t.test('--self-managed-certs: a forced CA rotation (stage, switch, retire) fails no request', async (t) => {
   const configName = 'practice-gate-rotation';
   const secret = 'e2e-rotation-tls';
+  // The CA is staged 40 s after start, switched 5 s later; the old CA retires 10 s after that,
+  // long before it expires (90 s).
   const replica = (name: string) =>
-    createWebhook(cluster, {
-      name,
-      selfManagedCerts: true,
-      webhookConfig: configName,
-      env: { POD_NAME: name },
-      args: [
-        '--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--cert-secret', secret, '--audit-interval', '0',
-        // The CA is staged 40 s after start, switched 5 s later; the old CA retires 10 s after
-        // that, long before it expires (90 s).
-        '--cert-validity', '60s', '--cert-renew-before', '50s', '--ca-validity', '90s', '--ca-propagation', '5s', '--ca-overlap', '10s',
-      ],
-    });
+    selfManagedReplica(name, configName, secret, ['--cert-validity', '60s', '--cert-renew-before', '50s', '--ca-validity', '90s', '--ca-propagation', '5s', '--ca-overlap', '10s']);
   const replicas = [await replica('rot-a'), await replica('rot-b')];
   t.teardown(async () => {
     await Promise.all(replicas.map((r) => r.process && r.stop()));
