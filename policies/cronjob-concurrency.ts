@@ -20,9 +20,9 @@ const policy: WorkloadPolicy = {
     const value = isRecord(spec) ? spec.concurrencyPolicy : undefined;
     if (typeof value === 'string' && SAFE.has(value)) return [];
     let message: string;
-    if (value === undefined) message = 'concurrencyPolicy is unset, so it defaults to Allow and runs may overlap: set it to Forbid';
-    else if (value === 'Allow') message = 'concurrencyPolicy: Allow lets runs overlap: set spec.concurrencyPolicy: Forbid or Replace';
-    else message = 'concurrencyPolicy must be Forbid or Replace (case matters): set spec.concurrencyPolicy: Forbid';
+    if (value === undefined) message = 'concurrencyPolicy defaults to Allow, so runs may overlap: set it to Forbid';
+    else if (value === 'Allow') message = 'concurrencyPolicy Allow lets runs overlap: set it to Forbid or Replace';
+    else message = 'unknown concurrencyPolicy (case matters): set spec.concurrencyPolicy: Forbid';
     return [{ path: PATH, message }];
   },
 };

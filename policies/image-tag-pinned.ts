@@ -27,8 +27,8 @@ function repositoryOf(image: string): string {
 
 const MESSAGES: Readonly<Record<ImageProblem, string>> = {
   missing: 'has no image: set image to name:version or name@sha256:digest',
-  'bad-digest': 'has a malformed image digest: use name@sha256: followed by the 64-hex digest',
-  untagged: 'image has no tag, so it runs whatever :latest is at pull time: pin a version or digest',
+  'bad-digest': 'has a malformed image digest: use name@sha256:<64 hex digits>',
+  untagged: 'image has no tag, which means :latest: pin a version or digest',
   latest: 'image uses the :latest tag: pin a version tag or an @sha256 digest',
 };
 

@@ -27,7 +27,7 @@ const policy: WorkloadPolicy = {
       return {
         container: ref.name,
         path: `${ref.path}.livenessProbe`,
-        message: `container "${ref.name}" has only a startupProbe: add a livenessProbe too, it stops after startup`,
+        message: `container "${ref.name}" has only a startupProbe: add a livenessProbe for after startup`,
         remediation: `${FIX}\n# keep the startupProbe: the livenessProbe only starts once it has succeeded`,
       };
     });

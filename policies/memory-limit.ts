@@ -22,7 +22,7 @@ const policy: WorkloadPolicy = {
       out.push({
         container: ref.name,
         path: `${ref.path}.resources.limits.memory`,
-        message: `container "${ref.name}" has no memory limit: set resources.limits.memory (e.g. equal to its request)`,
+        message: `container "${ref.name}" has no memory limit: set resources.limits.memory to its request`,
       });
     }
     return out;

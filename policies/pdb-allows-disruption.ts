@@ -40,13 +40,13 @@ const policy: PdbPolicy = {
     const out: Violation[] = [];
     const { maxUnavailable, minAvailable } = spec;
     if (maxUnavailable === 0 || percentOf(maxUnavailable) === 0) {
-      out.push({ path: 'spec.maxUnavailable', message: 'maxUnavailable is 0, so no pod may ever be evicted and node drains hang: set it to 1' });
+      out.push({ path: 'spec.maxUnavailable', message: 'maxUnavailable 0 lets no pod be evicted, so node drains hang: set it to 1' });
     }
     const minPercent = percentOf(minAvailable);
     if (minPercent !== undefined && minPercent >= 100) {
       out.push({
         path: 'spec.minAvailable',
-        message: `minAvailable ${String(minAvailable)} keeps every pod, so none may be evicted and drains hang: use maxUnavailable: 1`,
+        message: `minAvailable ${String(minAvailable)} lets no pod be evicted, so drains hang: use maxUnavailable: 1`,
         remediation: `${FIX}\n  # and remove minAvailable: a budget sets one or the other`,
       });
       return out;

@@ -66,12 +66,12 @@ const policy: WorkloadPolicy = {
       selecting.length === 0
         ? {
             path: LABELS_PATH,
-            message: `${replicated.source} but no PodDisruptionBudget selects its pods: add one matching these labels`,
+            message: `${replicated.source} but no PodDisruptionBudget covers it: add one for its pods`,
             remediation: pdbFor(workload),
           }
         : {
             path: LABELS_PATH,
-            message: `PDBs ${selecting.map((n) => `"${n}"`).join(', ')} all select these pods: the eviction API will refuse to evict them; keep one`,
+            message: `PDBs ${selecting.map((n) => `"${n}"`).join(', ')} all select these pods, so every eviction is refused: keep one`,
             remediation: `# keep one of ${selecting.join(', ')}; delete the others or narrow their selectors`,
           };
     return [violation];

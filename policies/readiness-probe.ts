@@ -16,7 +16,7 @@ const policy: WorkloadPolicy = {
     return withoutProbe(workload, 'readinessProbe').map((ref) => ({
       container: ref.name,
       path: `${ref.path}.readinessProbe`,
-      message: `container "${ref.name}" has no readinessProbe: add one so it gets traffic only when it can serve`,
+      message: `container "${ref.name}" has no readinessProbe: add one so it gets traffic once ready`,
     }));
   },
 };

@@ -38,7 +38,7 @@ const policy: WorkloadPolicy = {
         out.push({
           container: ref.name,
           path,
-          message: `container "${ref.name}" requests no cpu or memory: set resources.requests.cpu and .memory`,
+          message: `container "${ref.name}" has no requests: set resources.requests.cpu and .memory`,
         });
         continue;
       }

@@ -25,14 +25,14 @@ t.test('maxUnavailable 0 or "0%" warns at spec.maxUnavailable', async (t) => {
     t.equal(findings.length, 1, name);
     t.match(findings[0], { policy: 'pdb-allows-disruption', action: 'warn', path: 'spec.maxUnavailable' }, name);
     t.notOk(findings[0]?.container);
-    t.match(findings[0]?.message, /maxUnavailable is 0/);
+    t.match(findings[0]?.message, /maxUnavailable 0 lets no pod be evicted/);
   }
 });
 
 t.test('minAvailable "100%" warns at spec.minAvailable with a fix that parses', async (t) => {
   const findings = inBad(get('min-hundred-percent'));
   t.same(findings.map((f) => f.path), ['spec.minAvailable']);
-  t.match(findings[0]?.message, /minAvailable 100% keeps every pod/);
+  t.match(findings[0]?.message, /minAvailable 100% lets no pod be evicted/);
   t.same(parse(findings[0]?.remediation ?? ''), { spec: { maxUnavailable: 1 } });
 });
 

@@ -24,7 +24,7 @@ t.test('no PDB: the finding points at the template labels and the fix is a PDB f
   t.equal(findings.length, 1);
   t.match(findings[0], { policy: 'pdb-coverage', action: 'warn', path: 'spec.template.metadata.labels' });
   t.notOk(findings[0]?.container);
-  t.match(findings[0]?.message, /^3 replicas but no PodDisruptionBudget selects its pods/);
+  t.match(findings[0]?.message, /^3 replicas but no PodDisruptionBudget covers it/);
   t.match(parse(findings[0]?.remediation ?? ''), {
     kind: 'PodDisruptionBudget',
     metadata: { name: 'no-pdb', namespace: 'bare' },
@@ -58,7 +58,7 @@ t.test('overlapping PDBs: the finding names both and says evictions will be refu
   t.equal(findings.length, 1);
   t.equal(findings[0]?.path, 'spec.template.metadata.labels');
   t.match(findings[0]?.message, /"shop-pdb", "namespace-pdb"/);
-  t.match(findings[0]?.message, /eviction API will refuse to evict/);
+  t.match(findings[0]?.message, /every eviction is refused/);
 });
 
 t.test('matchExpressions are honoured', async (t) => {

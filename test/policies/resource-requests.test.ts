@@ -23,7 +23,7 @@ t.test('no resources at all: one deny per container at resources.requests, namin
     container: 'app',
     path: 'spec.template.spec.containers[0].resources.requests',
   });
-  t.match(findings[0]?.message, /container "app" requests no cpu or memory/);
+  t.match(findings[0]?.message, /container "app" has no requests/);
 });
 
 t.test('one missing resource: the path points at it and the fix sets only it', async (t) => {
