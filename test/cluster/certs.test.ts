@@ -634,23 +634,25 @@ t.test('a replica that never catches up keeps ca-prev only until the old CA expi
   t.match(r.lines.find((l) => l.event === 'ca-prev-expired'), { level: 50, lagging: ['gate-b 10.0.0.2'], msg: /gate-b 10\.0\.0\.2/ });
 });
 
-t.test('an old CA that expires within the overlap leaves at its expiry, without an error: nobody was waited for', async (t) => {
+/**
+ * A manager with a fresh Secret, replicas gate-a and gate-b seen through EndpointSlices and TLS
+ * probes, and CA timings short enough that a test runs whole rotations.
+ */
+function shortLivedCas(t: Test, timings: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]>) {
   const clock = new FakeClock(Date.now());
   const secrets = new SecretServer();
   const webhooks = new WebhookServer();
   const slices = twoReplicas();
   const probe = new FakeProbe();
+  const m = manager(secrets, webhooks, clock, { replicas: { slices, probe }, caPropagationMs: 5_000, ...timings });
+  t.teardown(() => m.certs.close());
+  return { clock, secrets, webhooks, slices, probe, ...m };
+}
+
+t.test('an old CA that expires within the overlap leaves at its expiry, without an error: nobody was waited for', async (t) => {
   // --ca-validity 90s --cert-validity 60s --cert-renew-before 50s: staged at 40 s, switched some
   // 5 s later, when the old CA has about 45 s left.
-  const { certs, lines } = manager(secrets, webhooks, clock, {
-    replicas: { slices, probe },
-    caValidityMs: 90_000,
-    certValidityMs: 60_000,
-    renewBeforeMs: 50_000,
-    caPropagationMs: 5_000,
-    caOverlapMs: 600_000,
-  });
-  t.teardown(() => certs.close());
+  const { clock, secrets, slices, certs, lines } = shortLivedCas(t, { caValidityMs: 90_000, certValidityMs: 60_000, renewBeforeMs: 50_000, caOverlapMs: 600_000 });
   await certs.start();
   const oldCa = secrets.secret?.data[KEY.caCert];
   await clock.advance(50_000);
@@ -664,20 +666,7 @@ t.test('an old CA that expires within the overlap leaves at its expiry, without 
 t.test('a CA due to switch again while ca-prev waits for a lagging replica waits too, and keeps serving', async (t) => {
   // --ca-validity 100s --cert-renew-before 80s: the new CA is expiring 20 s after it is made,
   // long before the old one has expired. A second switch would overwrite ca-prev.
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
-  const slices = twoReplicas();
-  const probe = new FakeProbe();
-  const { certs, lines } = manager(secrets, webhooks, clock, {
-    replicas: { slices, probe },
-    caValidityMs: 100_000,
-    certValidityMs: 90_000,
-    renewBeforeMs: 80_000,
-    caPropagationMs: 5_000,
-    caOverlapMs: 10_000,
-  });
-  t.teardown(() => certs.close());
+  const { clock, secrets, webhooks, probe, certs, lines } = shortLivedCas(t, { caValidityMs: 100_000, certValidityMs: 90_000, renewBeforeMs: 80_000, caOverlapMs: 10_000 });
   const first = await certs.start();
   const ca1 = secrets.secret?.data[KEY.caCert] ?? '';
   probe.serve('10.0.0.1', () => certs.current.cert);
