@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import type { Test } from 'tap';
 import { parse } from 'yaml';
 import { CLI, run, startCluster } from './fixture/cluster.js';
 import type { Cluster } from './fixture/cluster.js';
@@ -223,32 +224,37 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
   });
 });
 
-/** A serve process with self-managed certificates in OWN_NS, its Secret and webhook configuration named, with these certificate timings. */
-function selfManagedReplica(name: string, webhookConfig: string, secret: string, timings: string[]) {
-  return createWebhook(cluster, {
-    name,
-    selfManagedCerts: true,
-    webhookConfig,
-    env: { POD_NAME: name },
-    args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--cert-secret', secret, '--audit-interval', '0', ...timings],
+/**
+ * Two serve processes with self-managed certificates in OWN_NS and these certificate timings,
+ * registered (with no caBundle: they must patch it into both entries), started and answering;
+ * stopped, and their webhook configuration and Secret deleted, when the test ends.
+ */
+async function selfManagedPair(t: Test, names: [string, string], webhookConfig: string, secret: string, timings: string[]) {
+  const replica = (name: string) =>
+    createWebhook(cluster, {
+      name,
+      selfManagedCerts: true,
+      webhookConfig,
+      env: { POD_NAME: name },
+      args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--cert-secret', secret, '--audit-interval', '0', ...timings],
+    });
+  const replicas = [await replica(names[0]), await replica(names[1])];
+  t.teardown(async () => {
+    await Promise.all(replicas.map((r) => r.process && r.stop()));
+    await cluster.kubectl(['delete', 'validatingwebhookconfiguration', webhookConfig, '--ignore-not-found']);
+    await cluster.kubectl(['delete', 'secret', secret, '-n', OWN_NS, '--ignore-not-found']);
   });
+  await registerWebhooks(cluster, webhookConfig, replicas.map((r, i) => r.entry('Fail', `r${i}.validate.practice-gate.io`)));
+  await Promise.all(replicas.map((r) => r.start()));
+  await waitForCanary(cluster, /denied the request/, 30_000);
+  return replicas;
 }
 
 t.test('--self-managed-certs: two replicas started together share one CA, and a renewal fails no request', async (t) => {
   const configName = 'practice-gate-certs';
   const secret = 'e2e-certs-tls';
   // Renewal due 10 s after issue; the CA outlives the test.
-  const replica = (name: string) => selfManagedReplica(name, configName, secret, ['--cert-validity', '40s', '--cert-renew-before', '30s', '--ca-validity', '1h']);
-  const replicas = [await replica('certs-a'), await replica('certs-b')];
-  t.teardown(async () => {
-    await Promise.all(replicas.map((r) => r.process && r.stop()));
-    await cluster.kubectl(['delete', 'validatingwebhookconfiguration', configName, '--ignore-not-found']);
-    await cluster.kubectl(['delete', 'secret', secret, '-n', OWN_NS, '--ignore-not-found']);
-  });
-  // Registered first, with no caBundle: the replicas must patch it into both entries.
-  await registerWebhooks(cluster, configName, replicas.map((r, i) => r.entry('Fail', `r${i}.validate.practice-gate.io`)));
-  await Promise.all(replicas.map((r) => r.start()));
-  await waitForCanary(cluster, /denied the request/, 30_000);
+  const replicas = await selfManagedPair(t, ['certs-a', 'certs-b'], configName, secret, ['--cert-validity', '40s', '--cert-renew-before', '30s', '--ca-validity', '1h']);
 
   const stored = await get(`/api/v1/namespaces/${OWN_NS}/secrets/${secret}`);
   const data = Object.fromEntries(Object.entries((stored?.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
@@ -337,17 +343,9 @@ t.test('--self-managed-certs: a forced CA rotation (stage, switch, retire) fails
   const secret = 'e2e-rotation-tls';
   // The CA is staged 40 s after start, switched 5 s later; the old CA retires 10 s after that,
   // long before it expires (90 s).
-  const replica = (name: string) =>
-    selfManagedReplica(name, configName, secret, ['--cert-validity', '60s', '--cert-renew-before', '50s', '--ca-validity', '90s', '--ca-propagation', '5s', '--ca-overlap', '10s']);
-  const replicas = [await replica('rot-a'), await replica('rot-b')];
-  t.teardown(async () => {
-    await Promise.all(replicas.map((r) => r.process && r.stop()));
-    await cluster.kubectl(['delete', 'validatingwebhookconfiguration', configName, '--ignore-not-found']);
-    await cluster.kubectl(['delete', 'secret', secret, '-n', OWN_NS, '--ignore-not-found']);
-  });
-  await registerWebhooks(cluster, configName, replicas.map((r, i) => r.entry('Fail', `r${i}.validate.practice-gate.io`)));
-  await Promise.all(replicas.map((r) => r.start()));
-  await waitForCanary(cluster, /denied the request/, 30_000);
+  const replicas = await selfManagedPair(t, ['rot-a', 'rot-b'], configName, secret, [
+    '--cert-validity', '60s', '--cert-renew-before', '50s', '--ca-validity', '90s', '--ca-propagation', '5s', '--ca-overlap', '10s',
+  ]);
 
   const secretData = async (): Promise<Record<string, string>> => {
     const stored = await get(`/api/v1/namespaces/${OWN_NS}/secrets/${secret}`);
