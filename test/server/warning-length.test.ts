@@ -2,9 +2,9 @@
 // fix fits. This holds every policy's real messages, for its own bad examples, to that.
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { ContextIndex, DEFAULT_CONFIG, compileConfig, evaluate } from '../../src/engine/index.js';
+import type { Policy } from '../../src/engine/index.js';
 import { WARNING_MAX, WARNING_TARGET, formatWarnings, subjectOf } from '../../src/server/messages.js';
-import { examples } from '../helpers/manifests.js';
+import { examples, judge } from '../helpers/manifests.js';
 
 // Where the policy id and the one field that fixes it take most of the 120 characters before
 // anything is named (89 and 87 of them), or the message must name the workload it blocks and
@@ -22,19 +22,13 @@ function budgetedLength(line: string): number {
   return line.length - excess;
 }
 
-function warningsOf(policyId: string): Array<{ example: string; line: string }> {
-  const policy = POLICIES.find((p) => p.id === policyId);
-  if (!policy) throw new Error(`no policy ${policyId}`);
-  // Every finding as a warning, as an admin who set the policy to warn sees it.
-  const config = compileConfig({ ...DEFAULT_CONFIG, policies: { [policyId]: 'warn' } }, [policy]);
-  const { bad } = examples(policyId);
-  const context = ContextIndex.fromObjects(bad.values());
+/** Every finding of the policy's bad examples as the warning an admin who set it to warn sees. */
+function warningsOf(policy: Policy): Array<{ example: string; line: string }> {
+  const { bad } = examples(policy.id);
   const out: Array<{ example: string; line: string }> = [];
   for (const [example, object] of bad) {
-    const evaluation = evaluate(object, context, config);
-    if (!evaluation) continue;
-    const subject = subjectOf(evaluation.kind, evaluation.namespace, evaluation.name);
-    for (const finding of evaluation.findings) {
+    const subject = subjectOf(object.kind ?? '', object.metadata?.namespace ?? 'default', object.metadata?.name ?? '');
+    for (const finding of judge(policy, object, bad.values(), { policies: { [policy.id]: 'warn' } })) {
       for (const line of formatWarnings(subject, [finding])) out.push({ example, line });
     }
   }
@@ -43,7 +37,7 @@ function warningsOf(policyId: string): Array<{ example: string; line: string }> 
 
 for (const policy of POLICIES) {
   t.test(`${policy.id}: its warnings fit in ${WARNING_TARGET} characters`, async (t) => {
-    const lines = warningsOf(policy.id);
+    const lines = warningsOf(policy);
     t.ok(lines.length > 0, 'its bad examples give warnings');
     for (const { example, line } of lines) {
       t.ok(line.length <= WARNING_MAX, `${example}: never over ${WARNING_MAX}`);
