@@ -1,4 +1,4 @@
-import { ContextIndex, evaluate, metaOf } from '../engine/index.js';
+import { ContextIndex, evaluate, isTemplateOwner, metaOf } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, Finding, FindingAction } from '../engine/index.js';
 import type { SourceObject } from './documents.js';
 
@@ -64,13 +64,15 @@ function presentObjects(items: readonly SourceObject[], defaultNamespace: string
 
 /**
  * An object a controller made (the ReplicaSets and Pods `kubectl get -o yaml` prints next to
- * their Deployment) is judged through its owner when the owner is among the documents: its own
- * findings are only recorded. Without its owner it is judged as itself, so an ownerReference
- * written into a manifest does not lift a deny.
+ * their Deployment) is judged through its owner when the owner is among the documents, so is
+ * judged in the same report, and is of a kind that makes such objects from its template (a
+ * Deployment for a ReplicaSet, a ReplicaSet for a Pod): its own findings are only recorded.
+ * Otherwise it is judged as itself, so an ownerReference written into a manifest, even one
+ * naming a ConfigMap of the same manifest, does not lift a deny.
  */
 function ownerPresent(evaluation: Evaluation, present: ReadonlySet<string>): boolean {
   const owner = evaluation.controller;
-  if (!owner) return false;
+  if (!owner || !isTemplateOwner(evaluation.kind, owner.kind)) return false;
   return (owner.uid !== undefined && present.has(owner.uid)) || present.has(objectKey(owner.kind, evaluation.namespace, owner.name));
 }
 

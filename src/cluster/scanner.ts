@@ -5,6 +5,7 @@ import { evaluate } from '../engine/evaluate.js';
 import type { Evaluation } from '../engine/evaluate.js';
 import { controllerRef, isRecord, metaOf, stringMap } from '../engine/k8s.js';
 import type { KubeObject } from '../engine/k8s.js';
+import { isTemplateOwner } from '../engine/owners.js';
 import { WORKLOAD_KINDS } from '../engine/workload.js';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
@@ -140,7 +141,12 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     }
   }
 
-  const workloadUids = new Set(objects.filter((o) => WORKLOADS.has(o.kind ?? '')).map(uidOf).filter((u): u is string => u !== undefined));
+  // Each workload's kind by uid: an object is left to its owner only when the owner really is of a kind that makes it.
+  const workloadKinds = new Map<string, string>();
+  for (const o of objects) {
+    const uid = uidOf(o);
+    if (uid !== undefined && WORKLOADS.has(o.kind ?? '')) workloadKinds.set(uid, o.kind!);
+  }
   const context = ContextIndex.fromObjects(objects);
   const judged: JudgedObject[] = [];
   let ownedSkipped = 0;
@@ -155,7 +161,8 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     }
     if (scope && !scope.object(object)) continue;
     const owner = controllerRef(object)?.uid;
-    if (owner !== undefined && workloadUids.has(owner)) {
+    const ownerKind = owner === undefined ? undefined : workloadKinds.get(owner);
+    if (ownerKind !== undefined && isTemplateOwner(object.kind ?? '', ownerKind)) {
       ownedSkipped++;
       continue;
     }

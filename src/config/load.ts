@@ -44,11 +44,18 @@ function schemaFor(registry: readonly Policy[]) {
     .refine((e) => e.namespaces || e.names || e.kinds, {
       message: 'an exemption must name namespaces, names or kinds (an exemption for everything would switch practice-gate off)',
     });
+  // A third-party controller whose writes for an owner are only recorded: its identity must be exact.
+  const controller = z.strictObject({
+    username: z.string().trim().min(1),
+    kinds: z.array(z.enum(WORKLOAD_KINDS as [string, ...string[]])).min(1),
+    ownerKinds: z.array(z.string().trim().min(1)).min(1),
+  });
   return z.strictObject({
     mode: z.enum(MODES as ['enforce', 'audit']).default('enforce'),
     policies: z.partialRecord(z.enum(ids as [string, ...string[]]), policySetting).default({}),
     exemptions: z.array(exemption).default([]),
     objectExemptions: z.boolean().default(false),
+    controllers: z.array(controller).optional(),
   });
 }
 

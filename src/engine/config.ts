@@ -1,4 +1,6 @@
 import picomatch from 'picomatch';
+import { compileWriters } from './owners.js';
+import type { TrustedController, WriterTable } from './owners.js';
 import type { Action, Policy } from './policy.js';
 
 export type Mode = 'enforce' | 'audit';
@@ -19,6 +21,8 @@ export interface Config {
   policies: Record<string, Action>;
   exemptions: Exemption[];
   objectExemptions: boolean;
+  /** Third-party controllers whose writes for an owner are judged through that owner. */
+  controllers?: TrustedController[];
 }
 
 export const DEFAULT_CONFIG: Config = { mode: 'enforce', policies: {}, exemptions: [], objectExemptions: false };
@@ -44,6 +48,8 @@ export interface EngineConfig {
   readonly active: readonly ActivePolicy[];
   readonly exemptions: readonly CompiledExemption[];
   readonly objectExemptions: boolean;
+  /** Who may write an object on behalf of its owner: kube-controller-manager and `controllers`. */
+  readonly writers: WriterTable;
 }
 
 function globs(patterns: string[] | undefined): Matcher | undefined {
@@ -61,6 +67,7 @@ export function compileConfig(config: Config, registry: readonly Policy[]): Engi
     mode: config.mode,
     active,
     objectExemptions: config.objectExemptions,
+    writers: compileWriters(config.controllers),
     exemptions: config.exemptions.map((e) => ({
       namespaces: globs(e.namespaces),
       names: globs(e.names),

@@ -19,6 +19,11 @@ export interface ClusterContext {
   /** Workloads known in a namespace (may be empty when the source does not track them). */
   workloadsIn(namespace: string): readonly Workload[];
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  /**
+   * The uid of a workload the source keeps, by namespace, kind and name; undefined when it
+   * keeps none of that name. Optional: a source that keeps no uids cannot confirm an owner.
+   */
+  uidOf?(namespace: string, kind: string, name: string): string | undefined;
 }
 
 export const EMPTY_CONTEXT: ClusterContext = {
@@ -159,6 +164,11 @@ export class ContextIndex implements ClusterContext {
 
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
     return this.namespaces.get(namespace);
+  }
+
+  uidOf(namespace: string, kind: string, name: string): string | undefined {
+    const uid = metaOf(this.workloads.get(namespace)?.get(key(kind, name))?.object ?? {}).uid;
+    return typeof uid === 'string' && uid !== '' ? uid : undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import type { EngineConfig, Mode } from './config.js';
 import type { ClusterContext } from './context.js';
 import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
+import { writtenForOwner } from './owners.js';
 import type { Action, Violation } from './policy.js';
 import { toWorkload } from './workload.js';
 
@@ -37,32 +38,24 @@ export interface Evaluation {
   /** That controller, when there is one. */
   controller?: ControllerRef;
   /**
-   * Made from a template the webhook judged when its owner was written: a Pod of any controller
-   * (as Pod Security Admission's users expect of workload pods), a ReplicaSet of a Deployment, a
-   * Job of a CronJob. Refusing such an object would stall a rollout its author cannot see, so
-   * the webhook only records its findings. Anything else a controller claims to own is judged
-   * as itself: an ownerReference is set by whoever writes the object.
+   * Written by a controller acting for its owner, which the webhook judged when the owner was
+   * written: a Deployment's ReplicaSet written by the deployment-controller, a ReplicaSet's Pod
+   * written by the replicaset-controller, and the like (owners.ts). Refusing such an object would
+   * stall a rollout its author cannot see, so the webhook only records its findings. An object a
+   * user writes is judged as itself, whatever ownerReferences it claims.
    */
   judgedThroughOwner: boolean;
   findings: Finding[];
 }
 
-/** Which controller kinds write objects of a kind from a template they carry. */
-const TEMPLATE_OWNERS: Readonly<Record<string, ReadonlySet<string> | 'any'>> = {
-  Pod: 'any',
-  ReplicaSet: new Set(['Deployment']),
-  Job: new Set(['CronJob']),
-};
-
-function isJudgedThroughOwner(kind: string, controller: ControllerRef | undefined): boolean {
-  const owners = TEMPLATE_OWNERS[kind];
-  if (!controller || !owners) return false;
-  return owners === 'any' || owners.has(controller.kind);
-}
-
 export interface EvaluateOptions {
   /** Namespace for objects that name none (the request's, or `default` for manifests). */
   namespace?: string;
+  /**
+   * Who writes the object (the AdmissionRequest's userInfo.username). Only the webhook knows:
+   * without it (manifests, cluster scans) no object is judged through its owner.
+   */
+  writer?: string;
 }
 
 /** Messages are read in a terminal next to others: policies aim under this, the engine guarantees it. */
@@ -154,7 +147,7 @@ export function evaluate(
     mode,
     controllerOwned: workload?.controllerOwned ?? false,
     ...(controller ? { controller } : {}),
-    judgedThroughOwner: isJudgedThroughOwner(kind, controller),
+    judgedThroughOwner: writtenForOwner(config.writers, context, options.writer, kind, namespace, controller),
     findings,
   };
 }

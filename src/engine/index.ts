@@ -5,3 +5,4 @@ export * from './context.js';
 export * from './policy.js';
 export * from './config.js';
 export * from './evaluate.js';
+export * from './owners.js';

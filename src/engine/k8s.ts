@@ -102,10 +102,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A string-to-string map from untrusted input, dropping entries that are not strings. */
+/**
+ * A string-to-string map from untrusted input, dropping entries that are not strings. It has
+ * no prototype: a label named `constructor` or `__proto__` is a label like any other, and a
+ * lookup of a missing one is undefined.
+ */
 export function stringMap(value: unknown): Record<string, string> {
-  if (!isRecord(value)) return {};
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
+  if (!isRecord(value)) return out;
   for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
   return out;
 }

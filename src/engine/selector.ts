@@ -12,14 +12,14 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rea
   const { matchLabels, matchExpressions } = selector;
   if (matchLabels !== undefined) {
     if (!isRecord(matchLabels)) return false;
-    for (const [key, value] of Object.entries(matchLabels)) if (labels[key] !== value) return false;
+    for (const [key, value] of Object.entries(matchLabels)) if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
   }
   if (matchExpressions !== undefined) {
     if (!Array.isArray(matchExpressions)) return false;
     for (const expr of matchExpressions) {
       if (!isRecord(expr) || typeof expr.key !== 'string') return false;
       const values = Array.isArray(expr.values) ? expr.values : [];
-      const has = Object.prototype.hasOwnProperty.call(labels, expr.key);
+      const has = Object.hasOwn(labels, expr.key);
       const value = labels[expr.key];
       switch (expr.operator) {
         case 'In':

@@ -1,20 +1,23 @@
 import { isRecord, metaOf, nameOf, stringMap, isControllerOwned } from './k8s.js';
 import type { Container, KubeObject, PodSpec } from './k8s.js';
 
-/** Where each workload kind keeps its pod spec, relative to the object. */
-const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
-  Pod: ['spec'],
-  Deployment: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  ReplicationController: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-  PodTemplate: ['template', 'spec'],
-};
+/**
+ * Where each workload kind keeps its pod spec, relative to the object. A Map: the kind comes
+ * from the request, and a plain object would answer `constructor` with Object itself.
+ */
+const POD_SPEC_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['Pod', ['spec']],
+  ['Deployment', ['spec', 'template', 'spec']],
+  ['StatefulSet', ['spec', 'template', 'spec']],
+  ['DaemonSet', ['spec', 'template', 'spec']],
+  ['ReplicaSet', ['spec', 'template', 'spec']],
+  ['ReplicationController', ['spec', 'template', 'spec']],
+  ['Job', ['spec', 'template', 'spec']],
+  ['CronJob', ['spec', 'jobTemplate', 'spec', 'template', 'spec']],
+  ['PodTemplate', ['template', 'spec']],
+]);
 
-export const WORKLOAD_KINDS: readonly string[] = Object.keys(POD_SPEC_PATHS);
+export const WORKLOAD_KINDS: readonly string[] = [...POD_SPEC_PATHS.keys()];
 
 /** Kinds whose pods run to completion: probes make no sense there. */
 const BATCH_KINDS = new Set(['Job', 'CronJob']);
@@ -55,7 +58,7 @@ export interface Workload {
 function dig(object: unknown, path: readonly string[]): unknown {
   let cur: unknown = object;
   for (const key of path) {
-    if (!isRecord(cur)) return undefined;
+    if (!isRecord(cur) || !Object.hasOwn(cur, key)) return undefined;
     cur = cur[key];
   }
   return cur;
@@ -95,7 +98,7 @@ function replicasOf(object: KubeObject, kind: string): number | undefined {
  */
 export function toWorkload(object: KubeObject, defaultNamespace: string): Workload | undefined {
   const kind = typeof object.kind === 'string' ? object.kind : '';
-  const path = POD_SPEC_PATHS[kind];
+  const path = POD_SPEC_PATHS.get(kind);
   if (!path) return undefined;
   const rawSpec = dig(object, path);
   const podSpec: PodSpec = isRecord(rawSpec) ? (rawSpec as PodSpec) : {};

@@ -27,10 +27,10 @@ export interface ReviewOutcome {
 }
 
 /**
- * Objects made from a template the webhook judged when their owner was written (a Pod of a
- * controller, a Deployment's ReplicaSet, a CronJob's Job) only record their findings: denying
- * them would stall a rollout the user cannot see. Anything else is judged as itself, whatever
- * ownerReferences it claims.
+ * Objects a controller writes for an owner the webhook judged (the engine decides from the
+ * request's userInfo, the owner kind and uid: src/engine/owners.ts) only record their findings:
+ * denying them would stall a rollout the user cannot see. Anything else is judged as itself,
+ * whatever ownerReferences it claims.
  */
 function applyOutcomes(evaluation: Evaluation): AppliedFinding[] {
   return evaluation.findings.map((finding) => ({
@@ -55,7 +55,8 @@ export function reviewAdmission(request: AdmissionRequest, state: ReviewState): 
   const { engineConfig, context } = state;
   const namespace = typeof request.namespace === 'string' && request.namespace !== '' ? request.namespace : undefined;
   const started = performance.now();
-  const evaluation = evaluate(request.object as KubeObject, context, engineConfig, { namespace });
+  const writer = typeof request.userInfo?.username === 'string' ? request.userInfo.username : undefined;
+  const evaluation = evaluate(request.object as KubeObject, context, engineConfig, { namespace, ...(writer !== undefined ? { writer } : {}) });
   const engineSeconds = (performance.now() - started) / 1000;
   if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], engineSeconds };
 

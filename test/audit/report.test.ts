@@ -11,7 +11,7 @@ const needsPdb: WorkloadPolicy = {
   why: 'test',
   fix: 'kind: PodDisruptionBudget',
   defaultAction: 'deny',
-  kinds: ['Deployment'],
+  kinds: ['Deployment', 'ReplicaSet', 'Pod'],
   target: 'workload',
   check: (workload, context) =>
     context.pdbsIn(workload.namespace).length > 0 ? [] : [{ path: 'metadata', message: `no PDB in ${workload.namespace}` }],
@@ -87,19 +87,42 @@ t.test('failsOn: deny fails on deny, warn on deny or warn, never never', async (
 t.test('objects made by a controller are judged through their owner when the owner is among the documents', async (t) => {
   const owner = item({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', uid: 'uid-web' } });
   const byUid = item({
-    kind: 'Deployment',
+    kind: 'ReplicaSet',
     apiVersion: 'apps/v1',
-    metadata: { name: 'made-by-uid', ownerReferences: [{ kind: 'Deployment', name: 'renamed', uid: 'uid-web', controller: true }] },
+    metadata: { name: 'made-by-uid', uid: 'uid-rs', ownerReferences: [{ kind: 'Deployment', name: 'renamed', uid: 'uid-web', controller: true }] },
   });
-  const byName = item({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'made-by-name', ownerReferences: [{ kind: 'Deployment', name: 'web', controller: true }] } });
-  const report = judge([owner, byUid, byName, deployment('own')]);
+  const byName = item({ kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: { name: 'made-by-name', ownerReferences: [{ kind: 'Deployment', name: 'web', controller: true }] } });
+  const pod = item({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'made-by-rs', ownerReferences: [{ kind: 'ReplicaSet', name: 'made-by-uid', uid: 'uid-rs', controller: true }] } });
+  const report = judge([owner, byUid, byName, pod, deployment('own')]);
   t.same(report.results.map((r) => [r.name, r.findings.map((f) => f.action)]), [
     ['web', ['deny']],
     ['made-by-uid', ['audit']],
     ['made-by-name', ['audit']],
+    ['made-by-rs', ['audit']],
     ['own', ['deny']],
   ]);
-  t.strictSame(report.summary, { objects: 4, deny: 2, warn: 0, audit: 2, exempt: 0 });
+  t.strictSame(report.summary, { objects: 5, deny: 2, warn: 0, audit: 3, exempt: 0 });
+});
+
+t.test('an owner among the documents lifts nothing when it is not of a kind that makes the object', async (t) => {
+  const configMap = item({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'mine', uid: 'uid-cm' } });
+  const deploymentOwner = item({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', uid: 'uid-web' } });
+  const claims = (name: string, kind: string, ownerKind: string, ownerName: string, uid: string) =>
+    item({ kind, apiVersion: 'v1', metadata: { name, ownerReferences: [{ kind: ownerKind, name: ownerName, uid, controller: true }] } });
+  const report = judge([
+    configMap,
+    deploymentOwner,
+    claims('pod-of-a-configmap', 'Pod', 'ConfigMap', 'mine', 'uid-cm'),
+    claims('pod-of-a-deployment', 'Pod', 'Deployment', 'web', 'uid-web'),
+    claims('deployment-of-a-deployment', 'Deployment', 'Deployment', 'web', 'uid-web'),
+  ]);
+  t.same(report.results.map((r) => [r.name, r.findings.map((f) => f.action)]), [
+    ['web', ['deny']],
+    ['pod-of-a-configmap', ['deny']],
+    ['pod-of-a-deployment', ['deny']],
+    ['deployment-of-a-deployment', ['deny']],
+  ]);
+  t.equal(report.summary.audit, 0);
 });
 
 t.test('an ownerReference to something not in the documents lifts nothing: the object is judged as itself', async (t) => {

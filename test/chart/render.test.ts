@@ -182,7 +182,7 @@ t.test('default values', async (t) => {
 
   t.test('the config file', async (t) => {
     const config = parse(one(objects, 'ConfigMap').data['config.yaml']);
-    t.same(config, { mode: 'audit', policies: {}, exemptions: [], objectExemptions: false }, 'audit mode on a fresh install');
+    t.same(config, { mode: 'audit', policies: {}, exemptions: [], objectExemptions: false, controllers: [] }, 'audit mode on a fresh install');
   });
 
   t.test('helm-generated certificates', async (t) => {

@@ -45,3 +45,14 @@ t.test('a kind glob that matches no judged kind is refused: kinds are case-sensi
   const ok = parseConfigText('exemptions:\n  - kinds: ["Cron*", "PodDisruptionBudget", "*Set"]\n    reason: batch and budgets\n', 'gate.yaml');
   t.same(ok.exemptions[0]?.kinds, ['Cron*', 'PodDisruptionBudget', '*Set']);
 });
+
+t.test('controllers: a third-party controller names its exact identity, the kinds it writes and its owner kinds', async (t) => {
+  const text = 'controllers:\n  - username: system:serviceaccount:argo-rollouts:argo-rollouts\n    kinds: [ReplicaSet]\n    ownerKinds: [Rollout]\n';
+  t.same(parseConfigText(text, 'gate.yaml').controllers, [{ username: 'system:serviceaccount:argo-rollouts:argo-rollouts', kinds: ['ReplicaSet'], ownerKinds: ['Rollout'] }]);
+  t.match(refused('controllers:\n  - kinds: [Pod]\n    ownerKinds: [Workflow]\n'), /controllers\[0\]\.username: /);
+  t.match(refused('controllers:\n  - username: "  "\n    kinds: [Pod]\n    ownerKinds: [Workflow]\n'), /controllers\[0\]\.username: /);
+  t.match(refused('controllers:\n  - username: a\n    kinds: [pod]\n    ownerKinds: [Workflow]\n'), /controllers\[0\]\.kinds\[0\]: must be one of Pod, Deployment/);
+  t.match(refused('controllers:\n  - username: a\n    kinds: [Pod]\n'), /controllers\[0\]\.ownerKinds: /);
+  t.match(refused('controllers:\n  - username: a\n    kinds: [Pod]\n    ownerKinds: []\n'), /controllers\[0\]\.ownerKinds: /);
+  t.match(refused('controllers:\n  - username: a\n    groups: [x]\n    kinds: [Pod]\n    ownerKinds: [W]\n'), /controllers\[0\]: unknown key "groups"/);
+});

@@ -84,6 +84,8 @@ export interface ReviewOptions {
   operation?: string;
   namespace?: string;
   dryRun?: boolean;
+  /** userInfo.username: who writes the object (default a developer). */
+  username?: string;
 }
 
 const GROUPS: Record<string, string> = { Pod: '', Deployment: 'apps', ReplicaSet: 'apps', Job: 'batch', ConfigMap: '' };
@@ -98,7 +100,7 @@ export function admissionReview(object: KubeObject | undefined, options: ReviewO
     name: object?.metadata?.name ?? '',
     namespace: options.namespace ?? object?.metadata?.namespace ?? 'default',
     operation: options.operation ?? 'CREATE',
-    userInfo: { username: 'dev@example.com', groups: ['system:authenticated'] },
+    userInfo: { username: options.username ?? 'dev@example.com', groups: ['system:authenticated'] },
     object: object ?? null,
     oldObject: null,
     dryRun: options.dryRun ?? false,

@@ -121,12 +121,14 @@ t.test('dry run is judged exactly like the real request', async (t) => {
   t.strictSame(await review(rootDeployment, { dryRun: true }), DENIED);
 });
 
-t.test('controller-owned pods are judged but only audited', async (t) => {
+const controller = (name: string) => `system:serviceaccount:kube-system:${name}`;
+
+t.test('pods the replicaset-controller writes for a ReplicaSet are judged but only audited; the same pod from a user is refused', async (t) => {
   enforce();
   const owned = pod('api-7d9c-x2x4q', 'shop', [{ name: 'app', image: 'envoy' }], {
     ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7d9c', uid: 'u', controller: true }],
   });
-  t.strictSame(await review(owned), {
+  t.strictSame(await review(owned, { username: controller('replicaset-controller') }), {
     uid: UID,
     allowed: true,
     auditAnnotations: {
@@ -134,21 +136,25 @@ t.test('controller-owned pods are judged but only audited', async (t) => {
       'test-image-tag': 'audit (configured deny): container app: spec.containers[0].image',
     },
   });
+  const fromUser = await review(owned);
+  t.equal(fromUser.allowed, false, 'a user who writes the ownerReference is judged as the pod');
+  t.match(fromUser.status, { code: 403, message: /^Pod shop\/api-7d9c-x2x4q violates 2 policies/ });
 });
 
-t.test('a ReplicaSet of a Deployment is only audited; a Deployment that claims an owner is judged as itself', async (t) => {
+t.test('a ReplicaSet the deployment-controller writes is only audited; a Deployment that claims an owner is judged as itself', async (t) => {
   enforce();
   const replicaSet = {
     ...deployment('api-7d9c', 'shop', [{ name: 'app' }], { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'u', controller: true }] }),
     kind: 'ReplicaSet',
   };
-  const audited = await review(replicaSet);
+  const audited = await review(replicaSet, { username: controller('deployment-controller') });
   t.equal(audited.allowed, true, 'the Deployment controller\'s ReplicaSet is never refused');
   t.match(audited.auditAnnotations, { 'run-as-non-root': /^audit \(configured deny\)/ });
+  t.equal((await review(replicaSet)).allowed, false, 'the same ReplicaSet from a user is refused');
   const claimed = deployment('api', 'shop', [{ name: 'app' }, { name: 'proxy', image: 'envoy' }], {
     ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'mine', uid: 'u2', controller: true }],
   });
-  t.strictSame(await review(claimed), DENIED, 'an ownerReference the author wrote lifts nothing');
+  t.strictSame(await review(claimed, { username: controller('deployment-controller') }), DENIED, 'an ownerReference to a ConfigMap lifts nothing, whoever writes it');
 });
 
 t.test('an UPDATE of an object being deleted is allowed without judging, so finalizers can be removed', async (t) => {
