@@ -60,7 +60,8 @@ function globs(patterns: string[] | undefined): Matcher | undefined {
 export function compileConfig(config: Config, registry: readonly Policy[]): EngineConfig {
   const active: ActivePolicy[] = [];
   for (const policy of registry) {
-    const action = config.policies[policy.id] ?? policy.defaultAction;
+    // Own keys only: the policies map is parsed from a file and must not answer `constructor`.
+    const action = (Object.hasOwn(config.policies, policy.id) ? config.policies[policy.id] : undefined) ?? policy.defaultAction;
     if (action !== 'off') active.push({ policy, action });
   }
   return {

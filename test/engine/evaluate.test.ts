@@ -276,3 +276,10 @@ t.test('malformed input never throws, through all registered policies', async (t
   t.same(failures, [], `${evaluations} evaluations`);
   t.ok(evaluations > 5000);
 });
+
+t.test('a policy id that is an Object.prototype name reads only the config\'s own keys', async (t) => {
+  for (const id of Object.getOwnPropertyNames(Object.prototype)) {
+    const named: WorkloadPolicy = { ...denyEach, id };
+    t.same(compileConfig(DEFAULT_CONFIG, [named]).active.map((a) => a.action), ['deny'], `${id}: its default action`);
+  }
+});
