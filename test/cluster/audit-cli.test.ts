@@ -12,7 +12,12 @@ const objects: Record<string, unknown>[] = [
     metadata: { namespace: 'shop', name: 'web', uid: 'u-web' },
     spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:latest' }] } } },
   },
-  { kind: 'Pod', metadata: { namespace: 'shop', name: 'web-1', uid: 'u-p', ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'u-web', controller: true }] }, spec: { containers: [{ name: 'app' }] } },
+  {
+    kind: 'ReplicaSet',
+    metadata: { namespace: 'shop', name: 'web-5d8f', uid: 'u-rs', ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'u-web', controller: true }] },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:latest' }] } } },
+  },
+  { kind: 'Pod', metadata: { namespace: 'shop', name: 'web-1', uid: 'u-p', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5d8f', uid: 'u-rs', controller: true }] }, spec: { containers: [{ name: 'app' }] } },
 ];
 
 function reader(failing?: string, status = 500): ClusterReader {

@@ -183,5 +183,5 @@ t.test('what kube-controller-manager writes for a judged owner is only recorded,
   t.notOk(await exists('replicaset', 'web-7e1b'));
   // A controller writing an object kind it never makes is judged as itself.
   refused(t, await asController('replicaset-controller', ['create', '-f', '-'], pod('rs-claims-deployment', ROOT, owner('apps/v1', 'Deployment', 'web', webUid))), 'Pod team/rs-claims-deployment');
-  refused(t, await asController('deployment-controller', ['create', '-f', '-'], pod('wrong-controller', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid))), 'Pod team/wrong-controller');
+  refused(t, await asController('job-controller', ['create', '-f', '-'], pod('wrong-controller', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid))), 'Pod team/wrong-controller');
 });
