@@ -1,16 +1,13 @@
 // What a request says about itself is untrusted: its bytes are never echoed into an answer or a
 // log line, its ids are logged at a bounded length, and a body labelled as something the gate
 // does not read (compressed, UTF-16, not JSON) is refused with 415 instead of being misread.
-import https from 'node:https';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import t from 'tap';
 import type { Test } from 'tap';
-import { startServer } from '../../src/server/run.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, eventually, httpsRequest, pod, testCertificates } from '../helpers/server.js';
+import { admissionReview, eventually, pod, startTestGate } from '../helpers/server.js';
 
-const certs = testCertificates();
 const lines: string[] = [];
 const logger = pino(
   { level: 'info' },
@@ -21,14 +18,7 @@ const logger = pino(
     },
   }),
 );
-const server = await startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, logger });
-server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny', 'test-explodes': 'deny' });
-t.teardown(() => server.close());
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-t.teardown(() => agent.destroy());
-const ca = certs.ca.cert;
-
-const send = (body: string | Buffer, headers: Record<string, string | number> = {}) => httpsRequest(server.port, { body, headers, ca, agent });
+const { server, send } = await startTestGate(t, { 'run-as-non-root': 'deny', 'test-explodes': 'deny' }, logger);
 const rootPod = pod('api', 'shop', [{ name: 'app' }]);
 const review = JSON.stringify(admissionReview(rootPod, { uid: 'labelled' }));
 
