@@ -101,6 +101,11 @@ export function parseConfigText(text: string, source: string, registry: readonly
   } catch (err) {
     throw new ConfigError(`invalid config ${source}: not valid YAML: ${(err as Error).message}`);
   }
+  // A truncated or half-written file looks the same as an empty one; read as "all defaults" it
+  // would drop every exemption and switch audit mode to enforce without a word.
+  if (document === null || document === undefined) {
+    throw new ConfigError(`invalid config ${source}: the file is empty (nothing but whitespace, comments or null); write {} to run every policy with its default`);
+  }
   return parseConfig(document, source, registry);
 }
 

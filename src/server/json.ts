@@ -8,8 +8,8 @@ export const MAX_JSON_DEPTH = 512;
 
 /** A body the parser refuses; `statusCode` is what the client gets. */
 export class BodyError extends Error {
-  readonly statusCode = 400;
-  constructor(message: string) {
+  /** 415 for a body labelled as something the gate does not read (src/server/body-headers.ts). */
+  constructor(message: string, readonly statusCode: 400 | 415 = 400) {
     super(message);
     this.name = 'BodyError';
   }
@@ -82,6 +82,18 @@ export function valueNestsDeeperThan(value: unknown, limit: number): boolean {
  */
 const SCAN_FIRST_LENGTH = 256 * 1024;
 
+/**
+ * What is wrong with the JSON, without the parser's own message: V8 quotes the text around
+ * the error, and a body is an object whose env values may be secrets.
+ */
+function syntaxProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const position = /\bat position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `syntax error at character ${position}`;
+  if (message.startsWith('Unexpected end of JSON input')) return 'it ends before the JSON value does';
+  return 'syntax error';
+}
+
 export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   if (/^\s*$/.test(text)) throw new BodyError('the body is empty: expected an AdmissionReview JSON object');
   const tooDeep = () => new BodyError(`the body nests objects or arrays deeper than ${maxDepth} levels`);
@@ -92,7 +104,7 @@ export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown 
   } catch (err) {
     // Depth is reported before syntax, as when the text was scanned before parsing.
     if (nestsDeeperThan(text, maxDepth)) throw tooDeep();
-    throw new BodyError(`the body is not valid JSON: ${(err as Error).message}`);
+    throw new BodyError(`the body is not valid JSON: ${syntaxProblem(err)}`);
   }
   if (valueNestsDeeperThan(value, maxDepth)) throw tooDeep();
   return value;

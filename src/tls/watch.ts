@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
+import { SettledWatch, type WatchTimers } from '../fs/watch.js';
 import {
   readTlsFiles,
   TlsError,
@@ -21,6 +21,7 @@ export interface TlsWatcherOptions {
   pollIntervalMs?: number;
   /** cert-manager writes cert and key separately; waiting lets both land before they are judged. */
   debounceMs?: number;
+  timers?: WatchTimers;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
@@ -38,23 +39,21 @@ export const DEFAULT_DEBOUNCE_MS = 200;
  */
 export class TlsFileWatcher extends EventEmitter<TlsWatcherEvents> {
   readonly #files: TlsFiles;
-  readonly #pollIntervalMs: number;
-  readonly #debounceMs: number;
   #current: TlsMaterial;
   #lastSeen: string;
-  #watchers: FSWatcher[] = [];
-  #poll: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
-  #closed = false;
+  readonly #watch: SettledWatch;
 
   constructor(files: TlsFiles, options: TlsWatcherOptions = {}) {
     super();
     this.#files = { ...files };
-    this.#pollIntervalMs = positive(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs');
-    this.#debounceMs = nonNegative(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, 'debounceMs');
+    const pollIntervalMs = positive(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs');
+    const debounceMs = nonNegative(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, 'debounceMs');
     const contents = readTlsFiles(this.#files);
     this.#current = validateTlsFiles(contents, this.#files);
     this.#lastSeen = digest(contents);
+    const paths = [this.#files.certFile, this.#files.keyFile, this.#files.clientCaFile];
+    const dirs = paths.filter((p): p is string => p !== undefined).map((p) => dirname(p));
+    this.#watch = new SettledWatch(dirs, () => this.#check(), { pollIntervalMs, debounceMs, timers: options.timers });
   }
 
   /** The last good material: what the server should be serving. */
@@ -63,44 +62,14 @@ export class TlsFileWatcher extends EventEmitter<TlsWatcherEvents> {
   }
 
   start(): void {
-    if (this.#closed || this.#poll) return;
-    const paths = [this.#files.certFile, this.#files.keyFile, this.#files.clientCaFile];
-    for (const dir of new Set(paths.filter((p): p is string => p !== undefined).map((p) => dirname(p)))) {
-      try {
-        // The directory, not the files: a Secret update swaps the ..data symlink, and a watch on the
-        // old file would keep watching a file that is no longer the one being served.
-        const watcher = watch(dir, { persistent: false }, () => this.#schedule());
-        // A removed directory ends its watch; the poll still covers it.
-        watcher.on('error', () => watcher.close());
-        this.#watchers.push(watcher);
-      } catch {
-        // A directory that cannot be watched (absent, unsupported filesystem) is left to the poll.
-      }
-    }
-    this.#poll = setInterval(() => this.#schedule(), this.#pollIntervalMs);
-    this.#poll.unref();
+    this.#watch.start();
   }
 
   close(): void {
-    this.#closed = true;
-    for (const watcher of this.#watchers) watcher.close();
-    this.#watchers = [];
-    clearInterval(this.#poll);
-    clearTimeout(this.#debounce);
-    this.#poll = undefined;
-    this.#debounce = undefined;
-  }
-
-  #schedule(): void {
-    if (this.#closed) return;
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#check(), this.#debounceMs);
-    this.#debounce.unref();
+    this.#watch.close();
   }
 
   #check(): void {
-    this.#debounce = undefined;
-    if (this.#closed) return;
     let contents: TlsContents;
     try {
       contents = readTlsFiles(this.#files);

@@ -288,7 +288,10 @@ t.test('excluded namespaces and selectors', async (t) => {
   const webhook = webhookOf(objects);
   t.same(excludedNamespaces(webhook), [NAMESPACE, 'kube-system', 'istio-system'], 'extra namespaces join, without duplicates');
   t.same(webhook.namespaceSelector.matchExpressions.at(-1), { key: 'team', operator: 'Exists' });
-  t.same(webhook.objectSelector, { matchExpressions: [{ key: 'practice-gate.io/ignore', operator: 'NotIn', values: ['true'] }] });
+  t.notOk(webhook.objectSelector, 'the example narrows by namespace only: no object label opt-out');
+  // An admin who accepts the risk can still set one; it is passed through unchanged.
+  const selector = { matchExpressions: [{ key: 'tier', operator: 'In', values: ['backend'] }] };
+  t.same(webhookOf(render(['--set-json', `webhook.objectSelector=${JSON.stringify(selector)}`])).objectSelector, selector);
 
   const emptied = webhookOf(render(['--set', 'webhook.excludedNamespaces=null']));
   t.same(excludedNamespaces(emptied), [NAMESPACE, 'kube-system'], 'the built-in exclusions cannot be removed');

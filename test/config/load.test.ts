@@ -14,8 +14,15 @@ const refused = (text: string): string => {
 };
 
 t.test('defaults: enforce, every policy at its default, no exemptions', async (t) => {
-  t.same(parseConfigText('', 'gate.yaml'), { mode: 'enforce', policies: {}, exemptions: [], objectExemptions: false });
+  t.same(parseConfigText('{}', 'gate.yaml'), { mode: 'enforce', policies: {}, exemptions: [], objectExemptions: false });
   t.same(parseConfigText('mode: audit\npolicies:\n  memory-limit: { action: deny }\n', 'gate.yaml').policies, { 'memory-limit': 'deny' });
+});
+
+t.test('an empty file is refused, never read as the defaults', async (t) => {
+  // A truncated ConfigMap must not drop exemptions or flip audit to enforce.
+  for (const text of ['', '\n  \n', '# exemptions moved to another file\n', '---\n', 'null\n', '~\n']) {
+    t.match(refused(text), /^invalid config gate\.yaml: the file is empty \(nothing but whitespace, comments or null\); write \{\} /, JSON.stringify(text));
+  }
 });
 
 t.test('each mistake names the file and the key', async (t) => {

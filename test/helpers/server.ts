@@ -4,9 +4,12 @@ import { once } from 'node:events';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Test } from 'tap';
 import runAsNonRoot from '../../policies/run-as-non-root.js';
 import { DEFAULT_CONFIG, WORKLOAD_KINDS, compileConfig } from '../../src/engine/index.js';
 import type { Action, Config, EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
+import { startServer } from '../../src/server/run.js';
 import { devCertificates } from '../../src/tls/dev.js';
 
 /** A second policy owned by the tests, so responses do not change as the real registry grows. */
@@ -189,3 +192,21 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 }
 
 export { once };
+
+/**
+ * A gate on a free port of 127.0.0.1 judging with only the given policies, closed when `t`
+ * ends, and `send`, which POSTs a body to /validate over one kept-alive connection.
+ */
+export async function startTestGate(t: Test, actions: Record<string, Exclude<Action, 'off'>>, logger?: Logger) {
+  const certs = testCertificates();
+  const server = await startServer({
+    tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, ...(logger ? { logger } : {}),
+  });
+  server.state.engineConfig = engineConfig(actions);
+  t.teardown(() => server.close());
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const ca = certs.ca.cert;
+  const send = (body: string | Buffer, headers: Record<string, string | number> = {}) => httpsRequest(server.port, { body, headers, ca, agent });
+  return { server, ca, send };
+}

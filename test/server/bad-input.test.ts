@@ -1,22 +1,12 @@
 // Bad requests over real HTTPS: each gets a clear 4xx (or a cleanly closed connection), and the
 // server answers the next request correctly.
-import https from 'node:https';
 import tls from 'node:tls';
 import t from 'tap';
 import type { Test } from 'tap';
-import { startServer } from '../../src/server/run.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, httpsRequest, pod, testCertificates } from '../helpers/server.js';
+import { admissionReview, httpsRequest, pod, startTestGate } from '../helpers/server.js';
 import type { HttpsResult } from '../helpers/server.js';
 
-const certs = testCertificates();
-const server = await startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false });
-server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
-t.teardown(() => server.close());
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-t.teardown(() => agent.destroy());
-const ca = certs.ca.cert;
-
-const send = (body: string | Buffer, headers: Record<string, string | number> = {}) => httpsRequest(server.port, { body, headers, ca, agent });
+const { server, ca, send } = await startTestGate(t, { 'run-as-non-root': 'deny' });
 
 const rootPod = pod('api', 'shop', [{ name: 'app' }]);
 

@@ -85,3 +85,34 @@ t.test('an invalid file at start stops the server from starting', async (t) => {
   writeFileSync(bad, 'policies:\n  run-as-non-root: maybe\n');
   await t.rejects(startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, configFile: bad, processMetrics: false }), ConfigError);
 });
+
+t.test('an emptied or comment-only file keeps the running mode and exemptions, with an error logged', async (t) => {
+  const judgeIn = (namespace: string) =>
+    postReview(server.port, admissionReview(pod('api', namespace, [{ name: 'app' }]), { uid: `cfg-${namespace}` }), certs.ca.cert, agent);
+  const exempting = `mode: audit\n${policies('deny')}exemptions:\n  - namespaces: [legacy]\n    policies: [run-as-non-root]\n    reason: root until the 2.0 image\n`;
+  writeFileSync(file, exempting);
+  await eventually(async () => (await metric('success')) === 3);
+  const before = { shop: await judgeIn('shop'), legacy: await judgeIn('legacy') };
+  t.match(before.shop, { allowed: true, warnings: [/\[run-as-non-root\]/] }, 'audit mode: the deny is a warning');
+  t.same(before.legacy.auditAnnotations, { exempt: 'run-as-non-root: root until the 2.0 image' }, 'legacy is exempt');
+
+  let failures = await metric('failure');
+  for (const text of ['', '# exemptions moved to exemptions.yaml\n']) {
+    writeFileSync(file, text);
+    await eventually(async () => (await metric('failure')) === failures + 1);
+    failures += 1;
+    t.match(logs.at(-1), { level: 50, msg: 'config not reloaded; keeping the running config', file, error: /the file is empty/ }, JSON.stringify(text));
+    t.same(await judgeIn('shop'), before.shop, 'still audit mode, not the default enforce');
+    t.same(await judgeIn('legacy'), before.legacy, 'the exemption still applies');
+  }
+  t.equal(await metric('success'), 3, 'nothing was applied');
+});
+
+t.test('an empty file at start stops the server from starting', async (t) => {
+  const empty = join(dir, 'empty.yaml');
+  writeFileSync(empty, '# to be filled in\n');
+  await t.rejects(
+    startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, configFile: empty, processMetrics: false }),
+    { name: 'ConfigError', message: /^invalid config .*empty\.yaml: the file is empty .*write \{\} to run every policy with its default$/ },
+  );
+});

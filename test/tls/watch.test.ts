@@ -158,3 +158,13 @@ t.test('a changed client CA reloads even though the serving certificate is the s
   t.equal(m.fingerprint, fingerprint(first));
   t.equal(m.clientCa, otherCa.cert);
 });
+
+t.test('a poll faster than the debounce does not postpone the check forever', async (t) => {
+  // 50 ms poll, 200 ms debounce: each tick used to restart the wait, so a renewed
+  // certificate was never picked up.
+  const dir = t.testdir({ 'tls.crt': first.cert, 'tls.key': first.key });
+  const watcher = watcherFor(t, filesIn(dir), { pollIntervalMs: 50, debounceMs: 200 });
+  const reloaded = next(watcher, 'reload');
+  writePair(dir, second);
+  t.equal((await reloaded).fingerprint, fingerprint(second));
+});

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { clip } from '../log-fields.js';
 import { metricLabels } from './validate.js';
 
 /**
@@ -26,11 +27,11 @@ export default fp(
         }
         request.log.info(
           {
-            uid: a.uid,
-            kind: a.kind,
-            namespace: a.namespace,
-            name: a.name,
-            operation: a.operation,
+            uid: clip(a.uid),
+            kind: clip(a.kind),
+            namespace: clip(a.namespace),
+            name: clip(a.name),
+            operation: clip(a.operation),
             dryRun: a.dryRun,
             decision: a.decision,
             policies,

@@ -4,6 +4,7 @@ import { readAdmissionReview, reviewResponse } from '../admission.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission.js';
 import type { AdmissionRecord } from '../decorations.js';
 import { BodyError } from '../json.js';
+import { clip, loggedError } from '../log-fields.js';
 import { failureResponse, reviewAdmission } from '../review.js';
 import type { OnError, ReviewOutcome } from '../review.js';
 
@@ -41,7 +42,7 @@ export default fp<{ onError: OnError }>(
       } catch (err) {
         app.metrics.recordError('review_failed');
         request.admission = record(admission, undefined, true);
-        request.log.error({ err, uid: admission.uid, onError: options.onError }, 'judging failed');
+        request.log.error({ err: loggedError(err), uid: clip(admission.uid), onError: options.onError }, 'judging failed');
         return reviewResponse(failureResponse(admission, err, options.onError));
       }
     });
