@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { compileConfig } from '../engine/index.js';
 import type { EngineConfig, Policy } from '../engine/index.js';
+import { describeFileError } from '../files/errors.js';
 
 export interface ConfigWatcherEvents {
   reload: [config: EngineConfig];
@@ -84,7 +85,7 @@ export class ConfigFileWatcher extends EventEmitter<ConfigWatcherEvents> {
       const seen = `\0unreadable:${(err as NodeJS.ErrnoException).code ?? ''}`;
       if (seen === this.#lastSeen) return;
       this.#lastSeen = seen;
-      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      const why = describeFileError(err);
       this.emit('error', new ConfigError(`cannot read config ${this.#file}: ${why}; keeping the running config`));
       return;
     }

@@ -21,6 +21,7 @@ import { gracefulShutdown } from './shutdown.js';
 import type { ShutdownResult } from './shutdown.js';
 import { GateState } from './state.js';
 import type { ConditionName } from './state.js';
+import { describeFileError } from '../files/errors.js';
 
 export const DEFAULT_PORT = 8443;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -91,7 +92,7 @@ function loadConfig(file: string | undefined, registry: readonly Policy[]): { co
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(`cannot read config ${file}: ${describeFileError(err)}`);
   }
   return { config: compileConfig(parseConfigText(text, file, registry), registry), text };
 }

@@ -100,7 +100,7 @@ t.test('usage errors exit 2 with a message that says what to do', async (t) => {
     [['serve'], /serve needs --tls-cert and --tls-key .* for a local try, use --dev/],
     [['serve', '--dev', '--tls-cert', 'a.crt'], /--dev generates its own certificates/],
     [['serve', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key'], /TLS certificate file \/nonexistent\/tls\.crt does not exist/],
-    [['serve', '--dev', '--config', '/nonexistent/config.yaml'], /cannot read config \/nonexistent\/config\.yaml: ENOENT/],
+    [['serve', '--dev', '--config', '/nonexistent/config.yaml'], /cannot read config \/nonexistent\/config\.yaml: no such file or directory$/m],
     [['serve', '--dev', '--on-error', 'maybe'], /option '--on-error <mode>' argument 'maybe' is invalid/],
     [['serve', '--dev', '--port', '99999'], /must be a port number/],
   ];
