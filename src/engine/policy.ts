@@ -10,7 +10,11 @@ export const ACTIONS: readonly Action[] = ['deny', 'warn', 'audit', 'off'];
 export interface Violation {
   /** Exact field path from the object's root, e.g. `spec.template.spec.containers[0].image`. */
   path: string;
-  /** At most 120 characters, written for the developer who hit it. */
+  /**
+   * Written for the developer who hit it: what is wrong and the fix, whole. Aim for 120
+   * characters with a short container name; kubectl's warning lines are fitted in
+   * src/server/messages.ts, everything else (audit, denials) shows it as it is.
+   */
   message: string;
   container?: string;
   /** A fix for this very finding; the policy's general `fix` is used when absent. */
