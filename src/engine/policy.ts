@@ -32,6 +32,12 @@ interface PolicyMeta {
   defaultAction: Exclude<Action, 'off'>;
   /** Kinds the check runs on. */
   kinds: readonly string[];
+  /**
+   * True when a finding says something is missing from the cluster (no PodDisruptionBudget
+   * covers the pods): only a context that holds the cluster's objects can say so. A webhook
+   * without a cluster connection does not run such a policy rather than state it blind.
+   */
+  needsCluster?: boolean;
 }
 
 export interface WorkloadPolicy extends PolicyMeta {

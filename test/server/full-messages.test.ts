@@ -33,7 +33,7 @@ t.test('the webhook denial carries the whole message and the field', async (t) =
   const request: AdmissionRequest = { uid: 'u', kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, namespace: 'argocd', operation: 'CREATE', object: deployment };
   const { response } = reviewAdmission(request, { engineConfig: compileConfig(DEFAULT_CONFIG, POLICIES), context: EMPTY_CONTEXT });
   t.equal(response.allowed, false);
-  t.ok(response.status?.message?.includes(`[read-only-root-filesystem] ${WHOLE} (spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem)`), response.status?.message);
+  t.ok(response.status?.message?.includes(`[read-only-root-filesystem] ${WHOLE} (spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem)`), response.status?.message ?? 'no message');
   t.notMatch(response.status?.message ?? '', /…/);
 });
 
