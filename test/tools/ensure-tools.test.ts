@@ -17,7 +17,7 @@ t.test('the kubectl note is said by the first run and not by the runs the test f
     helm: '#!/bin/sh\n',
   });
   for (const f of ['bin/kubectl', 'etcd', 'kube-apiserver', 'helm']) chmodSync(join(dir, f), 0o755);
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
     TEST_ASSET_ETCD: join(dir, 'etcd'),
