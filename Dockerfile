@@ -3,8 +3,9 @@
 #
 # Build:   docker build -t practice-gate:0.1.0 .
 # The base is pinned by version here; pin it by digest too when you publish
-# (docs/install.md, "Build and publish the image").
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# (docs/install.md, "Build and publish the image"). Node 24 is the LTS line; .ci/run runs
+# the unit suite on exactly this release (Docker Hub's node tags follow Node's releases).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # --- build: compile TypeScript with the dev dependencies ---------------------------
 FROM ${NODE_IMAGE} AS build

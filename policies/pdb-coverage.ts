@@ -52,6 +52,8 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: [...REPLICATED_KINDS],
   target: 'workload',
+  // "No PodDisruptionBudget covers it" is only true of a context that holds the PDBs and HPAs.
+  needsCluster: true,
   check(workload, context) {
     // A controller-owned ReplicaSet belongs to a Deployment, which is judged instead.
     if (workload.controllerOwned) return [];

@@ -1,5 +1,5 @@
 import { isRecord, longRunningContainers } from '../../src/engine/index.js';
-import type { ContainerRef, Workload } from '../../src/engine/index.js';
+import type { Container, ContainerRef, Workload } from '../../src/engine/index.js';
 
 /** Pod kinds that run for a long time; Job and CronJob pods run to completion. */
 export const LONG_RUNNING_KINDS: readonly string[] = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'PodTemplate'];
@@ -18,4 +18,14 @@ export function runsToCompletion(workload: Workload): boolean {
 export function withoutProbe(workload: Workload, probe: 'readinessProbe' | 'livenessProbe'): ContainerRef[] {
   if (runsToCompletion(workload)) return [];
   return longRunningContainers(workload).filter((ref) => !isRecord(ref.container[probe]));
+}
+
+/**
+ * A container that declares a port can be sent traffic by a Service; one that declares none
+ * (a load generator, a config reloader) cannot be a Service's named target, and its
+ * readiness gates nothing worth gating.
+ */
+export function servesPorts(container: Container): boolean {
+  const ports = (container as { ports?: unknown }).ports;
+  return Array.isArray(ports) && ports.length > 0;
 }

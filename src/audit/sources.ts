@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeFileError } from '../files/errors.js';
 
 /** The text of one input, named the way the user gave it (`-` is `<stdin>`). */
 export interface SourceText {
@@ -21,7 +22,7 @@ export const STDIN_SOURCE = '<stdin>';
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return describeFileError(err);
 }
 
 function isManifestFile(name: string): boolean {

@@ -20,6 +20,7 @@ import { startStartupProbes } from './startup-probes.js';
 import type { StartupProbes } from './startup-probes.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 import type { ServeFlags } from './serve.js';
+import { describeFileError } from '../files/errors.js';
 
 /** Exit status when the server cannot start for a reason other than bad flags or files. */
 const EXIT_FAILED = 1;
@@ -107,7 +108,7 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<num
       tls = { files: { certFile: flags.tlsCert as string, keyFile: flags.tlsKey as string, clientCaFile: flags.clientCa } };
     }
   } catch (err) {
-    say(`cannot read --client-ca ${flags.clientCa}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    say(`cannot read --client-ca ${flags.clientCa}: ${describeFileError(err)}`);
     await cluster?.close();
     return EXIT_USAGE;
   }
@@ -145,7 +146,7 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<num
       try {
         writeFileSync(flags.devWebhookConfig, yaml);
       } catch (err) {
-        say(`cannot write --dev-webhook-config ${flags.devWebhookConfig}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        say(`cannot write --dev-webhook-config ${flags.devWebhookConfig}: ${describeFileError(err)}`);
         await handle.close();
         await cluster?.close();
         return EXIT_USAGE;

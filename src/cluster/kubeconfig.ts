@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -23,6 +24,7 @@ export function inCluster(env: Env = process.env): boolean {
  * prefer a stray kubeconfig baked into an image over the pod's own identity.
  */
 export function loadKubeConfig(file?: string, env: Env = process.env): KubeConfig {
+  if (file === undefined && !inCluster(env)) checkDefaultKubeConfig(env);
   const kc = new KubeConfig();
   const source = file ?? (inCluster(env) ? 'the in-cluster service account' : 'the default kubeconfig (KUBECONFIG or ~/.kube/config)');
   try {
@@ -37,6 +39,22 @@ export function loadKubeConfig(file?: string, env: Env = process.env): KubeConfi
     throw new KubeConfigError(`${source} names no current cluster: set current-context, or pass --kubeconfig`);
   }
   return kc;
+}
+
+/**
+ * Without KUBECONFIG or ~/.kube/config the client library quietly falls back to
+ * http://localhost:8080 and fails later with an error about TLS; say instead that there is
+ * no kubeconfig and everywhere that was looked.
+ */
+function checkDefaultKubeConfig(env: Env): void {
+  if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') return;
+  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  const file = join(home, '.kube', 'config');
+  if (existsSync(file)) return;
+  throw new KubeConfigError(
+    `no kubeconfig found: KUBECONFIG is not set, ${file} does not exist, and this is not a pod ` +
+      '(KUBERNETES_SERVICE_HOST is not set); pass --kubeconfig FILE or set KUBECONFIG',
+  );
 }
 
 /** The namespace practice-gate keeps its own objects in (Secret, Lease): flag, POD_NAMESPACE, service account, fallback. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { POLICIES } from '../../policies/index.js';
 import { ACTIONS, DEFAULT_CONFIG, MODES, WORKLOAD_KINDS, compileConfig } from '../engine/index.js';
 import type { Action, Config, EngineConfig, Policy } from '../engine/index.js';
+import { describeFileError } from '../files/errors.js';
 
 /** A config problem, already phrased for the admin: file, key, and what is allowed. */
 export class ConfigError extends Error {
@@ -114,7 +115,7 @@ export function loadConfigFile(file: string, registry: readonly Policy[] = POLIC
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(`cannot read config ${file}: ${describeFileError(err)}`);
   }
   return parseConfigText(text, file, registry);
 }

@@ -58,9 +58,6 @@ export interface EvaluateOptions {
   writer?: string;
 }
 
-/** Messages are read in a terminal next to others: policies aim under this, the engine guarantees it. */
-export const MAX_MESSAGE = 120;
-
 export function clamp(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -129,7 +126,8 @@ export function evaluate(
         action: effective,
         configuredAction: action,
         path: v.path,
-        message: clamp(v.message, MAX_MESSAGE),
+        // Whole: the audit report and the webhook's denial carry it all; warning lines fit it themselves.
+        message: v.message,
         remediation: v.remediation ?? policy.fix,
         exempt: exemptReason !== undefined,
       };

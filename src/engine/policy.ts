@@ -10,7 +10,11 @@ export const ACTIONS: readonly Action[] = ['deny', 'warn', 'audit', 'off'];
 export interface Violation {
   /** Exact field path from the object's root, e.g. `spec.template.spec.containers[0].image`. */
   path: string;
-  /** At most 120 characters, written for the developer who hit it. */
+  /**
+   * Written for the developer who hit it: what is wrong and the fix, whole. Aim for 120
+   * characters with a short container name; kubectl's warning lines are fitted in
+   * src/server/messages.ts, everything else (audit, denials) shows it as it is.
+   */
   message: string;
   container?: string;
   /** A fix for this very finding; the policy's general `fix` is used when absent. */
@@ -28,6 +32,12 @@ interface PolicyMeta {
   defaultAction: Exclude<Action, 'off'>;
   /** Kinds the check runs on. */
   kinds: readonly string[];
+  /**
+   * True when a finding says something is missing from the cluster (no PodDisruptionBudget
+   * covers the pods): only a context that holds the cluster's objects can say so. A webhook
+   * without a cluster connection does not run such a policy rather than state it blind.
+   */
+  needsCluster?: boolean;
 }
 
 export interface WorkloadPolicy extends PolicyMeta {

@@ -9,6 +9,7 @@ import { SettledWatch } from '../fs/watch.js';
 import type { WatchTimers } from '../fs/watch.js';
 import { compileConfig } from '../engine/index.js';
 import type { EngineConfig, Policy } from '../engine/index.js';
+import { describeFileError } from '../files/errors.js';
 
 export interface ConfigWatcherEvents {
   reload: [config: EngineConfig];
@@ -60,7 +61,7 @@ export class ConfigFileWatcher extends EventEmitter<ConfigWatcherEvents> {
       const seen = `\0unreadable:${(err as NodeJS.ErrnoException).code ?? ''}`;
       if (seen === this.#lastSeen) return;
       this.#lastSeen = seen;
-      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      const why = describeFileError(err);
       this.emit('error', new ConfigError(`cannot read config ${this.#file}: ${why}; keeping the running config`));
       return;
     }

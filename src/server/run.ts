@@ -21,6 +21,8 @@ import { gracefulShutdown } from './shutdown.js';
 import type { ShutdownResult } from './shutdown.js';
 import { GateState } from './state.js';
 import type { ConditionName } from './state.js';
+import { describeFileError } from '../files/errors.js';
+import { clusterPolicyIds, withoutClusterPolicies } from './blind.js';
 
 export const DEFAULT_PORT = 8443;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -91,7 +93,7 @@ function loadConfig(file: string | undefined, registry: readonly Policy[]): { co
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(`cannot read config ${file}: ${describeFileError(err)}`);
   }
   return { config: compileConfig(parseConfigText(text, file, registry), registry), text };
 }
@@ -109,6 +111,8 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
   const log = options.logger ?? pino({ enabled: false });
   const registry = options.registry ?? POLICIES;
   const initial = loadConfig(options.configFile, registry);
+  // Without a cluster context nothing can tell whether a PDB covers a workload: see blind.ts.
+  const fit = options.context ? (config: EngineConfig) => config : withoutClusterPolicies;
 
   let watcher: TlsReloader | undefined;
   let material: TlsMaterial;
@@ -122,7 +126,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     material = validateTlsMaterial(options.tls.pems, 'dev certificates');
   }
 
-  const state = new GateState(initial.config, {
+  const state = new GateState(fit(initial.config), {
     conditions: ['certificates', ...(options.conditions ?? [])],
     ...(options.context ? { context: options.context } : {}),
   });
@@ -169,7 +173,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
       const file = options.configFile;
       const configWatcher = new ConfigFileWatcher(file, registry, initial.text, { pollIntervalMs: options.configPollIntervalMs });
       configWatcher.on('reload', (config) => {
-        state.engineConfig = config;
+        state.engineConfig = fit(config);
         metrics.configReloads.inc({ result: 'success' });
         log.info({ file, mode: config.mode, policies: config.active.map((a) => `${a.policy.id}=${a.action}`) }, 'config reloaded');
       });
@@ -181,6 +185,10 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
       release.push(() => configWatcher.close());
     }
 
+    const skipped = options.context ? [] : clusterPolicyIds(initial.config);
+    if (skipped.length > 0) {
+      log.warn({ policies: skipped }, `no cluster connection: not running ${skipped.join(', ')} (needs the cluster's PodDisruptionBudgets and HPAs); run with a kubeconfig or in a cluster to check it`);
+    }
     state.setCondition('certificates', true);
     log.info(
       { port, probePort, host, fingerprint: material.fingerprint, notAfter: material.notAfter.toISOString(), config: options.configFile ?? null },

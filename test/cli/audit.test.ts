@@ -199,7 +199,7 @@ t.test('a bad config: exit 2, and the message names the file and the key', async
   t.match(unknown.stderr, /unknown-policy\.yaml[\s\S]*no-such-policy/);
   const missing = await runCli(['audit', '--config', 'nope.yaml', 'deploy.yaml'], { cwd: dir });
   t.equal(missing.code, 2);
-  t.match(missing.stderr, /nope\.yaml: ENOENT/);
+  t.match(missing.stderr, /cannot read config nope\.yaml: no such file or directory$/m, 'in words, not ENOENT');
 });
 
 t.test('a directory is searched recursively for .yaml, .yml and .json, in sorted order', async (t) => {
@@ -224,7 +224,7 @@ t.test('a missing path: exit 2 naming it, and the other paths are still judged',
   const { json } = workspace(t, { 'deploy.yaml': nonRoot('api') });
   const { code, report, stderr } = await json(['missing.yaml', 'deploy.yaml']);
   t.equal(code, 2);
-  t.match(stderr, /missing\.yaml: cannot read: ENOENT/);
+  t.match(stderr, /missing\.yaml: cannot read: no such file or directory$/m, 'in words, not ENOENT');
   t.same(report.results.map((r) => r.name), ['api']);
 });
 

@@ -3,6 +3,7 @@ import { POLICIES } from '../../policies/index.js';
 import { runClusterAudit } from '../../src/cluster/audit-cli.js';
 import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
+import { runCli } from '../helpers/cli.js';
 import { httpError } from '../helpers/cluster.js';
 
 const objects: Record<string, unknown>[] = [
@@ -86,4 +87,14 @@ t.test('an unusable kubeconfig: exit 2 naming it', async (t) => {
   const code = await runClusterAudit({ config, format: 'table', failOn: 'deny', kubeconfig: '/nonexistent/kubeconfig' }, rest);
   t.equal(code, 2);
   t.match(run.said, [/cannot load \/nonexistent\/kubeconfig/]);
+});
+
+t.test('audit --cluster with no kubeconfig anywhere says so, and where it looked', async (t) => {
+  const home = t.testdir({});
+  const run = await runCli(['audit', '--cluster'], { env: { HOME: home, KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined } });
+  t.equal(run.code, 2);
+  t.equal(run.stdout, '');
+  t.match(run.stderr, /^practice-gate: no kubeconfig found: KUBECONFIG is not set, .*\/\.kube\/config does not exist, and this is not a pod \(KUBERNETES_SERVICE_HOST is not set\); pass --kubeconfig FILE or set KUBECONFIG\n$/);
+  t.ok(run.stderr.includes(`${home}/.kube/config`), 'names the file it looked for');
+  t.notMatch(run.stderr, /HTTP protocol|skipTLSVerify/, 'not the client library\'s fallback to localhost:8080');
 });

@@ -122,6 +122,8 @@ t.test('flag combinations that cannot work are refused with what to change', asy
   );
   t.doesNotThrow(() => clusterOptionsFromFlags(parse(['--kubeconfig', kubeconfigFile(), '--lease-duration', '10s', '--lease-renew-deadline', '10s', '--audit-interval', '0']), log, {}), 'no audit: lease timings do not matter');
   t.throws(() => loadKubeConfig('/does/not/exist', {}), KubeConfigError);
+  const home = mkdtempSync(join(tmpdir(), 'pg-home-'));
+  t.throws(() => loadKubeConfig(undefined, { HOME: home }), { name: 'KubeConfigError', message: /^no kubeconfig found: KUBECONFIG is not set, .* does not exist/ });
 });
 
 t.test('own namespace: flag, POD_NAMESPACE, service account file, fallback', async (t) => {

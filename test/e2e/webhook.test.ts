@@ -122,10 +122,13 @@ t.test('mode audit: the root Deployment is created, the warning says it would be
   t.ok(keys.some((k) => k.endsWith('practice-gate.io/run-as-non-root')), `audit annotations: ${keys.join(', ')}`);
 });
 
-t.test('a replicated Deployment without a PodDisruptionBudget warns', async (t) => {
+t.test('without a cluster connection pdb-coverage is not run: no blind warning, and the log said why once', async (t) => {
+  // This webhook has no kubeconfig, so it cannot see PDBs; test/e2e/cluster.test.ts has one and warns.
   const res = await cluster.kubectl(['apply', '-f', '-'], manifest('replicated.yaml'));
   t.equal(res.code, 0, res.stderr);
-  t.ok(res.stderr.split('\n').some((l) => l.startsWith('Warning:') && l.includes('pdb-coverage')), res.stderr);
+  t.notOk(res.stderr.split('\n').some((l) => l.startsWith('Warning:') && l.includes('pdb-coverage')), res.stderr);
+  const said = readFileSync(webhook.logFile, 'utf8').split('\n').filter((l) => l.includes('no cluster connection: not running pdb-coverage'));
+  t.ok(said.length >= 1, 'the webhook log says pdb-coverage is not run without a cluster');
 });
 
 t.test('failurePolicy: with the webhook stopped, Fail refuses workload writes and Ignore admits them', async (t) => {

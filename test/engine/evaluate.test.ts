@@ -88,7 +88,7 @@ t.test('a workload: identity, mode and one finding per violation', async (t) => 
       exempt: false,
       container: 'side',
     },
-    { policy: 'warn-once', action: 'warn', configuredAction: 'warn', path: 'spec', message: `${'x'.repeat(119)}…`, remediation: 'fix: own', exempt: false },
+    { policy: 'warn-once', action: 'warn', configuredAction: 'warn', path: 'spec', message: 'x'.repeat(300), remediation: 'fix: own', exempt: false },
   ]);
 });
 

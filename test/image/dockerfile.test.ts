@@ -37,10 +37,22 @@ t.test('the linter finds nothing', async (t) => {
   t.same(problems, []);
 });
 
-t.test('the base image is Node 20 pinned to a version, the same in every stage', async (t) => {
+t.test('the base image is Node 24 (LTS) pinned to a version, the same in every stage', async (t) => {
   const arg = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfileText)?.[1] ?? '';
-  t.match(arg, /^node:20\.\d+\.\d+-[a-z0-9-]+$/, 'an exact Node 20 release on a named base');
+  t.match(arg, /^node:24\.\d+\.\d+-[a-z0-9-]+$/, 'an exact Node 24 release on a named base');
   for (const from of dockerfile.getFROMs()) t.equal(from.getImageName(), '${NODE_IMAGE}', from.getTextContent());
+});
+
+t.test('engines admits the image\'s Node release, and .ci/run runs the unit suite on that release too', async (t) => {
+  const version = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-/m.exec(dockerfileText);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
+  const ranges = pkg.engines.node.split('||').map((r) => /^\^(\d+)\.(\d+)\.(\d+)$/.exec(r.trim()));
+  const major = Number(version?.[1]);
+  const minor = Number(version?.[2]);
+  t.ok(ranges.some((r) => r !== null && Number(r[1]) === major && Number(r[2]) <= minor), `${pkg.engines.node} admits ${version?.[0]}`);
+  const ci = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
+  t.match(ci, /image_node=\$\(sed -n 's\/\^ARG NODE_IMAGE=node:/, '.ci/run reads the release from the Dockerfile');
+  t.match(ci, /PATH="\$image_node_bin:\$PATH" npx tap\n/, 'and runs the unit suite with it');
 });
 
 t.test('the runtime stage runs node directly as a numeric non-root user', async (t) => {

@@ -68,6 +68,17 @@ t.test('init containers, sidecars and ephemeral containers are checked', async (
   ]);
 });
 
+t.test('a tag without a version number floats like latest; one with a digit is pinned', async (t) => {
+  const findings = judge(policy, get('floating-tags'));
+  t.same(findings.map((f) => f.container), ['cache', 'web', 'tools', 'base']);
+  t.equal(findings[0]?.message, 'container "cache" tag "alpine" has no version number: pin a version or digest');
+  t.match(findings[2]?.message, /tag "lts-slim" has no version number/);
+  t.same(parse(findings[2]?.remediation ?? ''), { image: 'registry.local:5000/team/node:<version>' }, 'the fix keeps the registry port and repository');
+  const versioned = good.get('version-number-tags');
+  if (!versioned) throw new Error('missing example version-number-tags');
+  t.same(judge(policy, versioned), [], 'node:20, redis:7-alpine, nginx:1.27-alpine, a dated build and v2.14.2 count as pinned');
+});
+
 t.test('every bad example fails', async (t) => {
   for (const [name, obj] of bad) t.not(judge(policy, obj).length, 0, name);
 });

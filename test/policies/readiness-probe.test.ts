@@ -1,4 +1,5 @@
 import t from 'tap';
+import liveness from '../../policies/liveness-probe.js';
 import policy from '../../policies/readiness-probe.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { examples, judge } from '../helpers/manifests.js';
@@ -50,6 +51,21 @@ t.test('Job and CronJob pods are not judged, nor pods that run to completion', a
   t.same(judge(policy, jobPod), []);
   const servicePod = { ...jobPod, spec: { ...(jobPod.spec as object), restartPolicy: 'Always' } };
   t.same(judge(policy, servicePod).map((f) => f.container), ['task'], 'the same pod restarted forever is long-running');
+});
+
+t.test('readiness applies to containers that serve a port; liveness still applies to those that do not', async (t) => {
+  const loadgen = pick(good, 'loadgenerator-without-ports');
+  t.same(judge(policy, loadgen), [], 'no ports: no readinessProbe asked for');
+  const served = structuredClone(loadgen) as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
+  const [main] = served.spec.template.spec.containers;
+  if (main) main.ports = [{ containerPort: 8089 }];
+  t.same(judge(policy, served as KubeObject).map((f) => f.container), ['main'], 'the same container with a port needs one');
+  const noLiveness = structuredClone(loadgen) as typeof served;
+  const [bare] = noLiveness.spec.template.spec.containers;
+  if (bare) delete bare.livenessProbe;
+  t.same(judge(liveness, noLiveness as KubeObject).map((f) => f.container), ['main'], 'liveness-probe still asks a port-less container for a liveness probe');
+  t.same(judge(policy, pick(good, 'reloader-sidecar-without-ports')), [], 'a port-less sidecar or second container beside a probed server');
+  t.same(judge(policy, pick(good, 'empty-ports-list')), [], 'ports: [] declares nothing');
 });
 
 t.test('every bad example fails', async (t) => {

@@ -8,6 +8,8 @@
 #   KUBECTL=/abs/path/kubectl
 #   HELM=/abs/path/helm
 # Everything else (progress, errors) goes to stderr.
+# `npm run test:e2e` runs this once, then sets PRACTICE_GATE_TOOLS_NOTED=1 for the test files
+# that run it again: the notes about which kubectl is used are then said once per run.
 #
 # Resolution order, per binary:
 #   1. TEST_ASSET_ETCD / TEST_ASSET_KUBE_APISERVER / TEST_ASSET_KUBECTL / TEST_ASSET_HELM
@@ -66,9 +68,9 @@ if [[ -z $KUBECTL ]] && command -v kubectl >/dev/null 2>&1; then
   sys_kubectl=$(command -v kubectl)
   sys_ver=$(timeout 20 "$sys_kubectl" version --client 2>/dev/null | sed -n 's/^Client Version: //p' || true)
   if [[ $sys_ver =~ ^v1\.([0-9]+)\.[0-9]+$ ]] && (( ${BASH_REMATCH[1]} >= K8S_MINOR - 1 && ${BASH_REMATCH[1]} <= K8S_MINOR + 1 )); then
-    log "using kubectl $sys_ver from PATH ($sys_kubectl)"
+    [[ -n ${PRACTICE_GATE_TOOLS_NOTED:-} ]] || log "using kubectl $sys_ver from PATH ($sys_kubectl)"
     KUBECTL=$(abspath "$sys_kubectl")
-  else
+  elif [[ -z ${PRACTICE_GATE_TOOLS_NOTED:-} ]]; then
     log "not using $sys_kubectl (client version '${sys_ver:-unknown}' is not a plain v1.$((K8S_MINOR - 1))-v1.$((K8S_MINOR + 1)) kubectl); using the pinned one"
   fi
 fi
