@@ -26,17 +26,15 @@ const peers = ensurePeers();
 interface Tool {
   name: string;
   argv: string[];
-  /** The same run with JSON output, for the verdicts. */
-  json: string[];
 }
 
 const tools: Tool[] = [
-  { name: 'practice-gate audit', argv: [process.execPath, BIN, 'audit', dir, '--format', 'json'], json: [process.execPath, BIN, 'audit', dir, '--format', 'json'] },
+  { name: 'practice-gate audit', argv: [process.execPath, BIN, 'audit', dir, '--format', 'json'] },
 ];
-if (peers.kubeScore) tools.push({ name: 'kube-score score', argv: [peers.kubeScore, 'score', '-o', 'json', ...files], json: [peers.kubeScore, 'score', '-o', 'json', ...files] });
+if (peers.kubeScore) tools.push({ name: 'kube-score score', argv: [peers.kubeScore, 'score', '-o', 'json', ...files] });
 if (peers.polaris) {
   const argv = [peers.polaris, 'audit', '--audit-path', dir, '--format', 'json'];
-  tools.push({ name: 'polaris audit', argv, json: argv });
+  tools.push({ name: 'polaris audit', argv });
 }
 
 const hasTime = spawnSync('/usr/bin/time', ['-v', 'true']).status === 0;
@@ -81,16 +79,11 @@ function timings(list: Tool[]): Timing[] {
   });
 }
 
-function peakMiB(tool: Tool): number | undefined {
-  if (!hasTime) return undefined;
-  const run = spawnSync('/usr/bin/time', ['-v', ...tool.argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
+/** One more run under /usr/bin/time -v: its peak memory, and its JSON output for the verdicts. */
+function inspect(tool: Tool): { peak: number | undefined; json: unknown } {
+  const run = spawnSync(hasTime ? '/usr/bin/time' : tool.argv[0]!, hasTime ? ['-v', ...tool.argv] : tool.argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
-  return m?.[1] ? Number(m[1]) / 1024 : undefined;
-}
-
-function jsonOf(tool: Tool): unknown {
-  const run = spawnSync(tool.json[0]!, tool.json.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
-  return JSON.parse(run.stdout) as unknown;
+  return { peak: m?.[1] ? Number(m[1]) / 1024 : undefined, json: JSON.parse(run.stdout) as unknown };
 }
 
 // ---- speed and memory -----------------------------------------------------------------------
@@ -116,7 +109,8 @@ function corpusSummary(): string {
   return `${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; ${mib.toFixed(1)} MiB of YAML`;
 }
 
-const speed = timings(tools).map((t, i) => ({ tool: tools[i]!, ...t, peak: peakMiB(tools[i]!) }));
+const outputs = new Map(tools.map((t) => [t, inspect(t)]));
+const speed = timings(tools).map((t, i) => ({ tool: tools[i]!, ...t, peak: outputs.get(tools[i]!)!.peak }));
 const base = speed[0]!;
 const rows = [['tool', 'median wall s', 'min – max s', 'CPU s (user+sys)', 'manifests/s', 'peak RSS MiB', 'wall vs practice-gate', 'CPU vs practice-gate', 'memory vs practice-gate']];
 for (const s of speed) {
@@ -127,7 +121,7 @@ console.log(table(rows));
 console.log(`\nload average at the end of the timed runs ${load()}`);
 
 // The fixed cost of one practice-gate process (Node start-up, module loading), for the breakdown.
-const [startup] = timings([{ name: 'practice-gate audit (1 manifest)', argv: [process.execPath, BIN, 'audit', files[0]!, '--format', 'json'], json: [] }]);
+const [startup] = timings([{ name: 'practice-gate audit (1 manifest)', argv: [process.execPath, BIN, 'audit', files[0]!, '--format', 'json'] }]);
 console.log(`\npractice-gate audit of 1 manifest (start-up and module loading): median ${fixed(startup!.median)} s wall, ${fixed(startup!.cpu)} s CPU`);
 
 // ---- verdicts on the shared checks ----------------------------------------------------------
@@ -247,6 +241,7 @@ function compare(gate: Verdicts, peer: Verdicts, peerName: string): { cells: Map
   return { cells, classes, judged: judged.length };
 }
 
+const jsonOf = (tool: Tool) => outputs.get(tool)!.json;
 const gate = gateVerdicts(jsonOf(tools[0]!) as GateReport);
 const comparisons: Array<{ name: string; result: ReturnType<typeof compare> }> = [];
 const ksTool = tools.find((t) => t.name.startsWith('kube-score'));

@@ -1,6 +1,7 @@
 // The servers the webhook benchmarks load: practice-gate (the real CLI), the bare-HTTPS
 // ceiling, and the Polaris webhook when ensure-peers.sh could build it. Each runs on core 1
 // when pinning is possible; stop() ends only the process it started.
+import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,8 +40,8 @@ export function writeCerts(dir: string): Certs {
   return { certFile, keyFile, dir };
 }
 
-function launch(name: string, command: string, args: string[], path: string, portOf: (line: string) => number | undefined, env?: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawnOnCore1(command, args, env);
+function launch(name: string, command: string, args: string[], path: string, portOf: (line: string) => number | undefined, env?: NodeJS.ProcessEnv, pin = true): Promise<Server> {
+  const child = pin ? spawnOnCore1(command, args, env) : spawn(command, args, { env: env ?? process.env });
   let output = '';
   return new Promise<Server>((resolve, reject) => {
     const onLine = (line: string) => {
@@ -105,9 +106,10 @@ export function startParseCeiling(certs: Certs): Promise<Server> {
  * directory and a kubeconfig: controller-runtime's manager wants one to start, though the
  * validating handler only calls the API server for objects with ownerReferences. Polaris
  * logs that it listens before its manager has bound the port, so this waits for a TLS
- * handshake to succeed too.
+ * handshake to succeed too. `pin: false` leaves it unpinned, as the API-server benchmark
+ * runs practice-gate.
  */
-export async function startPolaris(binary: string, certs: Certs, port: number, kubeconfig: string): Promise<Server> {
+export async function startPolaris(binary: string, certs: Certs, port: number, kubeconfig: string, pin = true): Promise<Server> {
   const server = await launch(
     'Polaris webhook',
     binary,
@@ -115,6 +117,7 @@ export async function startPolaris(binary: string, certs: Certs, port: number, k
     '/validate',
     (line) => (/webhook server listening on port/i.test(line) ? port : undefined),
     { ...process.env, KUBECONFIG: kubeconfig },
+    pin,
   );
   const deadline = Date.now() + 60_000;
   while (!(await handshakes(port))) {
