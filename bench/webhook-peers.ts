@@ -15,7 +15,7 @@ import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { measure } from './lib/load.js';
+import { cpuPerReview, measure } from './lib/load.js';
 import type { Measure } from './lib/load.js';
 import { COMPLIANT, NOTHING, deployment, review, reviewMix } from './lib/manifests.js';
 import { ensurePeers } from './lib/peers.js';
@@ -87,6 +87,9 @@ const missing: string[] = [];
 const servers: Server[] = [];
 const results = new Map<string, Map<number, Measure[]>>();
 const loads: string[] = [];
+// CPU ms per review by body, one at a time: server name -> body name -> per round.
+const perBody = new Map<string, Map<string, number[]>>();
+const PER_BODY_SECONDS = Number(process.env.BENCH_BODY_SECONDS ?? 3);
 try {
   servers.push(await startGate(certs));
   if (peers.polaris) {
@@ -109,6 +112,16 @@ try {
         const byLevel = results.get(server.name) ?? new Map<number, Measure[]>();
         byLevel.set(level, [...(byLevel.get(level) ?? []), m]);
         results.set(server.name, byLevel);
+      }
+    }
+    loads.push(load());
+    for (const [i, mix] of MIX.entries()) {
+      const order = servers.map((_, k) => servers[(k + round + i) % servers.length]!);
+      for (const server of order) {
+        const r = await cpuPerReview(server, mix.body, 5, 10, PER_BODY_SECONDS);
+        const byBody = perBody.get(server.name) ?? new Map<string, number[]>();
+        byBody.set(mix.name, [...(byBody.get(mix.name) ?? []), (r.cpu ?? NaN) * 1000]);
+        perBody.set(server.name, byBody);
       }
     }
   }
@@ -168,3 +181,14 @@ for (const level of LEVELS) {
   if (pc) parts.push(`CPU per review ${span(per((a, b) => (a.cpuPer1000 ?? NaN) / (b.cpuPer1000 ?? NaN), pc))}× the JSON.parse ceiling's`);
   console.log(`  ${parts.join(' ')}`);
 }
+
+// CPU per review by body: medians over the rounds, each server against practice-gate.
+const names = [...perBody.keys()];
+const brows = [['body', ...names.map((n) => `${n} CPU ms`), ...names.slice(1).map((n) => `${n} vs gate`)]];
+for (const mix of MIX) {
+  const cell = (n: string) => median(perBody.get(n)?.get(mix.name) ?? []);
+  const g = cell('practice-gate');
+  brows.push([mix.name, ...names.map((n) => fixed(cell(n), 3)), ...names.slice(1).map((n) => ratio(cell(n), g))]);
+}
+console.log(`\nCPU per review, one body at a time (one kept-alive connection, every answer awaited; 5 warm-up reviews, then at least 10 and ${PER_BODY_SECONDS} s per server and body; median over the rounds):\n`);
+console.log(table(brows));
