@@ -3,8 +3,9 @@
 // JSON.parse-ing it and JSON.stringify-ing practice-gate's own answer to it -- for the
 // 3-container Deployment, compliant and not. CPU time per review (utime + stime of the
 // server, /proc/PID/stat) is what the target is stated in: it holds up on a shared machine
-// where throughput does not. The two servers take turns, in an order that flips each round,
-// and the ratio is taken within each round.
+// where throughput does not. Next to them, practice-gate at --log-level warn, which writes no
+// line per review (the floor writes none): how much of the gap is that line. The servers take
+// turns, in an order that rotates each round, and the ratios are taken within each round.
 // Run: npm run bench:judging   (builds, then node dist/bench/judging-cost.js)
 // BENCH_SECONDS (default 8) per turn, BENCH_ROUNDS (default 4), BENCH_CONNECTIONS (default 8).
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,8 @@ import { join } from 'node:path';
 import { measure } from './lib/load.js';
 import { COMPLIANT, NOTHING, deployment, review } from './lib/manifests.js';
 import { canPin, machine, pinSelf } from './lib/proc.js';
-import { startGate, startJsonFloor, writeCerts } from './lib/servers.js';
+import { startGate, startJsonFloor, startQuietGate, writeCerts } from './lib/servers.js';
+import { freePort } from '../test/e2e/fixture/processes.js';
 import type { Server } from './lib/servers.js';
 import { fixed, int, table } from './lib/table.js';
 
@@ -63,16 +65,17 @@ console.log('# What judging costs: practice-gate vs the JSON floor, CPU time per
 console.log(`machine: ${machine()}; commit ${commit}; load average at the start ${load()}`);
 console.log(
   `${canPin ? 'each server pinned to core 1, autocannon to core 0' : 'no CPU pinning'}; ${CONNECTIONS} keep-alive HTTPS connections, HTTP/1.1; ` +
-    `${WARMUP_SECONDS} s warm-up then ${SECONDS} s per turn; ${ROUNDS} rounds, floor and gate taking turns (order flips each round)\n`,
+    `${WARMUP_SECONDS} s warm-up then ${SECONDS} s per turn; ${ROUNDS} rounds, floor, gate and gate without log line taking turns (order rotates each round)\n`,
 );
 
-const rows = [['body', 'KiB', 'answer KiB', 'floor µs / review', 'gate µs / review', 'gate / floor per round', 'median ratio', `target <= ${TARGET}×`, 'gate reviews/s', 'failed']];
+const rows = [['body', 'KiB', 'answer KiB', 'floor µs / review', 'gate µs / review', 'gate / floor per round', 'median ratio', `target <= ${TARGET}×`, 'no log line: µs / review', 'ratio', 'gate reviews/s', 'failed']];
 const servers: Server[] = [];
 try {
   const gate = await startGate(certs);
-  servers.push(gate);
+  const quiet = await startQuietGate(certs, await freePort());
+  servers.push(gate, quiet);
   // V8 optimises the hot code over the first thousands of reviews: all bodies, before any turn.
-  await measure(gate, BODIES.map((b) => b.body), CONNECTIONS, 2 * WARMUP_SECONDS, WARMUP_SECONDS);
+  for (const s of [gate, quiet]) await measure(s, BODIES.map((b) => b.body), CONNECTIONS, 2 * WARMUP_SECONDS, WARMUP_SECONDS);
   for (const [i, b] of BODIES.entries()) {
     const answerFile = join(dir, `answer-${i}.json`);
     const answer = await answerOf(gate, b.body);
@@ -81,15 +84,17 @@ try {
     servers.push(floor);
     const floorUs: number[] = [];
     const gateUs: number[] = [];
+    const quietUs: number[] = [];
     const ratios: number[] = [];
+    const quietRatios: number[] = [];
     const rps: number[] = [];
     const loads: string[] = [];
     let failures = 0;
     for (let round = 0; round < ROUNDS; round++) {
       loads.push(load());
-      const pair = round % 2 === 0 ? [floor, gate] : [gate, floor];
+      const trio = [floor, gate, quiet];
       const byName = new Map<string, number>();
-      for (const s of pair) {
+      for (const s of trio.map((_, k) => trio[(k + round) % trio.length]!)) {
         const m = await measure(s, [b.body], CONNECTIONS, SECONDS, WARMUP_SECONDS);
         failures += m.failures;
         byName.set(s.name, (m.cpuPer1000 ?? NaN) * 1000);
@@ -97,9 +102,12 @@ try {
       }
       const f = byName.get(floor.name)!;
       const g = byName.get(gate.name)!;
+      const q = byName.get(quiet.name)!;
       floorUs.push(f);
       gateUs.push(g);
+      quietUs.push(q);
       ratios.push(g / f);
+      quietRatios.push(q / f);
     }
     await floor.stop();
     servers.splice(servers.indexOf(floor), 1);
@@ -113,6 +121,8 @@ try {
       ratios.map((x) => fixed(x)).join(', '),
       `${fixed(r)}×`,
       r <= TARGET ? 'met' : `missed by ${fixed((r / TARGET - 1) * 100, 0)}%`,
+      `${fixed(Math.min(...quietUs), 0)} – ${fixed(Math.max(...quietUs), 0)}`,
+      `${fixed(median(quietRatios))}×`,
       int(median(rps)),
       int(failures),
     ]);

@@ -82,6 +82,30 @@ export function startGate(certs: Certs, extra: string[] = []): Promise<Server> {
   );
 }
 
+/**
+ * `practice-gate serve` at --log-level warn: no line per review, to see what that line costs.
+ * It then says nothing when it listens, so it gets a port and is waited for with a handshake.
+ */
+export async function startQuietGate(certs: Certs, port: number): Promise<Server> {
+  const child = spawnOnCore1(process.execPath, [BIN, 'serve', '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn']);
+  child.stdout.resume();
+  child.stderr.resume();
+  const server: Server = { name: 'practice-gate, --log-level warn', port, path: '/validate', child, stop: () => stop(child) };
+  await untilHandshake(server);
+  return server;
+}
+
+async function untilHandshake(server: Server): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await handshakes(server.port))) {
+    if (Date.now() > deadline || server.child.exitCode !== null) {
+      await server.stop();
+      throw new Error(`${server.name}: no TLS listener on 127.0.0.1:${server.port} within 60 s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** A bare Node HTTPS server answering one fixed AdmissionReview: what TLS and HTTP/1.1 alone cost. */
 export function startCeiling(certs: Certs): Promise<Server> {
   return launch('bare HTTPS ceiling', process.execPath, [CEILING, certs.certFile, certs.keyFile], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
@@ -119,14 +143,7 @@ export async function startPolaris(binary: string, certs: Certs, port: number, k
     { ...process.env, KUBECONFIG: kubeconfig },
     pin,
   );
-  const deadline = Date.now() + 60_000;
-  while (!(await handshakes(port))) {
-    if (Date.now() > deadline || server.child.exitCode !== null) {
-      await server.stop();
-      throw new Error(`Polaris webhook: no TLS listener on 127.0.0.1:${port} within 60 s`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilHandshake(server);
   return server;
 }
 
