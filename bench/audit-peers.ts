@@ -1,17 +1,18 @@
 // Offline audit side by side: `practice-gate audit` vs `kube-score score` vs `polaris audit`
 // (when ensure-peers.sh could build it) on one generated corpus of 2,000 manifests. Reports
-// wall time (hyperfine, else repeated runs and the median), peak memory (/usr/bin/time -v)
-// and where the tools' verdicts on the checks they share disagree, with an example of each.
+// wall time (the median of repeated runs), CPU time (user + sys of the
+// finished process), peak memory (/usr/bin/time -v) and where the tools' verdicts on the
+// checks they share disagree, with an example of each. The tools take turns, run by run.
 // Run: npm run bench:audit   (builds, then node dist/bench/audit-peers.js)
 // BENCH_RUNS (default 5) sets the timed runs per tool; BENCH_KEEP=1 keeps the corpus.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeCorpus } from './corpus.js';
+import { corpus, writeCorpus } from './corpus.js';
 import { ensurePeers } from './lib/peers.js';
-import { machine } from './lib/proc.js';
+import { childCpuSeconds, machine } from './lib/proc.js';
 import { fixed, int, ratio, table } from './lib/table.js';
 
 const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
@@ -25,64 +26,78 @@ const peers = ensurePeers();
 interface Tool {
   name: string;
   argv: string[];
-  /** The same run with JSON output, for the verdicts. */
-  json: string[];
 }
 
 const tools: Tool[] = [
-  { name: 'practice-gate audit', argv: [process.execPath, BIN, 'audit', dir, '--format', 'json'], json: [process.execPath, BIN, 'audit', dir, '--format', 'json'] },
+  { name: 'practice-gate audit', argv: [process.execPath, BIN, 'audit', dir, '--format', 'json'] },
 ];
-if (peers.kubeScore) tools.push({ name: 'kube-score score', argv: [peers.kubeScore, 'score', '-o', 'json', ...files], json: [peers.kubeScore, 'score', '-o', 'json', ...files] });
+if (peers.kubeScore) tools.push({ name: 'kube-score score', argv: [peers.kubeScore, 'score', '-o', 'json', ...files] });
 if (peers.polaris) {
   const argv = [peers.polaris, 'audit', '--audit-path', dir, '--format', 'json'];
-  tools.push({ name: 'polaris audit', argv, json: argv });
+  tools.push({ name: 'polaris audit', argv });
 }
 
-const hasHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
 const hasTime = spawnSync('/usr/bin/time', ['-v', 'true']).status === 0;
 
-function shellQuote(args: string[]): string {
-  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  /** Median user + sys CPU seconds of the tool's process (and its children) per run. */
+  cpu: number;
 }
 
-/** Median and spread of wall seconds over RUNS runs after one warm-up. */
-function wallTimes(tool: Tool): { median: number; min: number; max: number } {
-  if (hasHyperfine) {
-    const out = join(dir, '..', `${basename(dir)}-hyperfine.json`);
-    // kube-score takes 2,000 file arguments: hyperfine gets them through a shell glob.
-    const command = tool.name.startsWith('kube-score') ? `${shellQuote(tool.argv.slice(0, 4))} ${dir}/*.yaml` : shellQuote(tool.argv);
-    execFileSync('hyperfine', ['--warmup', '1', '--runs', String(RUNS), '--ignore-failure', '--style', 'none', '--export-json', out, command], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const r = (JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ median: number; min: number; max: number }> }).results[0]!;
-    rmSync(out, { force: true });
-    return r;
-  }
-  const times: number[] = [];
-  for (let i = 0; i <= RUNS; i++) {
-    const t = process.hrtime.bigint();
-    spawnSync(tool.argv[0]!, tool.argv.slice(1), { stdio: 'ignore', maxBuffer: 1 << 30 });
-    if (i > 0) times.push(Number(process.hrtime.bigint() - t) / 1e9);
-  }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, max: times[times.length - 1]! };
+/** One run: wall seconds and the CPU seconds the finished child used (from our cutime/cstime). */
+function once(tool: Tool): { wall: number; cpu: number } {
+  const cpu0 = childCpuSeconds();
+  const t = process.hrtime.bigint();
+  spawnSync(tool.argv[0]!, tool.argv.slice(1), { stdio: 'ignore', maxBuffer: 1 << 30 });
+  return { wall: Number(process.hrtime.bigint() - t) / 1e9, cpu: childCpuSeconds() - cpu0 };
 }
 
-function peakMiB(tool: Tool): number | undefined {
-  if (!hasTime) return undefined;
-  const run = spawnSync('/usr/bin/time', ['-v', ...tool.argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * RUNS timed runs of every tool after one warm-up each, the tools taking turns run by run so
+ * drift on a shared machine spreads over all of them; median wall and CPU seconds.
+ */
+function timings(list: Tool[]): Timing[] {
+  for (const tool of list) once(tool);
+  const runs = list.map(() => [] as Array<{ wall: number; cpu: number }>);
+  for (let i = 0; i < RUNS; i++) {
+    for (let k = 0; k < list.length; k++) {
+      const j = (k + i) % list.length;
+      runs[j]!.push(once(list[j]!));
+    }
+  }
+  return runs.map((r) => {
+    const walls = r.map((x) => x.wall);
+    return { median: median(walls), min: Math.min(...walls), max: Math.max(...walls), cpu: median(r.map((x) => x.cpu)) };
+  });
+}
+
+/** One more run under /usr/bin/time -v: its peak memory, and its JSON output for the verdicts. */
+function inspect(tool: Tool): { peak: number | undefined; json: unknown } {
+  const run = spawnSync(hasTime ? '/usr/bin/time' : tool.argv[0]!, hasTime ? ['-v', ...tool.argv] : tool.argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
-  return m?.[1] ? Number(m[1]) / 1024 : undefined;
-}
-
-function jsonOf(tool: Tool): unknown {
-  const run = spawnSync(tool.json[0]!, tool.json.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
-  return JSON.parse(run.stdout) as unknown;
+  return { peak: m?.[1] ? Number(m[1]) / 1024 : undefined, json: JSON.parse(run.stdout) as unknown };
 }
 
 // ---- speed and memory -----------------------------------------------------------------------
 
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+} catch {
+  // not in a checkout
+}
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`# Offline audit: ${files.length} manifests (${corpusSummary()})`);
-console.log(`machine: ${machine()}`);
-console.log(`timing: ${hasHyperfine ? `hyperfine, 1 warm-up + ${RUNS} runs, median` : `${RUNS} runs after a warm-up, median`}; memory: /usr/bin/time -v\n`);
+console.log(`machine: ${machine()}; commit ${commit}; load average at the start ${load()}`);
+console.log(`timing: 1 warm-up each, then ${RUNS} runs per tool, the tools taking turns; median wall and user+sys CPU seconds; memory: /usr/bin/time -v\n`);
 
 function corpusSummary(): string {
   const kinds = new Map<string, number>();
@@ -94,19 +109,20 @@ function corpusSummary(): string {
   return `${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; ${mib.toFixed(1)} MiB of YAML`;
 }
 
-const speed: Array<{ tool: Tool; median: number; min: number; max: number; peak: number | undefined }> = [];
-for (const tool of tools) speed.push({ tool, ...wallTimes(tool), peak: peakMiB(tool) });
+const outputs = new Map(tools.map((t) => [t, inspect(t)]));
+const speed = timings(tools).map((t, i) => ({ tool: tools[i]!, ...t, peak: outputs.get(tools[i]!)!.peak }));
 const base = speed[0]!;
-const rows = [['tool', 'median wall s', 'min – max s', 'manifests/s', 'peak RSS MiB', 'time vs practice-gate', 'memory vs practice-gate']];
+const rows = [['tool', 'median wall s', 'min – max s', 'CPU s (user+sys)', 'manifests/s', 'peak RSS MiB', 'wall vs practice-gate', 'CPU vs practice-gate', 'memory vs practice-gate']];
 for (const s of speed) {
-  rows.push([s.tool.name, fixed(s.median), `${fixed(s.min)} – ${fixed(s.max)}`, int(files.length / s.median), fixed(s.peak, 0), ratio(s.median, base.median), ratio(s.peak, base.peak)]);
+  rows.push([s.tool.name, fixed(s.median), `${fixed(s.min)} – ${fixed(s.max)}`, fixed(s.cpu), int(files.length / s.median), fixed(s.peak, 0), ratio(s.median, base.median), ratio(s.cpu, base.cpu), ratio(s.peak, base.peak)]);
 }
-if (!peers.polaris) rows.push(['polaris audit', 'not built', '', '', '', '', '']);
+if (!peers.polaris) rows.push(['polaris audit', 'not built', '', '', '', '', '', '', '']);
 console.log(table(rows));
+console.log(`\nload average at the end of the timed runs ${load()}`);
 
 // The fixed cost of one practice-gate process (Node start-up, module loading), for the breakdown.
-const startup = wallTimes({ name: 'practice-gate audit (1 manifest)', argv: [process.execPath, BIN, 'audit', files[0]!, '--format', 'json'], json: [] });
-console.log(`\npractice-gate audit of 1 manifest (start-up and module loading): median ${fixed(startup.median)} s`);
+const [startup] = timings([{ name: 'practice-gate audit (1 manifest)', argv: [process.execPath, BIN, 'audit', files[0]!, '--format', 'json'] }]);
+console.log(`\npractice-gate audit of 1 manifest (start-up and module loading): median ${fixed(startup!.median)} s wall, ${fixed(startup!.cpu)} s CPU`);
 
 // ---- verdicts on the shared checks ----------------------------------------------------------
 
@@ -117,6 +133,10 @@ interface KsObject {
   file_name: string;
   type_meta: { kind: string };
   checks: Array<{ check: { id: string }; grade: number; skipped: boolean; comments: Array<{ summary: string; path: string }> | null }>;
+}
+type PolarisChecks = Record<string, { ID: string; Message: string; Success: boolean }> | null;
+interface PolarisReport {
+  Results: Array<{ Name: string; Kind: string; Results: PolarisChecks; PodResult: { Results: PolarisChecks; ContainerResults: Array<{ Name: string; Results: PolarisChecks }> | null } | null }>;
 }
 
 /** Per file: which shared checks fail, and why (messages). */
@@ -136,16 +156,17 @@ function gateVerdicts(report: GateReport): Verdicts {
   return out;
 }
 
-// Each shared check: our policy, and which kube-score failures count as the same verdict.
-const SHARED: Array<{ ours: string; ks: string; only?: RegExp; kinds?: RegExp }> = [
-  { ours: 'run-as-non-root', ks: 'container-security-context-user-group-id' },
-  { ours: 'read-only-root-filesystem', ks: 'container-security-context-readonlyrootfilesystem' },
-  { ours: 'resource-requests', ks: 'container-resources', only: /request is not set/ },
-  { ours: 'memory-limit', ks: 'container-resources', only: /Memory limit is not set/ },
-  { ours: 'probes', ks: 'pod-probes' },
-  { ours: 'image-tag-pinned', ks: 'container-image-tag' },
-  { ours: 'no-privilege-escalation', ks: 'container-security-context-privileged' },
-  { ours: 'pdb-coverage', ks: 'deployment-has-poddisruptionbudget|statefulset-has-poddisruptionbudget' },
+// Each shared check: our policy, and which of each peer's failures count as the same verdict
+// (check ids as a regular expression; for kube-score, optionally only some of its comments).
+const SHARED: Array<{ ours: string; ks: string; only?: RegExp; polaris: string }> = [
+  { ours: 'run-as-non-root', ks: 'container-security-context-user-group-id', polaris: 'runAsRootAllowed' },
+  { ours: 'read-only-root-filesystem', ks: 'container-security-context-readonlyrootfilesystem', polaris: 'notReadOnlyRootFilesystem' },
+  { ours: 'resource-requests', ks: 'container-resources', only: /request is not set/, polaris: 'cpuRequestsMissing|memoryRequestsMissing' },
+  { ours: 'memory-limit', ks: 'container-resources', only: /Memory limit is not set/, polaris: 'memoryLimitsMissing' },
+  { ours: 'probes', ks: 'pod-probes', polaris: 'readinessProbeMissing|livenessProbeMissing' },
+  { ours: 'image-tag-pinned', ks: 'container-image-tag', polaris: 'tagNotSpecified' },
+  { ours: 'no-privilege-escalation', ks: 'container-security-context-privileged', polaris: 'privilegeEscalationAllowed|runAsPrivileged' },
+  { ours: 'pdb-coverage', ks: 'deployment-has-poddisruptionbudget|statefulset-has-poddisruptionbudget', polaris: 'missingPodDisruptionBudget' },
 ];
 
 function ksVerdicts(objects: KsObject[]): Verdicts {
@@ -166,12 +187,34 @@ function ksVerdicts(objects: KsObject[]): Verdicts {
   return out;
 }
 
-if (peers.kubeScore) {
-  const gate = gateVerdicts(jsonOf(tools[0]!) as GateReport);
-  const ks = ksVerdicts(jsonOf(tools[1]!) as KsObject[]);
-  // Only objects both judge: kube-score scores PDBs too, practice-gate's pdb policies judge those.
-  const judged = [...gate.keys()].filter((f) => ks.has(f) && /-(deployment|pod|statefulset)\.yaml$/.test(f));
-  const vrows = [['shared check (practice-gate ↔ kube-score)', 'objects', 'agree', 'only practice-gate fails', 'only kube-score fails']];
+/** Polaris names objects, not files: the corpus says which file holds which kind/name. */
+function polarisVerdicts(report: PolarisReport): Verdicts {
+  const fileOf = new Map(corpus(COUNT).map(({ file, object }) => [`${String(object.kind)}/${(object.metadata as { name: string }).name}`, file]));
+  const out: Verdicts = new Map();
+  for (const r of report.Results) {
+    const file = fileOf.get(`${r.Kind}/${r.Name}`);
+    if (!file) continue;
+    const levels: Array<[string, PolarisChecks]> = [['', r.Results], ['pod: ', r.PodResult?.Results ?? null]];
+    for (const c of r.PodResult?.ContainerResults ?? []) levels.push([`container: `, c.Results]);
+    const m = new Map<string, string[]>();
+    for (const s of SHARED) {
+      const ids = new RegExp(`^(${s.polaris})$`);
+      for (const [where, checks] of levels) {
+        for (const c of Object.values(checks ?? {})) {
+          if (ids.test(c.ID) && !c.Success) m.set(s.ours, [...(m.get(s.ours) ?? []), `${where}${c.ID}: ${c.Message}`]);
+        }
+      }
+    }
+    out.set(file, m);
+  }
+  return out;
+}
+
+/** Agreement of one peer with practice-gate per shared check, and each class of disagreement. */
+function compare(gate: Verdicts, peer: Verdicts, peerName: string): { cells: Map<string, string[]>; classes: string[]; judged: number } {
+  // Only workloads both judge: the peers score PDBs and Services too, practice-gate's pdb policies judge those.
+  const judged = [...gate.keys()].filter((f) => peer.has(f) && /-(deployment|pod|statefulset)\.yaml$/.test(f));
+  const cells = new Map<string, string[]>();
   const classes: string[] = [];
   for (const s of SHARED) {
     let agree = 0;
@@ -179,10 +222,10 @@ if (peers.kubeScore) {
     const theirsOnly = new Map<string, string[]>();
     for (const f of judged) {
       const a = gate.get(f)!.get(s.ours);
-      const b = ks.get(f)!.get(s.ours);
+      const b = peer.get(f)!.get(s.ours);
       if (!!a === !!b) agree++;
       else {
-        // A disagreement class: the kind, and the distinct reasons each side gave.
+        // A disagreement class: the kind, and the distinct reasons the failing side gave.
         const kind = /-(\w+)\.yaml$/.exec(f)?.[1] ?? '?';
         const why = `${kind}: ${[...new Set((a ?? b ?? []).map((m) => m.replace(/"[^"]*"/g, '"…"')))].sort().join('; ')}`;
         const into = a ? oursOnly : theirsOnly;
@@ -190,14 +233,36 @@ if (peers.kubeScore) {
       }
     }
     const count = (m: Map<string, string[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
-    vrows.push([`${s.ours} ↔ ${s.ks.replace('|', ' / ')}${s.only ? ` (${s.only.source})` : ''}`, int(judged.length), int(agree), int(count(oursOnly)), int(count(theirsOnly))]);
-    for (const [side, m] of [['only practice-gate fails', oursOnly], ['only kube-score fails', theirsOnly]] as const) {
+    cells.set(s.ours, [int(agree), int(count(oursOnly)), int(count(theirsOnly))]);
+    for (const [side, m] of [['only practice-gate fails', oursOnly], [`only ${peerName} fails`, theirsOnly]] as const) {
       for (const [why, fs] of [...m].sort((x, y) => y[1].length - x[1].length)) classes.push(`- ${s.ours}, ${side} (${fs.length}, e.g. ${fs[0]}): ${why}`);
     }
   }
+  return { cells, classes, judged: judged.length };
+}
+
+const jsonOf = (tool: Tool) => outputs.get(tool)!.json;
+const gate = gateVerdicts(jsonOf(tools[0]!) as GateReport);
+const comparisons: Array<{ name: string; result: ReturnType<typeof compare> }> = [];
+const ksTool = tools.find((t) => t.name.startsWith('kube-score'));
+const poTool = tools.find((t) => t.name.startsWith('polaris'));
+if (ksTool) comparisons.push({ name: 'kube-score', result: compare(gate, ksVerdicts(jsonOf(ksTool) as KsObject[]), 'kube-score') });
+if (poTool) comparisons.push({ name: 'Polaris', result: compare(gate, polarisVerdicts(jsonOf(poTool) as PolarisReport), 'Polaris') });
+if (comparisons.length > 0) {
+  const head = ['practice-gate policy', 'objects'];
+  for (const c of comparisons) head.push(`${c.name} check`, `agree`, `only practice-gate fails`, `only ${c.name} fails`);
+  const vrows = [head];
+  for (const s of SHARED) {
+    const row = [s.ours, int(comparisons[0]!.result.judged)];
+    for (const c of comparisons) {
+      const check = c.name === 'kube-score' ? `${s.ks.replace('|', ' / ')}${s.only ? ` (${s.only.source})` : ''}` : s.polaris.replace('|', ' / ');
+      row.push(check, ...c.result.cells.get(s.ours)!);
+    }
+    vrows.push(row);
+  }
   console.log(`\n## Verdicts on the shared checks (per object: does the check fail?)\n`);
   console.log(table(vrows));
-  console.log(`\nDisagreement classes (object kind: the reasons the failing side gave):\n${classes.join('\n') || '- none'}`);
+  for (const c of comparisons) console.log(`\nDisagreement classes with ${c.name} (object kind: the reasons the failing side gave):\n${c.result.classes.join('\n') || '- none'}`);
 }
 
 if (process.env.BENCH_KEEP) console.log(`\ncorpus kept in ${dir}`);

@@ -66,3 +66,13 @@ export function machine(): string {
   }
   return `${cpus().length} cores (${model}), Node.js ${process.version}, ${go}`;
 }
+
+/** CPU seconds (user + sys) of this process's finished, waited-for children so far; 0 off Linux. */
+export function childCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[13]) + Number(fields[14])) / clockTicks;
+  } catch {
+    return 0;
+  }
+}

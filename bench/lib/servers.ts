@@ -1,10 +1,12 @@
 // The servers the webhook benchmarks load: practice-gate (the real CLI), the bare-HTTPS
 // ceiling, and the Polaris webhook when ensure-peers.sh could build it. Each runs on core 1
 // when pinning is possible; stop() ends only the process it started.
+import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { devCertificates } from '../../src/tls/dev.js';
 import { spawnOnCore1 } from './proc.js';
@@ -38,8 +40,8 @@ export function writeCerts(dir: string): Certs {
   return { certFile, keyFile, dir };
 }
 
-function launch(name: string, command: string, args: string[], path: string, portOf: (line: string) => number | undefined, env?: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawnOnCore1(command, args, env);
+function launch(name: string, command: string, args: string[], path: string, portOf: (line: string) => number | undefined, env?: NodeJS.ProcessEnv, pin = true): Promise<Server> {
+  const child = pin ? spawnOnCore1(command, args, env) : spawn(command, args, { env: env ?? process.env });
   let output = '';
   return new Promise<Server>((resolve, reject) => {
     const onLine = (line: string) => {
@@ -80,9 +82,42 @@ export function startGate(certs: Certs, extra: string[] = []): Promise<Server> {
   );
 }
 
+/**
+ * `practice-gate serve` at --log-level warn: no line per review, to see what that line costs.
+ * It then says nothing when it listens, so it gets a port and is waited for with a handshake.
+ */
+export async function startQuietGate(certs: Certs, port: number): Promise<Server> {
+  const child = spawnOnCore1(process.execPath, [BIN, 'serve', '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn']);
+  child.stdout.resume();
+  child.stderr.resume();
+  const server: Server = { name: 'practice-gate, --log-level warn', port, path: '/validate', child, stop: () => stop(child) };
+  await untilHandshake(server);
+  return server;
+}
+
+async function untilHandshake(server: Server): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await handshakes(server.port))) {
+    if (Date.now() > deadline || server.child.exitCode !== null) {
+      await server.stop();
+      throw new Error(`${server.name}: no TLS listener on 127.0.0.1:${server.port} within 60 s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** A bare Node HTTPS server answering one fixed AdmissionReview: what TLS and HTTP/1.1 alone cost. */
 export function startCeiling(certs: Certs): Promise<Server> {
   return launch('bare HTTPS ceiling', process.execPath, [CEILING, certs.certFile, certs.keyFile], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
+}
+
+/**
+ * The JSON floor: the bare server also decoding the body, `JSON.parse`-ing it and
+ * `JSON.stringify`-ing the answer in `answerFile` (practice-gate's own answer to that body,
+ * so both write the same bytes): the least any JSON webhook in Node.js does per review.
+ */
+export function startJsonFloor(certs: Certs, answerFile: string, name = 'JSON floor'): Promise<Server> {
+  return launch(name, process.execPath, [CEILING, certs.certFile, certs.keyFile, answerFile, '--json'], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
 }
 
 /** The ceiling plus JSON.parse of each body and its uid in the answer. */
@@ -91,18 +126,44 @@ export function startParseCeiling(certs: Certs): Promise<Server> {
 }
 
 /**
- * `polaris webhook` with its certificate directory and a kubeconfig (controller-runtime's
- * manager needs an API server even to serve). Untested here: the Go module proxy refused
- * every Polaris version on the machine these figures come from.
+ * `polaris webhook` (validating only, its built-in default checks) with its certificate
+ * directory and a kubeconfig: controller-runtime's manager wants one to start, though the
+ * validating handler only calls the API server for objects with ownerReferences. Polaris
+ * logs that it listens before its manager has bound the port, so this waits for a TLS
+ * handshake to succeed too. `pin: false` leaves it unpinned, as the API-server benchmark
+ * runs practice-gate.
  */
-export function startPolaris(binary: string, certs: Certs, port: number, kubeconfig: string): Promise<Server> {
-  const path = process.env.POLARIS_WEBHOOK_PATH ?? '/validate';
-  return launch(
+export async function startPolaris(binary: string, certs: Certs, port: number, kubeconfig: string, pin = true): Promise<Server> {
+  const server = await launch(
     'Polaris webhook',
     binary,
-    ['webhook', '--port', String(port), '--cert-dir', certs.dir, '--disable-webhook-config-installer'],
-    path,
-    (line) => (/listening|serving webhook server|Starting webhook server/i.test(line) ? port : undefined),
+    ['webhook', '--port', String(port), '--cert-dir', certs.dir, '--disable-webhook-config-installer', '--validate=true', '--mutate=false'],
+    '/validate',
+    (line) => (/webhook server listening on port/i.test(line) ? port : undefined),
     { ...process.env, KUBECONFIG: kubeconfig },
+    pin,
   );
+  await untilHandshake(server);
+  return server;
+}
+
+function handshakes(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** A kubeconfig naming an API server that is not there (127.0.0.1:1). */
+export function deadKubeconfig(dir: string): string {
+  const file = join(dir, 'kubeconfig-nowhere');
+  writeFileSync(
+    file,
+    'apiVersion: v1\nkind: Config\nclusters:\n  - name: none\n    cluster:\n      server: https://127.0.0.1:1\n      insecure-skip-tls-verify: true\n' +
+      'users:\n  - name: none\n    user:\n      token: none\ncontexts:\n  - name: none\n    context:\n      cluster: none\n      user: none\ncurrent-context: none\n',
+  );
+  return file;
 }

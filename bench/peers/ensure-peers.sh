@@ -14,6 +14,11 @@
 #   1. PEER_KUBE_SCORE / PEER_POLARIS: an existing binary
 #   2. the cache: ${PRACTICE_GATE_CACHE:-$HOME/.cache/practice-gate}/peers/<name>-<version>/<name>,
 #      built once with `go install` (GOWORK=off, CGO_ENABLED=0)
+#   3. Polaris only, when the module proxy refuses it (it serves no Polaris version; see
+#      docs/performance.md): ../shared/peers/build-polaris.sh beside the repository (CI puts a
+#      copy of shared/ there; from a git worktree, beside its main checkout too; PEERS_SHARED_DIR
+#      names another shared/), which builds Polaris 10.2.2 from its source archive into the
+#      same cache and prints the binary's path.
 # KUBE_SCORE_VERSION and POLARIS_VERSION pick other releases.
 set -euo pipefail
 
@@ -21,7 +26,7 @@ KUBE_SCORE_VERSION=${KUBE_SCORE_VERSION:-v1.20.0}
 # Polaris' go.mod says `module github.com/fairwindsops/polaris` without a /vN suffix, so its
 # v9/v10 tags are not valid module versions: Go can only fetch a tagged commit as a
 # pseudo-version. POLARIS_VERSION takes either form.
-POLARIS_VERSION=${POLARIS_VERSION:-v10.1.5}
+POLARIS_VERSION=${POLARIS_VERSION:-v10.2.2}
 
 exec 3>&1 1>&2
 
@@ -73,6 +78,25 @@ if { [[ -z $KUBE_SCORE ]] && ! ks_ok; } || { [[ -z $POLARIS ]] && ! po_ok; }; th
   log "using $(go version)"
 fi
 
+# Where shared/ may be: PEERS_SHARED_DIR, ../shared beside this repository, and for a git
+# worktree ../shared beside its main checkout (the worktree itself may live elsewhere).
+shared_candidates() {
+  local repo common
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  [[ -z ${PEERS_SHARED_DIR:-} ]] || printf '%s\n' "$(abspath "$PEERS_SHARED_DIR")/peers/build-polaris.sh"
+  printf '%s\n' "$(dirname "$repo")/shared/peers/build-polaris.sh"
+  if common=$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir 2>/dev/null) && [[ $(dirname "$common") != "$repo" ]]; then
+    printf '%s\n' "$(dirname "$(dirname "$common")")/shared/peers/build-polaris.sh"
+  fi
+}
+shared_build_polaris() {
+  local c
+  while read -r c; do
+    if [[ -f $c ]]; then printf '%s\n' "$c"; return 0; fi
+  done < <(shared_candidates)
+  return 1
+}
+
 TMP=
 cleanup() { [[ -z $TMP ]] || rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -106,9 +130,23 @@ if [[ -z $POLARIS ]]; then
   if po_ok || build polaris "$PO_DIR" "github.com/fairwindsops/polaris@$POLARIS_VERSION" "-s -w -X main.Version=$POLARIS_VERSION"; then
     po_ok || die "built $PO_DIR/polaris but it does not run"
     POLARIS=$PO_DIR/polaris
+  elif [[ ${POLARIS_VERSION#v} != 10.2.2 ]]; then
+    log "Polaris $POLARIS_VERSION could not be fetched or built (see above), and shared/peers/ only holds 10.2.2;"
+    log "  the benchmarks will leave it out. To include it, build it elsewhere and set PEER_POLARIS=/path/to/polaris."
+  elif script=$(shared_build_polaris); then
+    log "the module proxy refused Polaris; building it with $script"
+    if POLARIS=$(bash "$script" | tail -n 1) && [[ -x $POLARIS ]]; then
+      log "Polaris from $script: $POLARIS"
+    else
+      POLARIS=
+      log "error: $script failed (see above); the benchmarks will leave Polaris out"
+    fi
   else
-    log "Polaris $POLARIS_VERSION could not be fetched or built (see above); the benchmarks will leave it out."
-    log "  To include it, build it elsewhere and set PEER_POLARIS=/path/to/polaris."
+    log "error: Polaris $POLARIS_VERSION cannot be had: the Go module proxy refused it (see above) and"
+    log "  build-polaris.sh is not in any shared/peers/ looked at:"
+    shared_candidates | sed 's/^/ensure-peers:     /' >&2
+    log "  Put the shared/ folder beside the repository (../shared), set PEERS_SHARED_DIR=/path/to/shared,"
+    log "  or set PEER_POLARIS=/path/to/polaris. The benchmarks will leave Polaris out."
   fi
 fi
 
