@@ -26,16 +26,24 @@ export type GateApp = FastifyInstance<
 export const BODY_LIMIT = 7 * 1024 * 1024;
 
 /**
- * Socket bounds. The API server's webhook client keeps idle connections for 90 s; closing ours
- * at 65 s (well before) would race it, so idle keep-alive outlives typical LB idle timeouts
- * while a slow or stuck client is cut after 10 s.
+ * Socket bounds. The API server's webhook client (Go's http.Transport) closes idle connections
+ * after 90 s: the side that closes an idle connection first races a request the other side may
+ * be writing on it at that moment, and a POST reset that way is not retried (the API server
+ * counts it as a webhook failure, and failurePolicy Ignore admits the object). So the gate keeps
+ * idle connections longer than the client does (100 s) and the client always closes first.
+ * Everything else a client can hold open without progress is cut after 10 s: a TLS handshake
+ * (Node's default is 120 s, so a partial ClientHello would hold a socket that long), headers,
+ * a whole request.
  */
 export const TIMEOUTS = {
   connectionTimeout: 10_000,
   requestTimeout: 10_000,
   headersTimeout: 10_000,
-  keepAliveTimeout: 65_000,
-} as const;
+  handshakeTimeout: 10_000,
+  keepAliveTimeout: 100_000,
+};
+
+export type Timeouts = typeof TIMEOUTS;
 
 export interface AppOptions {
   state: GateState;
@@ -48,10 +56,12 @@ export interface AppOptions {
   validate?: boolean;
   /** Serve /healthz, /readyz and /metrics (default true). */
   probes?: boolean;
+  /** Overrides of TIMEOUTS (tests use short ones). */
+  timeouts?: Partial<Timeouts>;
 }
 
 export function buildApp(options: AppOptions): GateApp {
-  const { headersTimeout, connectionTimeout, requestTimeout, keepAliveTimeout } = TIMEOUTS;
+  const { headersTimeout, connectionTimeout, requestTimeout, handshakeTimeout, keepAliveTimeout } = { ...TIMEOUTS, ...options.timeouts };
   const serverOptions = {
     bodyLimit: BODY_LIMIT,
     connectionTimeout,
@@ -64,7 +74,7 @@ export function buildApp(options: AppOptions): GateApp {
     return503OnClosing: false,
     // One line per AdmissionReview comes from the observe plugin instead.
     logController: new LogController({ disableRequestLogging: true }),
-    ...(options.https ? { https: { ...options.https, headersTimeout } } : { http: { headersTimeout } }),
+    ...(options.https ? { https: { handshakeTimeout, ...options.https, headersTimeout } } : { http: { headersTimeout } }),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
   };
   const app = fastify(serverOptions as Parameters<typeof fastify>[0]) as unknown as GateApp;
