@@ -3,8 +3,9 @@ import type { EngineConfig, Mode } from './config.js';
 import type { ClusterContext } from './context.js';
 import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
-import type { Action, Violation } from './policy.js';
+import type { Action, Violation, WorkloadPolicy } from './policy.js';
 import { toWorkload } from './workload.js';
+import type { Workload } from './workload.js';
 
 export const ANNOTATION_EXEMPT = 'practice-gate.io/exempt';
 export const ANNOTATION_EXEMPT_REASON = 'practice-gate.io/exempt-reason';
@@ -45,6 +46,13 @@ export interface Evaluation {
    */
   judgedThroughOwner: boolean;
   findings: Finding[];
+  /** Findings beyond EvaluateOptions.maxFindingsPerPolicy: counted per policy, not listed. */
+  omitted?: OmittedFindings[];
+}
+
+export interface OmittedFindings {
+  policy: string;
+  count: number;
 }
 
 /** Which controller kinds write objects of a kind from a template they carry. */
@@ -63,6 +71,11 @@ function isJudgedThroughOwner(kind: string, controller: ControllerRef | undefine
 export interface EvaluateOptions {
   /** Namespace for objects that name none (the request's, or `default` for manifests). */
   namespace?: string;
+  /**
+   * Findings listed per policy; the rest are only counted. The webhook's answer shows a few
+   * dozen findings at most, so an object with 100,000 containers need not carry 100,000.
+   */
+  maxFindingsPerPolicy?: number;
 }
 
 /** Messages are read in a terminal next to others: policies aim under this, the engine guarantees it. */
@@ -90,6 +103,35 @@ function annotationExemptions(object: KubeObject): { all: boolean; ids: Set<stri
   };
 }
 
+/** Containers a policy checks at a time when findings are capped. */
+const CHUNK = 512;
+
+/**
+ * A workload policy's first `listed` violations and how many there are in all. A policy judges
+ * each container on its own (the contract in policy.ts), so it runs on slices of the container
+ * list: with 100,000 failing containers each slice's violations die young instead of all of
+ * them surviving garbage collections until the policy returns (seconds of GC per review).
+ * Violations that name no container are about the pod or the object, the same for every
+ * slice: only the first slice's count.
+ */
+function checkInChunks(policy: WorkloadPolicy, workload: Workload, context: ClusterContext, listed: number): { kept: Violation[]; total: number } {
+  const all = workload.containers;
+  if (all.length <= CHUNK) {
+    const violations = policy.check(workload, context);
+    return { kept: violations.slice(0, listed), total: violations.length };
+  }
+  const kept: Violation[] = [];
+  let total = 0;
+  for (let start = 0; start < all.length; start += CHUNK) {
+    for (const v of policy.check({ ...workload, containers: all.slice(start, start + CHUNK) }, context)) {
+      if (start > 0 && v.container === undefined) continue;
+      total++;
+      if (kept.length < listed) kept.push(v);
+    }
+  }
+  return { kept, total };
+}
+
 /**
  * Judges one object. Returns undefined for kinds practice-gate does not judge (neither a
  * workload nor a PodDisruptionBudget). Pure: everything it knows comes from its arguments.
@@ -114,22 +156,28 @@ export function evaluate(
   const target = { namespace, name, kind };
 
   const findings: Finding[] = [];
+  const omitted: OmittedFindings[] = [];
+  const listed = options.maxFindingsPerPolicy ?? Infinity;
   for (const { policy, action } of config.active) {
     if (!policy.kinds.includes(kind)) continue;
     let violations: Violation[];
+    let total: number;
     if (policy.target === 'workload') {
       if (!workload) continue;
-      violations = policy.check(workload, context);
+      ({ kept: violations, total } = checkInChunks(policy, workload, context, listed));
     } else {
       violations = policy.check(object as PodDisruptionBudget, namespace, context);
+      total = violations.length;
+      violations = violations.slice(0, listed);
     }
-    if (violations.length === 0) continue;
+    if (total === 0) continue;
 
     let exemptReason = exemptionFor(config, target, policy.id);
     if (exemptReason === undefined && objectExempt && (objectExempt.all || objectExempt.ids.has(policy.id))) {
       exemptReason = objectExempt.reason;
     }
     const effective: FindingAction = mode === 'audit' && action === 'deny' ? 'warn' : action;
+    if (total > violations.length) omitted.push({ policy: policy.id, count: total - violations.length });
     for (const v of violations) {
       const finding: Finding = {
         policy: policy.id,
@@ -156,5 +204,6 @@ export function evaluate(
     ...(controller ? { controller } : {}),
     judgedThroughOwner: isJudgedThroughOwner(kind, controller),
     findings,
+    ...(omitted.length > 0 ? { omitted } : {}),
   };
 }

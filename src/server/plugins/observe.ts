@@ -24,6 +24,7 @@ export default fp(
           const list = outcome === 'exempt' ? exempt : policies;
           if (!list.includes(finding.policy)) list.push(finding.policy);
         }
+        for (const { policy, outcome, count } of a.omitted) app.metrics.recordFinding(policy, outcome, count);
         request.log.info(
           {
             uid: a.uid,

@@ -20,6 +20,7 @@ function record(request: AdmissionRequest, outcome: ReviewOutcome | undefined, e
     dryRun: request.dryRun === true,
     decision: error || !outcome ? 'error' : outcome.decision,
     applied: outcome?.applied ?? [],
+    omitted: outcome?.omitted ?? [],
     engineSeconds: outcome?.engineSeconds ?? 0,
   };
 }
