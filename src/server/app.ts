@@ -22,8 +22,17 @@ export type GateApp = FastifyInstance<
   FastifyBaseLogger
 >;
 
-/** The API server sends objects up to etcd's ~1.5 MiB, twice for UPDATE (object and oldObject). */
-export const BODY_LIMIT = 7 * 1024 * 1024;
+/**
+ * The largest AdmissionReview judged; docs/security.md has the measurements. An object the API
+ * server can store is at most etcd's --max-request-bytes (1.5 MiB by default) in protobuf;
+ * sent as JSON with its defaults and managedFields it grows up to ~3x (small volumes or
+ * containers are the worst case), and an UPDATE carries it twice (object and oldObject): ~9 MiB.
+ * 16 MiB leaves ~1.7x over that. A larger review is of an object etcd would refuse anyway (unless
+ * the admin raised its limit); it is read to the end and answered with an AdmissionReview
+ * refusing it in enforce mode (src/server/oversize.ts), never with an HTTP 413 that the API
+ * server would fail open on.
+ */
+export const BODY_LIMIT = 16 * 1024 * 1024;
 
 /**
  * Socket bounds. The API server's webhook client (Go's http.Transport) closes idle connections
@@ -86,7 +95,7 @@ export function buildApp(options: AppOptions): GateApp {
     if (app.gate.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.register(jsonBody);
+  app.register(jsonBody, { bodyLimit: BODY_LIMIT });
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });
