@@ -34,6 +34,7 @@ export default fp(
             operation: a.operation,
             dryRun: a.dryRun,
             decision: a.decision,
+            bytes: Number(request.headers['content-length']) || undefined,
             policies,
             ...(exempt.length > 0 ? { exempt } : {}),
             durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
