@@ -110,9 +110,13 @@ interface Child {
 async function startChild(certFile: string, keyFile: string): Promise<Child> {
   const args = ['--expose-gc', SERVER, certFile, keyFile, ...(process.env.GATE_RUN ? [process.env.GATE_RUN] : [])];
   const child = spawnOnCore1(process.execPath, args);
-  child.stderr.resume();
-  const lines = createInterface({ input: child.stdout });
   const waiting: Array<(value: Json) => void> = [];
+  child.stderr.resume();
+  child.stdin.on('error', () => undefined); // reported as the server having exited
+  child.on('exit', (code, signal) => {
+    for (const resolve of waiting.splice(0)) resolve({ exited: code ?? signal });
+  });
+  const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => waiting.shift()?.(JSON.parse(line) as Json));
   const next = () => new Promise<Json>((resolve) => waiting.push(resolve));
   const ports = await next();
@@ -121,6 +125,7 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
     probePort: ports.probePort as number,
     pid: child.pid,
     command: (line) => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ exited: child.exitCode ?? child.signalCode });
       const answer = next();
       child.stdin.write(`${line}\n`);
       return answer;
@@ -189,20 +194,28 @@ async function main(): Promise<void> {
     let health = 0;
     let outcome = '';
     for (let rep = 0; rep < REPS; rep++) {
-      await child.command('mark');
+      if ((await child.command('mark')).exited !== undefined) {
+        outcome = 'server not running';
+        break;
+      }
       const poll = pollHealth(child.probePort);
       await new Promise((r) => setTimeout(r, 30));
       const cpuBefore = cpuSeconds(child.pid);
       const started = performance.now();
-      const res = await post(child.port, agent, c.body);
+      const res = await post(child.port, agent, c.body).catch((err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }));
       latencies.push(performance.now() - started);
       const cpuAfter = cpuSeconds(child.pid);
       if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.push((cpuAfter - cpuBefore) * 1000);
       await new Promise((r) => setTimeout(r, 30));
       health = Math.max(health, await poll.stop());
-      heap = Math.max(heap, (await child.command('report')).heapGrowthMiB as number);
+      const report = await child.command('report');
+      if (report.exited !== undefined) {
+        outcome = `server exited (${String(report.exited)})`;
+        break;
+      }
+      heap = Math.max(heap, report.heapGrowthMiB as number);
       const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
-      outcome = `${res.status} / ${allowed ?? '-'}`;
+      outcome = res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}`;
     }
     rows.push([c.name, fixed(c.body.length / MiB, 1), outcome, fixed(median(latencies), 0), fixed(median(cpu), 0), fixed(heap, 1), fixed(health, 0)]);
   }

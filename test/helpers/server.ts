@@ -7,6 +7,8 @@ import type { TLSSocket } from 'node:tls';
 import runAsNonRoot from '../../policies/run-as-non-root.js';
 import { DEFAULT_CONFIG, WORKLOAD_KINDS, compileConfig } from '../../src/engine/index.js';
 import type { Action, Config, EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
+import { startServer } from '../../src/server/run.js';
+import type { ServeOptions, ServerHandle } from '../../src/server/run.js';
 import { devCertificates } from '../../src/tls/dev.js';
 
 /** A second policy owned by the tests, so responses do not change as the real registry grows. */
@@ -184,6 +186,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(25);
   }
+}
+
+/** startServer on loopback with the test certificates and registry, run-as-non-root denying. */
+export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<ServerHandle> {
+  const server = await startServer({ tls: { pems: testCertificates().serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, ...options });
+  server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
+  return server;
 }
 
 export { once };

@@ -4,13 +4,11 @@ import https from 'node:https';
 import tls from 'node:tls';
 import t from 'tap';
 import type { Test } from 'tap';
-import { startServer } from '../../src/server/run.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, httpsRequest, pod, testCertificates } from '../helpers/server.js';
+import { admissionReview, httpsRequest, pod, startTestServer, testCertificates } from '../helpers/server.js';
 import type { HttpsResult } from '../helpers/server.js';
 
 const certs = testCertificates();
-const server = await startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false });
-server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
+const server = await startTestServer();
 t.teardown(() => server.close());
 const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
 t.teardown(() => agent.destroy());

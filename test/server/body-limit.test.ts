@@ -7,9 +7,8 @@ import pino from 'pino';
 import t from 'tap';
 import { BODY_LIMIT, buildApp } from '../../src/server/app.js';
 import { readReviewHead } from '../../src/server/review-head.js';
-import { startServer } from '../../src/server/run.js';
 import { GateState } from '../../src/server/state.js';
-import { TEST_REGISTRY, admissionReview, deployment, engineConfig, httpsRequest, testCertificates } from '../helpers/server.js';
+import { admissionReview, deployment, engineConfig, httpsRequest, startTestServer, testCertificates } from '../helpers/server.js';
 
 /** A review over the limit: a compliant Deployment with an annotation that makes it too big. */
 function oversized(options: { uid?: string; operation?: string; namespace?: string; name?: string } = {}): string {
@@ -80,13 +79,11 @@ t.test('a delete, and an object exempt from every policy, are allowed', async (t
 });
 
 t.test('over HTTPS on a kept-alive connection: the whole body is read, answered, and the connection serves on', async (t) => {
-  const certs = testCertificates();
-  const server = await startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false });
-  server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
+  const server = await startTestServer();
   t.teardown(() => server.close());
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
   t.teardown(() => agent.destroy());
-  const ca = certs.ca.cert;
+  const ca = testCertificates().ca.cert;
   const res = await httpsRequest(server.port, { body: oversized(), ca, agent });
   t.equal(res.status, 200);
   t.match(res.json().response, { uid: 'uid-huge', allowed: false, status: { code: 413 } });

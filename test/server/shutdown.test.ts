@@ -3,9 +3,8 @@
 import https from 'node:https';
 import net from 'node:net';
 import t from 'tap';
-import { startServer } from '../../src/server/run.js';
 import type { ServerHandle } from '../../src/server/run.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, eventually, httpsRequest, pod, sleep, testCertificates } from '../helpers/server.js';
+import { admissionReview, eventually, httpsRequest, pod, sleep, startTestServer, testCertificates } from '../helpers/server.js';
 import type { HttpsResult } from '../helpers/server.js';
 
 const certs = testCertificates();
@@ -19,13 +18,8 @@ async function heldServer(shutdownTimeoutMs: number) {
     release = resolve;
   });
   let held = 0;
-  const server = await startServer({
-    tls: { pems: certs.serving },
-    port: 0,
+  const server = await startTestServer({
     probePort: 0,
-    host: '127.0.0.1',
-    registry: TEST_REGISTRY,
-    processMetrics: false,
     shutdownTimeoutMs,
     configureApp: (app) =>
       app.addHook('preHandler', async (request) => {
@@ -34,7 +28,6 @@ async function heldServer(shutdownTimeoutMs: number) {
         await gate;
       }),
   });
-  server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
   return { server, release, held: () => held };
 }
 
@@ -139,16 +132,7 @@ t.test('no request fails across 20 shutdowns under keep-alive load', async (t) =
   const failures: string[] = [];
   let answered = 0;
   for (let run = 0; run < 20; run++) {
-    const server = await startServer({
-      tls: { pems: certs.serving },
-      port: 0,
-      probePort: 0,
-      host: '127.0.0.1',
-      registry: TEST_REGISTRY,
-      processMetrics: false,
-      shutdownTimeoutMs: 5_000,
-      shutdownDrainMs: 200,
-    });
+    const server = await startTestServer({ probePort: 0, shutdownTimeoutMs: 5_000, shutdownDrainMs: 200 });
     const load = loadUntilGone(server, 10);
     await sleep(100);
     const result = await server.close();
