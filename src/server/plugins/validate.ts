@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { clamp } from '../../engine/index.js';
-import { WORKLOAD_KINDS } from '../../engine/index.js';
+import { WORKLOAD_KINDS, clamp } from '../../engine/index.js';
 import { readAdmissionReview, reviewResponse } from '../admission.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission.js';
 import type { AdmissionRecord } from '../decorations.js';
@@ -47,7 +46,7 @@ function oversize(app: FastifyInstance, request: FastifyRequest, body: OversizeB
   if (!answer) throw new BodyTooLargeError(body.limit); // counted by the error plugin
   app.metrics.recordError('body_too_large');
   request.admission = {
-    uid: answer.head.uid,
+    uid: logged(answer.head.uid),
     kind: logged(answer.head.kind),
     namespace: logged(answer.head.namespace),
     name: logged(answer.head.name),
