@@ -35,7 +35,8 @@ Output:
     $ practice-gate serve --dev > webhook.yaml &   kubectl apply -f webhook.yaml
 
 Shutdown:
-  On SIGTERM or SIGINT /readyz turns 503 at once, in-flight reviews finish, idle connections
+  On SIGTERM or SIGINT /readyz turns 503 at once; for up to 5 s open connections are still
+  served, each answer with Connection: close; then in-flight reviews finish, idle connections
   close, and the process exits 0 within --shutdown-timeout seconds.
 
 Examples:

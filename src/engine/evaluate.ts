@@ -4,8 +4,9 @@ import type { ClusterContext } from './context.js';
 import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
 import { writtenForOwner } from './owners.js';
-import type { Action, Violation } from './policy.js';
+import type { Action, Violation, WorkloadPolicy } from './policy.js';
 import { toWorkload } from './workload.js';
+import type { Workload } from './workload.js';
 
 export const ANNOTATION_EXEMPT = 'practice-gate.io/exempt';
 export const ANNOTATION_EXEMPT_REASON = 'practice-gate.io/exempt-reason';
@@ -46,6 +47,13 @@ export interface Evaluation {
    */
   judgedThroughOwner: boolean;
   findings: Finding[];
+  /** Findings beyond EvaluateOptions.maxFindingsPerPolicy: counted per policy, not listed. */
+  omitted?: OmittedFindings[];
+}
+
+export interface OmittedFindings {
+  policy: string;
+  count: number;
 }
 
 export interface EvaluateOptions {
@@ -56,6 +64,11 @@ export interface EvaluateOptions {
    * without it (manifests, cluster scans) no object is judged through its owner.
    */
   writer?: string;
+  /**
+   * Findings listed per policy; the rest are only counted. The webhook's answer shows a few
+   * dozen findings at most, so an object with 100,000 containers need not carry 100,000.
+   */
+  maxFindingsPerPolicy?: number;
 }
 
 export function clamp(text: string, max: number): string {
@@ -78,6 +91,35 @@ function annotationExemptions(object: KubeObject): { all: boolean; ids: Set<stri
     ids,
     reason: annotations[ANNOTATION_EXEMPT_REASON] ?? `object annotation ${ANNOTATION_EXEMPT}`,
   };
+}
+
+/** Containers a policy checks at a time when findings are capped. */
+const CHUNK = 512;
+
+/**
+ * A workload policy's first `listed` violations and how many there are in all. A policy judges
+ * each container on its own (the contract in policy.ts), so it runs on slices of the container
+ * list: with 100,000 failing containers each slice's violations die young instead of all of
+ * them surviving garbage collections until the policy returns (seconds of GC per review).
+ * Violations that name no container are about the pod or the object, the same for every
+ * slice: only the first slice's count.
+ */
+function checkInChunks(policy: WorkloadPolicy, workload: Workload, context: ClusterContext, listed: number): { kept: Violation[]; total: number } {
+  const all = workload.containers;
+  if (all.length <= CHUNK) {
+    const violations = policy.check(workload, context);
+    return { kept: violations.slice(0, listed), total: violations.length };
+  }
+  const kept: Violation[] = [];
+  let total = 0;
+  for (let start = 0; start < all.length; start += CHUNK) {
+    for (const v of policy.check({ ...workload, containers: all.slice(start, start + CHUNK) }, context)) {
+      if (start > 0 && v.container === undefined) continue;
+      total++;
+      if (kept.length < listed) kept.push(v);
+    }
+  }
+  return { kept, total };
 }
 
 /**
@@ -104,22 +146,28 @@ export function evaluate(
   const target = { namespace, name, kind };
 
   const findings: Finding[] = [];
+  const omitted: OmittedFindings[] = [];
+  const listed = options.maxFindingsPerPolicy ?? Infinity;
   for (const { policy, action } of config.active) {
     if (!policy.kinds.includes(kind)) continue;
     let violations: Violation[];
+    let total: number;
     if (policy.target === 'workload') {
       if (!workload) continue;
-      violations = policy.check(workload, context);
+      ({ kept: violations, total } = checkInChunks(policy, workload, context, listed));
     } else {
       violations = policy.check(object as PodDisruptionBudget, namespace, context);
+      total = violations.length;
+      violations = violations.slice(0, listed);
     }
-    if (violations.length === 0) continue;
+    if (total === 0) continue;
 
     let exemptReason = exemptionFor(config, target, policy.id);
     if (exemptReason === undefined && objectExempt && (objectExempt.all || objectExempt.ids.has(policy.id))) {
       exemptReason = objectExempt.reason;
     }
     const effective: FindingAction = mode === 'audit' && action === 'deny' ? 'warn' : action;
+    if (total > violations.length) omitted.push({ policy: policy.id, count: total - violations.length });
     for (const v of violations) {
       const finding: Finding = {
         policy: policy.id,
@@ -147,5 +195,6 @@ export function evaluate(
     ...(controller ? { controller } : {}),
     judgedThroughOwner: writtenForOwner(config.writers, context, options.writer, kind, namespace, controller),
     findings,
+    ...(omitted.length > 0 ? { omitted } : {}),
   };
 }

@@ -42,6 +42,11 @@ interface PolicyMeta {
 
 export interface WorkloadPolicy extends PolicyMeta {
   target: 'workload';
+  /**
+   * Judges each of `workload.containers` on its own: the engine may pass the list in slices
+   * (src/engine/evaluate.ts), so a container's violations must not depend on the others, and a
+   * violation without `container` must not depend on the list at all.
+   */
   check(workload: Workload, context: ClusterContext): Violation[];
 }
 

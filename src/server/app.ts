@@ -22,20 +22,37 @@ export type GateApp = FastifyInstance<
   FastifyBaseLogger
 >;
 
-/** The API server sends objects up to etcd's ~1.5 MiB, twice for UPDATE (object and oldObject). */
-export const BODY_LIMIT = 7 * 1024 * 1024;
+/**
+ * The largest AdmissionReview judged; docs/security.md has the measurements. An object the API
+ * server can store is at most etcd's --max-request-bytes (1.5 MiB by default) in protobuf;
+ * sent as JSON with its defaults and managedFields it grows up to ~3x (small volumes or
+ * containers are the worst case), and an UPDATE carries it twice (object and oldObject): ~9 MiB.
+ * 16 MiB leaves ~1.7x over that. A larger review is of an object etcd would refuse anyway (unless
+ * the admin raised its limit); it is read to the end and answered with an AdmissionReview
+ * refusing it in enforce mode (src/server/oversize.ts), never with an HTTP 413 that the API
+ * server would fail open on.
+ */
+export const BODY_LIMIT = 16 * 1024 * 1024;
 
 /**
- * Socket bounds. The API server's webhook client keeps idle connections for 90 s; closing ours
- * at 65 s (well before) would race it, so idle keep-alive outlives typical LB idle timeouts
- * while a slow or stuck client is cut after 10 s.
+ * Socket bounds. The API server's webhook client (Go's http.Transport) closes idle connections
+ * after 90 s: the side that closes an idle connection first races a request the other side may
+ * be writing on it at that moment, and a POST reset that way is not retried (the API server
+ * counts it as a webhook failure, and failurePolicy Ignore admits the object). So the gate keeps
+ * idle connections longer than the client does (100 s) and the client always closes first.
+ * Everything else a client can hold open without progress is cut after 10 s: a TLS handshake
+ * (Node's default is 120 s, so a partial ClientHello would hold a socket that long), headers,
+ * a whole request.
  */
 export const TIMEOUTS = {
   connectionTimeout: 10_000,
   requestTimeout: 10_000,
   headersTimeout: 10_000,
-  keepAliveTimeout: 65_000,
-} as const;
+  handshakeTimeout: 10_000,
+  keepAliveTimeout: 100_000,
+};
+
+export type Timeouts = typeof TIMEOUTS;
 
 export interface AppOptions {
   state: GateState;
@@ -48,10 +65,12 @@ export interface AppOptions {
   validate?: boolean;
   /** Serve /healthz, /readyz and /metrics (default true). */
   probes?: boolean;
+  /** Overrides of TIMEOUTS (tests use short ones). */
+  timeouts?: Partial<Timeouts>;
 }
 
 export function buildApp(options: AppOptions): GateApp {
-  const { headersTimeout, connectionTimeout, requestTimeout, keepAliveTimeout } = TIMEOUTS;
+  const { headersTimeout, connectionTimeout, requestTimeout, handshakeTimeout, keepAliveTimeout } = { ...TIMEOUTS, ...options.timeouts };
   const serverOptions = {
     bodyLimit: BODY_LIMIT,
     connectionTimeout,
@@ -64,7 +83,7 @@ export function buildApp(options: AppOptions): GateApp {
     return503OnClosing: false,
     // One line per AdmissionReview comes from the observe plugin instead.
     logController: new LogController({ disableRequestLogging: true }),
-    ...(options.https ? { https: { ...options.https, headersTimeout } } : { http: { headersTimeout } }),
+    ...(options.https ? { https: { handshakeTimeout, ...options.https, headersTimeout } } : { http: { headersTimeout } }),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
   };
   const app = fastify(serverOptions as Parameters<typeof fastify>[0]) as unknown as GateApp;
@@ -76,7 +95,7 @@ export function buildApp(options: AppOptions): GateApp {
     if (app.gate.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.register(jsonBody);
+  app.register(jsonBody, { bodyLimit: BODY_LIMIT });
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });

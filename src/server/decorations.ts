@@ -1,7 +1,7 @@
 // The decorators the gate's plugins share: the state, the metrics, and one record per
 // AdmissionReview that the logging and metrics hooks read after the answer went out.
 import type { GateMetrics } from './metrics.js';
-import type { AppliedFinding } from './messages.js';
+import type { AppliedFinding, AppliedOmission } from './messages.js';
 import type { Decision } from './review.js';
 import type { GateState } from './state.js';
 
@@ -14,6 +14,7 @@ export interface AdmissionRecord {
   dryRun: boolean;
   decision: Decision;
   applied: readonly AppliedFinding[];
+  omitted: readonly AppliedOmission[];
   engineSeconds: number;
 }
 

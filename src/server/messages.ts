@@ -12,6 +12,13 @@ export interface AppliedFinding {
   outcome: Outcome;
 }
 
+/** Findings of one policy that were counted but not listed (src/server/review.ts caps them). */
+export interface AppliedOmission {
+  policy: string;
+  outcome: Outcome;
+  count: number;
+}
+
 export const WARNING_PREFIX = '[practice-gate]';
 /** kubectl prints warnings one per line; longer ones wrap badly. */
 export const WARNING_TARGET = 120;
@@ -47,7 +54,7 @@ function warningBody(f: Finding): string {
  * the object would push a line past 120 characters, the lines leave it out (kubectl prints
  * warnings right above the object's own line) so that all lines of one response look alike.
  */
-export function formatWarnings(subject: string, findings: readonly Finding[]): string[] {
+export function formatWarnings(subject: string, findings: readonly Finding[], omitted = 0): string[] {
   if (findings.length === 0) return [];
   // Plain loops, and only the lines that are kept are built: a named line's length is the
   // prefix, a space, the subject, ': ' and the body. (Chains of map() on arrays of different
@@ -62,18 +69,20 @@ export function formatWarnings(subject: string, findings: readonly Finding[]): s
   const lines: string[] = [];
   for (const body of bodies) lines.push(clamp(named ? `${WARNING_PREFIX} ${subject}: ${body}` : `${WARNING_PREFIX} ${body}`, WARNING_MAX));
   // Most responses fit whole: one count for all of them instead of one call per line.
-  if (fitTogether(lines)) return lines;
+  const more = (count: number) => `${WARNING_PREFIX} ... and ${count} more findings: ${AUDIT_HINT}`;
+  if (fitTogether(lines)) return omitted > 0 ? [...lines, more(omitted)] : lines;
   const out: string[] = [];
   let total = 0;
   for (const [i, line] of lines.entries()) {
     const size = bytes(line);
     if (total + size > WARNINGS_TOTAL_MAX) {
-      out.push(`${WARNING_PREFIX} ... and ${lines.length - i} more findings: ${AUDIT_HINT}`);
-      break;
+      out.push(more(lines.length - i + omitted));
+      return out;
     }
     out.push(line);
     total += size;
   }
+  if (omitted > 0) out.push(more(omitted));
   return out;
 }
 
@@ -90,21 +99,22 @@ function fitTogether(lines: readonly string[]): boolean {
  * The status message of a denial: every denying finding with policy, message (which names
  * the container and the fix) and field path, cut with a count beyond a few KiB.
  */
-export function formatDenial(subject: string, denials: readonly Finding[]): string {
+export function formatDenial(subject: string, denials: readonly Finding[], omitted = 0): string {
   const policies = new Set(denials.map((f) => f.policy)).size;
   const head = `${subject} violates ${policies} ${policies === 1 ? 'policy' : 'policies'}: `;
   const parts: string[] = [];
   let size = head.length;
   for (const [i, f] of denials.entries()) {
     const part = `[${f.policy}] ${f.message} (${f.path})`;
-    const rest = denials.length - i;
+    const rest = denials.length - i + omitted;
     if (size + part.length + 2 > DENIAL_MAX - 80) {
       parts.push(`... and ${rest} more: ${AUDIT_HINT}`);
-      break;
+      return head + parts.join('; ');
     }
     parts.push(part);
     size += part.length + 2;
   }
+  if (omitted > 0) parts.push(`... and ${omitted} more: ${AUDIT_HINT}`);
   return head + parts.join('; ');
 }
 
@@ -122,17 +132,20 @@ export function annotationKey(policyId: string): string {
   return key;
 }
 
-function joinBounded(items: readonly string[], max: number): string {
+/** The items joined within max characters; `omitted` more are counted after them. */
+function joinBounded(items: readonly string[], max: number, omitted = 0): string {
   let out = '';
   for (const [i, item] of items.entries()) {
     const next = out === '' ? item : `${out}; ${item}`;
     if (next.length > max) {
-      const more = `; +${items.length - i} more`;
+      const more = `; +${items.length - i + omitted} more`;
       return out === '' ? clamp(item, max) : `${clamp(out, max - more.length)}${more}`;
     }
     out = next;
   }
-  return out;
+  if (omitted === 0) return out;
+  const more = `; +${omitted} more`;
+  return `${clamp(out, max - more.length)}${more}`;
 }
 
 function annotationEntry(f: Finding, outcome: Outcome): string {
@@ -165,7 +178,7 @@ class Distinct {
  * One audit annotation per policy with findings, the exempt ones under `exempt`, so the
  * audit log records what would have been denied or warned, for whom and where.
  */
-export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Record<string, string> | undefined {
+export function formatAuditAnnotations(applied: readonly AppliedFinding[], omitted: readonly AppliedOmission[] = []): Record<string, string> | undefined {
   const byKey = new Map<string, Distinct>();
   const add = (key: string, entry: string) => {
     let entries = byKey.get(key);
@@ -178,7 +191,13 @@ export function formatAuditAnnotations(applied: readonly AppliedFinding[]): Reco
   }
   if (byKey.size === 0) return undefined;
   const out: Record<string, string> = {};
-  for (const [key, entries] of byKey) out[key] = joinBounded(entries.items, ANNOTATION_VALUE_MAX);
+  const uncounted = new Map<string, number>();
+  for (const o of omitted) {
+    if (o.outcome === 'exempt') continue; // the exempt annotation lists reasons, one per policy
+    const key = annotationKey(o.policy);
+    uncounted.set(key, (uncounted.get(key) ?? 0) + o.count);
+  }
+  for (const [key, entries] of byKey) out[key] = joinBounded(entries.items, ANNOTATION_VALUE_MAX, uncounted.get(key) ?? 0);
   return out;
 }
 

@@ -6,7 +6,7 @@ import type { ClusterContext, EngineConfig, Evaluation, KubeObject } from '../en
 import { writesObject } from './admission.js';
 import type { AdmissionRequest, AdmissionResponse } from './admission.js';
 import { failureMessage, formatAuditAnnotations, formatDenial, formatWarnings, subjectOf, uncheckedWarning } from './messages.js';
-import type { AppliedFinding } from './messages.js';
+import type { AppliedFinding, AppliedOmission } from './messages.js';
 
 export type Decision = 'allow' | 'warn' | 'deny' | 'error';
 export type OnError = 'allow' | 'deny';
@@ -23,8 +23,17 @@ export interface ReviewOutcome {
   /** Undefined when nothing was judged: DELETE, CONNECT, or a kind practice-gate does not check. */
   evaluation: Evaluation | undefined;
   applied: AppliedFinding[];
+  /** Findings past the per-policy cap: counted, with the outcome their policy's listed ones got. */
+  omitted: AppliedOmission[];
   engineSeconds: number;
 }
+
+/**
+ * Findings listed per policy in one answer. Messages show a few dozen at most (the denial's
+ * 3 KiB, the warnings' 4 KiB), so the rest are counted into the "... and N more" lines: an
+ * object with 100,000 failing containers costs a count, not 100,000 findings kept in memory.
+ */
+export const MAX_FINDINGS_PER_POLICY = 25;
 
 /**
  * Objects a controller writes for an owner the webhook judged (the engine decides from the
@@ -39,6 +48,19 @@ function applyOutcomes(evaluation: Evaluation): AppliedFinding[] {
   }));
 }
 
+/** A policy's omitted findings share the outcome of its listed ones (same object, same policy). */
+function applyOmissions(evaluation: Evaluation, applied: readonly AppliedFinding[]): AppliedOmission[] {
+  const out: AppliedOmission[] = [];
+  for (const { policy, count } of evaluation.omitted ?? []) {
+    const outcome = applied.find((a) => a.finding.policy === policy)?.outcome;
+    if (outcome !== undefined) out.push({ policy, outcome, count });
+  }
+  return out;
+}
+
+const omittedWith = (omitted: readonly AppliedOmission[], outcome: string): number =>
+  omitted.reduce((sum, o) => (o.outcome === outcome ? sum + o.count : sum), 0);
+
 /**
  * An object being deleted only has its finalizers removed from here on: refusing those
  * updates would leave it stuck in Terminating, whatever it breaks.
@@ -50,30 +72,35 @@ function beingDeleted(object: unknown): boolean {
 export function reviewAdmission(request: AdmissionRequest, state: ReviewState): ReviewOutcome {
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
   if (!writesObject(request.operation) || (request.operation === 'UPDATE' && beingDeleted(request.object))) {
-    return { response, decision: 'allow', evaluation: undefined, applied: [], engineSeconds: 0 };
+    return { response, decision: 'allow', evaluation: undefined, applied: [], omitted: [], engineSeconds: 0 };
   }
   const { engineConfig, context } = state;
   const namespace = typeof request.namespace === 'string' && request.namespace !== '' ? request.namespace : undefined;
   const started = performance.now();
   const writer = typeof request.userInfo?.username === 'string' ? request.userInfo.username : undefined;
-  const evaluation = evaluate(request.object as KubeObject, context, engineConfig, { namespace, ...(writer !== undefined ? { writer } : {}) });
+  const evaluation = evaluate(request.object as KubeObject, context, engineConfig, {
+    namespace,
+    maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
+    ...(writer !== undefined ? { writer } : {}),
+  });
   const engineSeconds = (performance.now() - started) / 1000;
-  if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], engineSeconds };
+  if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], omitted: [], engineSeconds };
 
   const applied = applyOutcomes(evaluation);
+  const omitted = applyOmissions(evaluation, applied);
   const denials = applied.filter((a) => a.outcome === 'deny').map((a) => a.finding);
   const warnings = applied.filter((a) => a.outcome === 'warn').map((a) => a.finding);
   const subject = subjectOf(evaluation.kind, evaluation.namespace, evaluation.name);
 
-  const annotations = formatAuditAnnotations(applied);
+  const annotations = formatAuditAnnotations(applied, omitted);
   if (annotations) response.auditAnnotations = annotations;
-  if (warnings.length > 0) response.warnings = formatWarnings(subject, warnings);
+  if (warnings.length > 0) response.warnings = formatWarnings(subject, warnings, omittedWith(omitted, 'warn'));
   if (denials.length > 0) {
     response.allowed = false;
-    response.status = { code: 403, reason: 'Forbidden', message: formatDenial(subject, denials) };
+    response.status = { code: 403, reason: 'Forbidden', message: formatDenial(subject, denials, omittedWith(omitted, 'deny')) };
   }
   const decision: Decision = denials.length > 0 ? 'deny' : warnings.length > 0 ? 'warn' : 'allow';
-  return { response, decision, evaluation, applied, engineSeconds };
+  return { response, decision, evaluation, applied, omitted, engineSeconds };
 }
 
 /** How the request names its object before any judging, for messages about a failure. */

@@ -1,6 +1,7 @@
 // Starts a complete gate: TLS app (plus probe app), config and certificate reloading, and a
 // handle whose close() is the graceful shutdown. The CLI and the tests both start it here.
 import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import type { ServerOptions as HttpsServerOptions, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -15,6 +16,7 @@ import { TlsFileWatcher } from '../tls/watch.js';
 import { buildApp } from './app.js';
 import type { GateApp } from './app.js';
 import { ConfigFileWatcher } from './config-watch.js';
+import { ConnectionTracker } from './connections.js';
 import { GateMetrics } from './metrics.js';
 import type { OnError } from './review.js';
 import { gracefulShutdown } from './shutdown.js';
@@ -27,6 +29,8 @@ import { clusterPolicyIds, withoutClusterPolicies } from './blind.js';
 export const DEFAULT_PORT = 8443;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** Long enough for clients on kept-alive connections to send once more and be told to leave. */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 5_000;
 
 export type TlsSource =
   /** Files on disk, watched and reloaded when they change (cert-manager, Secret volumes). */
@@ -56,6 +60,8 @@ export interface ServeOptions {
   registry?: readonly Policy[];
   onError?: OnError;
   shutdownTimeoutMs?: number;
+  /** How long after SIGTERM open connections keep being served (default: 5 s, at most half the timeout). */
+  shutdownDrainMs?: number;
   logger?: Logger;
   processMetrics?: boolean;
   /** The cluster context reviews read (informers, src/cluster); empty without one. */
@@ -140,6 +146,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
   }
   const app = buildApp({ state, metrics, logger: log, onError: options.onError ?? 'allow', https, probes: !separateProbes });
   const probeApp = separateProbes ? buildApp({ state, metrics, logger: log, validate: false }) : undefined;
+  const connections = new ConnectionTracker(app.server as HttpServer);
   options.configureApp?.(app);
 
   let current = material;
@@ -205,12 +212,15 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
       probePort,
       tls: () => current,
       close: () => {
+        const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
         closing ??= gracefulShutdown({
           state,
           serving: [app],
+          connections: [connections],
           probes: probeApp,
           release,
-          timeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+          timeoutMs,
+          drainMs: options.shutdownDrainMs ?? Math.min(DEFAULT_SHUTDOWN_DRAIN_MS, timeoutMs / 2),
           log,
         });
         return closing;

@@ -10,6 +10,7 @@ import runAsNonRoot from '../../policies/run-as-non-root.js';
 import { DEFAULT_CONFIG, WORKLOAD_KINDS, compileConfig } from '../../src/engine/index.js';
 import type { Action, Config, EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { startServer } from '../../src/server/run.js';
+import type { ServeOptions, ServerHandle } from '../../src/server/run.js';
 import { devCertificates } from '../../src/tls/dev.js';
 
 /** A second policy owned by the tests, so responses do not change as the real registry grows. */
@@ -191,6 +192,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
+/** startServer on loopback with the test certificates and registry, run-as-non-root denying. */
+export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<ServerHandle> {
+  const server = await startServer({ tls: { pems: testCertificates().serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, ...options });
+  server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
+  return server;
+}
+
 export { once };
 
 /**
@@ -199,9 +207,7 @@ export { once };
  */
 export async function startTestGate(t: Test, actions: Record<string, Exclude<Action, 'off'>>, logger?: Logger) {
   const certs = testCertificates();
-  const server = await startServer({
-    tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, ...(logger ? { logger } : {}),
-  });
+  const server = await startTestServer(logger ? { logger } : {});
   server.state.engineConfig = engineConfig(actions);
   t.teardown(() => server.close());
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });

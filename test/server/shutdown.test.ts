@@ -3,9 +3,8 @@
 import https from 'node:https';
 import net from 'node:net';
 import t from 'tap';
-import { startServer } from '../../src/server/run.js';
 import type { ServerHandle } from '../../src/server/run.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, eventually, httpsRequest, pod, testCertificates } from '../helpers/server.js';
+import { admissionReview, eventually, httpsRequest, pod, sleep, startTestServer, testCertificates } from '../helpers/server.js';
 import type { HttpsResult } from '../helpers/server.js';
 
 const certs = testCertificates();
@@ -19,13 +18,8 @@ async function heldServer(shutdownTimeoutMs: number) {
     release = resolve;
   });
   let held = 0;
-  const server = await startServer({
-    tls: { pems: certs.serving },
-    port: 0,
+  const server = await startTestServer({
     probePort: 0,
-    host: '127.0.0.1',
-    registry: TEST_REGISTRY,
-    processMetrics: false,
     shutdownTimeoutMs,
     configureApp: (app) =>
       app.addHook('preHandler', async (request) => {
@@ -34,7 +28,6 @@ async function heldServer(shutdownTimeoutMs: number) {
         await gate;
       }),
   });
-  server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
   return { server, release, held: () => held };
 }
 
@@ -105,4 +98,49 @@ t.test('close() is idempotent', async (t) => {
   const first = server.close();
   t.equal(server.close(), first);
   t.equal((await first).forced, false);
+});
+
+/**
+ * Keep-alive clients that send back to back, as the API server does, until this replica tells
+ * them to leave (an answer with Connection: close) or is gone (connection refused): from then on
+ * a real client's new connections go to another replica, since this one is no longer ready.
+ * A request fails when it was sent and got no answer (reset, hang-up).
+ */
+async function loadUntilGone(server: ServerHandle, clients: number): Promise<{ answered: number; failed: string[] }> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: clients });
+  const result = { answered: 0, failed: [] as string[] };
+  const review = JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'load' }));
+  const client = async () => {
+    for (;;) {
+      try {
+        const res = await httpsRequest(server.port, { body: review, ca, agent });
+        if (res.status === 200 && res.json().response.uid === 'load') result.answered++;
+        else result.failed.push(`status ${res.status}`);
+        if (res.headers.connection === 'close') return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
+        result.failed.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  agent.destroy();
+  return result;
+}
+
+t.test('no request fails across 20 shutdowns under keep-alive load', async (t) => {
+  const failures: string[] = [];
+  let answered = 0;
+  for (let run = 0; run < 20; run++) {
+    const server = await startTestServer({ probePort: 0, shutdownTimeoutMs: 5_000, shutdownDrainMs: 200 });
+    const load = loadUntilGone(server, 10);
+    await sleep(100);
+    const result = await server.close();
+    const { answered: n, failed } = await load;
+    answered += n;
+    failures.push(...failed.map((f) => `run ${run + 1}: ${f}`));
+    t.equal(result.forced, false, `run ${run + 1}: drained without cutting connections`);
+  }
+  t.strictSame(failures, [], `0 failed requests out of ${answered + failures.length}`);
+  t.ok(answered > 20 * 10, `${answered} requests answered during the runs`);
 });

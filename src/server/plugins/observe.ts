@@ -25,6 +25,7 @@ export default fp(
           const list = outcome === 'exempt' ? exempt : policies;
           if (!list.includes(finding.policy)) list.push(finding.policy);
         }
+        for (const { policy, outcome, count } of a.omitted) app.metrics.recordFinding(policy, outcome, count);
         request.log.info(
           {
             uid: clip(a.uid),
@@ -34,6 +35,7 @@ export default fp(
             operation: clip(a.operation),
             dryRun: a.dryRun,
             decision: a.decision,
+            bytes: Number(request.headers['content-length']) || undefined,
             policies,
             ...(exempt.length > 0 ? { exempt } : {}),
             durationMs: Math.round(reply.elapsedTime * 1000) / 1000,

@@ -1,10 +1,13 @@
 import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WORKLOAD_KINDS } from '../../engine/index.js';
 import { readAdmissionReview, reviewResponse } from '../admission.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission.js';
 import type { AdmissionRecord } from '../decorations.js';
+import { OversizeBody } from '../bounded-body.js';
 import { BodyError } from '../json.js';
 import { clip, loggedError } from '../log-fields.js';
+import { oversizeAnswer } from '../oversize.js';
 import { failureResponse, reviewAdmission } from '../review.js';
 import type { OnError, ReviewOutcome } from '../review.js';
 
@@ -21,8 +24,47 @@ function record(request: AdmissionRequest, outcome: ReviewOutcome | undefined, e
     dryRun: request.dryRun === true,
     decision: error || !outcome ? 'error' : outcome.decision,
     applied: outcome?.applied ?? [],
+    omitted: outcome?.omitted ?? [],
     engineSeconds: outcome?.engineSeconds ?? 0,
   };
+}
+
+/**
+ * Past the body limit: a refusal (enforce) or a warning (audit) as an AdmissionReview, never an
+ * HTTP error the API server would fail open on; a 413 only for a body that names no uid.
+ */
+function oversize(app: FastifyInstance, request: FastifyRequest, body: OversizeBody): AdmissionReview {
+  const answer = oversizeAnswer(body, app.gate);
+  const head = answer?.head;
+  const logged = (value: string | undefined) => clip(value ?? ''); // untrusted and unparsed
+  request.log.warn(
+    { uid: logged(head?.uid), kind: logged(head?.kind), namespace: logged(head?.namespace), name: logged(head?.name), operation: logged(head?.operation), bytes: body.bytes, limit: body.limit, decision: answer?.decision ?? 'error' },
+    'AdmissionReview over the body limit: answered unjudged',
+  );
+  if (!answer) throw new BodyTooLargeError(body.limit); // counted by the error plugin
+  app.metrics.recordError('body_too_large');
+  request.admission = {
+    uid: logged(answer.head.uid),
+    kind: logged(answer.head.kind),
+    namespace: logged(answer.head.namespace),
+    name: logged(answer.head.name),
+    operation: logged(answer.head.operation),
+    dryRun: false,
+    decision: answer.decision,
+    applied: [],
+    omitted: [],
+    engineSeconds: 0,
+  };
+  return reviewResponse(answer.response);
+}
+
+/** The error fastify's own limit raises, so the error plugin answers it the same way. */
+class BodyTooLargeError extends Error {
+  readonly statusCode = 413;
+  readonly code = 'FST_ERR_CTP_BODY_TOO_LARGE';
+  constructor(limit: number) {
+    super(`the body is larger than the ${limit / 1024 / 1024} MiB limit and names no request.uid in its first bytes`);
+  }
 }
 
 /**
@@ -32,6 +74,7 @@ function record(request: AdmissionRequest, outcome: ReviewOutcome | undefined, e
 export default fp<{ onError: OnError }>(
   async (app, options) => {
     app.post('/validate', async (request): Promise<AdmissionReview> => {
+      if (request.body instanceof OversizeBody) return oversize(app, request, request.body);
       const envelope = readAdmissionReview(request.body);
       if (!envelope.ok) throw new BodyError(envelope.message);
       const admission = envelope.request;

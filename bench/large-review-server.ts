@@ -1,0 +1,46 @@
+// The webhook for the large-review benchmark: startServer (what `practice-gate serve` runs)
+// with a plain-HTTP probe port, reporting its heap on stdin commands: `mark` collects garbage
+// and takes the baseline, `report` prints the highest heapUsed seen since (sampled every 2 ms
+// and at the end of every request, when the body and the answer are still referenced).
+// Prints {"port": N, "probePort": N} once listening.
+// Usage: node --expose-gc dist/bench/large-review-server.js CERT KEY [path/to/dist/src/server/run.js]
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import pino from 'pino';
+import type { startServer as StartServer } from '../src/server/run.js';
+
+const [certFile, keyFile, runModule] = process.argv.slice(2);
+if (!certFile || !keyFile) {
+  process.stderr.write('usage: large-review-server CERT KEY [run.js]\n');
+  process.exit(2);
+}
+// Another build's run.js (e.g. main's) can be measured with the same harness.
+const { startServer } = (await import(runModule ? pathToFileURL(runModule).href : '../src/server/run.js')) as { startServer: typeof StartServer };
+const gc = (globalThis as { gc?: () => void }).gc;
+let baseline = 0;
+let peak = 0;
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+};
+setInterval(sample, 2).unref();
+const handle = await startServer({
+  tls: { files: { certFile, keyFile } },
+  port: 0,
+  probePort: 0,
+  host: '127.0.0.1',
+  processMetrics: false,
+  logger: pino({ level: 'warn' }, pino.destination({ dest: 2, sync: false })),
+  configureApp: (app) => app.addHook('onResponse', async () => sample()),
+});
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'mark') {
+    gc?.();
+    baseline = process.memoryUsage().heapUsed;
+    peak = baseline;
+    process.stdout.write('{"marked":true}\n');
+  } else if (line === 'report') {
+    process.stdout.write(`${JSON.stringify({ heapGrowthMiB: (peak - baseline) / 1024 / 1024 })}\n`);
+  }
+});
+process.stdout.write(`${JSON.stringify({ port: handle.port, probePort: handle.probePort })}\n`);
+process.on('SIGTERM', () => void handle.close().then(() => process.exit(0)));

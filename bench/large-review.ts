@@ -1,0 +1,228 @@
+// Large AdmissionReviews, one at a time, against the webhook (startServer in a child process on
+// core 1): how long the answer takes, the server's CPU time and heap growth for it, and how long
+// /healthz (polled every 10 ms on the probe port meanwhile) waited at worst. The reviews are the
+// ones docs/security.md sizes the body limit from: a Deployment with thousands of small secret
+// volumes as the API server sends it (defaults and managedFields included, object and oldObject
+// on UPDATE), one at the 16 MiB limit, Deployments with 20,000 and 100,000 failing containers,
+// and one over the limit.
+// Run: npm run bench:large   (GATE_RUN=path/to/dist/src/server/run.js measures another build)
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { cpuSeconds, machine, pinSelf, spawnOnCore1 } from './lib/proc.js';
+import { writeCerts } from './lib/servers.js';
+import { fixed, table } from './lib/table.js';
+
+const SERVER = fileURLToPath(new URL('./large-review-server.js', import.meta.url));
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const MiB = 1024 * 1024;
+
+type Json = Record<string, unknown>;
+
+/** A container as the API server stores it: the fields it defaults are filled in. */
+function container(name: string, compliant: boolean): Json {
+  const base: Json = { name, image: 'registry.example/app:1.4.2', resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' };
+  if (!compliant) return { ...base, image: 'app', securityContext: { runAsUser: 0, privileged: true } };
+  return {
+    ...base,
+    resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+    securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/live', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+  };
+}
+
+function deployment(containers: Json[], volumes: number): Json {
+  const vols: Json[] = [];
+  const managed: Json = { '.': {} };
+  for (let i = 0; i < volumes; i++) {
+    vols.push({ name: `v${i}`, secret: { secretName: 's', defaultMode: 420 } });
+    managed[`k:{"name":"v${i}"}`] = { '.': {}, 'f:name': {}, 'f:secret': { '.': {}, 'f:defaultMode': {}, 'f:secretName': {} } };
+  }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'wide',
+      namespace: 'shop',
+      uid: '6b0c1a4e-0b1f-4a4e-9f0e-1d2c3b4a5f60',
+      resourceVersion: '4242',
+      generation: 3,
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      managedFields: [
+        { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'apps/v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:volumes': managed } } } } },
+      ],
+    },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'wide' } },
+      template: { metadata: { labels: { app: 'wide' } }, spec: { containers, volumes: vols, restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler' } },
+    },
+  };
+}
+
+function review(operation: 'CREATE' | 'UPDATE', object: Json, oldObject: Json | null): string {
+  return JSON.stringify({
+    kind: 'AdmissionReview',
+    apiVersion: 'admission.k8s.io/v1',
+    request: {
+      uid: '0df28fbd-5f5f-11e8-bc74-36e6bb280816',
+      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
+      requestKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+      requestResource: { group: 'apps', version: 'v1', resource: 'deployments' },
+      name: 'wide',
+      namespace: 'shop',
+      operation,
+      userInfo: { username: 'dev', groups: ['system:authenticated'] },
+      object,
+      oldObject,
+      dryRun: false,
+    },
+  });
+}
+
+/** The patched object (root, privileged) next to the compliant one it replaces. */
+const volumesUpdate = (volumes: number) => review('UPDATE', deployment([container('app', false)], volumes), deployment([container('app', true)], volumes));
+const failingContainers = (n: number) => review('CREATE', deployment(Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app' })), 0), null);
+
+/** The volume count whose UPDATE review is just under `bytes`. */
+function volumesFor(bytes: number): number {
+  const per = (volumesUpdate(20_000).length - volumesUpdate(10_000).length) / 10_000;
+  let n = Math.floor(bytes / per);
+  for (let size = volumesUpdate(n).length; size > bytes; size = volumesUpdate(n).length) n -= Math.ceil((size - bytes) / per) + 10;
+  return n;
+}
+
+interface Child {
+  port: number;
+  probePort: number;
+  pid: number | undefined;
+  command(line: string): Promise<Json>;
+  stop(): void;
+}
+
+async function startChild(certFile: string, keyFile: string): Promise<Child> {
+  const args = ['--expose-gc', SERVER, certFile, keyFile, ...(process.env.GATE_RUN ? [process.env.GATE_RUN] : [])];
+  const child = spawnOnCore1(process.execPath, args);
+  const waiting: Array<(value: Json) => void> = [];
+  child.stderr.resume();
+  child.stdin.on('error', () => undefined); // reported as the server having exited
+  child.on('exit', (code, signal) => {
+    for (const resolve of waiting.splice(0)) resolve({ exited: code ?? signal });
+  });
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => waiting.shift()?.(JSON.parse(line) as Json));
+  const next = () => new Promise<Json>((resolve) => waiting.push(resolve));
+  const ports = await next();
+  return {
+    port: ports.port as number,
+    probePort: ports.probePort as number,
+    pid: child.pid,
+    command: (line) => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ exited: child.exitCode ?? child.signalCode });
+      const answer = next();
+      child.stdin.write(`${line}\n`);
+      return answer;
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+function post(port: number, agent: Agent, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/validate', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Polls /healthz every 10 ms until stopped; resolves with the slowest answer in ms. */
+function pollHealth(probePort: number): { stop(): Promise<number> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let running = true;
+  let worst = 0;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => http.get({ host: '127.0.0.1', port: probePort, path: '/healthz', agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      worst = Math.max(worst, performance.now() - started);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      agent.destroy();
+      return worst;
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+async function main(): Promise<void> {
+  pinSelf();
+  const dir = mkdtempSync(join(tmpdir(), 'pg-large-'));
+  const certs = writeCerts(dir);
+  const child = await startChild(certs.certFile, certs.keyFile);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+  const cases: Array<{ name: string; body: string }> = [
+    { name: 'UPDATE, 66,000 secret volumes (the issue\'s patch)', body: volumesUpdate(66_000) },
+    { name: 'UPDATE, 10,000 secret volumes (~1.5 MiB stored)', body: volumesUpdate(10_000) },
+    { name: 'UPDATE at the 16 MiB limit (secret volumes)', body: volumesUpdate(volumesFor(16 * MiB - 64 * 1024)) },
+    { name: 'CREATE, 20,000 failing containers', body: failingContainers(20_000) },
+    { name: 'CREATE, 100,000 failing containers', body: failingContainers(100_000) },
+    { name: 'UPDATE over the limit (17 MiB)', body: volumesUpdate(volumesFor(17 * MiB)) },
+  ];
+  const rows = [['review', 'body MiB', 'status / allowed', 'answer ms (median)', 'server CPU ms (median)', 'heap growth MiB (max)', '/healthz worst ms']];
+  await post(child.port, agent, failingContainers(10)); // warm-up
+  for (const c of cases) {
+    const latencies: number[] = [];
+    const cpu: number[] = [];
+    let heap = 0;
+    let health = 0;
+    let outcome = '';
+    for (let rep = 0; rep < REPS; rep++) {
+      if ((await child.command('mark')).exited !== undefined) {
+        outcome = 'server not running';
+        break;
+      }
+      const poll = pollHealth(child.probePort);
+      await new Promise((r) => setTimeout(r, 30));
+      const cpuBefore = cpuSeconds(child.pid);
+      const started = performance.now();
+      const res = await post(child.port, agent, c.body).catch((err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }));
+      latencies.push(performance.now() - started);
+      const cpuAfter = cpuSeconds(child.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.push((cpuAfter - cpuBefore) * 1000);
+      await new Promise((r) => setTimeout(r, 30));
+      health = Math.max(health, await poll.stop());
+      const report = await child.command('report');
+      if (report.exited !== undefined) {
+        outcome = `server exited (${String(report.exited)})`;
+        break;
+      }
+      heap = Math.max(heap, report.heapGrowthMiB as number);
+      const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
+      outcome = res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}`;
+    }
+    rows.push([c.name, fixed(c.body.length / MiB, 1), outcome, fixed(median(latencies), 0), fixed(median(cpu), 0), fixed(heap, 1), fixed(health, 0)]);
+  }
+  child.stop();
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${machine()}; ${REPS} runs each, one review at a time over HTTPS keep-alive\n\n${table(rows)}\n`);
+}
+
+await main();

@@ -1,0 +1,161 @@
+// Enforcement at the API server's own limits, as an unprivileged user with kubectl: a compliant
+// Deployment grown as large as etcd stores it, then patched to run as root, privileged and
+// without requests, is refused (the whole review is judged, whatever its size, under the chart's
+// failurePolicy Ignore); and a webhook restart under kubectl traffic cuts no review in flight.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { BODY_LIMIT } from '../../src/server/app.js';
+import { startCluster } from './fixture/cluster.js';
+import type { Cluster } from './fixture/cluster.js';
+import { startWebhook } from './fixture/webhook.js';
+import type { Webhook } from './fixture/webhook.js';
+
+const NS = 'team';
+const USER = 'dev@example.com';
+
+let cluster: Cluster;
+let webhook: Webhook;
+
+t.before(async () => {
+  cluster = await startCluster();
+  webhook = await startWebhook(cluster, { failurePolicy: 'Ignore' });
+  const rbac = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'deployer', namespace: NS },
+      rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'create', 'patch', 'update'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'deployer', namespace: NS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'deployer' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: USER }],
+    },
+  ];
+  const res = await cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+  if (res.code !== 0) throw new Error(res.stderr);
+});
+t.teardown(async () => {
+  await webhook?.stop();
+  await cluster?.stop();
+});
+
+/** kubectl as the namespace user: the API server authorizes it as that user (RBAC above). */
+const asUser = (args: string[], input?: string) => cluster.kubectl(['--as', USER, '-n', NS, ...args], input);
+
+/** A compliant Deployment with `volumes` small Secret volumes. */
+function grown(name: string, volumes: number): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 10001 },
+          containers: [
+            {
+              name: 'app',
+              image: 'registry.example/app:1.4.2',
+              securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+              readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+              livenessProbe: { httpGet: { path: '/live', port: 8080 } },
+            },
+          ],
+          volumes: Array.from({ length: volumes }, (_, i) => ({ name: `v${i}`, secret: { secretName: 's' } })),
+        },
+      },
+    },
+  });
+}
+
+const PATCH = JSON.stringify([
+  { op: 'add', path: '/spec/template/spec/containers/0/securityContext/runAsUser', value: 0 },
+  { op: 'replace', path: '/spec/template/spec/containers/0/securityContext/runAsNonRoot', value: false },
+  { op: 'add', path: '/spec/template/spec/containers/0/securityContext/privileged', value: true },
+  { op: 'replace', path: '/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation', value: true },
+  { op: 'remove', path: '/spec/template/spec/containers/0/resources/requests' },
+]);
+
+/** The largest `bytes` the webhook logged for a review of `name` (the request's Content-Length). */
+function reviewBytes(name: string): number {
+  let max = 0;
+  for (const line of readFileSync(webhook.logFile, 'utf8').split('\n')) {
+    if (!line.includes('"admission review"') || !line.includes(`"name":"${name}"`)) continue;
+    const bytes = (JSON.parse(line) as { bytes?: number }).bytes;
+    if (typeof bytes === 'number') max = Math.max(max, bytes);
+  }
+  return max;
+}
+
+t.test('a Deployment grown to what etcd stores, patched to root, privileged and no requests: refused', async (t) => {
+  // Grow until the API server refuses (its 3 MiB request body, or etcd's --max-request-bytes).
+  let stored: { name: string; volumes: number } | undefined;
+  for (const volumes of [10_000, 30_000, 50_000, 66_000, 80_000]) {
+    const name = `grown-${volumes}`;
+    const res = await asUser(['create', '-f', '-'], grown(name, volumes));
+    if (res.code !== 0) {
+      t.match(res.stderr, /too large|exceeds|limit/i, `${volumes} volumes is past the API server's limits: ${res.stderr.slice(0, 200)}`);
+      break;
+    }
+    stored = { name, volumes };
+  }
+  if (!stored) throw new Error('no grown Deployment was stored');
+  t.ok(stored.volumes >= 10_000, `stored with ${stored.volumes} volumes`);
+
+  const res = await asUser(['patch', 'deployment', stored.name, '--type=json', '-p', PATCH]);
+  t.not(res.code, 0, 'the patch is refused');
+  t.match(res.stderr, 'admission webhook "validate.practice-gate.io" denied the request');
+  t.match(res.stderr, '[run-as-non-root]');
+  t.match(res.stderr, '[resource-requests]');
+  const live = JSON.parse((await asUser(['get', 'deployment', stored.name, '-o', 'json'])).stdout) as {
+    spec: { template: { spec: { containers: Array<{ securityContext: Record<string, unknown>; resources: Record<string, unknown> }> } } };
+  };
+  const container = live.spec.template.spec.containers[0]!;
+  t.equal(container.securityContext.runAsUser, undefined, 'the stored object still has no root user');
+  t.ok(container.resources.requests, 'and still requests resources');
+
+  // What the API server sent for that patch: object and oldObject with defaults and managedFields.
+  const bytes = reviewBytes(stored.name);
+  t.comment(`largest stored: ${stored.volumes} volumes; the patch's AdmissionReview was ${(bytes / 1024 / 1024).toFixed(2)} MiB`);
+  t.ok(bytes > 0 && bytes * 1.5 < BODY_LIMIT, `the review (${bytes} bytes) fits the ${BODY_LIMIT} byte limit with margin`);
+});
+
+t.test('a webhook restart under kubectl traffic: every review sent to it is answered, none cut', async (t) => {
+  const root = JSON.stringify({ ...JSON.parse(grown('restart', 1)), spec: { ...JSON.parse(grown('restart', 1)).spec, template: { metadata: { labels: { app: 'restart' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] } } } });
+  const outcomes: string[] = [];
+  let running = true;
+  const traffic = Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (running) {
+        const res = await asUser(['create', '--dry-run=server', '-f', '-'], root);
+        if (res.stderr.includes('denied the request')) outcomes.push('judged');
+        else outcomes.push(`other: ${res.code} ${res.stderr.trim().slice(0, 300)}`);
+      }
+    }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const judgedBefore = outcomes.length;
+  t.equal(await webhook.stop(), 0, 'the webhook exits 0 after SIGTERM');
+  await webhook.start();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  running = false;
+  await traffic;
+  t.ok(judgedBefore > 0, `${judgedBefore} reviews judged before the restart`);
+  // Under failurePolicy Ignore a webhook failure admits the dry run with no denial: any outcome
+  // but a denial is a review the webhook did not answer. While the process is down the API server
+  // cannot connect at all (another replica would take those); what must never happen is a review
+  // that reached it and was cut.
+  const webhookLog = readFileSync(webhook.logFile, 'utf8');
+  t.notMatch(webhookLog, /shutdown timeout/, 'the shutdown drained without cutting connections');
+  const apiserverLog = readFileSync(`${cluster.dir}/kube-apiserver.log`, 'utf8');
+  t.notMatch(apiserverLog, /practice-gate[^\n]*(EOF|connection reset|broken pipe)/, 'the API server saw no call cut: no EOF, reset or broken pipe');
+  t.ok(outcomes.filter((o) => o === 'judged').length > judgedBefore, 'and judged again after the restart');
+});
