@@ -1,8 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { registerAudit } from './audit.js';
-import { registerCerts } from './certs.js';
-import { registerPolicies } from './policies.js';
-import { registerServe } from './serve.js';
 import { EXIT_USAGE } from './exit.js';
 import { packageVersion } from './version.js';
 
@@ -14,10 +10,19 @@ const program = new Command('practice-gate')
 /** After a usage error, one line that points to the help instead of the whole help pushing the error off screen. */
 const helpHint = (command: Command): string => `(run '${['practice-gate', ...(command.parent ? [command.name()] : [])].join(' ')} --help' for usage)`;
 
-registerAudit(program);
-registerPolicies(program);
-registerCerts(program);
-registerServe(program);
+// Each command's module (and what it imports) loads only when that command runs: `audit` in
+// CI is mostly start-up, and need not load the certificate or server flags. Without a known
+// command first (help, --version, a typo) all of them load, for the help and suggestions.
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  audit: async () => (await import('./audit.js')).registerAudit,
+  policies: async () => (await import('./policies.js')).registerPolicies,
+  certs: async () => (await import('./certs.js')).registerCerts,
+  serve: async () => (await import('./serve.js')).registerServe,
+};
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+const registrars = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<(program: Command) => void>)()));
+for (const register of registrars) register(program);
 for (const command of [program, ...program.commands]) command.showHelpAfterError(helpHint(command));
 
 try {

@@ -1,0 +1,72 @@
+// Start-up: what CI pays most. `practice-gate audit` of one rendered chart (a 16 KB,
+// 19-document deploy.yaml shaped like ingress-nginx's) against a bare `node -e 0` of the same
+// Node line, on the machine's Node and on the release the image ships (Dockerfile, fetched
+// from the npm registry by .ci/node-from-registry.sh), with kube-score on the same file
+// beside them. Reports the median wall time and the CPU time (user + system) per run: on a
+// shared machine CPU time moves less than wall time, so the ratios use it.
+// Run: npm run bench:startup   (builds, then node dist/bench/startup.js)
+// BENCH_RUNS (default 30) sets the timed runs per command.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensurePeers } from './lib/peers.js';
+import { machine } from './lib/proc.js';
+import { fixed, table } from './lib/table.js';
+
+const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../../' : '../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'practice-gate.js');
+const INPUT = join(ROOT, 'bench', 'fixtures', 'ingress-nginx-deploy.yaml');
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const TARGET = 1.3;
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+if (spawnSync('hyperfine', ['--version']).status !== 0) {
+  console.error('bench:startup needs hyperfine (apt-get install hyperfine)');
+  process.exit(1);
+}
+
+/** Median wall seconds and mean user + system seconds of each command, measured in one interleaved hyperfine run. */
+function measure(commands: string[]): Timing[] {
+  const dir = mkdtempSync(join(tmpdir(), 'practice-gate-startup-'));
+  const out = join(dir, 'hyperfine.json');
+  try {
+    execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(RUNS), '--ignore-failure', '--style', 'none', '--export-json', out, ...commands], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ median: number; user: number; system: number }> }).results;
+    return results.map((r) => ({ wall: r.median, cpu: r.user + r.system }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const imageVersion = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+const lines: Array<{ label: string; node: string }> = [{ label: `node ${process.version} (this machine)`, node: process.execPath }];
+if (imageVersion && `v${imageVersion}` !== process.version) {
+  const dir = execFileSync('bash', [join(ROOT, '.ci', 'node-from-registry.sh'), imageVersion], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  lines.push({ label: `node v${imageVersion} (the image's)`, node: join(dir, 'node') });
+}
+const peers = ensurePeers();
+
+const commands: string[] = [];
+for (const { node } of lines) commands.push(`${node} -e 0`, `${node} ${BIN} audit ${INPUT}`);
+if (peers.kubeScore) commands.push(`${peers.kubeScore} score ${INPUT}`);
+const timings = measure(commands);
+
+console.log(`# Start-up: one-chart audit (${INPUT.slice(ROOT.length)}, ${readFileSync(INPUT).length} bytes)`);
+console.log(`machine: ${machine()}`);
+console.log(`timing: hyperfine -N, 3 warm-ups + ${RUNS} runs per command, interleaved; wall = median, CPU = mean user + system\n`);
+const rows = [['command', 'wall ms', 'CPU ms', `audit / bare node (CPU), target ≤ ${TARGET}`]];
+lines.forEach((line, i) => {
+  const bare = timings[2 * i] as Timing;
+  const audit = timings[2 * i + 1] as Timing;
+  rows.push([`${line.label}: node -e 0`, fixed(bare.wall * 1000, 0), fixed(bare.cpu * 1000, 0), '']);
+  rows.push([`${line.label}: practice-gate audit`, fixed(audit.wall * 1000, 0), fixed(audit.cpu * 1000, 0), `${fixed(audit.cpu / bare.cpu, 2)}× (wall ${fixed(audit.wall / bare.wall, 2)}×)`]);
+});
+const ks = timings[2 * lines.length];
+rows.push(['kube-score score', ks ? fixed(ks.wall * 1000, 0) : 'not built', ks ? fixed(ks.cpu * 1000, 0) : '', '']);
+console.log(table(rows));
