@@ -6,3 +6,4 @@ export * from './style.js';
 export * from './audit.js';
 export * from './output.js';
 export * from './locate.js';
+export * from './helm-source.js';

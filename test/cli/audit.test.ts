@@ -79,7 +79,7 @@ t.test('JSON output has exactly the documented shape', async (t) => {
   const [finding] = result!.findings;
   t.same(Object.keys(finding!), ['policy', 'action', 'container', 'path', 'message', 'remediation', 'exempt', 'file', 'line', 'column']);
   // runAsNonRoot is missing: the finding points at its nearest existing ancestor, the container's `- {` entry.
-  t.match(finding, { file: 'deploy.yaml', line: 9, column: 11 });
+  t.match(finding, { file: 'deploy.yaml', line: 10, column: 11 });
   t.match(finding, {
     policy: 'run-as-non-root',
     action: 'deny',
@@ -330,7 +330,7 @@ t.test('table output: grouped by object, every detail of a finding, a summary, n
   const lines = stdout.split('\n');
   t.equal(lines[0], 'Deployment default/api (deploy.yaml:1)', 'an object with findings: file:line');
   t.match(lines[1], /^ {2}DENY +run-as-non-root +container "app"$/);
-  t.match(stdout, /^ {4,}deploy\.yaml:9:11 {2}spec\.template\.spec\.containers\[0\]\.securityContext\.runAsNonRoot$/m, 'each finding: file:line:column, then the field');
+  t.match(stdout, /^ {4,}deploy\.yaml:10:11 {2}spec\.template\.spec\.containers\[0\]\.securityContext\.runAsNonRoot$/m, 'each finding: file:line:column, then the field');
   t.match(stdout, /^ {4,}container "app" may run as root/m);
   t.match(stdout, /^ {4,}fix:\n {6,}securityContext:\n {8,}runAsNonRoot: true/m, 'the fix is shown indented, as YAML');
   t.match(stdout, /^PodDisruptionBudget default\/api \(deploy\.yaml, document 2\)\n {2}passes every policy$/m);
