@@ -53,7 +53,7 @@ function say(text: string): void {
  * The engine config: the built-in defaults (what loadEngineConfig gives without a file), or
  * the file's. The config loader, with zod and yaml, loads only when there is a file to read.
  */
-async function engineConfig(file: string | undefined): Promise<EngineConfig | undefined> {
+export async function engineConfig(file: string | undefined): Promise<EngineConfig | undefined> {
   if (file === undefined) return compileConfig(DEFAULT_CONFIG, POLICIES);
   const { ConfigError, loadEngineConfig } = await import('../config/load.js');
   try {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerCerts } from './certs.js';
+import { registerFix } from './fix.js';
 import { registerPolicies } from './policies.js';
 import { registerServe } from './serve.js';
 import { EXIT_USAGE } from './exit.js';
@@ -11,6 +12,7 @@ const program = new Command('practice-gate')
   .exitOverride();
 
 registerAudit(program);
+registerFix(program);
 registerPolicies(program);
 registerCerts(program);
 registerServe(program);

@@ -1,8 +1,6 @@
 import t from 'tap';
 import { createRequire } from 'node:module';
 import { DOMParser } from '@xmldom/xmldom';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { auditTexts } from '../../src/audit/index.js';
 import type { AuditReport } from '../../src/audit/index.js';
 import { formatContext, formatGithub, formatJunit, formatSarif } from '../../src/audit/formats/index.js';
@@ -13,6 +11,8 @@ import { POLICIES } from '../../policies/index.js';
 // The SARIF 2.1.0 schema (final, rtm.5) as Microsoft's SARIF SDK ships it; draft-04, hence ajv-draft-04.
 const require = createRequire(import.meta.url);
 const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object;
+const Ajv = (require('ajv-draft-04') as typeof import('ajv-draft-04')).default;
+const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default;
 const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
 addFormats(ajv);
 const validateSarif = ajv.compile(schema);

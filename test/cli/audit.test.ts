@@ -51,6 +51,7 @@ spec: { maxUnavailable: 1, selector: { matchLabels: { app: api } } }
 interface JsonReport {
   results: Array<{ source: string; document?: number; kind: string; namespace: string; name: string; findings: Array<Record<string, unknown>> }>;
   summary: Record<string, number>;
+  skipped?: unknown[];
 }
 
 /** A directory with the isolating config and the given files; returns a runner in that directory. */
