@@ -7,6 +7,7 @@ import { formatContext, formatGithub, formatJunit, formatSarif } from '../../src
 import type { FormatContext } from '../../src/audit/formats/index.js';
 import { DEFAULT_CONFIG, compileConfig } from '../../src/engine/index.js';
 import { POLICIES } from '../../policies/index.js';
+import { deploymentYaml } from '../helpers/manifests.js';
 
 // The SARIF 2.1.0 schema (final, rtm.5) as Microsoft's SARIF SDK ships it; draft-04, hence ajv-draft-04.
 const require = createRequire(import.meta.url);
@@ -23,22 +24,16 @@ const config = compileConfig(
 );
 const context = (failOn: FormatContext['failOn'] = 'deny'): FormatContext => formatContext(config, POLICIES, failOn);
 
-const workload = (name: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name}, namespace: shop }
-spec:
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata: { labels: { app: ${name} } }
-    spec:
-      containers:
-        - name: app
-          image: example/${name}:1.0
-          securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false }
-          resources: { requests: { cpu: 10m, memory: 64Mi }, limits: { memory: 64Mi } }
-          readinessProbe: { httpGet: { path: /, port: 80 } }
-          livenessProbe: { httpGet: { path: /, port: 80 } }
-`;
+const workload = (name: string) =>
+  deploymentYaml(name, {
+    namespace: 'shop',
+    container: [
+      'securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false }',
+      'resources: { requests: { cpu: 10m, memory: 64Mi }, limits: { memory: 64Mi } }',
+      'readinessProbe: { httpGet: { path: /, port: 80 } }',
+      'livenessProbe: { httpGet: { path: /, port: 80 } }',
+    ],
+  });
 
 /** One file with deny, warn and exempt findings on two objects, a bad document, and a piped helm stream with a deny. */
 function sample(): AuditReport {

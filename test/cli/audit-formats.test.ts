@@ -1,18 +1,8 @@
 import t from 'tap';
 import { runCli } from '../helpers/cli.js';
+import { deploymentYaml } from '../helpers/manifests.js';
 
-const deployment = (name: string, securityContext = '') => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name} }
-spec:
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata: { labels: { app: ${name} } }
-    spec:
-      containers:
-        - name: app
-          image: example/${name}:1.0${securityContext}
-`;
+const deployment = (name: string, securityContext = '') => deploymentYaml(name, { container: securityContext === '' ? [] : [securityContext.trim()] });
 // Only the policy under test, so that a warn-only object is easy to write.
 const config = 'policies:\n  run-as-non-root: deny\n  image-tag-pinned: warn\n' + ['read-only-root-filesystem', 'resource-requests', 'memory-limit', 'readiness-probe', 'liveness-probe', 'no-privilege-escalation', 'pdb-coverage', 'pdb-allows-disruption', 'cronjob-concurrency'].map((p) => `  ${p}: "off"\n`).join('');
 
