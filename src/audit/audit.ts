@@ -2,6 +2,7 @@ import { LABEL_MODE, metaOf } from '../engine/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { parseSource } from './documents.js';
 import type { SourceObject } from './documents.js';
+import { Locator } from './locate.js';
 import { buildReport, contextFor } from './report.js';
 import type { AuditReport } from './report.js';
 import type { InputProblem, SourceText } from './sources.js';
@@ -48,6 +49,7 @@ export function auditTexts(texts: readonly SourceText[], config: EngineConfig, d
   }
   const notes: string[] = [];
   const context = contextFor(withoutRelaxingLabels(objects, config, notes), defaultNamespace);
-  const report = buildReport(objects, context, config, defaultNamespace);
+  const locator = new Locator(texts);
+  const report = buildReport(objects, context, config, defaultNamespace, (item, path) => locator.locate(item, path));
   return { report, problems, objectsRead: objects.length, notes };
 }

@@ -4,6 +4,7 @@ import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import { isRecord } from '../engine/index.js';
 import type { KubeObject } from '../engine/index.js';
 import { FLOAT, FLOAT_EXP, fastDocuments } from './fast-yaml.js';
+import { helmTemplates } from './helm-source.js';
 import type { InputProblem, SourceText } from './sources.js';
 
 // The `yaml` library reads only what the fast path declines: loaded then, not at start-up
@@ -20,6 +21,10 @@ export interface SourceObject {
   source: string;
   /** 1-based document, set only when the source holds several (one-document files need no number). */
   document?: number;
+  /** 0-based index in the `items` of a List document, for finding the object's lines again. */
+  item?: number;
+  /** The chart template the document was rendered from, as helm's `# Source:` comment names it. */
+  template?: string;
 }
 
 export interface ParsedSource {
@@ -64,7 +69,7 @@ type ProblemAt = (message: string, itemIndex?: number) => void;
  * The Kubernetes objects of one document's value (nothing for an empty document), and its
  * problems through `problemAt`. The same for both parsers, so that they cannot disagree.
  */
-function objectsOf(value: unknown, source: string, at: { document?: number }, objects: SourceObject[], problemAt: ProblemAt): void {
+function objectsOf(value: unknown, source: string, at: { document?: number; template?: string }, objects: SourceObject[], problemAt: ProblemAt): void {
   // helm and kustomize emit empty documents between `---`: nothing to judge, nothing wrong.
   if (value === null || value === undefined) return;
   if (!isRecord(value)) {
@@ -85,9 +90,9 @@ function objectsOf(value: unknown, source: string, at: { document?: number }, ob
     if (!isRecord(item)) {
       problemAt(`${value.kind} items[${index}] is not a Kubernetes object`, index);
     } else if (typeof item.kind === 'string' && item.kind !== '') {
-      objects.push({ object: item as KubeObject, source, ...at });
+      objects.push({ object: item as KubeObject, source, ...at, item: index });
     } else if (itemKind) {
-      objects.push({ object: { apiVersion: value.apiVersion, ...item, kind: itemKind } as KubeObject, source, ...at });
+      objects.push({ object: { apiVersion: value.apiVersion, ...item, kind: itemKind } as KubeObject, source, ...at, item: index });
     } else {
       problemAt(`${value.kind} items[${index}] has no kind`, index);
     }
@@ -112,10 +117,11 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
   const values = fastDocuments(text);
   if (values === undefined) return undefined;
   const multi = values.length > 1;
+  const templates = helmTemplates(text, values.length);
   const objects: SourceObject[] = [];
   let problem = false;
   values.forEach((value, i) => {
-    if (!problem) objectsOf(value, source, multi ? { document: i + 1 } : {}, objects, () => void (problem = true));
+    if (!problem) objectsOf(value, source, documentAt(i, multi, templates), objects, () => void (problem = true));
   });
   return problem ? undefined : { objects, problems: [] };
 }
@@ -145,6 +151,7 @@ export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource 
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, ...KUBECTL_YAML });
   const multi = docs.length > 1;
+  const templates = helmTemplates(text, docs.length);
   const objects: SourceObject[] = [];
   const problems: InputProblem[] = [];
 
@@ -158,7 +165,7 @@ export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource 
         if (position === previous) continue;
         previous = position;
         const { line, message } = yamlErrorText(err);
-        problems.push({ source, document, ...(line !== undefined ? { line } : {}), message });
+        problems.push({ source, document, ...(line !== undefined ? { line } : {}), ...templateField(templates, i), message });
       }
       return;
     }
@@ -166,16 +173,26 @@ export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource 
     try {
       value = doc.toJS();
     } catch (err) {
-      problems.push({ source, document, ...lineField(lineOf(doc.contents, lines)), message: (err as Error).message });
+      problems.push({ source, document, ...lineField(lineOf(doc.contents, lines)), ...templateField(templates, i), message: (err as Error).message });
       return;
     }
     const docLine = lineOf(doc.contents, lines);
-    objectsOf(value, source, multi ? { document } : {}, objects, (message, itemIndex) => {
+    objectsOf(value, source, documentAt(i, multi, templates), objects, (message, itemIndex) => {
       const line = itemIndex === undefined ? docLine : (lineOf(itemNode(doc, itemIndex), lines) ?? docLine);
-      problems.push({ source, document, ...lineField(line), message });
+      problems.push({ source, document, ...lineField(line), ...templateField(templates, i), message });
     });
   });
   return { objects, problems };
+}
+
+/** Where a document is: its number in a stream, and the template helm rendered it from. */
+function documentAt(index: number, multi: boolean, templates: readonly (string | undefined)[] | undefined): { document?: number; template?: string } {
+  return { ...(multi ? { document: index + 1 } : {}), ...templateField(templates, index) };
+}
+
+function templateField(templates: readonly (string | undefined)[] | undefined, index: number): { template?: string } {
+  const template = templates?.[index];
+  return template === undefined ? {} : { template };
 }
 
 function lineField(line: number | undefined): { line?: number } {

@@ -16,8 +16,14 @@ const ACTION_STYLE: Record<AuditFinding['action'], StyleFormat> = {
 const LABEL_WIDTH = 'EXEMPT'.length;
 const BODY_INDENT = 2 + LABEL_WIDTH + 2;
 
+/** `api.yaml:6`, or `api.yaml, document 2` where no line is known; a helm template first when there is one. */
+function whereOf(result: AuditResult): string {
+  const at = result.line !== undefined ? `${result.source}:${result.line}` : result.document === undefined ? result.source : `${result.source}, document ${result.document}`;
+  return result.template === undefined ? at : `${result.template}, ${at}`;
+}
+
 function header(result: AuditResult, style: Style): string {
-  const where = result.document === undefined ? result.source : `${result.source}, document ${result.document}`;
+  const where = whereOf(result);
   return `${style('bold', `${result.kind} ${result.namespace}/${result.name}`)} ${style('dim', `(${where})`)}`;
 }
 
@@ -26,7 +32,8 @@ function findingLines(f: AuditFinding, style: Style): string[] {
   const parts = [label, style('bold', f.policy)];
   if (f.container !== undefined) parts.push(`container "${f.container}"`);
   if (f.exempt) parts.push(style('gray', `(${f.action} if not exempt)`));
-  const body = [style('dim', f.path), f.message];
+  const at = f.line === undefined ? '' : `${f.file ?? ''}:${f.line}:${f.column ?? 1}  `;
+  const body = [style('dim', `${at}${f.path}`), f.message];
   if (f.exempt) body.push(`exempt: ${f.exemptReason ?? 'no reason given'}`);
   body.push('fix:', style('green', indent(f.remediation, 2)));
   return [`  ${parts.join('  ')}`, indent(body.join('\n'), BODY_INDENT)];

@@ -5,3 +5,5 @@ export * from './format.js';
 export * from './style.js';
 export * from './audit.js';
 export * from './output.js';
+export * from './locate.js';
+export * from './helm-source.js';

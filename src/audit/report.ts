@@ -1,6 +1,8 @@
 import { ContextIndex, evaluate, isTemplateOwner, metaOf } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, Finding, FindingAction } from '../engine/index.js';
 import type { SourceObject } from './documents.js';
+import type { Position } from './locate.js';
+import type { InputProblem } from './sources.js';
 
 /** One finding as reports show it: `action` is what applies after config and mode. */
 export interface AuditFinding {
@@ -12,12 +14,20 @@ export interface AuditFinding {
   remediation: string;
   exempt: boolean;
   exemptReason?: string;
+  /** Where the field is (or its nearest existing ancestor), when the object was read from a text. */
+  file?: string;
+  line?: number;
+  column?: number;
 }
 
 /** One judged object: every workload and PodDisruptionBudget, with or without findings. */
 export interface AuditResult {
   source: string;
   document?: number;
+  /** The chart template of the document, from helm's `# Source:` comment. */
+  template?: string;
+  /** The object's first line in the source, when it has findings to point at. */
+  line?: number;
   apiVersion: string;
   kind: string;
   namespace: string;
@@ -38,7 +48,12 @@ export interface AuditSummary {
 export interface AuditReport {
   results: AuditResult[];
   summary: AuditSummary;
+  /** Documents and inputs that could not be read or parsed, so were not judged (offline audit only). */
+  skipped?: InputProblem[];
 }
+
+/** Finds a field of an object in the text it was read from (locate.ts). */
+export type LocateField = (item: SourceObject, path: string) => Position | undefined;
 
 export type FailOn = 'deny' | 'warn' | 'never';
 export const FAIL_ON: readonly FailOn[] = ['deny', 'warn', 'never'];
@@ -77,7 +92,8 @@ function ownerPresent(evaluation: Evaluation, present: ReadonlySet<string>): boo
 }
 
 // Built field by field so that JSON output keeps one key order, whatever the engine adds.
-function toAuditFinding(f: Finding, judgedThroughOwner: boolean): AuditFinding {
+function toAuditFinding(f: Finding, judgedThroughOwner: boolean, where: FindingWhere): AuditFinding {
+  const position = where.locate?.(where.item, f.path);
   return {
     policy: f.policy,
     action: judgedThroughOwner ? 'audit' : f.action,
@@ -87,7 +103,13 @@ function toAuditFinding(f: Finding, judgedThroughOwner: boolean): AuditFinding {
     remediation: f.remediation,
     exempt: f.exempt,
     ...(f.exemptReason !== undefined ? { exemptReason: f.exemptReason } : {}),
+    ...(position ? { file: where.item.source, line: position.line, column: position.column } : {}),
   };
+}
+
+interface FindingWhere {
+  item: SourceObject;
+  locate: LocateField | undefined;
 }
 
 export function summarize(results: readonly AuditResult[]): AuditSummary {
@@ -111,20 +133,25 @@ export function buildReport(
   context: ClusterContext,
   config: EngineConfig,
   defaultNamespace: string,
+  locate?: LocateField,
 ): AuditReport {
   const results: AuditResult[] = [];
   const present = presentObjects(items, defaultNamespace);
   for (const item of items) {
     const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace });
     if (!evaluation) continue;
+    const judgedThroughOwner = ownerPresent(evaluation, present);
+    const start = evaluation.findings.length > 0 ? locate?.(item, '') : undefined;
     results.push({
       source: item.source,
       ...(item.document !== undefined ? { document: item.document } : {}),
+      ...(item.template !== undefined ? { template: item.template } : {}),
+      ...(start ? { line: start.line } : {}),
       apiVersion: evaluation.apiVersion,
       kind: evaluation.kind,
       namespace: evaluation.namespace,
       name: evaluation.name,
-      findings: evaluation.findings.map((f) => toAuditFinding(f, ownerPresent(evaluation, present))),
+      findings: evaluation.findings.map((f) => toAuditFinding(f, judgedThroughOwner, { item, locate })),
     });
   }
   return { results, summary: summarize(results) };

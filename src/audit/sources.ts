@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFileError } from '../files/errors.js';
+import { chartDirectoryMessage } from './chart-dir.js';
 
 /** The text of one input, named the way the user gave it (`-` is `<stdin>`). */
 export interface SourceText {
@@ -14,6 +15,8 @@ export interface InputProblem {
   /** 1-based document of a multi-document stream. */
   document?: number;
   line?: number;
+  /** The chart template of the document, from helm's `# Source:` comment. */
+  template?: string;
   message: string;
 }
 
@@ -40,6 +43,11 @@ function manifestFiles(dir: string, problems: InputProblem[]): string[] {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     problems.push({ source: dir, message: `cannot read directory: ${errorCode(err)}` });
+    return [];
+  }
+  const chart = chartDirectoryMessage(dir);
+  if (chart !== undefined) {
+    problems.push({ source: dir, message: chart });
     return [];
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -119,6 +127,7 @@ export async function readStream(stream: NodeJS.ReadableStream): Promise<string>
 export function formatProblem(problem: InputProblem): string {
   const where: string[] = [];
   if (problem.document !== undefined) where.push(`document ${problem.document}`);
+  if (problem.template !== undefined) where.push(`(${problem.template})`);
   if (problem.line !== undefined) where.push(`(line ${problem.line})`);
   const position = where.length > 0 ? `: ${where.join(' ')}` : '';
   return `${problem.source}${position}: ${problem.message}`;

@@ -6,12 +6,9 @@ import {
   STDIN_SOURCE,
   auditTexts,
   failsOn,
-  formatJson,
   formatProblem,
-  formatTable,
   readSources,
   readStream,
-  wantsColor,
   writeStdout,
 } from '../audit/index.js';
 import type { FailOn } from '../audit/index.js';
@@ -19,10 +16,12 @@ import { POLICIES } from '../../policies/index.js';
 import { DEFAULT_CONFIG, compileConfig } from '../engine/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
+import { FORMATS, formatAs } from './report-format.js';
+import type { ReportFormat } from './report-format.js';
 
 interface AuditOptions {
   config?: string;
-  format: 'table' | 'json';
+  format: ReportFormat;
   failOn: FailOn;
   namespace: string;
   cluster?: boolean;
@@ -54,7 +53,7 @@ function say(text: string): void {
  * The engine config: the built-in defaults (what loadEngineConfig gives without a file), or
  * the file's. The config loader, with zod and yaml, loads only when there is a file to read.
  */
-async function engineConfig(file: string | undefined): Promise<EngineConfig | undefined> {
+export async function engineConfig(file: string | undefined): Promise<EngineConfig | undefined> {
   if (file === undefined) return compileConfig(DEFAULT_CONFIG, POLICIES);
   const { ConfigError, loadEngineConfig } = await import('../config/load.js');
   try {
@@ -79,11 +78,9 @@ export async function runAudit(paths: string[], options: AuditOptions): Promise<
   for (const note of outcome.notes) say(note);
   if (outcome.objectsRead === 0 && problems.length === 0) say(`no Kubernetes objects found in ${paths.map((p) => (p === STDIN ? STDIN_SOURCE : p)).join(', ')}`);
 
-  const output =
-    options.format === 'json'
-      ? formatJson(outcome.report)
-      : formatTable(outcome.report, { color: wantsColor(process.stdout) });
-  writeStdout(output);
+  // CI keeps the report, not stderr: what was not judged is in it too.
+  const report = { ...outcome.report, skipped: problems };
+  writeStdout(await formatAs(report, options.format, config, options.failOn, process.stdout));
 
   if (problems.length > 0) return EXIT_USAGE;
   return failsOn(outcome.report.summary, options.failOn) ? EXIT_FINDINGS : EXIT_OK;
@@ -97,7 +94,7 @@ export function registerAudit(program: Command): void {
     .option('--cluster', 'audit the live cluster instead (kubeconfig: --kubeconfig, else KUBECONFIG or ~/.kube/config); --namespace narrows it to one namespace')
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig to use')
     .option('--config <file>', 'practice-gate config file (built-in defaults without one)')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'output format (sarif, junit, github, html: for CI and people, see README "CI")').choices([...FORMATS]).default('table'))
     .addOption(
       new Option('--fail-on <action>', 'exit 1 when a non-exempt finding is at least this severe')
         .choices([...FAIL_ON])

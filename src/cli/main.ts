@@ -15,6 +15,7 @@ const helpHint = (command: Command): string => `(run '${['practice-gate', ...(co
 // command first (help, --version, a typo) all of them load, for the help and suggestions.
 const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   audit: async () => (await import('./audit.js')).registerAudit,
+  fix: async () => (await import('./fix.js')).registerFix,
   policies: async () => (await import('./policies.js')).registerPolicies,
   certs: async () => (await import('./certs.js')).registerCerts,
   serve: async () => (await import('./serve.js')).registerServe,

@@ -1,6 +1,8 @@
 // `practice-gate audit --cluster`: one scan of a live cluster, printed like the offline audit.
 import type { Command } from 'commander';
-import { buildReport, failsOn, formatJson, formatTable, wantsColor } from '../audit/index.js';
+import { buildReport, failsOn } from '../audit/index.js';
+import type { ReportFormat } from '../audit/formats/names.js';
+import { formatAs } from '../cli/report-format.js';
 import type { AuditReport, FailOn, SourceObject } from '../audit/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../cli/exit.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
@@ -16,7 +18,7 @@ export interface ClusterAuditRequest {
   kubeconfig?: string;
   /** Only this namespace (else every namespace). */
   namespace?: string;
-  format: 'table' | 'json';
+  format: ReportFormat;
   failOn: FailOn;
 }
 
@@ -66,7 +68,7 @@ export async function runClusterAudit(request: ClusterAuditRequest, io: ClusterA
     io.say(err instanceof ScanError ? `cannot audit the cluster: ${err.message}` : `cannot audit the cluster: ${describeError(err)}`);
     return EXIT_USAGE;
   }
-  io.stdout.write(request.format === 'json' ? formatJson(report) : formatTable(report, { color: wantsColor(io.stdout) }));
+  io.stdout.write(await formatAs(report, request.format, request.config, request.failOn, io.stdout));
   return failsOn(report.summary, request.failOn) ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -74,7 +76,7 @@ export interface AuditCommandOptions {
   config?: string;
   kubeconfig?: string;
   namespace: string;
-  format: 'table' | 'json';
+  format: ReportFormat;
   failOn: FailOn;
 }
 

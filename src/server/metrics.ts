@@ -1,6 +1,6 @@
 // Prometheus metrics of one running gate. Each GateMetrics has its own Registry, never the
 // global one, so tests can build many apps and a TLS app and a probe app can share one set.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from './review.js';
 import type { Outcome } from './messages.js';
 import { Tally } from './tally.js';
@@ -72,6 +72,22 @@ export class GateMetrics {
     registers: [this.registry],
   });
 
+  // For the chart's alerts (charts/practice-gate/templates/prometheusrule.yaml): a replica
+  // that is up but not ready, and a serving certificate that nears its end.
+  #isReady: () => boolean = () => false;
+  readonly ready: Gauge = new Gauge({
+    name: 'practice_gate_ready',
+    help: '1 while /readyz answers ready (certificates loaded, caches synced, not shutting down), else 0.',
+    registers: [this.registry],
+    collect: (): void => this.ready.set(this.#isReady() ? 1 : 0),
+  });
+
+  readonly certificateExpiry = new Gauge({
+    name: 'practice_gate_tls_certificate_expiry_timestamp_seconds',
+    help: 'When the serving certificate in use expires (Unix time).',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Series that exist from the start read as 0 instead of missing in dashboards.
@@ -79,6 +95,15 @@ export class GateMetrics {
       this.tlsReloads.inc({ result }, 0);
       this.configReloads.inc({ result }, 0);
     }
+  }
+
+  /** What practice_gate_ready reports, read at each scrape. */
+  trackReadiness(isReady: () => boolean): void {
+    this.#isReady = isReady;
+  }
+
+  recordCertificate(notAfter: Date): void {
+    this.certificateExpiry.set(notAfter.getTime() / 1000);
   }
 
   recordReview(kind: string, operation: string, decision: Decision, seconds: number): void {

@@ -137,6 +137,8 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     ...(options.context ? { context: options.context } : {}),
   });
   const metrics = new GateMetrics({ processMetrics: options.processMetrics ?? true });
+  metrics.trackReadiness(() => state.readiness().ready);
+  metrics.recordCertificate(material.notAfter);
   const separateProbes = options.probePort !== undefined;
   const https: HttpsServerOptions = { ...secureContext(material) };
   if (material.clientCa !== undefined) {
@@ -163,6 +165,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
           (app.server as HttpsServer).setSecureContext(secureContext(next));
           current = next;
           metrics.tlsReloads.inc({ result: 'success' });
+          metrics.recordCertificate(next.notAfter);
           log.info({ fingerprint: next.fingerprint, notAfter: next.notAfter.toISOString() }, 'serving certificate reloaded');
         } catch (err) {
           metrics.tlsReloads.inc({ result: 'failure' });

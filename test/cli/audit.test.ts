@@ -51,6 +51,7 @@ spec: { maxUnavailable: 1, selector: { matchLabels: { app: api } } }
 interface JsonReport {
   results: Array<{ source: string; document?: number; kind: string; namespace: string; name: string; findings: Array<Record<string, unknown>> }>;
   summary: Record<string, number>;
+  skipped?: unknown[];
 }
 
 /** A directory with the isolating config and the given files; returns a runner in that directory. */
@@ -70,13 +71,16 @@ t.test('JSON output has exactly the documented shape', async (t) => {
   const { code, report, stderr } = await json(['deploy.yaml']);
   t.equal(code, 1, 'a deny finding fails by default');
   t.equal(stderr, '');
-  t.same(Object.keys(report), ['results', 'summary']);
+  t.same(Object.keys(report), ['results', 'summary', 'skipped']);
+  t.strictSame(report.skipped, [], 'nothing skipped');
   t.equal(report.results.length, 1);
   const [result] = report.results;
-  t.same(Object.keys(result!), ['source', 'apiVersion', 'kind', 'namespace', 'name', 'findings'], 'no document number for a one-document file');
-  t.match(result, { source: 'deploy.yaml', apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'api' });
+  t.same(Object.keys(result!), ['source', 'line', 'apiVersion', 'kind', 'namespace', 'name', 'findings'], 'no document number for a one-document file');
+  t.match(result, { source: 'deploy.yaml', line: 1, apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'api' });
   const [finding] = result!.findings;
-  t.same(Object.keys(finding!), ['policy', 'action', 'container', 'path', 'message', 'remediation', 'exempt']);
+  t.same(Object.keys(finding!), ['policy', 'action', 'container', 'path', 'message', 'remediation', 'exempt', 'file', 'line', 'column']);
+  // runAsNonRoot is missing: the finding points at its nearest existing ancestor, the container's `- {` entry.
+  t.match(finding, { file: 'deploy.yaml', line: 10, column: 11 });
   t.match(finding, {
     policy: 'run-as-non-root',
     action: 'deny',
@@ -169,7 +173,7 @@ t.test('unknown kinds are skipped silently', async (t) => {
   const { code, report, stderr } = await json(['crd.yaml']);
   t.equal(code, 0);
   t.equal(stderr, '');
-  t.strictSame(report, { results: [], summary: { objects: 0, deny: 0, warn: 0, audit: 0, exempt: 0 } });
+  t.strictSame(report, { results: [], summary: { objects: 0, deny: 0, warn: 0, audit: 0, exempt: 0 }, skipped: [] });
 });
 
 t.test('an empty file or empty stdin: no objects, exit 0, a note on stderr', async (t) => {
@@ -325,9 +329,9 @@ t.test('table output: grouped by object, every detail of a finding, a summary, n
   t.equal(code, 1);
   t.notMatch(stdout, /\x1b\[/, 'no ANSI escape codes when stdout is not a TTY');
   const lines = stdout.split('\n');
-  t.equal(lines[0], 'Deployment default/api (deploy.yaml, document 1)');
+  t.equal(lines[0], 'Deployment default/api (deploy.yaml:1)', 'an object with findings: file:line');
   t.match(lines[1], /^ {2}DENY +run-as-non-root +container "app"$/);
-  t.match(stdout, /^ {4,}spec\.template\.spec\.containers\[0\]\.securityContext\.runAsNonRoot$/m);
+  t.match(stdout, /^ {4,}deploy\.yaml:10:11 {2}spec\.template\.spec\.containers\[0\]\.securityContext\.runAsNonRoot$/m, 'each finding: file:line:column, then the field');
   t.match(stdout, /^ {4,}container "app" may run as root/m);
   t.match(stdout, /^ {4,}fix:\n {6,}securityContext:\n {8,}runAsNonRoot: true/m, 'the fix is shown indented, as YAML');
   t.match(stdout, /^PodDisruptionBudget default\/api \(deploy\.yaml, document 2\)\n {2}passes every policy$/m);

@@ -98,3 +98,18 @@ t.test('audit --cluster with no kubeconfig anywhere says so, and where it looked
   t.ok(run.stderr.includes(`${home}/.kube/config`), 'names the file it looked for');
   t.notMatch(run.stderr, /HTTP protocol|skipTLSVerify/, 'not the client library\'s fallback to localhost:8080');
 });
+
+t.test('audit --cluster --format html and sarif: the same report, the same exit status', async (t) => {
+  const html = io();
+  t.equal(await runClusterAudit({ config, format: 'html', failOn: 'deny' }, html.io), 1);
+  const page = html.out.join('');
+  t.match(page, /^<!DOCTYPE html>/);
+  t.match(page, /<h3>Deployment shop\/web <span class="at">cluster kind-test<\/span><\/h3>/);
+  t.match(page, /data-count="deny"><b>[1-9]/);
+  const sarif = io();
+  t.equal(await runClusterAudit({ config, format: 'sarif', failOn: 'never' }, sarif.io), 0);
+  const log = JSON.parse(sarif.out.join('')) as { runs: Array<{ results: Array<{ ruleId: string; locations: Array<Record<string, unknown>> }> }> };
+  const result = log.runs[0]?.results.find((r) => r.ruleId === 'run-as-non-root');
+  t.match(result?.locations, [{ logicalLocations: [{ fullyQualifiedName: /^Deployment\/shop\/web\/spec\.template/ }] }], 'no file in a cluster: the object is the location');
+  t.notOk(result?.locations[0]?.physicalLocation);
+});

@@ -32,3 +32,21 @@ export function examples(policyId: string): { good: Map<string, KubeObject>; bad
   const dir = new URL(`../policies/${policyId}/`, import.meta.url);
   return { good: loadManifests(new URL('good.yaml', dir)), bad: loadManifests(new URL('bad.yaml', dir)) };
 }
+
+/** A Deployment as YAML text: one container `app`, its extra lines (e.g. a securityContext) from line 12 on. */
+export function deploymentYaml(name: string, options: { namespace?: string; container?: readonly string[] } = {}): string {
+  const ns = options.namespace !== undefined ? `, namespace: ${options.namespace}` : '';
+  const extra = (options.container ?? []).map((line) => `          ${line}\n`).join('');
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}${ns} }
+spec:
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} } }
+    spec:
+      containers:
+        - name: app
+          image: example/${name}:1.0
+${extra}`;
+}

@@ -77,6 +77,9 @@ t.test('rotation while requests stream: none fails, new connections see the new 
   const fresh = await httpsRequest(server.port, { path: '/healthz', ca });
   t.equal(fresh.fingerprint, fingerprint(next), 'a new connection now gets the new certificate');
   t.match(await server.metrics.registry.metrics(), 'practice_gate_tls_reloads_total{result="success"} 1');
+  const expiry = Number(/^practice_gate_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(await server.metrics.registry.metrics())?.[1]);
+  t.equal(expiry, new Date(new X509Certificate(next.cert).validTo).getTime() / 1000, "the expiry gauge follows the new certificate (the chart's certificate alert reads it)");
+  t.match(await server.metrics.registry.metrics(), /^practice_gate_ready 1$/m, 'ready, as /readyz says');
 });
 
 t.test('a bad pair on disk is refused and the served one stays', async (t) => {
