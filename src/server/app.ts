@@ -23,14 +23,13 @@ export type GateApp = FastifyInstance<
 >;
 
 /**
- * The largest AdmissionReview judged; docs/security.md has the measurements. An object the API
- * server can store is at most etcd's --max-request-bytes (1.5 MiB by default) in protobuf;
- * sent as JSON with its defaults and managedFields it grows up to ~3x (small volumes or
- * containers are the worst case), and an UPDATE carries it twice (object and oldObject): ~9 MiB.
- * 16 MiB leaves ~1.7x over that. A larger review is of an object etcd would refuse anyway (unless
- * the admin raised its limit); it is read to the end and answered with an AdmissionReview
- * refusing it in enforce mode (src/server/oversize.ts), never with an HTTP 413 that the API
- * server would fail open on.
+ * The largest AdmissionReview judged. What the API server sends is bounded by its 3 MiB request
+ * body (kubectl create/replace) and etcd's --max-request-bytes; defaults and managedFields grow
+ * an object several times over as JSON, and an UPDATE carries it twice. Measured through a real
+ * kube-apiserver (test/e2e/bounds.test.ts): a Deployment with 66,000 small Secret volumes, the
+ * most a 3 MiB create holds, stored and then patched, is a 10.56 MiB review; 16 MiB leaves 1.5x.
+ * A larger review is read to the end and answered with an AdmissionReview refusing it in enforce
+ * mode (src/server/oversize.ts), never with an HTTP 413 the API server would fail open on.
  */
 export const BODY_LIMIT = 16 * 1024 * 1024;
 

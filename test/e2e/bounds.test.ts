@@ -1,7 +1,7 @@
 // Enforcement at the API server's own limits, as an unprivileged user with kubectl: a compliant
 // Deployment grown as large as etcd stores it, then patched to run as root, privileged and
 // without requests, is refused (the whole review is judged, whatever its size, under the chart's
-// failurePolicy Ignore); and a webhook restart under kubectl traffic cuts no review in flight.
+// failurePolicy Ignore); and a SIGTERM under kubectl traffic cuts no review the webhook took.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { BODY_LIMIT } from '../../src/server/app.js';
@@ -131,39 +131,33 @@ t.test('a Deployment grown to what etcd stores, patched to root, privileged and 
   t.ok(bytes > 0, 'the webhook logged the review with its size');
 });
 
-t.test('a webhook restart under kubectl traffic: every review sent to it is answered, none cut', async (t) => {
+t.test('SIGTERM under kubectl traffic: every review the webhook took is answered, none cut', async (t) => {
   const root = JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'restart', namespace: NS },
     spec: { selector: { matchLabels: { app: 'restart' } }, template: { metadata: { labels: { app: 'restart' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] } } },
   });
-  const outcomes: string[] = [];
+  let judged = 0;
   let running = true;
   const traffic = Promise.all(
     Array.from({ length: 4 }, async () => {
       while (running) {
         const res = await asUser(['create', '--dry-run=server', '-f', '-'], root);
-        if (res.stderr.includes('denied the request')) outcomes.push('judged');
-        else outcomes.push(`other: ${res.code} ${res.stderr.trim().slice(0, 300)}`);
+        if (res.stderr.includes('denied the request')) judged++;
       }
     }),
   );
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const judgedBefore = outcomes.length;
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const judgedBefore = judged;
   t.equal(await webhook.stop(), 0, 'the webhook exits 0 after SIGTERM');
-  await webhook.start();
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
   running = false;
   await traffic;
-  t.ok(judgedBefore > 0, `${judgedBefore} reviews judged before the restart`);
-  // Under failurePolicy Ignore a webhook failure admits the dry run with no denial: any outcome
-  // but a denial is a review the webhook did not answer. While the process is down the API server
-  // cannot connect at all (another replica would take those); what must never happen is a review
-  // that reached it and was cut.
-  const webhookLog = readFileSync(webhook.logFile, 'utf8');
-  t.notMatch(webhookLog, /shutdown timeout/, 'the shutdown drained without cutting connections');
+  t.ok(judgedBefore > 0, `${judgedBefore} reviews judged before SIGTERM`);
+  // Once the process is gone the API server cannot connect at all (in a cluster another replica
+  // takes those, and failurePolicy Ignore admits this dry run). What must never happen is a
+  // review that reached the webhook and was cut: the API server logs those as EOF or resets.
+  t.notMatch(readFileSync(webhook.logFile, 'utf8'), /shutdown timeout/, 'the shutdown drained without cutting connections');
   const apiserverLog = readFileSync(`${cluster.dir}/kube-apiserver.log`, 'utf8');
   t.notMatch(apiserverLog, /practice-gate[^\n]*(EOF|connection reset|broken pipe)/, 'the API server saw no call cut: no EOF, reset or broken pipe');
-  t.ok(outcomes.filter((o) => o === 'judged').length > judgedBefore, 'and judged again after the restart');
 });

@@ -4,7 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import t from 'tap';
 import type { ServerHandle } from '../../src/server/run.js';
-import { admissionReview, eventually, httpsRequest, pod, sleep, startTestServer, testCertificates } from '../helpers/server.js';
+import { admissionReview, eventually, httpsRequest, pod, startTestServer, testCertificates } from '../helpers/server.js';
 import type { HttpsResult } from '../helpers/server.js';
 
 const certs = testCertificates();
@@ -106,26 +106,35 @@ t.test('close() is idempotent', async (t) => {
  * a real client's new connections go to another replica, since this one is no longer ready.
  * A request fails when it was sent and got no answer (reset, hang-up).
  */
-async function loadUntilGone(server: ServerHandle, clients: number): Promise<{ answered: number; failed: string[] }> {
+function loadUntilGone(server: ServerHandle, clients: number): { connected: Promise<void>; done: Promise<{ answered: number; failed: string[] }> } {
   const agent = new https.Agent({ keepAlive: true, maxSockets: clients });
   const result = { answered: 0, failed: [] as string[] };
   const review = JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'load' }));
+  let connected = 0;
+  let allConnected!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    allConnected = resolve;
+  });
   const client = async () => {
-    for (;;) {
+    for (let first = true; ; first = false) {
       try {
         const res = await httpsRequest(server.port, { body: review, ca, agent });
         if (res.status === 200 && res.json().response.uid === 'load') result.answered++;
         else result.failed.push(`status ${res.status}`);
+        if (first && ++connected === clients) allConnected();
         if (res.headers.connection === 'close') return;
       } catch (err) {
+        if (first && ++connected === clients) allConnected();
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
         result.failed.push((err as Error).message);
       }
     }
   };
-  await Promise.all(Array.from({ length: clients }, client));
-  agent.destroy();
-  return result;
+  const done = Promise.all(Array.from({ length: clients }, client)).then(() => {
+    agent.destroy();
+    return result;
+  });
+  return { connected: ready, done };
 }
 
 t.test('no request fails across 20 shutdowns under keep-alive load', async (t) => {
@@ -134,9 +143,10 @@ t.test('no request fails across 20 shutdowns under keep-alive load', async (t) =
   for (let run = 0; run < 20; run++) {
     const server = await startTestServer({ probePort: 0, shutdownTimeoutMs: 5_000, shutdownDrainMs: 200 });
     const load = loadUntilGone(server, 10);
-    await sleep(100);
+    // Every client is on a kept-alive connection (the API server's situation) before SIGTERM.
+    await load.connected;
     const result = await server.close();
-    const { answered: n, failed } = await load;
+    const { answered: n, failed } = await load.done;
     answered += n;
     failures.push(...failed.map((f) => `run ${run + 1}: ${f}`));
     t.equal(result.forced, false, `run ${run + 1}: drained without cutting connections`);
