@@ -51,6 +51,7 @@ const policy: WorkloadPolicy = {
     '  selector:\n    matchLabels: { app: web }   # the labels of the pod template',
   defaultAction: 'warn',
   kinds: [...REPLICATED_KINDS],
+  reads: [['spec', 'selector']],
   target: 'workload',
   check(workload, context) {
     // A controller-owned ReplicaSet belongs to a Deployment, which is judged instead.

@@ -5,3 +5,7 @@ export * from './context.js';
 export * from './policy.js';
 export * from './config.js';
 export * from './evaluate.js';
+export * from './instant.js';
+export * from './inputs.js';
+export * from './existing.js';
+export * from './schedule.js';
