@@ -9,3 +9,4 @@ export * from './instant.js';
 export * from './inputs.js';
 export * from './existing.js';
 export * from './schedule.js';
+export * from './expiry.js';

@@ -1,0 +1,33 @@
+// Where each admin exemption stands at a given time, for the reports that keep expiry from
+// passing silently: serve's log and metric, `practice-gate exemptions`, audit summaries.
+import type { CompiledExemption, Deadline, EngineConfig, Exemption } from './config.js';
+
+export type ExemptionState = 'active' | 'expiring' | 'expired';
+
+export interface ExemptionStatus {
+  /** Position in the config's `exemptions` list. */
+  index: number;
+  exemption: Exemption;
+  compiled: CompiledExemption;
+  expires?: Deadline;
+  state: ExemptionState;
+  /** `namespaces=monitoring names=node-exporter`: what it matches, for one-line reports. */
+  scope: string;
+}
+
+export function exemptionScope(e: Exemption): string {
+  const parts: string[] = [];
+  if (e.namespaces) parts.push(`namespaces=${e.namespaces.join(',')}`);
+  if (e.names) parts.push(`names=${e.names.join(',')}`);
+  if (e.kinds) parts.push(`kinds=${e.kinds.join(',')}`);
+  parts.push(`policies=${e.policies ? e.policies.join(',') : 'all'}`);
+  return parts.join(' ');
+}
+
+export function exemptionStatuses(config: EngineConfig, now: number): ExemptionStatus[] {
+  return config.exemptions.map((compiled, index) => {
+    const expires = compiled.expires;
+    const state: ExemptionState = !expires ? 'active' : now >= expires.at ? 'expired' : expires.at - now <= config.exemptionWarningMs ? 'expiring' : 'active';
+    return { index, exemption: compiled.written, compiled, ...(expires ? { expires } : {}), state, scope: exemptionScope(compiled.written) };
+  });
+}
