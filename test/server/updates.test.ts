@@ -49,15 +49,16 @@ const update = (before: KubeObject, after: KubeObject, config: object = {}, now 
 const warningsOf = (o: ReturnType<typeof review>) => o.response.warnings ?? [];
 const denialOf = (o: ReturnType<typeof review>) => o.response.status?.message ?? '';
 const clone = <T>(v: T): T => structuredClone(v);
+const meta = (o: KubeObject) => o.metadata as Record<string, unknown>;
 
 const old = deployment({ containers: [legacy('app')] });
 
 t.test('metadata-only UPDATEs are admitted without refusal or warning, findings recorded as existing', async (t) => {
   const changes: Array<[string, (o: KubeObject) => void]> = [
-    ['kubectl label', (o) => (o.metadata!.labels = { team: 'shop' })],
-    ['kubectl annotate (GitOps tracking id)', (o) => (o.metadata!.annotations = { 'argocd.argoproj.io/tracking-id': 'shop:apps/Deployment:shop/api' })],
-    ['a finalizer added by a controller', (o) => (o.metadata!.finalizers = ['example.com/cleanup'])],
-    ['managedFields', (o) => (o.metadata!.managedFields = [{ manager: 'kubectl', operation: 'Apply' }])],
+    ['kubectl label', (o) => (meta(o).labels = { team: 'shop' })],
+    ['kubectl annotate (GitOps tracking id)', (o) => (meta(o).annotations = { 'argocd.argoproj.io/tracking-id': 'shop:apps/Deployment:shop/api' })],
+    ['a finalizer added by a controller', (o) => (meta(o).finalizers = ['example.com/cleanup'])],
+    ['managedFields', (o) => (meta(o).managedFields = [{ manager: 'kubectl', operation: 'Apply' }])],
     ['status', (o) => ((o as Record<string, unknown>).status = { replicas: 1, readyReplicas: 1 })],
     ['kubectl rollout restart (pod template annotation)', (o) => ((o.spec as any).template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': '2027-01-10T12:00:00Z' })],
     ['the rollout strategy (no policy reads it)', (o) => ((o.spec as any).strategy = { type: 'Recreate' })],
@@ -77,7 +78,7 @@ t.test('metadata-only UPDATEs are admitted without refusal or warning, findings 
 
 t.test('existingViolations: deny judges UPDATEs like CREATEs, globally or per policy', async (t) => {
   const after = clone(old);
-  after.metadata!.labels = { team: 'shop' };
+  meta(after).labels = { team: 'shop' };
   const global = update(old, after, { existingViolations: 'deny' });
   t.equal(global.response.allowed, false, 'a label change is refused');
   t.match(denialOf(global), /run-as-non-root/);
@@ -167,11 +168,11 @@ t.test('DELETE and the finalizer path are never refused', async (t) => {
   t.equal(deleted.response.allowed, true);
   t.equal(deleted.evaluation, undefined, 'DELETE is not judged');
   const withFinalizer = clone(old);
-  withFinalizer.metadata!.finalizers = ['example.com/cleanup'];
+  meta(withFinalizer).finalizers = ['example.com/cleanup'];
   const terminating = clone(withFinalizer);
-  terminating.metadata!.deletionTimestamp = '2027-01-10T12:00:00Z';
+  meta(terminating).deletionTimestamp = '2027-01-10T12:00:00Z';
   const released = clone(terminating);
-  delete released.metadata!.finalizers;
+  delete meta(released).finalizers;
   t.equal(update(old, withFinalizer, { existingViolations: 'allow' }).response.allowed, true, 'adding a finalizer');
   t.equal(update(terminating, released, { existingViolations: 'deny' }).response.allowed, true, 'removing it while terminating, even with existingViolations: deny');
 });
