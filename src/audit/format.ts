@@ -3,7 +3,7 @@ import { indent, styler } from './style.js';
 import type { Style, StyleFormat } from './style.js';
 
 /** The report as exactly one JSON document, for scripts and CI. */
-export function formatJson(report: AuditReport): string {
+export function formatJson(report: AuditReport & { whatIf?: unknown }): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
@@ -54,5 +54,8 @@ export function formatTable(report: AuditReport, options: { color: boolean }): s
     return lines.join('\n');
   });
   blocks.push(summaryLine(report, style));
+  for (const e of report.expiredExemptions ?? []) {
+    blocks.push(style('yellow', `Exemption ${e.index} (${e.scope}) expired ${e.expires}: it no longer exempts anything. Reason was: ${e.reason}`));
+  }
   return `${blocks.join('\n\n')}\n`;
 }

@@ -1,4 +1,4 @@
-import { ContextIndex, evaluate, metaOf } from '../engine/index.js';
+import { ContextIndex, evaluate, exemptionStatuses, metaOf } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, Finding, FindingAction } from '../engine/index.js';
 import type { SourceObject } from './documents.js';
 
@@ -12,6 +12,17 @@ export interface AuditFinding {
   remediation: string;
   exempt: boolean;
   exemptReason?: string;
+  /** A deny answered as a warning until this date. */
+  refusedFrom?: string;
+}
+
+/** A config exemption that has expired: it no longer exempts anything. */
+export interface ExpiredExemption {
+  /** Position in the config's `exemptions`. */
+  index: number;
+  scope: string;
+  reason: string;
+  expires: string;
 }
 
 /** One judged object: every workload and PodDisruptionBudget, with or without findings. */
@@ -38,6 +49,8 @@ export interface AuditSummary {
 export interface AuditReport {
   results: AuditResult[];
   summary: AuditSummary;
+  /** Present when some exemption of the config has expired. */
+  expiredExemptions?: ExpiredExemption[];
 }
 
 export type FailOn = 'deny' | 'warn' | 'never';
@@ -85,6 +98,7 @@ function toAuditFinding(f: Finding, judgedThroughOwner: boolean): AuditFinding {
     remediation: f.remediation,
     exempt: f.exempt,
     ...(f.exemptReason !== undefined ? { exemptReason: f.exemptReason } : {}),
+    ...(f.refusedFrom !== undefined ? { refusedFrom: f.refusedFrom } : {}),
   };
 }
 
@@ -109,11 +123,12 @@ export function buildReport(
   context: ClusterContext,
   config: EngineConfig,
   defaultNamespace: string,
+  now: number = Date.now(),
 ): AuditReport {
   const results: AuditResult[] = [];
   const present = presentObjects(items, defaultNamespace);
   for (const item of items) {
-    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace });
+    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace, now });
     if (!evaluation) continue;
     results.push({
       source: item.source,
@@ -125,7 +140,10 @@ export function buildReport(
       findings: evaluation.findings.map((f) => toAuditFinding(f, ownerPresent(evaluation, present))),
     });
   }
-  return { results, summary: summarize(results) };
+  const expired: ExpiredExemption[] = exemptionStatuses(config, now)
+    .filter((s) => s.state === 'expired')
+    .map((s) => ({ index: s.index, scope: s.scope, reason: s.exemption.reason, expires: s.expires?.text ?? '' }));
+  return { results, summary: summarize(results), ...(expired.length > 0 ? { expiredExemptions: expired } : {}) };
 }
 
 /** True when a non-exempt finding reaches the --fail-on threshold. */

@@ -5,6 +5,7 @@ import type { AuditReport, FailOn, SourceObject } from '../audit/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../cli/exit.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
 import type { EngineConfig } from '../engine/config.js';
+import { formatWhatIf, whatIf } from '../audit/what-if.js';
 import { KubeClients } from './client.js';
 import { describeError } from './errors.js';
 import { KubeConfigError, loadKubeConfig } from './kubeconfig.js';
@@ -18,6 +19,8 @@ export interface ClusterAuditRequest {
   namespace?: string;
   format: 'table' | 'json';
   failOn: FailOn;
+  /** Also print what the config's mode would refuse per namespace and policy. */
+  whatIf?: boolean;
 }
 
 export interface ClusterAuditIo {
@@ -66,7 +69,10 @@ export async function runClusterAudit(request: ClusterAuditRequest, io: ClusterA
     io.say(err instanceof ScanError ? `cannot audit the cluster: ${err.message}` : `cannot audit the cluster: ${describeError(err)}`);
     return EXIT_USAGE;
   }
-  io.stdout.write(request.format === 'json' ? formatJson(report) : formatTable(report, { color: wantsColor(io.stdout) }));
+  const impact = request.whatIf ? whatIf(report, request.config) : undefined;
+  const color = wantsColor(io.stdout);
+  if (request.format === 'json') io.stdout.write(formatJson(impact ? { ...report, whatIf: impact } : report));
+  else io.stdout.write(formatTable(report, { color }) + (impact ? `\n${formatWhatIf(impact, { color })}` : ''));
   return failsOn(report.summary, request.failOn) ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -76,6 +82,7 @@ export interface AuditCommandOptions {
   namespace: string;
   format: 'table' | 'json';
   failOn: FailOn;
+  mode?: 'enforce' | 'audit';
 }
 
 /** The `audit --cluster` action: the offline command's options, read for a live cluster. */
@@ -86,7 +93,8 @@ export async function clusterAuditCommand(paths: readonly string[], options: Aud
   const say = (text: string): void => void process.stderr.write(`practice-gate: ${text}\n`);
   let config: EngineConfig;
   try {
-    config = loadEngineConfig(options.config);
+    const loaded = loadEngineConfig(options.config);
+    config = options.mode === undefined ? loaded : { ...loaded, mode: options.mode };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     say(err.message);
@@ -100,6 +108,7 @@ export async function clusterAuditCommand(paths: readonly string[], options: Aud
       config,
       format: options.format,
       failOn: options.failOn,
+      whatIf: options.mode !== undefined,
       ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
       ...(namespace !== undefined ? { namespace } : {}),
     },

@@ -73,6 +73,8 @@ export interface ScanOptions {
    * out would make its objects' findings look fixed.
    */
   skipForbidden?: boolean;
+  /** The time deadlines and exemption expiry are judged at (ms since the epoch); default now. */
+  now?: number;
   /**
    * Only what the webhook is sent (its namespaceSelector and objectSelector). Without it, every
    * namespace that is not wholly exempt is judged.
@@ -159,7 +161,7 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
       ownedSkipped++;
       continue;
     }
-    const evaluation = evaluate(object, context, config, { namespace });
+    const evaluation = evaluate(object, context, config, { namespace, now: options.now ?? Date.now() });
     if (evaluation) judged.push({ object, uid: uidOf(object), evaluation });
   }
   return { judged, namespaces, listed: objects.length, ownedSkipped, context, forbidden };
@@ -208,7 +210,7 @@ export class ClusterAuditor {
     const config = this.#o.config();
     try {
       const scope = await this.#o.scope?.();
-      const scan = await scanCluster(this.#o.reader, config, { ...(signal ? { signal } : {}), ...(scope ? { scope } : {}) });
+      const scan = await scanCluster(this.#o.reader, config, { now: started, ...(signal ? { signal } : {}), ...(scope ? { scope } : {}) });
       if (signal?.aborted) return false;
       this.#o.metrics?.recordViolations(scan.judged);
       const published = this.#o.reports ? await this.#o.reports.publish(scan, config, this.#clock.now(), signal) : undefined;
