@@ -28,6 +28,7 @@ function findingLines(f: AuditFinding, style: Style): string[] {
   if (f.exempt) parts.push(style('gray', `(${f.action} if not exempt)`));
   const body = [style('dim', f.path), f.message];
   if (f.exempt) body.push(`exempt: ${f.exemptReason ?? 'no reason given'}`);
+  if (f.refusedFrom !== undefined) body.push(`refused from ${f.refusedFrom} (a warning until then)`);
   body.push('fix:', style('green', indent(f.remediation, 2)));
   return [`  ${parts.join('  ')}`, indent(body.join('\n'), BODY_INDENT)];
 }

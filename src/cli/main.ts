@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerCerts } from './certs.js';
+import { registerExemptions } from './exemptions.js';
 import { registerPolicies } from './policies.js';
 import { registerServe } from './serve.js';
 import { EXIT_USAGE } from './exit.js';
@@ -13,6 +14,7 @@ const program = new Command('practice-gate')
 registerAudit(program);
 registerPolicies(program);
 registerCerts(program);
+registerExemptions(program);
 registerServe(program);
 
 try {
