@@ -7,7 +7,7 @@
 import { changesJudgedFields, clamp, evaluate, findingKey, findingKeys, isRecord } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, KubeObject } from '../engine/index.js';
 import type { AdmissionRequest } from './admission.js';
-import { WARNING_MAX, WARNING_PREFIX } from './messages.js';
+import { WARNING_MAX, WARNING_PREFIX, WARNING_TARGET } from './messages.js';
 import type { AppliedFinding } from './messages.js';
 
 export interface UpdateJudgement {
@@ -52,7 +52,10 @@ export function expiryNotices(subject: string, applied: readonly AppliedFinding[
   const out: string[] = [];
   for (const { finding, outcome } of applied) {
     if (outcome !== 'exempt' || !finding.exemptExpiresSoon) continue;
-    out.push(clamp(`${WARNING_PREFIX} ${subject}: [${finding.policy}] exempt only until ${finding.exemptExpires ?? '?'}: ${finding.message}`, WARNING_MAX));
+    const body = `[${finding.policy}] exempt only until ${finding.exemptExpires ?? '?'}: ${finding.message}`;
+    // Named like the other warnings: only when the line still fits kubectl's width.
+    const named = `${WARNING_PREFIX} ${subject}: ${body}`;
+    out.push(clamp(named.length <= WARNING_TARGET ? named : `${WARNING_PREFIX} ${body}`, WARNING_MAX));
   }
   return out;
 }
