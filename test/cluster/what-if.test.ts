@@ -5,9 +5,9 @@ import { POLICIES } from '../../policies/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { runClusterAudit } from '../../src/cluster/audit-cli.js';
 import { countExemptedObjects } from '../../src/cluster/exemption-counts.js';
-import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
 import { exemptionRows, formatExemptions } from '../../src/cli/exemptions.js';
 import { compileConfig, parseInstant } from '../../src/engine/index.js';
+import { listReader } from '../helpers/cluster.js';
 
 const root = (namespace: string, name: string) => ({
   kind: 'Deployment',
@@ -30,17 +30,7 @@ const objects: Record<string, unknown>[] = [
   root('batch', 'nightly'),
 ];
 
-const reader: ClusterReader = {
-  async list(kind: ScanKind, namespace?: string) {
-    return objects
-      .filter((o) => o.kind === kind.kind)
-      .filter((o) => namespace === undefined || (o.metadata as { namespace?: string }).namespace === namespace)
-      .map((o) => {
-        const { kind: _kind, ...rest } = structuredClone(o);
-        return rest;
-      });
-  },
-};
+const reader = listReader(objects);
 
 async function audit(configDoc: object, format: 'table' | 'json', namespace?: string) {
   const out: string[] = [];

@@ -91,6 +91,15 @@ t.test('a legacy Deployment is admitted in audit mode, with the warning that enf
   t.ok(warnings(res.stderr).some((l) => l.includes('[run-as-non-root] would deny')), res.stderr);
 });
 
+t.test('a namespace admin may not label the namespace: only cluster admins move it to enforce or set its deadline', async (t) => {
+  await kubectlOk(['create', 'rolebinding', 'legacy-admin', '-n', NS, '--clusterrole', 'admin', '--user', 'dev']);
+  const own = await kubectl(['auth', 'can-i', 'patch', 'deployments', '-n', NS, '--as', 'dev']);
+  t.equal(own.stdout.trim(), 'yes', 'dev administers the namespace');
+  const label = await kubectl(['label', 'namespace', NS, 'practice-gate.io/enforce-from=2099-01-01', '--as', 'dev']);
+  t.not(label.code, 0, 'but cannot label it');
+  t.match(label.stderr, /forbidden/);
+});
+
 t.test('its namespace switched to enforce: writes that change nothing judged still pass', async (t) => {
   await kubectl(['label', 'namespace', NS, 'practice-gate.io/mode=enforce']);
   await waitFor('the informer to see the namespace label', async () => ((await probeCreate()).code !== 0 ? true : undefined), 15_000, 300);
