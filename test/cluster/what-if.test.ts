@@ -5,6 +5,8 @@ import { POLICIES } from '../../policies/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { runClusterAudit } from '../../src/cluster/audit-cli.js';
 import { countExemptedObjects } from '../../src/cluster/exemption-counts.js';
+import { buildPolicyReport } from '../../src/cluster/reports.js';
+import { scanCluster } from '../../src/cluster/scanner.js';
 import { exemptionRows, formatExemptions } from '../../src/cli/exemptions.js';
 import { compileConfig, parseInstant } from '../../src/engine/index.js';
 import { listReader } from '../helpers/cluster.js';
@@ -83,4 +85,24 @@ t.test('exemptions: state by expiry, and how many live objects each matches', as
   const { text: audited } = await audit({ exemptions: [{ namespaces: ['shop'], reason: 'legacy until Q1', expires: '2020-01-01' }] }, 'table');
   t.match(audited, /Exemption 0 \(namespaces=shop policies=all\) expired 2020-01-01: it no longer exempts anything/, 'the audit summary names the expired exemption');
   t.match(audited, /shop\s+run-as-non-root\s+2\s+2/, 'and its objects count as refused again');
+});
+
+t.test('PolicyReports name the expired exemption where it stopped applying, and the expiry where it still does', async (t) => {
+  const config = compileConfig(
+    parseConfig({
+      exemptions: [
+        { namespaces: ['shop'], names: ['web'], reason: 'legacy until Q1', expires: '2027-01-01' },
+        { namespaces: ['shop'], names: ['api'], reason: 'vendor image', expires: '2027-01-20' },
+      ],
+    }, 'gate.yaml'),
+    POLICIES,
+  );
+  const now = parseInstant('2027-01-10')!;
+  const scan = await scanCluster(reader, config, { now });
+  const report = buildPolicyReport('shop', scan.judged.filter((j) => j.evaluation.namespace === 'shop'), config, now);
+  const result = (name: string) => report.results.find((r) => r.resources[0]?.name === name && r.policy === 'run-as-non-root');
+  t.equal(result('web')?.result, 'fail');
+  t.equal(result('web')?.properties.exemptionExpired, 'exemption 0 expired 2027-01-01: legacy until Q1');
+  t.equal(result('api')?.result, 'skip');
+  t.equal(result('api')?.properties.exemptExpires, '2027-01-20');
 });
