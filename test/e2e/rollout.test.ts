@@ -92,7 +92,9 @@ t.test('a legacy Deployment is admitted in audit mode, with the warning that enf
 });
 
 t.test('a namespace admin may not label the namespace: only cluster admins move it to enforce or set its deadline', async (t) => {
-  await kubectlOk(['create', 'rolebinding', 'legacy-admin', '-n', NS, '--clusterrole', 'admin', '--user', 'dev']);
+  // The team's own Role (the built-in admin role is aggregated by the controller-manager, which this cluster does not run).
+  await kubectlOk(['create', 'role', 'team-admin', '-n', NS, '--verb', '*', '--resource', 'deployments.apps,pods,services,configmaps']);
+  await kubectlOk(['create', 'rolebinding', 'team-admin', '-n', NS, '--role', 'team-admin', '--user', 'dev']);
   const own = await kubectl(['auth', 'can-i', 'patch', 'deployments', '-n', NS, '--as', 'dev']);
   t.equal(own.stdout.trim(), 'yes', 'dev administers the namespace');
   const label = await kubectl(['label', 'namespace', NS, 'practice-gate.io/enforce-from=2099-01-01', '--as', 'dev']);
