@@ -76,6 +76,8 @@ t.before(async () => {
   webhook = await startWebhook(cluster, {
     name: 'rollout',
     config: 'mode: audit\n',
+    // The informers must sync first; on a loaded machine that takes longer than the default.
+    readyTimeoutMs: 180_000,
     args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--audit-interval', '0', '--now', NOW],
   });
 });
