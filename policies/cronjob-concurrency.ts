@@ -14,6 +14,7 @@ const policy: WorkloadPolicy = {
   fix: 'spec:\n  concurrencyPolicy: Forbid   # or Replace, when only the newest run matters',
   defaultAction: 'warn',
   kinds: ['CronJob'],
+  reads: [['spec', 'concurrencyPolicy']],
   target: 'workload',
   check(workload) {
     const spec = workload.object.spec;

@@ -33,6 +33,7 @@ const policy: PdbPolicy = {
   fix: FIX,
   defaultAction: 'warn',
   kinds: ['PodDisruptionBudget'],
+  reads: [['spec']],
   target: 'pdb',
   check(pdb, namespace, context) {
     const spec = pdb.spec;

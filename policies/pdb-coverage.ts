@@ -51,6 +51,7 @@ const policy: WorkloadPolicy = {
     '  selector:\n    matchLabels: { app: web }   # the labels of the pod template',
   defaultAction: 'warn',
   kinds: [...REPLICATED_KINDS],
+  reads: [['spec', 'selector']],
   target: 'workload',
   // "No PodDisruptionBudget covers it" is only true of a context that holds the PDBs and HPAs.
   needsCluster: true,

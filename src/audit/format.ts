@@ -3,7 +3,7 @@ import { indent, styler } from './style.js';
 import type { Style, StyleFormat } from './style.js';
 
 /** The report as exactly one JSON document, for scripts and CI. */
-export function formatJson(report: AuditReport): string {
+export function formatJson(report: AuditReport & { whatIf?: unknown }): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
@@ -35,6 +35,7 @@ function findingLines(f: AuditFinding, style: Style): string[] {
   const at = f.line === undefined ? '' : `${f.file ?? ''}:${f.line}:${f.column ?? 1}  `;
   const body = [style('dim', `${at}${f.path}`), f.message];
   if (f.exempt) body.push(`exempt: ${f.exemptReason ?? 'no reason given'}`);
+  if (f.refusedFrom !== undefined) body.push(`refused from ${f.refusedFrom} (a warning until then)`);
   body.push('fix:', style('green', indent(f.remediation, 2)));
   return [`  ${parts.join('  ')}`, indent(body.join('\n'), BODY_INDENT)];
 }
@@ -61,5 +62,8 @@ export function formatTable(report: AuditReport, options: { color: boolean }): s
     return lines.join('\n');
   });
   blocks.push(summaryLine(report, style));
+  for (const e of report.expiredExemptions ?? []) {
+    blocks.push(style('yellow', `Exemption ${e.index} (${e.scope}) expired ${e.expires}: it no longer exempts anything. Reason was: ${e.reason}`));
+  }
   return `${blocks.join('\n\n')}\n`;
 }

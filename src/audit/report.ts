@@ -1,4 +1,4 @@
-import { ContextIndex, evaluate, isTemplateOwner, metaOf } from '../engine/index.js';
+import { ContextIndex, evaluate, exemptionStatuses, isTemplateOwner, metaOf } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, Finding, FindingAction } from '../engine/index.js';
 import type { SourceObject } from './documents.js';
 import type { Position } from './locate.js';
@@ -18,6 +18,17 @@ export interface AuditFinding {
   file?: string;
   line?: number;
   column?: number;
+  /** A deny answered as a warning until this date. */
+  refusedFrom?: string;
+}
+
+/** A config exemption that has expired: it no longer exempts anything. */
+export interface ExpiredExemption {
+  /** Position in the config's `exemptions`. */
+  index: number;
+  scope: string;
+  reason: string;
+  expires: string;
 }
 
 /** One judged object: every workload and PodDisruptionBudget, with or without findings. */
@@ -50,6 +61,8 @@ export interface AuditReport {
   summary: AuditSummary;
   /** Documents and inputs that could not be read or parsed, so were not judged (offline audit only). */
   skipped?: InputProblem[];
+  /** Present when some exemption of the config has expired. */
+  expiredExemptions?: ExpiredExemption[];
 }
 
 /** Finds a field of an object in the text it was read from (locate.ts). */
@@ -104,6 +117,7 @@ function toAuditFinding(f: Finding, judgedThroughOwner: boolean, where: FindingW
     exempt: f.exempt,
     ...(f.exemptReason !== undefined ? { exemptReason: f.exemptReason } : {}),
     ...(position ? { file: where.item.source, line: position.line, column: position.column } : {}),
+    ...(f.refusedFrom !== undefined ? { refusedFrom: f.refusedFrom } : {}),
   };
 }
 
@@ -134,11 +148,12 @@ export function buildReport(
   config: EngineConfig,
   defaultNamespace: string,
   locate?: LocateField,
+  now: number = Date.now(),
 ): AuditReport {
   const results: AuditResult[] = [];
   const present = presentObjects(items, defaultNamespace);
   for (const item of items) {
-    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace });
+    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace, now });
     if (!evaluation) continue;
     const judgedThroughOwner = ownerPresent(evaluation, present);
     const start = evaluation.findings.length > 0 ? locate?.(item, '') : undefined;
@@ -154,7 +169,10 @@ export function buildReport(
       findings: evaluation.findings.map((f) => toAuditFinding(f, judgedThroughOwner, { item, locate })),
     });
   }
-  return { results, summary: summarize(results) };
+  const expired: ExpiredExemption[] = exemptionStatuses(config, now)
+    .filter((s) => s.state === 'expired')
+    .map((s) => ({ index: s.index, scope: s.scope, reason: s.exemption.reason, expires: s.expires?.text ?? '' }));
+  return { results, summary: summarize(results), ...(expired.length > 0 ? { expiredExemptions: expired } : {}) };
 }
 
 /** True when a non-exempt finding reaches the --fail-on threshold. */

@@ -26,6 +26,7 @@ interface AuditOptions {
   namespace: string;
   cluster?: boolean;
   kubeconfig?: string;
+  mode?: 'enforce' | 'audit';
 }
 
 const EXIT_HELP = `
@@ -68,8 +69,9 @@ export async function engineConfig(file: string | undefined): Promise<EngineConf
 }
 
 export async function runAudit(paths: string[], options: AuditOptions): Promise<number> {
-  const config = await engineConfig(options.config);
-  if (config === undefined) return EXIT_USAGE;
+  const loaded = await engineConfig(options.config);
+  if (loaded === undefined) return EXIT_USAGE;
+  const config = options.mode === undefined ? loaded : { ...loaded, mode: options.mode };
 
   const read = await readSources(paths, () => readStream(process.stdin));
   const outcome = auditTexts(read.texts, config, options.namespace);
@@ -101,6 +103,7 @@ export function registerAudit(program: Command): void {
         .default('deny'),
     )
     .option('--namespace <namespace>', 'namespace of documents that name none', nonEmpty('--namespace'), 'default')
+    .addOption(new Option('--mode <mode>', "judge as if the config's mode were this; with --cluster, also print what it would refuse per namespace and policy").choices(['enforce', 'audit']))
     .addHelpText('after', EXIT_HELP)
     .action(async (paths: string[], options: AuditOptions, command: Command) => {
       if (options.cluster) {

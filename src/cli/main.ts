@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   audit: async () => (await import('./audit.js')).registerAudit,
   fix: async () => (await import('./fix.js')).registerFix,
   policies: async () => (await import('./policies.js')).registerPolicies,
+  exemptions: async () => (await import('./exemptions.js')).registerExemptions,
   certs: async () => (await import('./certs.js')).registerCerts,
   serve: async () => (await import('./serve.js')).registerServe,
 };

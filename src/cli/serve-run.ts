@@ -67,6 +67,12 @@ function exitWhileWaiting(signal: NodeJS.Signals): void {
   process.exit(EXIT_OK);
 }
 
+/** A clock that reads `start` now and runs on from there. */
+function clockFrom(start: number): () => number {
+  const offset = start - Date.now();
+  return () => Date.now() + offset;
+}
+
 export async function runServe(flags: ServeFlags, command: Command): Promise<number> {
   const problem = usageProblem(flags);
   if (problem) command.error(`error: ${problem}`, { exitCode: EXIT_USAGE, code: 'practice-gate.usage' });
@@ -122,6 +128,7 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<num
     onError: flags.onError,
     shutdownTimeoutMs: flags.shutdownTimeout * 1000,
     logger: log,
+    ...(flags.now === undefined ? {} : { now: clockFrom(flags.now) }),
     ...(cluster ? { context: cluster.context, conditions: cluster.conditions } : {}),
   };
   let handle: ServerHandle;

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { addClusterServeFlags } from '../cluster/flags.js';
 import type { ClusterFlags } from '../cluster/flags.js';
+import { parseInstant } from '../engine/instant.js';
 import type { OnError } from '../server/review.js';
 
 // The defaults of src/server/run.ts, restated here so that `--help` and every other command
@@ -24,6 +25,7 @@ export interface ServeFlags extends ClusterFlags {
   onError: OnError;
   shutdownTimeout: number;
   logLevel: string;
+  now?: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -49,6 +51,12 @@ function port(value: string): number {
   return n;
 }
 
+function instantFlag(value: string): number {
+  const at = parseInstant(value);
+  if (at === undefined) throw new InvalidArgumentError('must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]');
+  return at;
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
@@ -70,7 +78,9 @@ export function registerServe(program: Command): void {
     .option('--config <file>', 'config file (YAML); reloaded when it changes, a bad version is refused')
     .addOption(new Option('--on-error <mode>', 'answer when judging fails: allow (with a warning) or deny').choices(['allow', 'deny']).default('allow'))
     .option('--shutdown-timeout <seconds>', 'how long in-flight reviews may take to finish on SIGTERM', seconds, DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000)
-    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'));
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    // For tests and rehearsals of a deadline: the clock starts at this time and runs on.
+    .addOption(new Option('--now <time>', 'judge deadlines and expiry as if started at this time').argParser(instantFlag).hideHelp());
   addClusterServeFlags(serve)
     .addHelpText('after', HELP)
     .action(async (flags: ServeFlags, command: Command) => {

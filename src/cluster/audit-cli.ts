@@ -1,12 +1,13 @@
 // `practice-gate audit --cluster`: one scan of a live cluster, printed like the offline audit.
 import type { Command } from 'commander';
-import { buildReport, failsOn } from '../audit/index.js';
+import { buildReport, failsOn, formatJson, wantsColor } from '../audit/index.js';
 import type { ReportFormat } from '../audit/formats/names.js';
 import { formatAs } from '../cli/report-format.js';
 import type { AuditReport, FailOn, SourceObject } from '../audit/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../cli/exit.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
 import type { EngineConfig } from '../engine/config.js';
+import { formatWhatIf, whatIf } from '../audit/what-if.js';
 import { KubeClients } from './client.js';
 import { describeError } from './errors.js';
 import { KubeConfigError, loadKubeConfig } from './kubeconfig.js';
@@ -20,6 +21,8 @@ export interface ClusterAuditRequest {
   namespace?: string;
   format: ReportFormat;
   failOn: FailOn;
+  /** Also print what the config's mode would refuse per namespace and policy. */
+  whatIf?: boolean;
 }
 
 export interface ClusterAuditIo {
@@ -68,7 +71,10 @@ export async function runClusterAudit(request: ClusterAuditRequest, io: ClusterA
     io.say(err instanceof ScanError ? `cannot audit the cluster: ${err.message}` : `cannot audit the cluster: ${describeError(err)}`);
     return EXIT_USAGE;
   }
-  io.stdout.write(await formatAs(report, request.format, request.config, request.failOn, io.stdout));
+  const impact = request.whatIf ? whatIf(report, request.config) : undefined;
+  if (impact && request.format === 'json') io.stdout.write(formatJson({ ...report, whatIf: impact }));
+  else io.stdout.write(await formatAs(report, request.format, request.config, request.failOn, io.stdout));
+  if (impact && request.format === 'table') io.stdout.write(`\n${formatWhatIf(impact, { color: wantsColor(io.stdout) })}`);
   return failsOn(report.summary, request.failOn) ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -78,6 +84,7 @@ export interface AuditCommandOptions {
   namespace: string;
   format: ReportFormat;
   failOn: FailOn;
+  mode?: 'enforce' | 'audit';
 }
 
 /** The `audit --cluster` action: the offline command's options, read for a live cluster. */
@@ -88,7 +95,8 @@ export async function clusterAuditCommand(paths: readonly string[], options: Aud
   const say = (text: string): void => void process.stderr.write(`practice-gate: ${text}\n`);
   let config: EngineConfig;
   try {
-    config = loadEngineConfig(options.config);
+    const loaded = loadEngineConfig(options.config);
+    config = options.mode === undefined ? loaded : { ...loaded, mode: options.mode };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     say(err.message);
@@ -102,6 +110,7 @@ export async function clusterAuditCommand(paths: readonly string[], options: Aud
       config,
       format: options.format,
       failOn: options.failOn,
+      whatIf: options.mode !== undefined,
       ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
       ...(namespace !== undefined ? { namespace } : {}),
     },

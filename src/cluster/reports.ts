@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine/config.js';
 import type { Finding, FindingAction } from '../engine/evaluate.js';
+import { expiredExemptionFor } from '../engine/expiry.js';
 import { isRecord } from '../engine/k8s.js';
 import { describeError, isConflict, isNotFound } from './errors.js';
 import type { JudgedObject, ScanResult } from './scanner.js';
@@ -180,6 +181,22 @@ function resultFor(judged: JudgedObject, policy: string, findings: readonly Find
 }
 
 /**
+ * An expired exemption is reported where it stopped applying, and one about to expire where it
+ * still does, so the team sees the date before the finding turns into a refusal.
+ */
+function noteExpiry(draft: ReportResult, judged: JudgedObject, policy: string, findings: readonly Finding[], config: EngineConfig, now: number): void {
+  const first = findings[0] as Finding;
+  const { properties } = draft;
+  if (first.exempt) {
+    if (first.exemptExpires !== undefined) properties.exemptExpires = first.exemptExpires;
+    return;
+  }
+  const { kind, namespace, name } = judged.evaluation;
+  const expired = expiredExemptionFor(config, { kind, namespace, name }, policy, now);
+  if (expired) properties.exemptionExpired = clip(`exemption ${expired.index} expired ${expired.exemption.expires?.text ?? ''}: ${expired.exemption.reason}`, MAX_PROPERTY);
+}
+
+/**
  * The report for one namespace. A result keeps the timestamp of the same result in `previous`
  * (when it was first seen), so an unchanged namespace yields an identical report and no write.
  * Passes are counted in the summary but not listed, to keep the object small. When the findings
@@ -212,6 +229,7 @@ export function buildPolicyReport(
     }
     for (const [policy, findings] of byPolicy) {
       const draft = resultFor(item, policy, findings, stamp);
+      noteExpiry(draft, item, policy, findings, config, now);
       const before = seen.get(resultKey(draft));
       if (before && before.result === draft.result && isRecord(before.timestamp)) draft.timestamp = before.timestamp;
       results.push(draft);

@@ -74,6 +74,8 @@ export interface ScanOptions {
    * out would make its objects' findings look fixed.
    */
   skipForbidden?: boolean;
+  /** The time deadlines and exemption expiry are judged at (ms since the epoch); default now. */
+  now?: number;
   /**
    * Only what the webhook is sent (its namespaceSelector and objectSelector). Without it, every
    * namespace that is not wholly exempt is judged.
@@ -88,7 +90,8 @@ export function uidOf(object: KubeObject): string | undefined {
 
 /** An exemption that names namespaces and nothing else covers everything in them: no need to judge or report there. */
 export function wholeNamespaceExempt(config: EngineConfig, namespace: string): boolean {
-  return config.exemptions.some((e) => e.namespaces !== undefined && e.namespaces(namespace) && !e.names && !e.kinds && !e.policies);
+  // One with an expiry is judged all the same, so that its expiry is reported and its end noticed.
+  return config.exemptions.some((e) => e.namespaces !== undefined && e.namespaces(namespace) && !e.names && !e.kinds && !e.policies && !e.expires);
 }
 
 const WORKLOADS = new Set(WORKLOAD_KINDS);
@@ -166,7 +169,7 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
       ownedSkipped++;
       continue;
     }
-    const evaluation = evaluate(object, context, config, { namespace });
+    const evaluation = evaluate(object, context, config, { namespace, now: options.now ?? Date.now() });
     if (evaluation) judged.push({ object, uid: uidOf(object), evaluation });
   }
   return { judged, namespaces, listed: objects.length, ownedSkipped, context, forbidden };
@@ -215,7 +218,7 @@ export class ClusterAuditor {
     const config = this.#o.config();
     try {
       const scope = await this.#o.scope?.();
-      const scan = await scanCluster(this.#o.reader, config, { ...(signal ? { signal } : {}), ...(scope ? { scope } : {}) });
+      const scan = await scanCluster(this.#o.reader, config, { now: started, ...(signal ? { signal } : {}), ...(scope ? { scope } : {}) });
       if (signal?.aborted) return false;
       this.#o.metrics?.recordViolations(scan.judged);
       const published = this.#o.reports ? await this.#o.reports.publish(scan, config, this.#clock.now(), signal) : undefined;

@@ -6,6 +6,7 @@ import { POLICIES } from '../../policies/index.js';
 import { ACTIONS, DEFAULT_CONFIG, MODES, WORKLOAD_KINDS, compileConfig } from '../engine/index.js';
 import type { Action, Config, EngineConfig, Policy } from '../engine/index.js';
 import { describeFileError } from '../files/errors.js';
+import { instant, policyRollout, rolloutFields, splitRollout } from './rollout.js';
 
 /** A config problem, already phrased for the admin: file, key, and what is allowed. */
 export class ConfigError extends Error {
@@ -32,7 +33,7 @@ function schemaFor(registry: readonly Policy[]) {
       error: (issue) => `"${String(issue.input)}" matches no kind practice-gate judges (kinds are case-sensitive): ${JUDGED_KINDS.join(', ')}`,
     });
   const action = z.enum(ACTIONS as [Action, ...Action[]]);
-  const policySetting = z.union([action, z.strictObject({ action })]).transform((v) => (typeof v === 'string' ? v : v.action));
+  const policySetting = z.union([action, policyRollout(action)]);
   const globs = z.array(z.string().min(1)).min(1);
   const exemption = z
     .strictObject({
@@ -41,6 +42,7 @@ function schemaFor(registry: readonly Policy[]) {
       kinds: z.array(kindGlob).min(1).optional(),
       policies: z.array(z.enum(ids as [string, ...string[]])).min(1).optional(),
       reason: z.string({ error: REASON_NEEDED }).trim().min(1, REASON_NEEDED),
+      expires: instant.optional(),
     })
     .refine((e) => e.namespaces || e.names || e.kinds, {
       message: 'an exemption must name namespaces, names or kinds (an exemption for everything would switch practice-gate off)',
@@ -57,6 +59,7 @@ function schemaFor(registry: readonly Policy[]) {
     exemptions: z.array(exemption).default([]),
     objectExemptions: z.boolean().default(false),
     controllers: z.array(controller).optional(),
+    ...rolloutFields,
   });
 }
 
@@ -74,8 +77,12 @@ function describeIssue(issue: z.core.$ZodIssue, registry: readonly Policy[]): st
       if (issue.path.length === 1 && issue.path[0] === 'policies') return `${where}: unknown policy ${keys}; known policies: ${known}`;
       return `${where}: unknown key ${keys}`;
     }
-    case 'invalid_union':
+    case 'invalid_union': {
+      // A policy written as an object: name the field inside it that is wrong.
+      const inner = issue.errors.flat().filter((i) => i.path.length > 0);
+      if (inner.length > 0) return inner.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }, registry)).join('\n  ');
       return `${where}: must be one of ${ACTIONS.join(', ')}, or { action: <one of those> }`;
+    }
     case 'invalid_value':
       if (issue.path[0] === 'exemptions' && issue.path.includes('policies')) return `${where}: unknown policy; known policies: ${known}`;
       return `${where}: must be one of ${issue.values.map(String).join(', ')}`;
@@ -92,7 +99,7 @@ export function parseConfig(document: unknown, source: string, registry: readonl
     const lines = result.error.issues.map((i) => `  ${describeIssue(i, registry)}`);
     throw new ConfigError(`invalid config ${source}:\n${lines.join('\n')}`);
   }
-  return result.data as Config;
+  return splitRollout(result.data);
 }
 
 export function parseConfigText(text: string, source: string, registry: readonly Policy[] = POLICIES): Config {

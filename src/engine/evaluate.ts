@@ -1,15 +1,17 @@
-import { exemptionFor } from './config.js';
+import { activeExemption, deadline } from './config.js';
 import type { EngineConfig, Mode } from './config.js';
 import type { ClusterContext } from './context.js';
 import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
 import { writtenForOwner } from './owners.js';
 import type { Action, Violation, WorkloadPolicy } from './policy.js';
+import { pendingDeadline } from './schedule.js';
 import { toWorkload } from './workload.js';
 import type { Workload } from './workload.js';
 
 export const ANNOTATION_EXEMPT = 'practice-gate.io/exempt';
 export const ANNOTATION_EXEMPT_REASON = 'practice-gate.io/exempt-reason';
+export const ANNOTATION_EXEMPT_EXPIRES = 'practice-gate.io/exempt-expires';
 export const LABEL_MODE = 'practice-gate.io/mode';
 
 export type FindingAction = Exclude<Action, 'off'>;
@@ -26,6 +28,14 @@ export interface Finding {
   remediation: string;
   exempt: boolean;
   exemptReason?: string;
+  /** The exempting exemption stops applying then (as written). */
+  exemptExpires?: string;
+  /** ... within the config's warning window: the webhook says so. */
+  exemptExpiresSoon?: boolean;
+  /** A deny answered as a warning until this date (policy `from` or namespace label). */
+  refusedFrom?: string;
+  /** Set by the webhook on UPDATEs: the old object had the same finding. */
+  existing?: boolean;
 }
 
 export interface Evaluation {
@@ -69,6 +79,8 @@ export interface EvaluateOptions {
    * dozen findings at most, so an object with 100,000 containers need not carry 100,000.
    */
   maxFindingsPerPolicy?: number;
+  /** The current time (ms since the epoch) for deadlines and expiries; without it all have passed. */
+  now?: number;
 }
 
 export function clamp(text: string, max: number): string {
@@ -81,15 +93,24 @@ export function modeFor(config: EngineConfig, context: ClusterContext, namespace
   return label === 'audit' || label === 'enforce' ? label : config.mode;
 }
 
-function annotationExemptions(object: KubeObject): { all: boolean; ids: Set<string>; reason: string } | undefined {
-  const annotations = stringMap(metaOf(object).annotations);
-  const value = annotations[ANNOTATION_EXEMPT];
+/** An object's own annotation, read by key only: other annotations are no input (src/engine/inputs.ts). */
+function annotation(object: KubeObject, key: string): string | undefined {
+  const annotations = metaOf(object).annotations;
+  const value = isRecord(annotations) ? annotations[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function annotationExemptions(object: KubeObject, now: number | undefined): { all: boolean; ids: Set<string>; reason: string; expires?: string } | undefined {
+  const value = annotation(object, ANNOTATION_EXEMPT);
   if (value === undefined) return undefined;
+  const expires = deadline(annotation(object, ANNOTATION_EXEMPT_EXPIRES));
+  if (expires && (now === undefined || now >= expires.at)) return undefined;
   const ids = new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== ''));
   return {
     all: ids.has('all'),
     ids,
-    reason: annotations[ANNOTATION_EXEMPT_REASON] ?? `object annotation ${ANNOTATION_EXEMPT}`,
+    reason: annotation(object, ANNOTATION_EXEMPT_REASON) ?? `object annotation ${ANNOTATION_EXEMPT}`,
+    ...(expires ? { expires: expires.text } : {}),
   };
 }
 
@@ -142,13 +163,16 @@ export function evaluate(
   const namespace = typeof ownNs === 'string' && ownNs !== '' ? ownNs : fallbackNs;
   const name = nameOf(object);
   const mode = modeFor(config, context, namespace);
-  const objectExempt = config.objectExemptions ? annotationExemptions(object) : undefined;
+  const now = options.now;
+  const objectExempt = config.objectExemptions ? annotationExemptions(object, now) : undefined;
+  const namespaceLabels = context.namespaceLabels(namespace);
   const target = { namespace, name, kind };
 
   const findings: Finding[] = [];
   const omitted: OmittedFindings[] = [];
   const listed = options.maxFindingsPerPolicy ?? Infinity;
-  for (const { policy, action } of config.active) {
+  for (const active of config.active) {
+    const { policy, action } = active;
     if (!policy.kinds.includes(kind)) continue;
     let violations: Violation[];
     let total: number;
@@ -162,11 +186,16 @@ export function evaluate(
     }
     if (total === 0) continue;
 
-    let exemptReason = exemptionFor(config, target, policy.id);
+    const exemption = activeExemption(config, target, policy.id, now);
+    let exemptReason = exemption?.reason;
+    let exemptExpires = exemption?.expires;
     if (exemptReason === undefined && objectExempt && (objectExempt.all || objectExempt.ids.has(policy.id))) {
       exemptReason = objectExempt.reason;
+      exemptExpires = deadline(objectExempt.expires);
     }
-    const effective: FindingAction = mode === 'audit' && action === 'deny' ? 'warn' : action;
+    let effective: FindingAction = mode === 'audit' && action === 'deny' ? 'warn' : action;
+    const pending = effective === 'deny' ? pendingDeadline(active, namespaceLabels, now) : undefined;
+    if (pending) effective = 'warn';
     if (total > violations.length) omitted.push({ policy: policy.id, count: total - violations.length });
     for (const v of violations) {
       const finding: Finding = {
@@ -181,6 +210,11 @@ export function evaluate(
       };
       if (v.container !== undefined) finding.container = v.container;
       if (exemptReason !== undefined) finding.exemptReason = exemptReason;
+      if (exemptReason !== undefined && exemptExpires) {
+        finding.exemptExpires = exemptExpires.text;
+        if (now !== undefined && exemptExpires.at - now <= config.exemptionWarningMs) finding.exemptExpiresSoon = true;
+      }
+      if (pending) finding.refusedFrom = pending.text;
       findings.push(finding);
     }
   }

@@ -6,3 +6,8 @@ export * from './policy.js';
 export * from './config.js';
 export * from './evaluate.js';
 export * from './owners.js';
+export * from './instant.js';
+export * from './inputs.js';
+export * from './existing.js';
+export * from './schedule.js';
+export * from './expiry.js';

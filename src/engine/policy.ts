@@ -38,7 +38,17 @@ interface PolicyMeta {
    * without a cluster connection does not run such a policy rather than state it blind.
    */
   needsCluster?: boolean;
+  /**
+   * Fields of the object the check reads beyond what the engine hands every policy (a
+   * workload's pod spec, pod labels, replicas and owner; a PDB's name). An UPDATE that changes
+   * none of these is not judged again (src/engine/inputs.ts); test/engine/inputs.test.ts
+   * records every read and fails when a field is missing here.
+   */
+  reads?: readonly FieldPath[];
 }
+
+/** A field as a list of keys from the object's root: `['spec', 'concurrencyPolicy']`. */
+export type FieldPath = readonly string[];
 
 export interface WorkloadPolicy extends PolicyMeta {
   target: 'workload';

@@ -86,6 +86,22 @@ function containerRefs(podSpec: PodSpec, podSpecPath: string): ContainerRef[] {
   return refs;
 }
 
+function podLabelsPath(kind: string, podSpecPath: readonly string[]): string[] {
+  return kind === 'Pod' ? ['metadata', 'labels'] : [...podSpecPath.slice(0, -1), 'metadata', 'labels'];
+}
+
+/**
+ * The fields of an object of this kind that its workload view is built from (src/engine/inputs.ts
+ * compares them on UPDATE). Undefined for kinds that are not workloads.
+ */
+export function workloadFields(kind: string): string[][] | undefined {
+  const path = POD_SPEC_PATHS[kind];
+  if (!path) return undefined;
+  const fields = [[...path], podLabelsPath(kind, path)];
+  if (REPLICATED_KINDS.has(kind)) fields.push(['spec', 'replicas']);
+  return fields;
+}
+
 function replicasOf(object: KubeObject, kind: string): number | undefined {
   if (!REPLICATED_KINDS.has(kind)) return undefined;
   const replicas = dig(object, ['spec', 'replicas']);
@@ -103,7 +119,7 @@ export function toWorkload(object: KubeObject, defaultNamespace: string): Worklo
   const rawSpec = dig(object, path);
   const podSpec: PodSpec = isRecord(rawSpec) ? (rawSpec as PodSpec) : {};
   const podSpecPath = path.join('.');
-  const labelsPath = kind === 'Pod' ? ['metadata', 'labels'] : [...path.slice(0, -1), 'metadata', 'labels'];
+  const labelsPath = podLabelsPath(kind, path);
   const meta = metaOf(object);
   const osName = isRecord(podSpec.os) ? podSpec.os.name : undefined;
   return {

@@ -46,6 +46,8 @@ const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 const wouldDeny = (f: Finding): boolean => f.action === 'warn' && f.configuredAction === 'deny';
 
 function warningBody(f: Finding): string {
+  if (f.existing) return `[${f.policy}] already existed${f.configuredAction === 'deny' ? ', not refused' : ''}: ${f.message}`;
+  if (f.refusedFrom !== undefined) return `[${f.policy}] refused from ${f.refusedFrom}: ${f.message}`;
   return wouldDeny(f) ? `[${f.policy}] would deny: ${f.message}` : `[${f.policy}] ${f.message}`;
 }
 
@@ -149,7 +151,8 @@ function joinBounded(items: readonly string[], max: number, omitted = 0): string
 }
 
 function annotationEntry(f: Finding, outcome: Outcome): string {
-  const label = outcome === f.configuredAction ? outcome : `${outcome} (configured ${f.configuredAction})`;
+  const configured = outcome === f.configuredAction ? outcome : `${outcome} (configured ${f.configuredAction})`;
+  const label = f.existing ? `${configured} existing` : configured;
   return f.container === undefined ? `${label}: ${f.path}` : `${label}: container ${f.container}: ${f.path}`;
 }
 

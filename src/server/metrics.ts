@@ -37,6 +37,13 @@ export class GateMetrics {
     collect: (): void => this.#findings.drainInto(this.findings),
   });
 
+  readonly existingFindings: Counter<'policy' | 'action'> = new Counter({
+    name: 'practice_gate_existing_findings_total',
+    help: 'Findings of UPDATEs that the old object already had (also counted in practice_gate_findings_total), by policy and what the webhook did.',
+    labelNames: ['policy', 'action'] as const,
+    registers: [this.registry],
+  });
+
   readonly admissionDuration = new Histogram({
     name: 'practice_gate_admission_duration_seconds',
     help: 'Time from receiving an AdmissionReview request to sending the answer.',

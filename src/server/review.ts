@@ -7,6 +7,7 @@ import { writesObject } from './admission.js';
 import type { AdmissionRequest, AdmissionResponse } from './admission.js';
 import { failureMessage, formatAuditAnnotations, formatDenial, formatWarnings, subjectOf, uncheckedWarning } from './messages.js';
 import type { AppliedFinding, AppliedOmission } from './messages.js';
+import { expiryNotices, judgeUpdate } from './updates.js';
 
 export type Decision = 'allow' | 'warn' | 'deny' | 'error';
 export type OnError = 'allow' | 'deny';
@@ -15,6 +16,8 @@ export type OnError = 'allow' | 'deny';
 export interface ReviewState {
   readonly engineConfig: EngineConfig;
   readonly context: ClusterContext;
+  /** The current time in ms, for deadlines and exemption expiry (injectable for tests). */
+  now?(): number;
 }
 
 export interface ReviewOutcome {
@@ -78,28 +81,35 @@ export function reviewAdmission(request: AdmissionRequest, state: ReviewState): 
   const namespace = typeof request.namespace === 'string' && request.namespace !== '' ? request.namespace : undefined;
   const started = performance.now();
   const writer = typeof request.userInfo?.username === 'string' ? request.userInfo.username : undefined;
+  const now = state.now?.() ?? Date.now();
   const evaluation = evaluate(request.object as KubeObject, context, engineConfig, {
     namespace,
+    now,
     maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
     ...(writer !== undefined ? { writer } : {}),
   });
   const engineSeconds = (performance.now() - started) / 1000;
   if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], omitted: [], engineSeconds };
 
-  const applied = applyOutcomes(evaluation);
-  const omitted = applyOmissions(evaluation, applied);
+  const judged = applyOutcomes(evaluation);
+  const { applied, quiet } = judgeUpdate(request, evaluation, judged, state, { namespace, now, maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY });
+  // Findings past the cap were never matched against the old object: only an UPDATE that
+  // changed nothing judged may count them as existing, or new violations appended after 25
+  // old ones would pass as old.
+  const omitted = applyOmissions(evaluation, quiet ? applied : judged);
   const denials = applied.filter((a) => a.outcome === 'deny').map((a) => a.finding);
   const warnings = applied.filter((a) => a.outcome === 'warn').map((a) => a.finding);
   const subject = subjectOf(evaluation.kind, evaluation.namespace, evaluation.name);
 
   const annotations = formatAuditAnnotations(applied, omitted);
   if (annotations) response.auditAnnotations = annotations;
-  if (warnings.length > 0) response.warnings = formatWarnings(subject, warnings, omittedWith(omitted, 'warn'));
+  const notices = quiet ? [] : expiryNotices(subject, applied);
+  if (warnings.length > 0 || notices.length > 0) response.warnings = [...formatWarnings(subject, warnings, omittedWith(omitted, 'warn')), ...notices];
   if (denials.length > 0) {
     response.allowed = false;
     response.status = { code: 403, reason: 'Forbidden', message: formatDenial(subject, denials, omittedWith(omitted, 'deny')) };
   }
-  const decision: Decision = denials.length > 0 ? 'deny' : warnings.length > 0 ? 'warn' : 'allow';
+  const decision: Decision = denials.length > 0 ? 'deny' : warnings.length + notices.length > 0 ? 'warn' : 'allow';
   return { response, decision, evaluation, applied, omitted, engineSeconds };
 }
 

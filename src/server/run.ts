@@ -22,6 +22,7 @@ import type { OnError } from './review.js';
 import { gracefulShutdown } from './shutdown.js';
 import type { ShutdownResult } from './shutdown.js';
 import { GateState } from './state.js';
+import { exemptionExpiryGauge, logExemptions, reportExemptionsDaily } from './exemption-report.js';
 import type { ConditionName } from './state.js';
 import { describeFileError } from '../files/errors.js';
 import { clusterPolicyIds, withoutClusterPolicies } from './blind.js';
@@ -68,6 +69,8 @@ export interface ServeOptions {
   context?: ClusterContext;
   /** Readiness conditions besides `certificates`, false until set (e.g. `caches`). */
   conditions?: readonly ConditionName[];
+  /** The time deadlines and exemption expiry are judged by (tests move it; default the system clock). */
+  now?: () => number;
   /** Called with the TLS app before it listens: extra hooks or routes (tests slow requests here). */
   configureApp?: (app: GateApp) => void;
 }
@@ -135,10 +138,12 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
   const state = new GateState(fit(initial.config), {
     conditions: ['certificates', ...(options.conditions ?? [])],
     ...(options.context ? { context: options.context } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const metrics = new GateMetrics({ processMetrics: options.processMetrics ?? true });
   metrics.trackReadiness(() => state.readiness().ready);
   metrics.recordCertificate(material.notAfter);
+  exemptionExpiryGauge(metrics.registry, () => state.engineConfig);
   const separateProbes = options.probePort !== undefined;
   const https: HttpsServerOptions = { ...secureContext(material) };
   if (material.clientCa !== undefined) {
@@ -184,6 +189,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
       const configWatcher = new ConfigFileWatcher(file, registry, initial.text, { pollIntervalMs: options.configPollIntervalMs });
       configWatcher.on('reload', (config) => {
         state.engineConfig = fit(config);
+        logExemptions(log, config, state.now());
         metrics.configReloads.inc({ result: 'success' });
         log.info({ file, mode: config.mode, policies: config.active.map((a) => `${a.policy.id}=${a.action}`) }, 'config reloaded');
       });
@@ -199,6 +205,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     if (skipped.length > 0) {
       log.warn({ policies: skipped }, `no cluster connection: not running ${skipped.join(', ')} (needs the cluster's PodDisruptionBudgets and HPAs); run with a kubeconfig or in a cluster to check it`);
     }
+    release.push(reportExemptionsDaily(log, () => state.engineConfig, () => state.now()));
     state.setCondition('certificates', true);
     log.info(
       { port, probePort, host, fingerprint: material.fingerprint, notAfter: material.notAfter.toISOString(), config: options.configFile ?? null },

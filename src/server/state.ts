@@ -20,8 +20,11 @@ export class GateState implements ReviewState {
   readonly #conditions = new Map<string, boolean>();
   #shuttingDown = false;
 
-  constructor(engineConfig: EngineConfig, options: { context?: ClusterContext; conditions?: readonly ConditionName[] } = {}) {
+  readonly #clock: () => number;
+
+  constructor(engineConfig: EngineConfig, options: { context?: ClusterContext; conditions?: readonly ConditionName[]; now?: () => number } = {}) {
     this.#engineConfig = engineConfig;
+    this.#clock = options.now ?? Date.now;
     this.#context = options.context ?? EMPTY_CONTEXT;
     for (const name of options.conditions ?? []) this.#conditions.set(name, false);
   }
@@ -32,6 +35,11 @@ export class GateState implements ReviewState {
 
   set engineConfig(config: EngineConfig) {
     this.#engineConfig = config;
+  }
+
+  /** The time reviews judge deadlines and expiries by. */
+  now(): number {
+    return this.#clock();
   }
 
   get context(): ClusterContext {

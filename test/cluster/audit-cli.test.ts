@@ -1,10 +1,10 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
 import { runClusterAudit } from '../../src/cluster/audit-cli.js';
-import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
+import type { ClusterReader } from '../../src/cluster/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import { runCli } from '../helpers/cli.js';
-import { httpError } from '../helpers/cluster.js';
+import { listReader } from '../helpers/cluster.js';
 
 const objects: Record<string, unknown>[] = [
   { kind: 'Namespace', metadata: { name: 'shop' } },
@@ -21,20 +21,7 @@ const objects: Record<string, unknown>[] = [
   { kind: 'Pod', metadata: { namespace: 'shop', name: 'web-1', uid: 'u-p', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-5d8f', uid: 'u-rs', controller: true }] }, spec: { containers: [{ name: 'app' }] } },
 ];
 
-function reader(failing?: string, status = 500): ClusterReader {
-  return {
-    async list(kind: ScanKind, namespace?: string) {
-      if (kind.plural === failing) throw httpError(status, 'failed');
-      return objects
-        .filter((o) => o.kind === kind.kind)
-        .filter((o) => namespace === undefined || (o.metadata as { namespace?: string }).namespace === namespace)
-        .map((o) => {
-          const { kind: _kind, ...rest } = structuredClone(o);
-          return rest;
-        });
-    },
-  };
-}
+const reader = (failing?: string, status?: number): ClusterReader => listReader(objects, failing, status);
 
 function io(failing?: string, status?: number) {
   const out: string[] = [];

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../src/cluster/clock.js';
 import type { ListPage, ListerWatcher, WatchEvent, WatchHandle, WatchOptions } from '../../src/cluster/reflector.js';
 import type { PolicyReport, PolicyReportStore } from '../../src/cluster/reports.js';
+import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
 
 /** Lets every pending promise callback and I/O callback run. */
 export async function flush(rounds = 20): Promise<void> {
@@ -238,4 +239,23 @@ export class ReportServer implements PolicyReportStore {
     this.writes++;
     if (!this.reports.delete(`${namespace}/${name}`)) throw httpError(404);
   }
+}
+
+/**
+ * A ClusterReader over these objects (each with its kind), listing them as the API server does:
+ * without kind, in one namespace when asked. `failing` names a plural whose list fails with `status`.
+ */
+export function listReader(objects: readonly Record<string, unknown>[], failing?: string, status = 500): ClusterReader {
+  return {
+    async list(kind: ScanKind, namespace?: string) {
+      if (kind.plural === failing) throw httpError(status, 'failed');
+      return objects
+        .filter((o) => o.kind === kind.kind)
+        .filter((o) => namespace === undefined || (o.metadata as { namespace?: string }).namespace === namespace)
+        .map((o) => {
+          const { kind: _kind, ...rest } = structuredClone(o);
+          return rest;
+        });
+    },
+  };
 }

@@ -19,9 +19,14 @@ export default fp(
         if (a.engineSeconds > 0) app.metrics.engineDuration.observe(a.engineSeconds);
         const policies: string[] = [];
         const exempt: string[] = [];
+        const existing: string[] = [];
         for (const { finding, outcome } of a.applied) {
           // Summed in the metrics' tally: no string key is built per finding.
           app.metrics.recordFinding(finding.policy, outcome);
+          if (finding.existing) {
+            app.metrics.existingFindings.inc({ policy: finding.policy, action: outcome });
+            if (!existing.includes(finding.policy)) existing.push(finding.policy);
+          }
           const list = outcome === 'exempt' ? exempt : policies;
           if (!list.includes(finding.policy)) list.push(finding.policy);
         }
@@ -38,6 +43,7 @@ export default fp(
             bytes: Number(request.headers['content-length']) || undefined,
             policies,
             ...(exempt.length > 0 ? { exempt } : {}),
+            ...(existing.length > 0 ? { existing } : {}),
             durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
           },
           'admission review',
