@@ -95,7 +95,7 @@ function podLabelsPath(kind: string, podSpecPath: readonly string[]): string[] {
  * compares them on UPDATE). Undefined for kinds that are not workloads.
  */
 export function workloadFields(kind: string): string[][] | undefined {
-  const path = POD_SPEC_PATHS[kind];
+  const path = POD_SPEC_PATHS.get(kind);
   if (!path) return undefined;
   const fields = [[...path], podLabelsPath(kind, path)];
   if (REPLICATED_KINDS.has(kind)) fields.push(['spec', 'replicas']);

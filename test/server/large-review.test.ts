@@ -13,9 +13,9 @@ import { admissionReview } from '../helpers/server.js';
 
 const CONTAINERS = 3_000;
 
-/** Every container runs as root, unpinned, with no requests, limits or probes (one replica: no PDB finding). */
+/** Every container serves a port as root, unpinned, with no requests, limits or probes (one replica: no PDB finding). */
 function hugeDeployment(n = CONTAINERS): KubeObject {
-  const containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app', securityContext: { runAsUser: 0 } }));
+  const containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app', ports: [{ containerPort: 8080 }], securityContext: { runAsUser: 0 } }));
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
