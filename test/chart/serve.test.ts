@@ -27,8 +27,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Up to 60 s: a loaded CI machine can take tens of seconds to start node and load the server. */
 async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${log()}`);
     const ok = await fetch(url).then((r) => r.ok, () => false);
     if (ok) return;
