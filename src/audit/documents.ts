@@ -3,7 +3,7 @@ import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import { isRecord } from '../engine/index.js';
 import type { KubeObject } from '../engine/index.js';
-import { PositionedText, positionListener, rememberOrigin } from './fast-positions.js';
+import { PositionedText, positionRecorder, rememberOrigin } from './fast-positions.js';
 import { FLOAT, FLOAT_EXP, fastDocuments } from './fast-yaml.js';
 import { helmTemplates } from './helm-source.js';
 import type { InputProblem, SourceText } from './sources.js';
@@ -115,7 +115,8 @@ export function parseSource(input: SourceText): ParsedSource {
 
 /** The fast path alone: undefined when it declines or when the input has a problem to report. */
 export function parseSourceFast({ source, text }: SourceText): ParsedSource | undefined {
-  const values = fastDocuments(text, positionListener());
+  const positions = positionRecorder();
+  const values = fastDocuments(text, positions.listener);
   if (values === undefined) return undefined;
   const multi = values.length > 1;
   const templates = helmTemplates(text, values.length);
@@ -127,11 +128,7 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
   if (problem) return undefined;
   // Each object keeps the node it was read as, for its findings' positions (fast-positions.ts).
   const positioned = new PositionedText(text);
-  for (const item of objects) {
-    const root = values[(item.document ?? 1) - 1];
-    const node = item.item === undefined ? root : (root as { items: unknown[] }).items[item.item];
-    rememberOrigin(item.object, { node, text: positioned });
-  }
+  for (const item of objects) rememberOrigin(item.object, positions, (item.document ?? 1) - 1, item.item, positioned);
   return { objects, problems: [] };
 }
 

@@ -4,11 +4,17 @@
 // test/audit/fast-positions.test.ts holds every position to the one `yaml` gives.
 import type { LoadOptions } from 'js-yaml';
 
-/** A collection's own start, then `key, offset` pairs (mappings) or one offset per item (sequences). */
-type Offsets = (string | number)[];
-
-/** The start of every collection the fast path read, by the collection itself. */
-const OFFSETS = new WeakMap<object, Offsets>();
+/**
+ * Where the keys and items of one text's collections start, flat so that a text of thousands of
+ * mappings costs a few arrays rather than objects per mapping. Each collection is a record at
+ * some index of `log`: for a mapping, its key count n, then n times (offset, index of the key in
+ * `names`, record of the value or -1); for a sequence, -1 - its item count, then per item
+ * (offset, record of the item or -1).
+ */
+interface Log {
+  log: number[];
+  names: unknown[];
+}
 
 /** A text whose line starts are counted once, when one of its positions is first asked for. */
 export class PositionedText {
@@ -43,31 +49,110 @@ interface ListenerState {
   result: unknown;
 }
 
+/** What the fast parse leaves for its positions: the record of each document's value. */
+export interface PositionRecorder extends Log {
+  listener: NonNullable<LoadOptions['listener']>;
+  /** One per document, in order (-1 for a scalar or empty document). */
+  documents: number[];
+  /** Where each document's value starts. */
+  starts: number[];
+}
+
 /**
  * A js-yaml `listener` that records the offsets. A node opens where its first character is
  * (keys and items are composed without seeking); a node is a key when `:` follows it on its
- * line. Each closed node is kept on a flat stack until its parent closes.
+ * line. Each closed node stays on a stack (parallel arrays, `top` deep) until its parent closes.
  */
-export function positionListener(): NonNullable<LoadOptions['listener']> {
+export function positionRecorder(): PositionRecorder {
   const opened: number[] = [];
   const firstChild: number[] = [];
-  // triples: offset, result, is-a-key
-  const closed: unknown[] = [];
-  return function listener(this: unknown, event: string, state: unknown): void {
-    const s = state as ListenerState;
-    if (event === 'open') {
-      opened.push(s.position);
-      firstChild.push(closed.length);
-      return;
-    }
-    const start = opened.pop() as number;
-    const from = firstChild.pop() as number;
-    const result = s.result;
-    // A collection read as a candidate key (`- {a: 1}`) closes again in its parent node: the first close has its keys.
-    if (typeof result === 'object' && result !== null && !OFFSETS.has(result)) record(result, start, closed, from);
-    closed.length = from;
-    closed.push(start, result, s.kind === 'scalar' && colonFollows(s.input, s.position));
+  const offsets: number[] = [];
+  const results: unknown[] = [];
+  const records: number[] = [];
+  const isKey: boolean[] = [];
+  let top = 0;
+  const log: number[] = [];
+  const names: unknown[] = [];
+  const recorder: PositionRecorder = {
+    log,
+    names,
+    documents: [],
+    starts: [],
+    listener(event, state) {
+      if (event === 'open') {
+        opened.push(state.position);
+        firstChild.push(top);
+        return;
+      }
+      const start = opened.pop() as number;
+      const from = firstChild.pop() as number;
+      const result: unknown = state.result;
+      let record = -1;
+      if (typeof result === 'object' && result !== null) {
+        // A collection read as a candidate key (`- {a: 1}`) closes again in its parent node.
+        if (top - from === 1 && results[from] === result) record = records[from] as number;
+        else record = Array.isArray(result) ? sequence(result.length, from, top) : mapping(from, top);
+      }
+      top = from;
+      offsets[top] = start;
+      results[top] = result;
+      records[top] = record;
+      isKey[top] = state.kind === 'scalar' && colonFollows(state.input, state.position);
+      top++;
+      if (opened.length === 0) {
+        recorder.documents.push(record);
+        recorder.starts.push(start);
+        top = 0;
+      }
+    },
   };
+
+  function mapping(from: number, to: number): number {
+    const at = log.length;
+    log.push(0);
+    let count = 0;
+    for (let i = from; i < to; i++) {
+      if (!isKey[i]) continue;
+      log.push(offsets[i] as number, names.length, i + 1 < to && !isKey[i + 1] ? (records[i + 1] as number) : -1);
+      names.push(results[i]);
+      count++;
+    }
+    log[at] = count;
+    return at;
+  }
+
+  function sequence(length: number, from: number, to: number): number {
+    const at = log.length;
+    log.push(-1 - length);
+    let count = 0;
+    for (let i = from; i < to; i++, count++) {
+      if (!isKey[i]) {
+        log.push(offsets[i] as number, records[i] as number);
+        continue;
+      }
+      // A flow pair in a sequence (`[a: b]`): a one-key mapping of two nodes, starting at its key.
+      log.push(offsets[i] as number, -2 - i);
+      i++;
+    }
+    if (count !== length) {
+      log.length = at;
+      log.push(-1);
+      return at;
+    }
+    // The flow pairs' own records, after the sequence's.
+    for (let item = 0; item < length; item++) {
+      const slot = at + 1 + 2 * item + 1;
+      const mark = log[slot] as number;
+      if (mark > -2) continue;
+      const i = -2 - mark;
+      log[slot] = log.length;
+      log.push(1, offsets[i] as number, names.length, i + 1 < to ? (records[i + 1] as number) : -1);
+      names.push(results[i]);
+    }
+    return at;
+  }
+
+  return recorder;
 }
 
 function colonFollows(input: string, at: number): boolean {
@@ -76,79 +161,72 @@ function colonFollows(input: string, at: number): boolean {
   return input.charCodeAt(i) === 0x3a;
 }
 
-function record(collection: object, start: number, closed: readonly unknown[], from: number): void {
-  const offsets: Offsets = [start];
-  if (Array.isArray(collection)) {
-    for (let i = from, item = 0; i < closed.length; i += 3, item++) {
-      offsets.push(closed[i] as number);
-      if (closed[i + 2] !== true) continue;
-      // A flow pair in a sequence (`[a: b]`): a one-key mapping of two nodes, starting at its key.
-      const pair: unknown = collection[item];
-      if (typeof pair === 'object' && pair !== null) OFFSETS.set(pair, [closed[i] as number, String(closed[i + 1]), closed[i] as number]);
-      i += 3;
-    }
-    if (offsets.length !== collection.length + 1) offsets.length = 1;
-  } else {
-    for (let i = from; i < closed.length; i += 3) if (closed[i + 2] === true) offsets.push(String(closed[i + 1]), closed[i] as number);
-  }
-  OFFSETS.set(collection, offsets);
-}
-
-/** Where a node read by the fast path starts: a document's root, or a List's item. */
-export interface FastNode {
-  node: unknown;
+/** Where an object the audit judges was read: its record in the log, where it starts, and the text. */
+interface FastOrigin {
+  positions: Log;
+  record: number;
+  start: number;
   text: PositionedText;
 }
 
-/** The fast-parsed node of each object the audit judges (the object itself, or the List item it was copied from). */
-const ORIGINS = new WeakMap<object, FastNode>();
+/** The fast-parsed origin of each object the audit judges (a document's value, or a List's item). */
+const ORIGINS = new WeakMap<object, FastOrigin>();
 
-export function rememberOrigin(object: object, origin: FastNode): void {
-  ORIGINS.set(object, origin);
+/** Records where `object` was read: document `index` of the recorder, or item `item` of its List. */
+export function rememberOrigin(object: object, recorder: PositionRecorder, index: number, item: number | undefined, text: PositionedText): void {
+  const positions: Log = { log: recorder.log, names: recorder.names };
+  let record = recorder.documents[index] ?? -1;
+  let start = recorder.starts[index] as number;
+  if (item !== undefined) {
+    const items = child(positions, record, ['items'], 0);
+    const entry = items ? child(positions, items.record, [item], 0) : undefined;
+    record = entry?.record ?? -1;
+    start = entry?.offset ?? start;
+  }
+  ORIGINS.set(object, { positions, record, start, text });
 }
-
-const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 /**
- * The offset of `segments` in a fast-parsed object, or of its nearest existing ancestor; the
- * same walk as locate.ts makes through `yaml`'s nodes. Undefined for an object the fast path did not read.
+ * One step down from a record: an item, or a key (joined from several segments when the key
+ * holds dots, `practice-gate.io/exempt`, as locate.ts joins them).
  */
-export function fastLocate(object: object, segments: readonly (string | number)[]): { line: number; column: number } | undefined {
-  const origin = ORIGINS.get(object);
-  if (!origin) return undefined;
-  let node = origin.node;
-  let offset = typeof node === 'object' && node !== null ? (OFFSETS.get(node)?.[0] as number | undefined) : undefined;
-  if (offset === undefined) return undefined;
-  for (let i = 0; i < segments.length && typeof node === 'object' && node !== null; ) {
-    const offsets = OFFSETS.get(node);
-    if (!offsets) break;
-    const segment = segments[i] as string | number;
-    if (typeof segment === 'number') {
-      if (!Array.isArray(node) || node[segment] === undefined) break;
-      node = node[segment] as unknown;
-      offset = (offsets[1 + segment] as number | undefined) ?? offset;
-      i += 1;
-      continue;
-    }
-    if (Array.isArray(node)) break;
-    const step = keyStep(node as Record<string, unknown>, offsets, segments, i);
-    if (!step) break;
-    node = (node as Record<string, unknown>)[step.key];
-    offset = step.offset ?? offset;
-    i += step.consumed;
+function child({ log, names }: Log, record: number, segments: readonly (string | number)[], at: number): { offset: number; record: number; consumed: number } | undefined {
+  if (record < 0) return undefined;
+  const head = log[record] as number;
+  const segment = segments[at] as string | number;
+  if (typeof segment === 'number') {
+    if (head >= 0 || segment >= -1 - head) return undefined;
+    const slot = record + 1 + 2 * segment;
+    return { offset: log[slot] as number, record: log[slot + 1] as number, consumed: 1 };
   }
-  return origin.text.position(offset);
-}
-
-/** A map key, joined from several segments when the key holds dots (`practice-gate.io/exempt`). */
-function keyStep(map: Record<string, unknown>, offsets: Offsets, segments: readonly (string | number)[], at: number): { key: string; offset: number | undefined; consumed: number } | undefined {
+  if (head < 0) return undefined;
   for (let end = at + 1; end <= segments.length; end++) {
     const parts = segments.slice(at, end);
     if (parts.some((p) => typeof p === 'number')) break;
     const key = parts.join('.');
-    if (!hasOwn(map, key)) continue;
-    const index = offsets.indexOf(key, 1);
-    return { key, offset: index === -1 ? undefined : (offsets[index + 1] as number), consumed: end - at };
+    for (let slot = record + 1; slot < record + 1 + 3 * head; slot += 3) {
+      if (String(names[log[slot + 1] as number]) === key) return { offset: log[slot] as number, record: log[slot + 2] as number, consumed: end - at };
+    }
   }
   return undefined;
+}
+
+/**
+ * The position of `segments` in a fast-parsed object, or of its nearest existing ancestor;
+ * the same walk as locate.ts makes through `yaml`'s nodes. Undefined for an object the fast
+ * path did not read.
+ */
+export function fastLocate(object: object, segments: readonly (string | number)[]): { line: number; column: number } | undefined {
+  const origin = ORIGINS.get(object);
+  if (!origin) return undefined;
+  let record = origin.record;
+  let offset = origin.start;
+  for (let i = 0; i < segments.length && record >= 0; ) {
+    const step = child(origin.positions, record, segments, i);
+    if (!step) break;
+    offset = step.offset;
+    record = step.record;
+    i += step.consumed;
+  }
+  return origin.text.position(offset);
 }
