@@ -41,14 +41,6 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
-/** The subset of js-yaml's loader state its listener sees that we read. */
-interface ListenerState {
-  input: string;
-  position: number;
-  kind: string | null;
-  result: unknown;
-}
-
 /** What the fast parse leaves for its positions: the record of each document's value. */
 export interface PositionRecorder extends Log {
   listener: NonNullable<LoadOptions['listener']>;
