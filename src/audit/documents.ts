@@ -3,6 +3,7 @@ import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import { isRecord } from '../engine/index.js';
 import type { KubeObject } from '../engine/index.js';
+import { PositionedText, positionRecorder, rememberOrigin } from './fast-positions.js';
 import { FLOAT, FLOAT_EXP, fastDocuments } from './fast-yaml.js';
 import { helmTemplates } from './helm-source.js';
 import type { InputProblem, SourceText } from './sources.js';
@@ -114,7 +115,8 @@ export function parseSource(input: SourceText): ParsedSource {
 
 /** The fast path alone: undefined when it declines or when the input has a problem to report. */
 export function parseSourceFast({ source, text }: SourceText): ParsedSource | undefined {
-  const values = fastDocuments(text);
+  const positions = positionRecorder();
+  const values = fastDocuments(text, positions.listener);
   if (values === undefined) return undefined;
   const multi = values.length > 1;
   const templates = helmTemplates(text, values.length);
@@ -123,7 +125,11 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
   values.forEach((value, i) => {
     if (!problem) objectsOf(value, source, documentAt(i, multi, templates), objects, () => void (problem = true));
   });
-  return problem ? undefined : { objects, problems: [] };
+  if (problem) return undefined;
+  // Each object keeps the node it was read as, for its findings' positions (fast-positions.ts).
+  const positioned = new PositionedText(text);
+  for (const item of objects) rememberOrigin(item.object, positions, (item.document ?? 1) - 1, item.item, positioned);
+  return { objects, problems: [] };
 }
 
 /**

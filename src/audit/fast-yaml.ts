@@ -121,15 +121,16 @@ function hasStrangeKey(value: unknown): boolean {
 /**
  * The documents of `text` as `yaml`'s `parseAllDocuments(text).map((d) => d.toJS())` would
  * give them, or undefined when the fast path declines (the caller then uses `yaml`, which
- * also reports every error).
+ * also reports every error). A `listener` sees js-yaml's node events (fast-positions.ts).
  */
-export function fastDocuments(text: string): unknown[] | undefined {
+export function fastDocuments(text: string, listener?: jsyaml.LoadOptions['listener']): unknown[] | undefined {
   if (hasLongLine(text) || DECLINE.some((pattern) => pattern.test(text))) return undefined;
   let warned = false;
   let documents: unknown[];
   try {
     documents = jsyaml.loadAll(text, undefined, {
       schema: SCHEMA,
+      ...(listener ? { listener } : {}),
       onWarning: () => {
         warned = true;
       },

@@ -1,11 +1,12 @@
 // Where in its file a finding is: the line and column of the field it names, or of the nearest
 // field that exists when the named one is missing (a missing securityContext points at its
-// container). Only sources with findings pay for this: the fast parser keeps no positions, so
-// those sources are read again by `yaml`, which does.
+// container). Objects the fast parser read carry their positions from that parse
+// (fast-positions.ts); the others, read by `yaml`, are read again by `yaml` with positions.
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { Document, LineCounter } from 'yaml';
 import { KUBECTL_YAML } from './documents.js';
+import { fastLocate } from './fast-positions.js';
 import type { SourceObject } from './documents.js';
 import type { SourceText } from './sources.js';
 
@@ -55,6 +56,8 @@ export class Locator {
 
   /** The position of `path` in the object, or of its nearest existing ancestor; undefined for an object not read from a text. */
   locate(item: SourceObject, path: string): Position | undefined {
+    const fast = fastLocate(item.object, pathSegments(path));
+    if (fast) return fast;
     const parsed = this.#parse(item.source);
     const doc = parsed?.docs[(item.document ?? 1) - 1];
     if (!parsed || !doc) return undefined;

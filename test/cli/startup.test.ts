@@ -46,9 +46,15 @@ t.test('an offline audit loads neither @kubernetes/client-node nor the server', 
   t.equal(code, 1, 'the pod has findings: the audit really ran');
   t.ok(urls.some((u) => u.endsWith('/dist/src/audit/index.js')), 'the hook saw the audit code load');
   t.ok(urls.some((u) => u.includes('node_modules/commander/')), 'the CommonJS cache is listed');
-  // Findings carry their line: only `yaml` keeps positions, so it loads for a file with findings.
+  // yaml: held by the next test.
   for (const heavy of [...HEAVY, ...AUDIT_ONLY_WHEN_NEEDED.filter((m) => !m.test('node_modules/yaml/'))]) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
   for (const lazy of [/\/src\/audit\/formats\/(sarif|junit|github|html)\.js$/, /\/src\/fix\//, /node_modules\/diff\//]) t.notOk(urls.find((u) => lazy.test(u)), `nothing matching ${lazy} is loaded for the table or JSON`);
+});
+
+t.test("findings take their lines from the fast parse: a file with findings does not load the yaml library", async (t) => {
+  const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
+  t.equal(code, 1, 'the pod has findings');
+  t.notOk(urls.find((u) => /node_modules\/yaml\//.test(u)), 'yaml is not loaded');
 });
 
 t.test('an offline audit of a file without findings does not load the yaml library', async (t) => {
