@@ -36,25 +36,18 @@ function record(request: AdmissionRequest, outcome: ReviewOutcome | undefined, e
 function oversize(app: FastifyInstance, request: FastifyRequest, body: OversizeBody): AdmissionReview {
   const answer = oversizeAnswer(body, app.gate);
   const head = answer?.head;
-  const logged = (value: string | undefined) => clip(value ?? ''); // untrusted and unparsed
-  request.log.warn(
-    { uid: logged(head?.uid), kind: logged(head?.kind), namespace: logged(head?.namespace), name: logged(head?.name), operation: logged(head?.operation), bytes: body.bytes, limit: body.limit, decision: answer?.decision ?? 'error' },
-    'AdmissionReview over the body limit: answered unjudged',
-  );
+  // Untrusted and unparsed: capped once, for the log line and the admission record alike.
+  const fields = {
+    uid: clip(head?.uid ?? ''),
+    kind: clip(head?.kind ?? ''),
+    namespace: clip(head?.namespace ?? ''),
+    name: clip(head?.name ?? ''),
+    operation: clip(head?.operation ?? ''),
+  };
+  request.log.warn({ ...fields, bytes: body.bytes, limit: body.limit, decision: answer?.decision ?? 'error' }, 'AdmissionReview over the body limit: answered unjudged');
   if (!answer) throw new BodyTooLargeError(body.limit); // counted by the error plugin
   app.metrics.recordError('body_too_large');
-  request.admission = {
-    uid: logged(answer.head.uid),
-    kind: logged(answer.head.kind),
-    namespace: logged(answer.head.namespace),
-    name: logged(answer.head.name),
-    operation: logged(answer.head.operation),
-    dryRun: false,
-    decision: answer.decision,
-    applied: [],
-    omitted: [],
-    engineSeconds: 0,
-  };
+  request.admission = { ...fields, dryRun: false, decision: answer.decision, applied: [], omitted: [], engineSeconds: 0 };
   return reviewResponse(answer.response);
 }
 
