@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { CLI, run, startCluster } from './fixture/cluster.js';
 import type { Cluster } from './fixture/cluster.js';
 import { waitFor } from './fixture/processes.js';
-import { createWebhook, registerWebhooks, startWebhook, waitForCanary } from './fixture/webhook.js';
+import { createWebhook, logLines, registerWebhooks, startWebhook, waitForCanary } from './fixture/webhook.js';
 import type { Webhook } from './fixture/webhook.js';
 
 type Obj = Record<string, any>;
@@ -86,12 +86,9 @@ function metric(text: string, name: string, labels: Record<string, string> = {})
 }
 
 /** The process's log lines carrying this `event`. */
+/** The `event` lines logged so far; for a line that must appear, use webhook.logged(), which waits for it. */
 function logEvents(webhook: Webhook, event: string): Obj[] {
-  return readFileSync(webhook.logFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Obj)
-    .filter((e) => e.event === event);
+  return logLines(webhook.logFile).filter((e) => e.event === event);
 }
 
 t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the informers, findings from the audit', async (t) => {
@@ -331,7 +328,7 @@ t.test('--self-managed-certs: two replicas started together share one CA, and a 
   t.ok(renewed.checkIssued(ca), 'the new certificate is signed by it');
   const bundles = ((await get(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${configName}`))?.webhooks ?? []) as Obj[];
   t.ok(bundles.every((w) => Buffer.from(String(w.clientConfig?.caBundle), 'base64').toString('utf8').trim() === caPem.trim()), 'caBundle unchanged');
-  for (const r of replicas) t.ok(logEvents(r, 'certs-loaded').length >= 2, `${r.logFile}: reloaded the renewed certificate`);
+  for (const r of replicas) t.ok(await r.logged('certs-loaded twice', (e) => e.event === 'certs-loaded', 2), `${r.logFile}: reloaded the renewed certificate`);
 });
 
 // The replicas are registered by URL on 127.0.0.1 and have no Service, so no EndpointSlices:
@@ -462,7 +459,7 @@ t.test('cluster audit: PolicyReports for workloads that predate the webhook, wri
   );
   t.equal(first.summary.fail, 1);
   t.equal(await policyReport(optedOut), undefined, 'no report for a namespace the webhook configuration leaves out');
-  t.match(logEvents(leader, 'audit-scope')[0], { source: `ValidatingWebhookConfiguration ${scopeConfig}` }, 'the audit says whose selectors it follows');
+  t.match((await leader.logged('audit-scope', (e) => e.event === 'audit-scope'))[0], { source: `ValidatingWebhookConfiguration ${scopeConfig}` }, 'the audit says whose selectors it follows');
 
   const leaderMetrics = await leader.metrics();
   const followerMetrics = await follower.metrics();
@@ -504,5 +501,5 @@ t.test('cluster audit: PolicyReports for workloads that predate the webhook, wri
   }, 20_000, 500);
   t.equal(later.result, 'fail');
   t.equal(metric(await follower.metrics(), 'practice_gate_audit_leader'), 1, 'the new leader runs the audit');
-  t.ok(logEvents(follower, 'scan-done').length > 0, 'and its log shows its scans');
+  t.ok(await follower.logged('scan-done', (e) => e.event === 'scan-done'), 'and its log shows its scans');
 });

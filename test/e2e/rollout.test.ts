@@ -3,7 +3,7 @@
 // mode keeps accepting the writes that change nothing practice-gate judges, while new
 // violations are refused; staged deadlines and expiring exemptions are judged by serve's
 // clock, set with the hidden --now flag (never by waiting for a date).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { join } from 'node:path';
 import { CLI, run, startCluster } from './fixture/cluster.js';
@@ -191,7 +191,8 @@ t.test('an expired exemption no longer exempts; one about to expire warns', asyn
   const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], legacy('exempted'));
   t.not(refused.code, 0, 'expired: refused');
   t.match(refused.stderr, '[run-as-non-root]');
-  t.match(readFileSync(webhook.logFile, 'utf8'), /"exemption":0,.*"msg":"exemption expired: it no longer exempts anything/, 'the reload logs the expired exemption');
+  const expired = await webhook.logged('the expired exemption', (e) => typeof e.msg === 'string' && e.msg.startsWith('exemption expired: it no longer exempts anything'));
+  t.match(expired[0], { exemption: 0 }, 'the reload logs the expired exemption');
   const metrics = await webhook.metrics();
   t.match(metrics, /practice_gate_exemption_expiry_timestamp_seconds\{exemption="0",scope="namespaces=legacy policies=run-as-non-root"\} 1799107200/, 'the expiry is a metric');
 });
