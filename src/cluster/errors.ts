@@ -16,7 +16,6 @@ export function statusOf(err: unknown): number | undefined {
 
 export const isNotFound = (err: unknown): boolean => statusOf(err) === 404;
 export const isConflict = (err: unknown): boolean => statusOf(err) === 409;
-export const isAlreadyExists = isConflict;
 /** 410 Gone: the resourceVersion a watch resumes from is too old; only a fresh list helps. */
 export const isGone = (err: unknown): boolean => statusOf(err) === 410;
 
