@@ -108,7 +108,7 @@ export function registerAudit(program: Command): void {
     .action(async (paths: string[], options: AuditOptions, command: Command) => {
       if (options.cluster) {
         // @kubernetes/client-node takes about half a second to load: only --cluster pays for it.
-        const { clusterAuditCommand } = await import('../cluster/audit-cli.js');
+        const { clusterAuditCommand } = await import('./cluster-audit.js');
         return void (process.exitCode = await clusterAuditCommand(paths, options, command));
       }
       if (paths.length === 0) command.error("error: missing required argument 'paths' (or use --cluster)", { exitCode: EXIT_USAGE });

@@ -13,7 +13,7 @@ import { TlsError } from '../tls/material.js';
 import { CertOptionsError } from '../cluster/certs.js';
 import { describeError } from '../cluster/errors.js';
 import { KubeConfigError } from '../cluster/kubeconfig.js';
-import { clusterOptionsFromFlags, ClusterUsageError } from '../cluster/options.js';
+import { clusterOptionsFromFlags, ClusterUsageError } from './cluster-options.js';
 import { startCluster } from '../cluster/start.js';
 import type { ClusterHandle } from '../cluster/start.js';
 import { startStartupProbes } from './startup-probes.js';

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import { addClusterServeFlags } from '../cluster/flags.js';
-import type { ClusterFlags } from '../cluster/flags.js';
+import { addClusterServeFlags } from './cluster-flags.js';
+import type { ClusterFlags } from './cluster-flags.js';
 import { parseInstant } from '../engine/instant.js';
 import type { OnError } from '../server/review.js';
 

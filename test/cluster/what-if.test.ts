@@ -3,7 +3,7 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
 import { parseConfig } from '../../src/config/load.js';
-import { runClusterAudit } from '../../src/cluster/audit-cli.js';
+import { runClusterAudit } from '../../src/cli/cluster-audit.js';
 import { countExemptedObjects } from '../../src/cluster/exemption-counts.js';
 import { buildPolicyReport } from '../../src/cluster/reports.js';
 import { scanCluster } from '../../src/cluster/scanner.js';

@@ -1,11 +1,11 @@
-// How the cluster flags of `practice-gate serve` (flags.ts) become startCluster options. The Helm
+// How the cluster flags of `practice-gate serve` (cluster-flags.ts) become startCluster options. The Helm
 // chart is written against exactly these names and against POD_NAME / POD_NAMESPACE.
 import type { Logger } from 'pino';
-import { ClusterUsageError } from './flags.js';
-import type { ClusterFlags } from './flags.js';
+import { ClusterUsageError } from './cluster-flags.js';
+import type { ClusterFlags } from './cluster-flags.js';
 import { formatDuration } from './duration.js';
-import { holderIdentity, inCluster, loadKubeConfig, ownNamespace } from './kubeconfig.js';
-import type { ClusterOptions } from './start.js';
+import { holderIdentity, inCluster, loadKubeConfig, ownNamespace } from '../cluster/kubeconfig.js';
+import type { ClusterOptions } from '../cluster/start.js';
 
 export {
   addClusterServeFlags,
@@ -15,8 +15,8 @@ export {
   DEFAULT_LEASE_NAME,
   DEFAULT_SERVICE,
   DEFAULT_WEBHOOK_CONFIG,
-} from './flags.js';
-export type { ClusterFlags } from './flags.js';
+} from './cluster-flags.js';
+export type { ClusterFlags } from './cluster-flags.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

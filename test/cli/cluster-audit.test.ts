@@ -1,6 +1,6 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { runClusterAudit } from '../../src/cluster/audit-cli.js';
+import { runClusterAudit } from '../../src/cli/cluster-audit.js';
 import type { ClusterReader } from '../../src/cluster/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import { runCli } from '../helpers/cli.js';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Command } from 'commander';
-import { DurationError, formatDuration, parseDuration } from '../../src/cluster/duration.js';
+import { DurationError, formatDuration, parseDuration } from '../../src/cli/duration.js';
 import { holderIdentity, KubeConfigError, loadKubeConfig, ownNamespace } from '../../src/cluster/kubeconfig.js';
-import { addClusterServeFlags, clusterEnabled, clusterOptionsFromFlags, ClusterUsageError } from '../../src/cluster/options.js';
-import type { ClusterFlags } from '../../src/cluster/options.js';
+import { addClusterServeFlags, clusterEnabled, clusterOptionsFromFlags, ClusterUsageError } from '../../src/cli/cluster-options.js';
+import type { ClusterFlags } from '../../src/cli/cluster-options.js';
 import { captureLogger } from '../helpers/cluster.js';
 
 const DAY = 86_400_000;

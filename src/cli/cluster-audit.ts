@@ -2,17 +2,17 @@
 import type { Command } from 'commander';
 import { buildReport, failsOn, formatJson, wantsColor } from '../audit/index.js';
 import type { ReportFormat } from '../audit/formats/names.js';
-import { formatAs } from '../cli/report-format.js';
+import { formatAs } from './report-format.js';
 import type { AuditReport, FailOn, SourceObject } from '../audit/index.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../cli/exit.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
 import type { EngineConfig } from '../engine/config.js';
 import { formatWhatIf, whatIf } from '../audit/what-if.js';
-import { KubeClients } from './client.js';
-import { describeError } from './errors.js';
-import { KubeConfigError, loadKubeConfig } from './kubeconfig.js';
-import { scanCluster, ScanError } from './scanner.js';
-import type { ClusterReader } from './scanner.js';
+import { KubeClients } from '../cluster/client.js';
+import { describeError } from '../cluster/errors.js';
+import { KubeConfigError, loadKubeConfig } from '../cluster/kubeconfig.js';
+import { scanCluster, ScanError } from '../cluster/scanner.js';
+import type { ClusterReader } from '../cluster/scanner.js';
 
 export interface ClusterAuditRequest {
   config: EngineConfig;
