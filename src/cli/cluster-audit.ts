@@ -8,11 +8,11 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { ConfigError, loadEngineConfig } from '../config/load.js';
 import type { EngineConfig } from '../engine/config.js';
 import { formatWhatIf, whatIf } from '../audit/what-if.js';
-import { KubeClients } from '../cluster/client.js';
-import { describeError } from '../cluster/errors.js';
-import { KubeConfigError, loadKubeConfig } from '../cluster/kubeconfig.js';
-import { scanCluster, ScanError } from '../cluster/scanner.js';
-import type { ClusterReader } from '../cluster/scanner.js';
+import { KubeClients } from '../cluster/api/client.js';
+import { describeError } from '../cluster/api/errors.js';
+import { KubeConfigError, loadKubeConfig } from '../cluster/api/kubeconfig.js';
+import { scanCluster, ScanError } from '../cluster/scan/scanner.js';
+import type { ClusterReader } from '../cluster/scan/scanner.js';
 
 export interface ClusterAuditRequest {
   config: EngineConfig;

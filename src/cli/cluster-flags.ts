@@ -4,9 +4,9 @@
 // command does, `audit` included) loads nothing heavy.
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import { DEFAULT_CA_OVERLAP_MS, DEFAULT_CA_PROPAGATION_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS, DEFAULT_WEBHOOK_PORT_NAME } from '../cluster/cert-defaults.js';
+import { DEFAULT_CA_OVERLAP_MS, DEFAULT_CA_PROPAGATION_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS, DEFAULT_WEBHOOK_PORT_NAME } from '../cluster/certs/cert-defaults.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
-import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../cluster/leader.js';
+import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../cluster/leader/leader.js';
 
 export const DEFAULT_CERT_SECRET = 'practice-gate-tls';
 export const DEFAULT_WEBHOOK_CONFIG = 'practice-gate';

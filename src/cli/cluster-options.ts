@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ClusterUsageError } from './cluster-flags.js';
 import type { ClusterFlags } from './cluster-flags.js';
 import { formatDuration } from './duration.js';
-import { holderIdentity, inCluster, loadKubeConfig, ownNamespace } from '../cluster/kubeconfig.js';
+import { holderIdentity, inCluster, loadKubeConfig, ownNamespace } from '../cluster/api/kubeconfig.js';
 import type { ClusterOptions } from '../cluster/start.js';
 
 export {

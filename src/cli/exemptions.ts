@@ -89,7 +89,7 @@ export function registerExemptions(program: Command): void {
       let counts: number[] | undefined;
       if (options.cluster) {
         // @kubernetes/client-node loads only when the cluster is asked.
-        const { countExemptedObjects } = await import('../cluster/exemption-counts.js');
+        const { countExemptedObjects } = await import('../cluster/scan/exemption-counts.js');
         const counted = await countExemptedObjects(config, options.kubeconfig, say);
         if (counted === undefined) return void (process.exitCode = EXIT_USAGE);
         counts = counted;

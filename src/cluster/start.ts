@@ -3,17 +3,17 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClusterContext } from '../engine/context.js';
 import type { EngineConfig } from '../engine/config.js';
-import { SelfManagedCerts } from './certs.js';
-import { KubeClients } from './client.js';
-import { DEFAULT_PROBE_TIMEOUT_MS, tlsProbe } from './rollout.js';
-import { ClusterCache } from './informers.js';
-import type { ContextSources } from './informers.js';
-import { workloadListProjection } from './workload-projection.js';
-import { LeaderElector } from './leader.js';
-import { AuditMetrics } from './metrics.js';
-import { ReportPublisher } from './reports.js';
-import { ClusterAuditor, SCAN_KINDS } from './scanner.js';
-import { admissionScopeSource } from './webhook-scope.js';
+import { SelfManagedCerts } from './certs/certs.js';
+import { KubeClients } from './api/client.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, tlsProbe } from './certs/rollout.js';
+import { ClusterCache } from './api/informers.js';
+import type { ContextSources } from './api/informers.js';
+import { workloadListProjection } from './api/workload-projection.js';
+import { LeaderElector } from './leader/leader.js';
+import { AuditMetrics } from './scan/metrics.js';
+import { ReportPublisher } from './scan/reports.js';
+import { ClusterAuditor, SCAN_KINDS } from './scan/scanner.js';
+import { admissionScopeSource } from './scan/webhook-scope.js';
 
 export interface CertOptions {
   secretName: string;

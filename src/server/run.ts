@@ -38,7 +38,7 @@ export type TlsSource =
   | { files: TlsFiles; pollIntervalMs?: number; debounceMs?: number }
   /** PEM text held in memory (serve --dev): never reloaded. */
   | { pems: { cert: string; key: string; clientCa?: string } }
-  /** Material kept elsewhere and pushed on change (serve --self-managed-certs: src/cluster/certs.ts). */
+  /** Material kept elsewhere and pushed on change (serve --self-managed-certs: src/cluster/certs/certs.ts). */
   | { reloader: TlsReloader };
 
 /** What startServer needs from a reloading TLS source; TlsFileWatcher is one. */

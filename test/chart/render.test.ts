@@ -4,7 +4,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import t from 'tap';
 import { parse } from 'yaml';
-import { DEFAULT_WEBHOOK_PORT_NAME } from '../../src/cluster/rollout.js';
+import { DEFAULT_WEBHOOK_PORT_NAME } from '../../src/cluster/certs/rollout.js';
 import { selectorMatches } from '../../src/engine/index.js';
 import { FULLNAME, NAMESPACE, ciValuesFiles, kinds, one, render } from './helm.js';
 

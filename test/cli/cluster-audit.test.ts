@@ -1,7 +1,7 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
 import { runClusterAudit } from '../../src/cli/cluster-audit.js';
-import type { ClusterReader } from '../../src/cluster/scanner.js';
+import type { ClusterReader } from '../../src/cluster/scan/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import { runCli } from '../helpers/cli.js';
 import { listReader } from '../helpers/cluster.js';

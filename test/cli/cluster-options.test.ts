@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Command } from 'commander';
 import { DurationError, formatDuration, parseDuration } from '../../src/cli/duration.js';
-import { holderIdentity, KubeConfigError, loadKubeConfig, ownNamespace } from '../../src/cluster/kubeconfig.js';
+import { holderIdentity, KubeConfigError, loadKubeConfig, ownNamespace } from '../../src/cluster/api/kubeconfig.js';
 import { addClusterServeFlags, clusterEnabled, clusterOptionsFromFlags, ClusterUsageError } from '../../src/cli/cluster-options.js';
 import type { ClusterFlags } from '../../src/cli/cluster-options.js';
 import { captureLogger } from '../helpers/cluster.js';

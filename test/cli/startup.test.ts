@@ -25,7 +25,7 @@ register('./hooks.mjs', import.meta.url);
 const CJS = `process.on('exit', () => require('node:fs').appendFileSync(process.env.LOADLOG, Object.keys(require.cache).join('\\n') + '\\n'));
 `;
 
-const HEAVY = [/@kubernetes\/client-node/, /\/fastify\//, /\/src\/server\/run\.js$/, /\/src\/cluster\/(kubeconfig|start|client)\.js$/];
+const HEAVY = [/@kubernetes\/client-node/, /\/fastify\//, /\/src\/server\/run\.js$/, /\/src\/cluster\/(api\/kubeconfig|start|api\/client)\.js$/];
 // Not needed either to audit well-formed manifests with the built-in config.
 const AUDIT_ONLY_WHEN_NEEDED = [/node_modules\/zod\//, /node_modules\/yaml\//, /node_modules\/node-forge\//];
 

@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import t from 'tap';
 import type { Test } from 'tap';
-import { ANNOTATION_NEXT_SINCE, KEY } from '../../src/cluster/cert-plan.js';
-import type { SecretContent } from '../../src/cluster/cert-plan.js';
-import { CertOptionsError, DAY_MS, SelfManagedCerts } from '../../src/cluster/certs.js';
-import type { SecretStore, StoredSecret, WebhookStore } from '../../src/cluster/certs.js';
+import { ANNOTATION_NEXT_SINCE, KEY } from '../../src/cluster/certs/cert-plan.js';
+import type { SecretContent } from '../../src/cluster/certs/cert-plan.js';
+import { CertOptionsError, DAY_MS, SelfManagedCerts } from '../../src/cluster/certs/certs.js';
+import type { SecretStore, StoredSecret, WebhookStore } from '../../src/cluster/certs/certs.js';
 import { CLOCK_SKEW_MS, generateCA, generateServingCert, serviceDnsNames } from '../../src/tls/generate.js';
 import type { TlsMaterial } from '../../src/tls/material.js';
 import { parseCertificates } from '../../src/tls/pem.js';

@@ -1,9 +1,9 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { KubeClients, REPORT_PAGE_SIZE } from '../../src/cluster/client.js';
-import { isConflict, isNotFound, statusOf } from '../../src/cluster/errors.js';
-import type { WatchEvent } from '../../src/cluster/reflector.js';
-import { SCAN_KINDS } from '../../src/cluster/scanner.js';
+import { KubeClients, REPORT_PAGE_SIZE } from '../../src/cluster/api/client.js';
+import { isConflict, isNotFound, statusOf } from '../../src/cluster/api/errors.js';
+import type { WatchEvent } from '../../src/cluster/api/reflector.js';
+import { SCAN_KINDS } from '../../src/cluster/scan/scanner.js';
 import { flush } from '../helpers/cluster.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
 

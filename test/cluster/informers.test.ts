@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { ClusterCache } from '../../src/cluster/informers.js';
-import { WATCHDOG_MARGIN_MS } from '../../src/cluster/reflector.js';
+import { ClusterCache } from '../../src/cluster/api/informers.js';
+import { WATCHDOG_MARGIN_MS } from '../../src/cluster/api/reflector.js';
 import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError, WARN } from '../helpers/cluster.js';
 
 const backoff = { initialMs: 1000, maxMs: 8000, jitter: 0 };

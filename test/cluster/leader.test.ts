@@ -1,6 +1,6 @@
 import t from 'tap';
-import { LeaderElector } from '../../src/cluster/leader.js';
-import type { LeaseRecord, LeaseStore, StoredLease } from '../../src/cluster/leader.js';
+import { LeaderElector } from '../../src/cluster/leader/leader.js';
+import type { LeaseRecord, LeaseStore, StoredLease } from '../../src/cluster/leader/leader.js';
 import { captureLogger, FakeClock, flush, httpError, networkError } from '../helpers/cluster.js';
 
 /** One Lease on a fake API server, with optimistic concurrency like the real one. */

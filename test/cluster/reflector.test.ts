@@ -1,6 +1,6 @@
 import t from 'tap';
-import { Reflector, WATCHDOG_MARGIN_MS } from '../../src/cluster/reflector.js';
-import type { ListerWatcher, ReflectorOptions } from '../../src/cluster/reflector.js';
+import { Reflector, WATCHDOG_MARGIN_MS } from '../../src/cluster/api/reflector.js';
+import type { ListerWatcher, ReflectorOptions } from '../../src/cluster/api/reflector.js';
 import type { KubeObject } from '../../src/engine/k8s.js';
 import { captureLogger, FakeClock, FakeResource, flush, httpError, WARN } from '../helpers/cluster.js';
 

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { buildPolicyReport, MANAGED_BY_LABEL, MAX_REPORT_BYTES, MAX_REPORT_RESULTS, ReportPublisher, TRUNCATED_ANNOTATION } from '../../src/cluster/reports.js';
-import type { PolicyReport } from '../../src/cluster/reports.js';
-import { scanCluster } from '../../src/cluster/scanner.js';
-import type { ClusterReader, ScanKind, ScanResult } from '../../src/cluster/scanner.js';
+import { buildPolicyReport, MANAGED_BY_LABEL, MAX_REPORT_BYTES, MAX_REPORT_RESULTS, ReportPublisher, TRUNCATED_ANNOTATION } from '../../src/cluster/scan/reports.js';
+import type { PolicyReport } from '../../src/cluster/scan/reports.js';
+import { scanCluster } from '../../src/cluster/scan/scanner.js';
+import type { ClusterReader, ScanKind, ScanResult } from '../../src/cluster/scan/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import type { Config, EngineConfig } from '../../src/engine/index.js';
 import { captureLogger, httpError, ReportServer, WARN } from '../helpers/cluster.js';

@@ -5,7 +5,7 @@ import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import { createServer } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import t from 'tap';
-import { checkRollout, servingEndpoints, tlsProbe } from '../../src/cluster/rollout.js';
+import { checkRollout, servingEndpoints, tlsProbe } from '../../src/cluster/certs/rollout.js';
 import { generateCA, generateServingCert } from '../../src/tls/generate.js';
 import { endpointSlice, FakeProbe, FakeSlices } from '../helpers/rollout-fakes.js';
 import { httpError, networkError } from '../helpers/cluster.js';

@@ -1,13 +1,13 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { POLICIES } from '../../policies/index.js';
-import { AuditMetrics } from '../../src/cluster/metrics.js';
-import { ReportPublisher } from '../../src/cluster/reports.js';
-import { ClusterAuditor, scanCluster, ScanError } from '../../src/cluster/scanner.js';
-import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
+import { AuditMetrics } from '../../src/cluster/scan/metrics.js';
+import { ReportPublisher } from '../../src/cluster/scan/reports.js';
+import { ClusterAuditor, scanCluster, ScanError } from '../../src/cluster/scan/scanner.js';
+import type { ClusterReader, ScanKind } from '../../src/cluster/scan/scanner.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import type { Config } from '../../src/engine/index.js';
-import { builtInScope, scopeOfWebhookConfiguration } from '../../src/cluster/webhook-scope.js';
+import { builtInScope, scopeOfWebhookConfiguration } from '../../src/cluster/scan/webhook-scope.js';
 import { captureLogger, FakeClock, httpError, ReportServer } from '../helpers/cluster.js';
 
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { admissionScopeSource, builtInScope, scopeOfWebhookConfiguration } from '../../src/cluster/webhook-scope.js';
+import { admissionScopeSource, builtInScope, scopeOfWebhookConfiguration } from '../../src/cluster/scan/webhook-scope.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { captureLogger, httpError, WARN } from '../helpers/cluster.js';
 

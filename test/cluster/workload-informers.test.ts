@@ -3,8 +3,8 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { POLICIES } from '../../policies/index.js';
-import { ClusterCache } from '../../src/cluster/informers.js';
-import { projectWorkload } from '../../src/cluster/workload-projection.js';
+import { ClusterCache } from '../../src/cluster/api/informers.js';
+import { projectWorkload } from '../../src/cluster/api/workload-projection.js';
 import { compileConfig, DEFAULT_CONFIG, evaluate } from '../../src/engine/index.js';
 import type { ClusterContext, KubeObject } from '../../src/engine/index.js';
 import { captureLogger, FakeClock, FakeResource, flush, networkError } from '../helpers/cluster.js';

@@ -4,8 +4,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
-import { ClusterCache } from '../../src/cluster/informers.js';
-import type { ListerWatcher, ListPage } from '../../src/cluster/reflector.js';
+import { ClusterCache } from '../../src/cluster/api/informers.js';
+import type { ListerWatcher, ListPage } from '../../src/cluster/api/reflector.js';
 import { captureLogger, FakeClock, FakeResource } from '../helpers/cluster.js';
 
 const COUNT = 10_000;

@@ -3,9 +3,9 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Clock } from '../../src/cluster/clock.js';
-import type { ListPage, ListerWatcher, WatchEvent, WatchHandle, WatchOptions } from '../../src/cluster/reflector.js';
-import type { PolicyReport, PolicyReportStore } from '../../src/cluster/reports.js';
-import type { ClusterReader, ScanKind } from '../../src/cluster/scanner.js';
+import type { ListPage, ListerWatcher, WatchEvent, WatchHandle, WatchOptions } from '../../src/cluster/api/reflector.js';
+import type { PolicyReport, PolicyReportStore } from '../../src/cluster/scan/reports.js';
+import type { ClusterReader, ScanKind } from '../../src/cluster/scan/scanner.js';
 
 /** Lets every pending promise callback and I/O callback run. */
 export async function flush(rounds = 20): Promise<void> {

@@ -1,7 +1,7 @@
 // Fakes for the replica observation: EndpointSlices as the API server returns them, and a probe
 // that answers per address with a chosen certificate or error instead of a TLS handshake.
 import { X509Certificate } from 'node:crypto';
-import type { CertificateProbe, EndpointSliceSource } from '../../src/cluster/rollout.js';
+import type { CertificateProbe, EndpointSliceSource } from '../../src/cluster/certs/rollout.js';
 
 export interface FakeEndpoint {
   pod: string;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import type { Test } from 'tap';
-import { AuditMetrics } from '../../src/cluster/metrics.js';
+import { AuditMetrics } from '../../src/cluster/scan/metrics.js';
 import type { Decision } from '../../src/server/review.js';
 import { GateMetrics } from '../../src/server/metrics.js';
 

@@ -3,10 +3,10 @@
 // enforcement would refuse, and nothing in kube-system, the webhook's own namespace or a namespace
 // an admin opted out, which the webhook never sees.
 import type { Logger } from 'pino';
-import { isRecord, metaOf, stringMap } from '../engine/k8s.js';
-import type { KubeObject, LabelSelector } from '../engine/k8s.js';
-import { selectorMatches } from '../engine/selector.js';
-import { describeError, isNotFound, statusOf } from './errors.js';
+import { isRecord, metaOf, stringMap } from '../../engine/k8s.js';
+import type { KubeObject, LabelSelector } from '../../engine/k8s.js';
+import { selectorMatches } from '../../engine/selector.js';
+import { describeError, isNotFound, statusOf } from '../api/errors.js';
 
 export interface AdmissionScope {
   /** Where the selectors came from, for logs. */

@@ -13,17 +13,17 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesObject, V1Lease, V1Secret } from '@kubernetes/client-node';
-import { isRecord, stringMap } from '../engine/k8s.js';
-import type { SecretContent } from './cert-plan.js';
-import type { SecretStore, StoredSecret, WebhookStore } from './certs.js';
+import { isRecord, stringMap } from '../../engine/k8s.js';
+import type { SecretContent } from '../certs/cert-plan.js';
+import type { SecretStore, StoredSecret, WebhookStore } from '../certs/certs.js';
 import { isNotFound } from './errors.js';
-import type { LeaseRecord, LeaseStore, StoredLease } from './leader.js';
+import type { LeaseRecord, LeaseStore, StoredLease } from '../leader/leader.js';
 import type { ListerWatcher, ListPage } from './reflector.js';
-import { MANAGED_BY, MANAGED_BY_LABEL, REPORT_GROUP, REPORT_PLURAL, REPORT_VERSION } from './reports.js';
-import type { PolicyReport, PolicyReportStore } from './reports.js';
-import { SERVICE_NAME_LABEL } from './rollout.js';
-import type { EndpointSliceSource } from './rollout.js';
-import type { ClusterReader, ScanKind } from './scanner.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, REPORT_GROUP, REPORT_PLURAL, REPORT_VERSION } from '../scan/reports.js';
+import type { PolicyReport, PolicyReportStore } from '../scan/reports.js';
+import { SERVICE_NAME_LABEL } from '../certs/rollout.js';
+import type { EndpointSliceSource } from '../certs/rollout.js';
+import type { ClusterReader, ScanKind } from '../scan/scanner.js';
 
 export interface ResourceRef {
   apiVersion: string;

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { isRecord } from '../engine/k8s.js';
-import type { KubeObject } from '../engine/k8s.js';
-import { backoffDelay, DEFAULT_BACKOFF, systemClock } from './clock.js';
-import type { BackoffPolicy, Clock } from './clock.js';
+import { isRecord } from '../../engine/k8s.js';
+import type { KubeObject } from '../../engine/k8s.js';
+import { backoffDelay, DEFAULT_BACKOFF, systemClock } from '../clock.js';
+import type { BackoffPolicy, Clock } from '../clock.js';
 import { describeError, isGone, statusOf } from './errors.js';
 
 /** One line of a watch stream, as the API server sends it. */

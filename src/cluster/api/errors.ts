@@ -1,4 +1,4 @@
-import { isRecord } from '../engine/k8s.js';
+import { isRecord } from '../../engine/k8s.js';
 
 /**
  * The HTTP status of a failed API call, however client-node reported it: the generated APIs

@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { EngineConfig } from '../engine/config.js';
-import type { Finding, FindingAction } from '../engine/evaluate.js';
-import { expiredExemptionFor } from '../engine/expiry.js';
-import { isRecord } from '../engine/k8s.js';
-import { describeError, isConflict, isNotFound } from './errors.js';
+import type { EngineConfig } from '../../engine/config.js';
+import type { Finding, FindingAction } from '../../engine/evaluate.js';
+import { expiredExemptionFor } from '../../engine/expiry.js';
+import { isRecord } from '../../engine/k8s.js';
+import { describeError, isConflict, isNotFound } from '../api/errors.js';
 import type { JudgedObject, ScanResult } from './scanner.js';
 
 export const REPORT_GROUP = 'wgpolicyk8s.io';

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { CLOCK_SKEW_MS, generateCA, generateServingCert } from '../tls/generate.js';
-import type { PemPair } from '../tls/generate.js';
+import { CLOCK_SKEW_MS, generateCA, generateServingCert } from '../../tls/generate.js';
+import type { PemPair } from '../../tls/generate.js';
 
 /** Keys of the certificate Secret. `ca.crt`/`ca.key` sign `tls.crt`; the others exist only during a CA rotation. */
 export const KEY = {

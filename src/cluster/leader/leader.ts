@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
-import { describeError, isConflict } from './errors.js';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { describeError, isConflict } from '../api/errors.js';
 
 /** The fields of a coordination.k8s.io/v1 Lease spec that election uses; times in ms since the epoch. */
 export interface LeaseRecord {

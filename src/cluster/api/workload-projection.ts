@@ -2,8 +2,8 @@
 // that a cluster of tens of thousands of Deployments fits in the pod's memory limit. A whole
 // Deployment (managedFields, pod spec, status) is tens of kilobytes in the heap; this is a
 // few hundred bytes (docs/cluster.md has the measured figure).
-import { isRecord, stringMap } from '../engine/k8s.js';
-import type { KubeObject, ObjectMeta, OwnerReference } from '../engine/k8s.js';
+import { isRecord, stringMap } from '../../engine/k8s.js';
+import type { KubeObject, ObjectMeta, OwnerReference } from '../../engine/k8s.js';
 import type { ListerWatcher, WatchEvent } from './reflector.js';
 
 /** The replicated kinds whose replicas a PodDisruptionBudget may hold (REPLICATED_KINDS). */

@@ -4,9 +4,9 @@
 // missed the reload would fail every call routed to it.
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { isRecord } from '../engine/k8s.js';
+import { isRecord } from '../../engine/k8s.js';
 import { DEFAULT_WEBHOOK_PORT_NAME } from './cert-defaults.js';
-import { describeError, isNotFound, statusOf } from './errors.js';
+import { describeError, isNotFound, statusOf } from '../api/errors.js';
 
 export { DEFAULT_WEBHOOK_PORT_NAME };
 /** A replica that does not complete a handshake in this time counts as not caught up. */

@@ -1,9 +1,9 @@
 // How many live objects each config exemption matches, for `practice-gate exemptions --cluster`.
-import { exemptionCovers } from '../engine/index.js';
-import type { EngineConfig } from '../engine/index.js';
-import { KubeClients } from './client.js';
-import { describeError } from './errors.js';
-import { KubeConfigError, loadKubeConfig } from './kubeconfig.js';
+import { exemptionCovers } from '../../engine/index.js';
+import type { EngineConfig } from '../../engine/index.js';
+import { KubeClients } from '../api/client.js';
+import { describeError } from '../api/errors.js';
+import { KubeConfigError, loadKubeConfig } from '../api/kubeconfig.js';
 import { scanCluster } from './scanner.js';
 import type { ClusterReader } from './scanner.js';
 

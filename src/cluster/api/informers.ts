@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { ContextIndex } from '../engine/context.js';
-import type { ClusterContext } from '../engine/context.js';
-import type { BackoffPolicy, Clock } from './clock.js';
+import { ContextIndex } from '../../engine/context.js';
+import type { ClusterContext } from '../../engine/context.js';
+import type { BackoffPolicy, Clock } from '../clock.js';
 import { Reflector } from './reflector.js';
 import type { ListerWatcher } from './reflector.js';
 import { projectingSource, WORKLOAD_RESOURCES } from './workload-projection.js';
