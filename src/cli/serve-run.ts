@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { createServerLogger } from '../server/logger.js';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../server/run.js';
+import { DEFAULT_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../server/defaults.js';
+import { startServer } from '../server/run.js';
 import type { ServeOptions, ServerHandle, TlsSource } from '../server/run.js';
 import { webhookConfigurationYaml } from '../server/webhook-config.js';
 import { devCertificates } from '../tls/dev.js';
@@ -19,7 +20,7 @@ import type { ClusterHandle } from '../cluster/start.js';
 import { startStartupProbes } from './startup-probes.js';
 import type { StartupProbes } from './startup-probes.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
-import type { ServeFlags } from './serve.js';
+import type { ServeFlags } from './serve-flags.js';
 import { describeFileError } from '../files/errors.js';
 
 /** Exit status when the server cannot start for a reason other than bad flags or files. */

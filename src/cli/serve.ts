@@ -1,32 +1,9 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { addClusterServeFlags } from './cluster-flags.js';
-import type { ClusterFlags } from './cluster-flags.js';
+import type { ServeFlags } from './serve-flags.js';
 import { parseInstant } from '../engine/instant.js';
-import type { OnError } from '../server/review.js';
-
-// The defaults of src/server/run.ts, restated here so that `--help` and every other command
-// need not load the server (fastify, pino, prom-client) just to print them; a test checks
-// that both agree.
-export const DEFAULT_PORT = 8443;
-export const DEFAULT_HOST = '0.0.0.0';
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
-
-export interface ServeFlags extends ClusterFlags {
-  port: number;
-  host?: string;
-  probePort?: number;
-  tlsCert?: string;
-  tlsKey?: string;
-  clientCa?: string;
-  dev?: boolean;
-  devWebhookConfig?: string;
-  config?: string;
-  onError: OnError;
-  shutdownTimeout: number;
-  logLevel: string;
-  now?: number;
-}
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../server/defaults.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

@@ -26,12 +26,7 @@ import { exemptionExpiryGauge, logExemptions, reportExemptionsDaily } from './ex
 import type { ConditionName } from './state.js';
 import { describeFileError } from '../files/errors.js';
 import { clusterPolicyIds, withoutClusterPolicies } from './blind.js';
-
-export const DEFAULT_PORT = 8443;
-export const DEFAULT_HOST = '0.0.0.0';
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
-/** Long enough for clients on kept-alive connections to send once more and be told to leave. */
-export const DEFAULT_SHUTDOWN_DRAIN_MS = 5_000;
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_DRAIN_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './defaults.js';
 
 export type TlsSource =
   /** Files on disk, watched and reloaded when they change (cert-manager, Secret volumes). */
