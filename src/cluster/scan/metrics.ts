@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { JudgedObject } from './scanner.js';
+import type { JudgedObject } from './scan-result.js';
 
 export const VIOLATIONS_METRIC = 'practice_gate_violations';
 

@@ -5,7 +5,7 @@ import type { Finding, FindingAction } from '../../engine/evaluate.js';
 import { expiredExemptionFor } from '../../engine/expiry.js';
 import { isRecord } from '../../engine/k8s.js';
 import { describeError, isConflict, isNotFound } from '../api/errors.js';
-import type { JudgedObject, ScanResult } from './scanner.js';
+import type { JudgedObject, ScanResult } from './scan-result.js';
 
 export const REPORT_GROUP = 'wgpolicyk8s.io';
 export const REPORT_VERSION = 'v1alpha2';

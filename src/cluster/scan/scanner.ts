@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import { ContextIndex } from '../../engine/context.js';
 import type { EngineConfig } from '../../engine/config.js';
 import { evaluate } from '../../engine/evaluate.js';
-import type { Evaluation } from '../../engine/evaluate.js';
 import { controllerRef, isRecord, metaOf, stringMap } from '../../engine/k8s.js';
 import type { KubeObject } from '../../engine/k8s.js';
 import { isTemplateOwner } from '../../engine/owners.js';
@@ -13,6 +12,7 @@ import { describeError, isNotFound, statusOf } from '../api/errors.js';
 import type { AuditMetrics } from './metrics.js';
 import type { ReportPublisher } from './reports.js';
 import type { AdmissionScope } from './webhook-scope.js';
+import type { JudgedObject, ScanResult } from './scan-result.js';
 
 export interface ScanKind {
   kind: string;
@@ -41,27 +41,6 @@ export const SCAN_KINDS: readonly ScanKind[] = [
 export interface ClusterReader {
   /** Every object of the kind (all pages), in one namespace or in all. Items as the API returns them. */
   list(kind: ScanKind, namespace?: string): Promise<readonly unknown[]>;
-}
-
-export interface JudgedObject {
-  object: KubeObject;
-  uid: string | undefined;
-  evaluation: Evaluation;
-}
-
-export interface ScanResult {
-  /** Judged objects: top-level workloads, bare Pods and ReplicaSets, PDBs. Controller-owned ones are left to their owner. */
-  judged: JudgedObject[];
-  /** Namespaces scanned (existing and not wholly exempt): each gets a report, even an empty one. */
-  namespaces: Set<string>;
-  /** Objects listed, of every kind. */
-  listed: number;
-  /** Objects skipped because their controller was judged. */
-  ownedSkipped: number;
-  /** The context the objects were judged in: everything listed. */
-  context: ContextIndex;
-  /** Kinds not listed because listing them is forbidden (only with skipForbidden). */
-  forbidden: string[];
 }
 
 export interface ScanOptions {
