@@ -117,14 +117,17 @@ export function parseConfigText(text: string, source: string, registry: readonly
   return parseConfig(document, source, registry);
 }
 
-export function loadConfigFile(file: string, registry: readonly Policy[] = POLICIES): Config {
-  let text: string;
+/** The text of a config file; one that cannot be read is a ConfigError naming the file and why. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config ${file}: ${describeFileError(err)}`);
   }
-  return parseConfigText(text, file, registry);
+}
+
+export function loadConfigFile(file: string, registry: readonly Policy[] = POLICIES): Config {
+  return parseConfigText(readConfigText(file), file, registry);
 }
 
 /** The engine config for a config file, or the defaults when no file is given. */

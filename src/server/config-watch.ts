@@ -2,14 +2,12 @@
 // in one assignment; an invalid one is reported and the running config stays, so a typo in a
 // ConfigMap never takes the gate down or silently switches policies off.
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, parseConfigText } from '../config/load.js';
+import { ConfigError, parseConfigText, readConfigText } from '../config/load.js';
 import { SettledWatch } from '../fs/watch.js';
 import type { WatchTimers } from '../fs/watch.js';
 import { compileConfig } from '../engine/index.js';
 import type { EngineConfig, Policy } from '../engine/index.js';
-import { describeFileError } from '../files/errors.js';
 
 export interface ConfigWatcherEvents {
   reload: [config: EngineConfig];
@@ -56,13 +54,13 @@ export class ConfigFileWatcher extends EventEmitter<ConfigWatcherEvents> {
   #check(): void {
     let text: string;
     try {
-      text = readFileSync(this.#file, 'utf8');
+      text = readConfigText(this.#file);
     } catch (err) {
-      const seen = `\0unreadable:${(err as NodeJS.ErrnoException).code ?? ''}`;
+      const why = err instanceof Error ? err.message : String(err);
+      const seen = `\0unreadable:${why}`;
       if (seen === this.#lastSeen) return;
       this.#lastSeen = seen;
-      const why = describeFileError(err);
-      this.emit('error', new ConfigError(`cannot read config ${this.#file}: ${why}; keeping the running config`));
+      this.emit('error', new ConfigError(`${why}; keeping the running config`));
       return;
     }
     if (text === this.#lastSeen) return;

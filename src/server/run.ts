@@ -1,13 +1,12 @@
 // Starts a complete gate: TLS app (plus probe app), config and certificate reloading, and a
 // handle whose close() is the graceful shutdown. The CLI and the tests both start it here.
-import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { ServerOptions as HttpsServerOptions, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { POLICIES } from '../../policies/index.js';
-import { ConfigError, parseConfigText } from '../config/load.js';
+import { parseConfigText, readConfigText } from '../config/load.js';
 import { DEFAULT_CONFIG, compileConfig } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Policy } from '../engine/index.js';
 import { validateTlsMaterial } from '../tls/material.js';
@@ -24,7 +23,6 @@ import type { ShutdownResult } from './shutdown.js';
 import { GateState } from './state.js';
 import { exemptionExpiryGauge, logExemptions, reportExemptionsDaily } from './exemption-report.js';
 import type { ConditionName } from './state.js';
-import { describeFileError } from '../files/errors.js';
 import { clusterPolicyIds, withoutClusterPolicies } from './blind.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_DRAIN_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './defaults.js';
 
@@ -93,12 +91,7 @@ function secureContext(material: TlsMaterial): HttpsServerOptions {
 
 function loadConfig(file: string | undefined, registry: readonly Policy[]): { config: EngineConfig; text: string } {
   if (file === undefined) return { config: compileConfig(DEFAULT_CONFIG, registry), text: '' };
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${describeFileError(err)}`);
-  }
+  const text = readConfigText(file);
   return { config: compileConfig(parseConfigText(text, file, registry), registry), text };
 }
 
