@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { waitUntil } from '../helpers/poll.js';
 import { FULLNAME, NAMESPACE, REPO, one, render } from './helm.js';
 
 type Obj = Record<string, any>;
@@ -29,13 +30,13 @@ function freePort(): Promise<number> {
 
 /** Up to 60 s: a loaded CI machine can take tens of seconds to start node and load the server. */
 async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  const ready = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${log()}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`serve never became ready:\n${log()}`);
+    return fetch(url).then((r) => r.ok, () => false);
+  };
+  await waitUntil('serve to become ready', ready, { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
+    throw err.message.startsWith('serve exited') ? err : new Error(`serve never became ready:\n${log()}`);
+  });
 }
 
 /** Replaces `from` (which must occur) with `to`, so a changed template fails loudly here. */

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
 import { FakeKubeApi } from '../helpers/kube-api.js';
+import { pollUntil, waitUntil } from '../helpers/poll.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // The TypeScript loader this test runs under (tap's), so the child runs the source as it is.
@@ -30,15 +31,8 @@ function practiceGate(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function eventually<T>(what: string, probe: () => T | undefined, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** A loaded machine can take tens of seconds to start node and load the server. */
+const CHILD_WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 
 async function fakeCluster(t: Test) {
   const api = await new FakeKubeApi().start();
@@ -91,12 +85,15 @@ t.test('serve --kubeconfig --self-managed-certs: serves the Secret\'s certificat
   );
   t.teardown(() => gate.child.kill('SIGKILL'));
 
-  const listening = await eventually('the listening log line', () =>
-    gate
-      .stdout()
-      .split('\n')
-      .filter((l) => l.includes('"practice-gate listening"'))
-      .map((l) => JSON.parse(l) as { port: number; probePort: number; fingerprint: string })[0],
+  const listening = await pollUntil(
+    'the listening log line',
+    () =>
+      gate
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"practice-gate listening"'))
+        .map((l) => JSON.parse(l) as { port: number; probePort: number; fingerprint: string })[0],
+    CHILD_WAIT,
   );
   const secret = api.get('v1/secrets', 'pg-system', 'practice-gate-tls') as { data: Record<string, string> };
   const fromSecret = new X509Certificate(Buffer.from(secret.data['tls.crt'] ?? '', 'base64'));
@@ -104,13 +101,13 @@ t.test('serve --kubeconfig --self-managed-certs: serves the Secret\'s certificat
   t.equal((await servedCertificate(listening.port)).fingerprint256, fromSecret.fingerprint256, 'over TLS too');
 
   // The caches sync in the background after the server listens: ready once every informer listed.
-  let ready = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
   const notReadyYet: Array<{ status: number; body: unknown }> = [];
-  for (const end = Date.now() + 60_000; ready.status !== 200 && Date.now() < end; ) {
-    notReadyYet.push(ready);
-    await new Promise((r) => setTimeout(r, 100));
-    ready = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
-  }
+  const ready = await pollUntil('readiness', async () => {
+    const answer = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
+    if (answer.status === 200) return answer;
+    notReadyYet.push(answer);
+    return undefined;
+  }, { ...CHILD_WAIT, intervalMs: 100 });
   for (const r of notReadyYet.slice(0, 1)) t.match(r, { status: 503, body: { ready: false, conditions: { certificates: true, caches: false } } }, 'not ready only while the caches sync');
   t.match(ready, { status: 200, body: { ready: true, conditions: { certificates: true, caches: true } } });
 
@@ -150,12 +147,12 @@ t.test('serve --self-managed-certs with the API server unreachable: alive, not r
   );
   t.teardown(() => gate.child.kill('SIGKILL'));
 
-  await eventually('a failed attempt to reach the API server', () => (gate.stdout().includes('"certs-failed"') ? true : undefined));
+  await waitUntil('a failed attempt to reach the API server', () => gate.stdout().includes('"certs-failed"'), CHILD_WAIT);
   const live = await json(`http://127.0.0.1:${probePort}/healthz`);
   t.match(live, { status: 200, body: { status: 'ok' } }, 'the liveness probe passes: the process is only waiting');
   const ready = await json(`http://127.0.0.1:${probePort}/readyz`);
   t.match(ready, { status: 503, body: { ready: false, conditions: { certificates: false } } }, 'not ready: no certificate to serve yet');
-  await eventually('a second attempt', () => (gate.stdout().split('"certs-failed"').length > 2 ? true : undefined));
+  await waitUntil('a second attempt', () => gate.stdout().split('"certs-failed"').length > 2, CHILD_WAIT);
 
   gate.child.kill('SIGTERM');
   t.equal(await gate.exited, 0, 'a stop while waiting is a clean exit');

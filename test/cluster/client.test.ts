@@ -6,6 +6,7 @@ import type { WatchEvent } from '../../src/cluster/api/reflector.js';
 import { SCAN_KINDS } from '../../src/cluster/scan/scanner.js';
 import { flush } from '../helpers/cluster.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
+import { waitUntil } from '../helpers/poll.js';
 
 const kind = (name: string) => {
   const found = SCAN_KINDS.find((k) => k.kind === name);
@@ -69,13 +70,13 @@ t.test('a watch delivers events, and a refused watch reports its HTTP status', a
 
   api.put('policy/v1/poddisruptionbudgets', { metadata: { namespace: 'shop', name: 'web' } });
   api.sendToWatches('policy/v1/poddisruptionbudgets', { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
-  for (let i = 0; i < 50 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('two watch events', () => events.length >= 2);
   t.match(events, [{ type: 'ADDED', object: { metadata: { name: 'web' } } }, { type: 'ERROR', object: { code: 410 } }]);
   handle.abort();
 
   api.failures.set('GET /apis/policy/v1/poddisruptionbudgets', [410]);
   await lw.watch('1', () => {}, (err) => (done = err), { timeoutSeconds: 300 });
-  for (let i = 0; i < 50 && done === 'not yet'; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('the watch to end', () => done !== 'not yet');
   t.equal(statusOf(done), 410, 'a refused watch ends with its status code');
 });
 
@@ -84,10 +85,10 @@ t.test('aborting a watch ends the stream (what the watchdog does to a silent con
   const lw = clients.listerWatcher(kind('PodDisruptionBudget'));
   let done: unknown = 'not yet';
   const handle = await lw.watch('1000', () => {}, (err) => (done = err), { timeoutSeconds: 300 });
-  for (let i = 0; i < 50 && api.openWatches === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('the watch to open', () => api.openWatches > 0);
   t.equal(api.openWatches, 1);
   handle.abort();
-  for (let i = 0; i < 50 && api.openWatches > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('the watch to close', () => api.openWatches === 0);
   t.equal(api.openWatches, 0, 'the connection is closed, not left half-open');
   t.not(done, 'not yet', 'and onDone is called');
 });

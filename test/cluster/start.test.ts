@@ -6,14 +6,7 @@ import { startCluster } from '../../src/cluster/start.js';
 import { compileConfig, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import { captureLogger } from '../helpers/cluster.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
-
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitUntil } from '../helpers/poll.js';
 
 function fakeServer() {
   const conditions = new Map<string, boolean>();
@@ -61,15 +54,15 @@ t.test('against an API server: certificates first, then informers that feed the 
   t.same(workloads.map((w) => `${w.kind}/${w.name}/${String(w.replicas)}`), ['Deployment/web/3'], "the live Deployment is in the context, its ReplicaSet is not");
   t.same(workloads[0]?.object.spec, { template: { metadata: { labels: { app: 'web' } } }, replicas: 3, selector: { matchLabels: { app: 'web' } } }, 'as a projection');
 
-  await until('watches open', () => api.openWatches >= 8); // seven informers and the Secret
+  await waitUntil('watches open', () => api.openWatches >= 8); // seven informers and the Secret
   api.put('policy/v1/poddisruptionbudgets', { metadata: { namespace: 'shop', name: 'web' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } });
-  await until('the PDB reaches the context', () => (cluster.context?.pdbsIn('shop').length ?? 0) === 1);
+  await waitUntil('the PDB reaches the context', () => (cluster.context?.pdbsIn('shop').length ?? 0) === 1);
   t.pass('a PDB created after start is in the context');
 
   const metrics = await server.side.registry.metrics();
   t.match(metrics, /practice_gate_cache_staleness_seconds\{resource="poddisruptionbudgets"\} 0/);
   await cluster.close();
-  await until('watches closed', () => api.openWatches === 0);
+  await waitUntil('watches closed', () => api.openWatches === 0);
 });
 
 t.test('against an API server: the leader runs the audit and writes PolicyReports', async (t) => {
@@ -93,7 +86,7 @@ t.test('against an API server: the leader runs the audit and writes PolicyReport
   const server = fakeServer();
   cluster.attach(server.side);
 
-  await until('a PolicyReport', () => api.get('wgpolicyk8s.io/v1alpha2/policyreports', 'shop', 'practice-gate') !== undefined);
+  await waitUntil('a PolicyReport', () => api.get('wgpolicyk8s.io/v1alpha2/policyreports', 'shop', 'practice-gate') !== undefined);
   const report = api.get('wgpolicyk8s.io/v1alpha2/policyreports', 'shop', 'practice-gate') as { results: Array<{ policy: string; result: string; resources: Array<{ uid: string }> }> };
   t.match(report.results.find((r) => r.policy === 'run-as-non-root'), { result: 'fail', resources: [{ uid: 'uid-web' }] });
   t.match(api.get('coordination.k8s.io/v1/leases', 'practice-gate', 'practice-gate-audit'), { spec: { holderIdentity: 'pod-a' } });

@@ -183,14 +183,8 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `check` until it returns true (reload tests wait for file watchers this way). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}
+// The server tests import it from here, with the rest of their helpers.
+export { eventually } from './poll.js';
 
 /** startServer on loopback with the test certificates and registry, run-as-non-root denying. */
 export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<ServerHandle> {
