@@ -285,12 +285,13 @@ t.test('--self-managed-certs: two replicas started together share one CA, and a 
   // Alongside, new TLS connections (what a restarted API server would open) check what each
   // replica serves: the API server's kept-alive connections alone would not notice an expired one.
   let stop = false;
-  const outcomes: { code: number | null; stderr: string }[] = [];
+  const outcomes: { code: number | null; stderr: string; startedAt: number }[] = [];
   const unusable: string[] = [];
   const applies = (async () => {
     while (!stop) {
+      const startedAt = Date.now();
       const res = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest('compliant.yaml'));
-      outcomes.push({ code: res.code, stderr: res.stderr });
+      outcomes.push({ code: res.code, stderr: res.stderr, startedAt });
     }
   })();
   const handshakes = (async () => {
@@ -306,19 +307,27 @@ t.test('--self-managed-certs: two replicas started together share one CA, and a 
     }
   })();
   const started = Date.now();
+  // When a replica was last seen serving the first certificate, and when both served the renewed one.
+  let initialSeenAt: number | undefined;
+  let renewedAt = Infinity;
   try {
     await waitFor('both replicas to serve a renewed certificate', async () => {
       const served = await Promise.all(replicas.map((r) => r.servedCertificate()));
-      return served.every((c) => c.fingerprint256 !== initial.fingerprint256) ? true : undefined;
+      if (served.every((c) => c.fingerprint256 !== initial.fingerprint256)) return true;
+      initialSeenAt = Date.now();
+      return undefined;
     }, 30_000, 500);
+    renewedAt = Date.now();
     await new Promise((r) => setTimeout(r, 2_000));
+    await waitFor('an apply started after the renewal', async () => (outcomes.some((o) => o.startedAt > renewedAt) ? true : undefined), 60_000, 100);
   } finally {
     stop = true;
     await Promise.all([applies, handshakes]);
   }
   t.comment(`renewed ${((Date.now() - started) / 1000).toFixed(1)} s into the loop; ${outcomes.length} applies`);
   const failed = outcomes.filter((o) => o.code !== 0);
-  t.ok(outcomes.length > 10, `the loop ran ${outcomes.length} applies`);
+  t.ok(outcomes.some((o) => initialSeenAt !== undefined && o.startedAt < initialSeenAt), 'applies ran while the first certificate was served');
+  t.ok(outcomes.some((o) => o.startedAt > renewedAt), 'and after both replicas served the renewed one');
   t.same(failed.map((f) => f.stderr.trim()), [], 'no apply failed during the renewal');
   t.same(unusable.slice(0, 5), [], `a new connection always got a valid certificate (${unusable.length} did not)`);
 
@@ -351,20 +360,25 @@ t.test('--self-managed-certs: a forced CA rotation (stage, switch, retire) fails
   const firstCa = new X509Certificate((await secretData())['ca.crt'] ?? '');
 
   let stop = false;
-  const outcomes: { code: number | null; stderr: string }[] = [];
+  const outcomes: { code: number | null; stderr: string; startedAt: number }[] = [];
   const applies = (async () => {
     while (!stop) {
+      const startedAt = Date.now();
       const res = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest('compliant.yaml'));
-      outcomes.push({ code: res.code, stderr: res.stderr });
+      outcomes.push({ code: res.code, stderr: res.stderr, startedAt });
     }
   })();
+  let firstCaSeenAt: number | undefined;
   let switchedAt: number | undefined;
   let retiredAt: number | undefined;
   try {
     await waitFor('the switch to a new CA, then the old CA retired', async () => {
       const data = await secretData();
       const signing = new X509Certificate(data['ca.crt'] ?? '');
-      if (signing.fingerprint256 === firstCa.fingerprint256) return undefined;
+      if (signing.fingerprint256 === firstCa.fingerprint256) {
+        firstCaSeenAt = Date.now();
+        return undefined;
+      }
       if (data['ca-prev.crt'] !== undefined && new X509Certificate(data['ca-prev.crt']).fingerprint256 === firstCa.fingerprint256) {
         switchedAt ??= Date.now();
         return undefined;
@@ -373,6 +387,8 @@ t.test('--self-managed-certs: a forced CA rotation (stage, switch, retire) fails
       return true;
     }, 120_000, 250);
     await new Promise((r) => setTimeout(r, 2_000));
+    const retired = retiredAt ?? Infinity;
+    await waitFor('an apply started after the old CA retired', async () => (outcomes.some((o) => o.startedAt > retired) ? true : undefined), 60_000, 100);
   } finally {
     stop = true;
     await applies;
@@ -382,7 +398,8 @@ t.test('--self-managed-certs: a forced CA rotation (stage, switch, retire) fails
   t.same(replicas.flatMap((r) => logEvents(r, 'replicas-check-mode')).map((e) => e.mode).filter((m, i, all) => all.indexOf(m) === i), ['time'], 'no EndpointSlices: retired after the overlap, and the log says so');
   t.same(replicas.flatMap((r) => logEvents(r, 'ca-prev-expired')), [], 'no CA left by expiry');
   const failed = outcomes.filter((o) => o.code !== 0);
-  t.ok(outcomes.length > 10, `the loop ran ${outcomes.length} applies`);
+  t.ok(outcomes.some((o) => firstCaSeenAt !== undefined && o.startedAt < firstCaSeenAt), 'applies ran while the first CA still signed');
+  t.ok(outcomes.some((o) => o.startedAt > (retiredAt ?? Infinity)), 'and after it retired');
   t.same(failed.map((f) => f.stderr.trim()), [], 'no apply failed during the rotation');
 });
 
