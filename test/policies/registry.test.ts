@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
@@ -8,17 +10,25 @@ import { loadManifests } from '../helpers/manifests.js';
 
 const POLICY_DIR = new URL('../../policies/', import.meta.url);
 const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-const files = readdirSync(POLICY_DIR, { withFileTypes: true })
-  .filter((e) => e.isFile() && e.name.endsWith('.ts') && e.name !== 'index.ts')
+// A policy is a folder policies/<id>/ with policy.ts; policies/lib/ holds what they share.
+const folders = readdirSync(POLICY_DIR, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && existsSync(new URL(`${e.name}/policy.ts`, POLICY_DIR)))
   .map((e) => e.name);
 
-t.test('every policy file is registered in POLICIES, and nothing else is', async (t) => {
-  t.equal(files.length, POLICIES.length, `policy files: ${files.join(', ')}`);
-  for (const file of files) {
-    const module = (await import(new URL(file, POLICY_DIR).href)) as { default?: Policy };
-    t.ok(module.default && POLICIES.includes(module.default), `${file} is imported in policies/index.ts`);
-    t.equal(module.default?.id, file.slice(0, -'.ts'.length), `${file}: id equals the file name`);
+t.test('every policy folder is registered in POLICIES, and nothing else is', async (t) => {
+  t.equal(folders.length, POLICIES.length, `policy folders: ${folders.join(', ')}`);
+  for (const id of folders) {
+    const module = (await import(new URL(`${id}/policy.js`, POLICY_DIR).href)) as { default?: Policy };
+    t.ok(module.default && POLICIES.includes(module.default), `${id}/policy.ts is imported in policies/index.ts`);
+    t.equal(module.default?.id, id, `${id}/policy.ts: id equals the folder name`);
+    for (const file of ['policy.test.ts', 'examples/good.yaml', 'examples/bad.yaml']) t.ok(existsSync(new URL(`${id}/${file}`, POLICY_DIR)), `${id}/${file}`);
   }
+});
+
+t.test('policies/index.ts is what scripts/policy-registry.mjs generates from the folders', async (t) => {
+  const script = fileURLToPath(new URL('../../scripts/policy-registry.mjs', import.meta.url));
+  const run = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
 });
 
 t.test('run-as-non-root stays first, ids are unique', async (t) => {
@@ -45,7 +55,7 @@ for (const policy of POLICIES) {
 // The engine clamps long messages; policies should never need it for ordinary names.
 t.test('messages of every bad example fit in 120 characters and name what to set', async (t) => {
   for (const policy of POLICIES) {
-    const bad = [...loadManifests(new URL(`${policy.id}/bad.yaml`, import.meta.url)).values()];
+    const bad = [...loadManifests(new URL(`${policy.id}/examples/bad.yaml`, POLICY_DIR)).values()];
     const context = ContextIndex.fromObjects(bad);
     const violations: Violation[] = [];
     for (const object of bad) violations.push(...checkDirectly(policy, object, context));

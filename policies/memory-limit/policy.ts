@@ -1,6 +1,6 @@
-import type { Violation, WorkloadPolicy } from '../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../src/engine/index.js';
-import { quantitySet } from './lib/quantity.js';
+import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../../src/engine/index.js';
+import { quantitySet } from '../lib/quantity.js';
 
 const policy: WorkloadPolicy = {
   id: 'memory-limit',

@@ -1,5 +1,5 @@
-import type { Violation, WorkloadPolicy } from '../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord } from '../src/engine/index.js';
+import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, isRecord } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {
   id: 'run-as-non-root',

@@ -1,14 +1,8 @@
 import t from 'tap';
-import policy from '../../policies/cronjob-concurrency.js';
-import type { KubeObject } from '../../src/engine/index.js';
-import { examples, judge } from '../helpers/manifests.js';
+import policy from './policy.js';
+import { examples, judge } from '../../test/helpers/manifests.js';
 
-const { good, bad } = examples('cronjob-concurrency');
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
+const { good, bad, get } = examples('cronjob-concurrency');
 
 t.test('good examples pass', async (t) => {
   for (const [name, obj] of good) t.same(judge(policy, obj), [], name);

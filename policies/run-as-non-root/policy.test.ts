@@ -1,13 +1,8 @@
 import t from 'tap';
-import policy from '../../policies/run-as-non-root.js';
-import { examples, judge } from '../helpers/manifests.js';
+import policy from './policy.js';
+import { examples, judge } from '../../test/helpers/manifests.js';
 
-const { good, bad } = examples('run-as-non-root');
-const get = (name: string) => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
+const { good, bad, get } = examples('run-as-non-root');
 
 t.test('good examples pass', async (t) => {
   for (const [name, obj] of good) t.same(judge(policy, obj), [], name);

@@ -1,5 +1,5 @@
-import type { WorkloadPolicy } from '../src/engine/index.js';
-import { LONG_RUNNING_KINDS, servesPorts, withoutProbe } from './lib/probes.js';
+import type { WorkloadPolicy } from '../../src/engine/index.js';
+import { LONG_RUNNING_KINDS, servesPorts, withoutProbe } from '../lib/probes.js';
 
 const policy: WorkloadPolicy = {
   id: 'readiness-probe',

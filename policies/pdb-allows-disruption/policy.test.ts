@@ -1,18 +1,13 @@
 import t from 'tap';
 import { parse } from 'yaml';
-import policy from '../../policies/pdb-allows-disruption.js';
+import policy from './policy.js';
 import type { KubeObject } from '../../src/engine/index.js';
-import { examples, judge } from '../helpers/manifests.js';
+import { examples, judge } from '../../test/helpers/manifests.js';
 
 // Each file holds its PDBs and the workloads/HPAs they are judged against, as an offline audit of the file would.
-const { good, bad } = examples('pdb-allows-disruption');
+const { good, bad, get } = examples('pdb-allows-disruption');
 const pdbs = (file: Map<string, KubeObject>) => [...file].filter(([, obj]) => obj.kind === 'PodDisruptionBudget');
 const inBad = (obj: KubeObject, context: Iterable<KubeObject> = bad.values()) => judge(policy, obj, context);
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
 
 t.test('good examples pass', async (t) => {
   t.equal(pdbs(good).length, 8);

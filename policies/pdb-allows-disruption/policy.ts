@@ -1,6 +1,6 @@
-import type { ClusterContext, PdbPolicy, Violation, Workload } from '../src/engine/index.js';
-import { isRecord } from '../src/engine/index.js';
-import { hpaMinReplicas, hpasFor, pdbSelects, percentOf } from './lib/disruption.js';
+import type { ClusterContext, PdbPolicy, Violation, Workload } from '../../src/engine/index.js';
+import { isRecord } from '../../src/engine/index.js';
+import { hpaMinReplicas, hpasFor, pdbSelects, percentOf } from '../lib/disruption.js';
 
 const FIX = 'spec:\n  maxUnavailable: 1   # one pod at a time may be evicted; drains proceed';
 

@@ -1,18 +1,13 @@
 import t from 'tap';
 import { parse } from 'yaml';
-import policy from '../../policies/pdb-coverage.js';
+import policy from './policy.js';
 import type { KubeObject } from '../../src/engine/index.js';
-import { examples, judge } from '../helpers/manifests.js';
+import { examples, judge } from '../../test/helpers/manifests.js';
 
 // Each file holds its cases and the PDBs/HPAs they are judged against, as an offline audit of the file would.
-const { good, bad } = examples('pdb-coverage');
+const { good, bad, get } = examples('pdb-coverage');
 const judged = (file: Map<string, KubeObject>) => [...file].filter(([, obj]) => policy.kinds.includes(obj.kind ?? ''));
 const inBad = (obj: KubeObject, context: Iterable<KubeObject> = bad.values()) => judge(policy, obj, context);
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
 
 t.test('good examples pass', async (t) => {
   t.equal(judged(good).length, 9, 'all good workloads are of judged kinds but the DaemonSet');

@@ -1,6 +1,6 @@
-import type { WorkloadPolicy } from '../src/engine/index.js';
-import { isRecord } from '../src/engine/index.js';
-import { LONG_RUNNING_KINDS, withoutProbe } from './lib/probes.js';
+import type { WorkloadPolicy } from '../../src/engine/index.js';
+import { isRecord } from '../../src/engine/index.js';
+import { LONG_RUNNING_KINDS, withoutProbe } from '../lib/probes.js';
 
 const FIX = 'livenessProbe:\n  httpGet: { path: /healthz, port: 8080 }\n  periodSeconds: 10\n  failureThreshold: 3';
 

@@ -1,6 +1,6 @@
-import type { Violation, WorkloadPolicy } from '../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../src/engine/index.js';
-import { quantitySet } from './lib/quantity.js';
+import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../../src/engine/index.js';
+import { quantitySet } from '../lib/quantity.js';
 
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
 

@@ -1,6 +1,6 @@
-import type { ClusterContext, Violation, Workload, WorkloadPolicy } from '../src/engine/index.js';
-import { REPLICATED_KINDS, isRecord, nameOf, stringMap } from '../src/engine/index.js';
-import { hpaMaxReplicas, hpasFor, pdbSelects } from './lib/disruption.js';
+import type { ClusterContext, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
+import { REPLICATED_KINDS, isRecord, nameOf, stringMap } from '../../src/engine/index.js';
+import { hpaMaxReplicas, hpasFor, pdbSelects } from '../lib/disruption.js';
 
 // Every replicated kind keeps its pod template under spec.template; the labels there are what a PDB selects.
 const LABELS_PATH = 'spec.template.metadata.labels';

@@ -1,5 +1,5 @@
-import type { WorkloadPolicy } from '../src/engine/index.js';
-import { isRecord } from '../src/engine/index.js';
+import type { WorkloadPolicy } from '../../src/engine/index.js';
+import { isRecord } from '../../src/engine/index.js';
 
 const SAFE = new Set(['Forbid', 'Replace']);
 const PATH = 'spec.concurrencyPolicy';

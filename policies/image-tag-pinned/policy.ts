@@ -1,5 +1,5 @@
-import type { Violation, WorkloadPolicy } from '../src/engine/index.js';
-import { WORKLOAD_KINDS } from '../src/engine/index.js';
+import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS } from '../../src/engine/index.js';
 
 // OCI digest: algorithm ":" encoded; a real sha256 or sha512 digest is far longer than 32 characters.
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;

@@ -1,15 +1,9 @@
 import t from 'tap';
 import { parse } from 'yaml';
-import policy from '../../policies/image-tag-pinned.js';
-import type { KubeObject } from '../../src/engine/index.js';
-import { examples, judge } from '../helpers/manifests.js';
+import policy from './policy.js';
+import { examples, judge } from '../../test/helpers/manifests.js';
 
-const { good, bad } = examples('image-tag-pinned');
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
+const { good, bad, get } = examples('image-tag-pinned');
 
 t.test('good examples pass: tags, digests, registry ports, latest pinned by digest', async (t) => {
   for (const [name, obj] of good) t.same(judge(policy, obj), [], name);

@@ -1,15 +1,8 @@
 import t from 'tap';
-import policy from '../../policies/read-only-root-filesystem.js';
-import type { KubeObject } from '../../src/engine/index.js';
-import { examples, judge } from '../helpers/manifests.js';
+import policy from './policy.js';
+import { examples, judge, pick } from '../../test/helpers/manifests.js';
 
-const { good, bad } = examples('read-only-root-filesystem');
-const pick = (file: Map<string, KubeObject>, name: string): KubeObject => {
-  const obj = file.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
-const get = (name: string) => pick(bad, name);
+const { good, bad, get } = examples('read-only-root-filesystem');
 
 t.test('good examples pass', async (t) => {
   for (const [name, obj] of good) t.same(judge(policy, obj), [], name);

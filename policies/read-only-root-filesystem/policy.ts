@@ -1,5 +1,5 @@
-import type { Violation, WorkloadPolicy } from '../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../src/engine/index.js';
+import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {
   id: 'read-only-root-filesystem',
