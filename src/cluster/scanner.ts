@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { POLICIES } from '../../policies/index.js';
 import { ContextIndex } from '../engine/context.js';
 import type { EngineConfig } from '../engine/config.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -7,6 +8,7 @@ import { controllerRef, isRecord, metaOf, stringMap } from '../engine/k8s.js';
 import type { KubeObject } from '../engine/k8s.js';
 import { isTemplateOwner } from '../engine/owners.js';
 import { WORKLOAD_KINDS } from '../engine/workload.js';
+import { scanKinds } from '../registry/derive.js';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import { describeError, isNotFound, statusOf } from './errors.js';
@@ -21,21 +23,8 @@ export interface ScanKind {
   namespaced: boolean;
 }
 
-/** What a scan lists: the context kinds, then every workload kind the engine judges. */
-export const SCAN_KINDS: readonly ScanKind[] = [
-  { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', namespaced: false },
-  { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', plural: 'poddisruptionbudgets', namespaced: true },
-  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', namespaced: true },
-  { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
-  { kind: 'StatefulSet', apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
-  { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', namespaced: true },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
-  { kind: 'ReplicationController', apiVersion: 'v1', plural: 'replicationcontrollers', namespaced: true },
-  { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', namespaced: true },
-  { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', namespaced: true },
-  { kind: 'Pod', apiVersion: 'v1', plural: 'pods', namespaced: true },
-  { kind: 'PodTemplate', apiVersion: 'v1', plural: 'podtemplates', namespaced: true },
-];
+/** What a scan lists: the context kinds, then every kind a registered policy judges. */
+export const SCAN_KINDS: readonly ScanKind[] = scanKinds(POLICIES);
 
 /** Lists for a scan; a test fakes this. */
 export interface ClusterReader {

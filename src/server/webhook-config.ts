@@ -1,8 +1,8 @@
 // The ValidatingWebhookConfiguration that points an API server at a practice-gate.
 import { stringify } from 'yaml';
-
-/** Webhook names need three dot-separated segments; it also prefixes audit annotation keys. */
-export const WEBHOOK_NAME = 'validate.practice-gate.io';
+import { POLICIES } from '../../policies/index.js';
+import { webhookRules } from '../registry/derive.js';
+import { WEBHOOK_NAME } from './webhook-name.js';
 
 export interface WebhookConfigOptions {
   name: string;
@@ -12,13 +12,8 @@ export interface WebhookConfigOptions {
   timeoutSeconds?: number;
 }
 
-/** The kinds practice-gate judges, grouped as the API server's rules want them. */
-export const WEBHOOK_RULES = [
-  { apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'replicationcontrollers'] },
-  { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'] },
-  { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs', 'cronjobs'] },
-  { apiGroups: ['policy'], apiVersions: ['v1'], resources: ['poddisruptionbudgets'] },
-].map((rule) => ({ ...rule, operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }));
+/** The kinds practice-gate judges, grouped as the API server's rules want them (the chart renders the same). */
+export const WEBHOOK_RULES = webhookRules(POLICIES);
 
 export function webhookConfiguration(options: WebhookConfigOptions): Record<string, unknown> {
   return {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
-import { ContextIndex, toWorkload } from '../../src/engine/index.js';
+import { ContextIndex, WORKLOAD_KINDS, toWorkload } from '../../src/engine/index.js';
 import type { KubeObject, PodDisruptionBudget, Policy, Violation } from '../../src/engine/index.js';
 import { loadManifests } from '../helpers/manifests.js';
 
@@ -44,7 +44,8 @@ for (const policy of POLICIES) {
     t.ok(policy.why.trim().length >= 80, 'why explains the practice');
     t.ok(['deny', 'warn', 'audit'].includes(policy.defaultAction), 'defaultAction');
     t.ok(policy.kinds.length > 0, 'kinds');
-    t.ok(policy.target === 'workload' || policy.target === 'pdb', 'target');
+    t.ok(['workload', 'pdb', 'object'].includes(policy.target), 'target');
+    if (policy.target === 'workload') t.same(policy.kinds.filter((k) => !WORKLOAD_KINDS.includes(k)), [], 'a workload policy judges workload kinds only');
     t.equal(typeof policy.check, 'function', 'check');
     const fix: unknown = parse(policy.fix);
     t.ok(typeof fix === 'object' && fix !== null, 'fix parses as a YAML mapping');
@@ -71,7 +72,9 @@ t.test('messages of every bad example fit in 120 characters and name what to set
 
 function checkDirectly(policy: Policy, object: KubeObject, context: ContextIndex): Violation[] {
   if (!policy.kinds.includes(object.kind ?? '')) return [];
-  if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, object.metadata?.namespace ?? 'default', context);
+  const namespace = object.metadata?.namespace ?? 'default';
+  if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, namespace, context);
+  if (policy.target === 'object') return policy.check(object, namespace, context);
   const workload = toWorkload(object, 'default');
   return workload ? policy.check(workload, context) : [];
 }
