@@ -7,6 +7,7 @@ import type { Evaluation } from '../engine/evaluate.js';
 import { controllerRef, isRecord, metaOf, stringMap } from '../engine/k8s.js';
 import type { KubeObject } from '../engine/k8s.js';
 import { isTemplateOwner } from '../engine/owners.js';
+import { judgedKinds } from '../engine/policy.js';
 import { WORKLOAD_KINDS } from '../engine/workload.js';
 import { scanKinds } from '../registry/derive.js';
 import { systemClock } from './clock.js';
@@ -23,8 +24,8 @@ export interface ScanKind {
   namespaced: boolean;
 }
 
-/** What a scan lists: the context kinds, then every kind a registered policy judges. */
-export const SCAN_KINDS: readonly ScanKind[] = scanKinds(POLICIES);
+/** What a scan of the registered policies lists: the context kinds, then every kind a policy judges. */
+export const SCAN_KINDS: readonly ScanKind[] = scanKinds(judgedKinds(POLICIES));
 
 /** Lists for a scan; a test fakes this. */
 export interface ClusterReader {
@@ -95,7 +96,8 @@ const WORKLOADS = new Set(WORKLOAD_KINDS);
 export async function scanCluster(reader: ClusterReader, config: EngineConfig, options: ScanOptions = {}): Promise<ScanResult> {
   const objects: KubeObject[] = [];
   const forbidden: string[] = [];
-  for (const kind of SCAN_KINDS) {
+  // The kinds of the config's registry: a policy on a new kind is listed with no other change.
+  for (const kind of scanKinds(config.judgedKinds)) {
     if (options.signal?.aborted) throw new Error('scan aborted');
     if (!kind.namespaced && options.namespace !== undefined) continue;
     let items: readonly unknown[];

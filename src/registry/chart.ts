@@ -4,6 +4,7 @@
 // test/chart/generated.test.ts fails when the committed files differ from these.
 import { stringify } from 'yaml';
 import { CONTEXT_RESOURCES } from '../cluster/informers.js';
+import { judgedKinds } from '../engine/policy.js';
 import type { Policy } from '../engine/policy.js';
 import { WEBHOOK_NAME } from '../server/webhook-name.js';
 import { apiKind } from './api-kinds.js';
@@ -41,7 +42,7 @@ function rbac(kinds: readonly ApiKind[], verbs: string[]): RbacRule[] {
 
 export function chartRegistry(registry: readonly Policy[]): ChartRegistry {
   const watched = new Set<string>(CONTEXT_RESOURCES.map((r) => r.kind));
-  const listed = scanKinds(registry).filter((k) => !watched.has(k.kind));
+  const listed = scanKinds(judgedKinds(registry)).filter((k) => !watched.has(k.kind));
   return {
     webhookName: WEBHOOK_NAME,
     webhookRules: webhookRules(registry),

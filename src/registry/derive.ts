@@ -1,6 +1,6 @@
 // What the API side needs from the policy registry: the webhook's rules and the kinds a cluster
-// scan lists. Pure functions of a registry, so a test can run them on one that holds a stand-in
-// policy (test/registry/derive.test.ts); the server and the scanner call them on POLICIES.
+// scan lists. Pure functions of a registry (or of its judged kinds), so a test can run them on one
+// that holds a stand-in policy (test/registry/derive.test.ts).
 import { judgedKinds } from '../engine/policy.js';
 import type { Policy } from '../engine/policy.js';
 import { API_KINDS, apiKind, apiVersionOf } from './api-kinds.js';
@@ -55,9 +55,9 @@ export function webhookRules(registry: readonly Policy[]): WebhookRule[] {
   });
 }
 
-/** What a cluster scan lists: the context kinds, then every kind a registered policy judges. */
-export function scanKinds(registry: readonly Policy[]): ListedKind[] {
-  return inCatalogOrder([...CONTEXT_KINDS, ...judgedKinds(registry)]).map((k) => ({
+/** What a cluster scan lists: the context kinds, then the judged kinds (judgedKinds of a registry). */
+export function scanKinds(judged: Iterable<string>): ListedKind[] {
+  return inCatalogOrder([...CONTEXT_KINDS, ...judged]).map((k) => ({
     kind: k.kind,
     apiVersion: apiVersionOf(k),
     plural: k.plural,

@@ -1,6 +1,7 @@
 // The ValidatingWebhookConfiguration that points an API server at a practice-gate.
 import { stringify } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
+import type { Policy } from '../engine/index.js';
 import { webhookRules } from '../registry/derive.js';
 import { WEBHOOK_NAME } from './webhook-name.js';
 
@@ -10,10 +11,10 @@ export interface WebhookConfigOptions {
   caBundle: string;
   failurePolicy: 'Ignore' | 'Fail';
   timeoutSeconds?: number;
+  /** Whose kinds the rules cover; the registered policies by default. */
+  registry?: readonly Policy[];
 }
 
-/** The kinds practice-gate judges, grouped as the API server's rules want them (the chart renders the same). */
-export const WEBHOOK_RULES = webhookRules(POLICIES);
 
 export function webhookConfiguration(options: WebhookConfigOptions): Record<string, unknown> {
   return {
@@ -24,7 +25,8 @@ export function webhookConfiguration(options: WebhookConfigOptions): Record<stri
       {
         name: WEBHOOK_NAME,
         clientConfig: { url: options.url, caBundle: options.caBundle },
-        rules: WEBHOOK_RULES,
+        // The kinds the policies judge, grouped as the API server's rules want them (the chart renders the same).
+        rules: webhookRules(options.registry ?? POLICIES),
         // practice-gate only reads: a dry run is judged like a real request.
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],
