@@ -14,7 +14,6 @@ import type { ReviewHead } from './review-head.js';
 /** The audit annotation that records a review refused (or admitted) unjudged for its size. */
 export const OVERSIZE_ANNOTATION = 'body-too-large';
 
-
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export interface OversizeAnswer {
