@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { POLICIES } from '../../policies/index.js';
-import { ACTIONS, DEFAULT_CONFIG, MODES, WORKLOAD_KINDS, compileConfig } from '../engine/index.js';
+import { ACTIONS, DEFAULT_CONFIG, MODES, WORKLOAD_KINDS, compileConfig, judgedKinds } from '../engine/index.js';
 import type { Action, Config, EngineConfig, Policy } from '../engine/index.js';
 import { describeFileError } from '../files/errors.js';
 import { instant, policyRollout, rolloutFields, splitRollout } from './rollout.js';
@@ -16,21 +16,21 @@ export class ConfigError extends Error {
   }
 }
 
-/** What an exemption's kinds can name: the kinds the engine judges. */
-const JUDGED_KINDS = [...WORKLOAD_KINDS, 'PodDisruptionBudget'];
 const REASON_NEEDED = 'every exemption needs a reason, so reviewers know why it exists';
 
 function schemaFor(registry: readonly Policy[]) {
   const ids = registry.map((p) => p.id);
+  // What an exemption's kinds can name: the kinds the engine judges.
+  const kinds = judgedKinds(registry);
   // A kind glob that matches nothing (`deployment`) would silently exempt nothing.
   const kindGlob = z
     .string()
     .min(1)
     .refine((glob) => {
       const matches = picomatch(glob, { dot: true });
-      return JUDGED_KINDS.some((kind) => matches(kind));
+      return kinds.some((kind) => matches(kind));
     }, {
-      error: (issue) => `"${String(issue.input)}" matches no kind practice-gate judges (kinds are case-sensitive): ${JUDGED_KINDS.join(', ')}`,
+      error: (issue) => `"${String(issue.input)}" matches no kind practice-gate judges (kinds are case-sensitive): ${kinds.join(', ')}`,
     });
   const action = z.enum(ACTIONS as [Action, ...Action[]]);
   const policySetting = z.union([action, policyRollout(action)]);

@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { compileWriters } from './owners.js';
 import type { TrustedController, WriterTable } from './owners.js';
 import { DAY_MS, parseInstant } from './instant.js';
+import { judgedKinds } from './policy.js';
 import type { Action, Policy } from './policy.js';
 
 export type Mode = 'enforce' | 'audit';
@@ -83,6 +84,8 @@ export interface EngineConfig {
   /** Who may write an object on behalf of its owner: kube-controller-manager and `controllers`. */
   readonly writers: WriterTable;
   readonly exemptionWarningMs: number;
+  /** The kinds of every registered policy, also those switched off: other kinds are not judged at all. */
+  readonly judgedKinds: ReadonlySet<string>;
 }
 
 /**
@@ -115,6 +118,7 @@ export function compileConfig(config: Config, registry: readonly Policy[]): Engi
     objectExemptions: config.objectExemptions,
     writers: compileWriters(config.controllers),
     exemptionWarningMs: (config.exemptionWarningDays ?? DEFAULT_EXEMPTION_WARNING_DAYS) * DAY_MS,
+    judgedKinds: new Set(judgedKinds(registry)),
     exemptions: config.exemptions.map((e) => ({
       namespaces: globs(e.namespaces),
       names: globs(e.names),

@@ -144,8 +144,8 @@ function checkInChunks(policy: WorkloadPolicy, workload: Workload, context: Clus
 }
 
 /**
- * Judges one object. Returns undefined for kinds practice-gate does not judge (neither a
- * workload nor a PodDisruptionBudget). Pure: everything it knows comes from its arguments.
+ * Judges one object. Returns undefined for kinds practice-gate does not judge (no registered
+ * policy names them). Pure: everything it knows comes from its arguments.
  */
 export function evaluate(
   object: KubeObject,
@@ -156,8 +156,8 @@ export function evaluate(
   if (!isRecord(object)) return undefined;
   const fallbackNs = options.namespace ?? 'default';
   const kind = typeof object.kind === 'string' ? object.kind : '';
+  if (!config.judgedKinds.has(kind)) return undefined;
   const workload = toWorkload(object, fallbackNs);
-  if (!workload && kind !== 'PodDisruptionBudget') return undefined;
 
   const ownNs = metaOf(object).namespace;
   const namespace = typeof ownNs === 'string' && ownNs !== '' ? ownNs : fallbackNs;
@@ -180,7 +180,8 @@ export function evaluate(
       if (!workload) continue;
       ({ kept: violations, total } = checkInChunks(policy, workload, context, listed));
     } else {
-      violations = policy.check(object as PodDisruptionBudget, namespace, context);
+      // A pdb policy names only PodDisruptionBudget among its kinds (test/policies/registry.test.ts).
+      violations = policy.target === 'pdb' ? policy.check(object as PodDisruptionBudget, namespace, context) : policy.check(object, namespace, context);
       total = violations.length;
       violations = violations.slice(0, listed);
     }

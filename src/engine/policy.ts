@@ -1,5 +1,5 @@
 import type { ClusterContext } from './context.js';
-import type { PodDisruptionBudget } from './k8s.js';
+import type { KubeObject, PodDisruptionBudget } from './k8s.js';
 import type { Workload } from './workload.js';
 
 /** What happens to a finding: refuse the write, tell the user, only record it, or nothing. */
@@ -30,7 +30,11 @@ interface PolicyMeta {
   /** A YAML snippet that fixes the common case. */
   fix: string;
   defaultAction: Exclude<Action, 'off'>;
-  /** Kinds the check runs on. */
+  /**
+   * Kinds the check runs on. What the engine judges, the webhook is sent, the cluster audit
+   * lists and the chart's RBAC grants all follow from the kinds of the registered policies
+   * (judgedKinds; src/registry/ for the API side).
+   */
   kinds: readonly string[];
   /**
    * True when a finding says something is missing from the cluster (no PodDisruptionBudget
@@ -65,4 +69,15 @@ export interface PdbPolicy extends PolicyMeta {
   check(pdb: PodDisruptionBudget, namespace: string, context: ClusterContext): Violation[];
 }
 
-export type Policy = WorkloadPolicy | PdbPolicy;
+/** Judges the object as it is written: for kinds that are neither workloads nor PDBs (a Service, an HPA). */
+export interface ObjectPolicy extends PolicyMeta {
+  target: 'object';
+  check(object: KubeObject, namespace: string, context: ClusterContext): Violation[];
+}
+
+export type Policy = WorkloadPolicy | PdbPolicy | ObjectPolicy;
+
+/** The kinds a registry judges, each once, in the order the policies name them. */
+export function judgedKinds(registry: readonly Policy[]): string[] {
+  return [...new Set(registry.flatMap((p) => p.kinds))];
+}

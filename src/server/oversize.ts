@@ -2,7 +2,7 @@
 // error is no answer at all: the API server treats it as a webhook failure and, under
 // failurePolicy Ignore, admits the object. So it gets a real AdmissionReview: in enforce mode
 // the write is refused, in audit mode admitted with a warning, like any other finding.
-import { WORKLOAD_KINDS, clamp, exemptionFor, modeFor } from '../engine/index.js';
+import { clamp, exemptionFor, modeFor } from '../engine/index.js';
 import { writesObject } from './admission.js';
 import type { AdmissionResponse } from './admission.js';
 import type { OversizeBody } from './bounded-body.js';
@@ -13,8 +13,6 @@ import type { ReviewHead } from './review-head.js';
 
 /** The audit annotation that records a review refused (or admitted) unjudged for its size. */
 export const OVERSIZE_ANNOTATION = 'body-too-large';
-
-const JUDGED_KINDS = new Set([...WORKLOAD_KINDS, 'PodDisruptionBudget']);
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -40,7 +38,7 @@ export function oversizeAnswer(body: OversizeBody, state: ReviewState): Oversize
   });
   const kind = head.kind ?? '';
   // Deletes and connects carry nothing to judge, and other kinds are not practice-gate's.
-  if (!writesObject(head.operation ?? 'CREATE') || (kind !== '' && !JUDGED_KINDS.has(kind))) return allow('allow');
+  if (!writesObject(head.operation ?? 'CREATE') || (kind !== '' && !state.engineConfig.judgedKinds.has(kind))) return allow('allow');
 
   const config = state.engineConfig;
   const namespace = head.namespace ?? '';

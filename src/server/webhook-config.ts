@@ -1,8 +1,9 @@
 // The ValidatingWebhookConfiguration that points an API server at a practice-gate.
 import { stringify } from 'yaml';
-
-/** Webhook names need three dot-separated segments; it also prefixes audit annotation keys. */
-export const WEBHOOK_NAME = 'validate.practice-gate.io';
+import { POLICIES } from '../../policies/index.js';
+import type { Policy } from '../engine/index.js';
+import { webhookRules } from '../registry/derive.js';
+import { WEBHOOK_NAME } from './webhook-name.js';
 
 export interface WebhookConfigOptions {
   name: string;
@@ -10,15 +11,10 @@ export interface WebhookConfigOptions {
   caBundle: string;
   failurePolicy: 'Ignore' | 'Fail';
   timeoutSeconds?: number;
+  /** Whose kinds the rules cover; the registered policies by default. */
+  registry?: readonly Policy[];
 }
 
-/** The kinds practice-gate judges, grouped as the API server's rules want them. */
-export const WEBHOOK_RULES = [
-  { apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'replicationcontrollers'] },
-  { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'] },
-  { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs', 'cronjobs'] },
-  { apiGroups: ['policy'], apiVersions: ['v1'], resources: ['poddisruptionbudgets'] },
-].map((rule) => ({ ...rule, operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }));
 
 export function webhookConfiguration(options: WebhookConfigOptions): Record<string, unknown> {
   return {
@@ -29,7 +25,8 @@ export function webhookConfiguration(options: WebhookConfigOptions): Record<stri
       {
         name: WEBHOOK_NAME,
         clientConfig: { url: options.url, caBundle: options.caBundle },
-        rules: WEBHOOK_RULES,
+        // The kinds the policies judge, grouped as the API server's rules want them (the chart renders the same).
+        rules: webhookRules(options.registry ?? POLICIES),
         // practice-gate only reads: a dry run is judged like a real request.
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],

@@ -156,7 +156,7 @@ t.test('the repository manifests: same results', async (t) => {
     }
   };
   walk(join(root, 'examples'));
-  walk(join(root, 'test', 'policies'));
+  walk(join(root, 'policies'));
   t.ok(files.length > 10);
   const fast = files.filter((f) => sameAsReference(t, f, readFileSync(f, 'utf8')) === 'fast');
   t.ok(fast.length > files.length / 2, 'most of them are read by the fast path');

@@ -30,18 +30,13 @@ function judge(items: SourceObject[], namespace = 'default') {
 }
 
 t.test('the context is every document given: a PDB in another file counts, in the same default namespace', async (t) => {
+  // The PDB is context only: no policy of this registry judges PodDisruptionBudgets, so it has no result of its own.
   const covered = judge([deployment('api'), pdb()]);
-  t.same(covered.results.map((r) => [r.kind, r.findings.length]), [
-    ['Deployment', 0],
-    ['PodDisruptionBudget', 0],
-  ]);
+  t.same(covered.results.map((r) => [r.kind, r.findings.length]), [['Deployment', 0]]);
   const elsewhere = judge([deployment('api', 'shop'), pdb()]);
   t.match(elsewhere.results[0]?.findings, [{ policy: 'needs-pdb', message: 'no PDB in shop' }]);
   const movedTogether = judge([deployment('api'), pdb()], 'shop');
-  t.same(movedTogether.results.map((r) => [r.namespace, r.findings.length]), [
-    ['shop', 0],
-    ['shop', 0],
-  ]);
+  t.same(movedTogether.results.map((r) => [r.namespace, r.findings.length]), [['shop', 0]]);
 });
 
 t.test('results keep the source and document, and leave out kinds that are not judged', async (t) => {

@@ -4,7 +4,10 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import t from 'tap';
 import { parse } from 'yaml';
+import { POLICIES } from '../../policies/index.js';
 import { DEFAULT_WEBHOOK_PORT_NAME } from '../../src/cluster/certs/rollout.js';
+import { chartRegistry } from '../../src/registry/chart.js';
+import { WEBHOOK_NAME } from '../../src/server/webhook-name.js';
 import { selectorMatches } from '../../src/engine/index.js';
 import { FULLNAME, NAMESPACE, ciValuesFiles, kinds, one, render } from './helm.js';
 
@@ -37,20 +40,12 @@ function rulesOf(role: Obj): Obj[] {
   return role.rules.map((r: Obj) => ({ ...r }));
 }
 
-// What docs/rbac.md says `practice-gate serve` calls, feature by feature.
-const INFORMER_RULES = [
-  { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch'] },
-  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
-  // The replicated workloads, for pdb-allows-disruption at admission; the scan lists them too.
-  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'replicasets'], verbs: ['list', 'watch'] },
-  { apiGroups: [''], resources: ['replicationcontrollers'], verbs: ['list', 'watch'] },
-];
-// The workload kinds the informers do not already list.
+// What docs/rbac.md says `practice-gate serve` calls, feature by feature. The kinds follow from the
+// registry (src/registry/chart.ts): the informers' context, always; the other judged kinds for the scan.
+const REGISTRY = chartRegistry(POLICIES);
+const INFORMER_RULES = REGISTRY.informerRules;
 const AUDIT_RULES = [
-  { apiGroups: [''], resources: ['pods', 'podtemplates'], verbs: ['list'] },
-  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] },
-  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
+  ...REGISTRY.auditRules,
   { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports'], verbs: ['list', 'create', 'update', 'delete'] },
 ];
 const VWC_AUDIT_RULE = {
@@ -89,6 +84,7 @@ t.test('default values', async (t) => {
 
   t.test('webhook configuration', async (t) => {
     const webhook = webhookOf(objects);
+    t.equal(webhook.name, WEBHOOK_NAME, 'the name serve --dev gives it: one audit annotation key however it was installed');
     t.equal(webhook.sideEffects, 'None');
     t.same(webhook.admissionReviewVersions, ['v1']);
     t.equal(webhook.matchPolicy, 'Equivalent');
@@ -108,9 +104,10 @@ t.test('default values', async (t) => {
     const covered = webhook.rules.flatMap((r: Obj) => r.resources.map((res: string) => `${r.apiGroups[0] || 'core'}/${r.apiVersions[0]}/${res}`));
     t.same(covered.sort(), [
       'apps/v1/daemonsets', 'apps/v1/deployments', 'apps/v1/replicasets', 'apps/v1/statefulsets',
-      'batch/v1/cronjobs', 'batch/v1/jobs', 'core/v1/pods', 'core/v1/replicationcontrollers',
+      'batch/v1/cronjobs', 'batch/v1/jobs', 'core/v1/pods', 'core/v1/podtemplates', 'core/v1/replicationcontrollers',
       'policy/v1/poddisruptionbudgets',
     ]);
+    t.same(webhook.rules, REGISTRY.webhookRules, 'the rules serve --dev prints');
     t.notOk(one(objects, VWC).metadata.annotations?.['helm.sh/resource-policy'], 'uninstall removes the configuration');
   });
 
@@ -323,14 +320,13 @@ t.test('values that change the pod', async (t) => {
 
 t.test('every ci/ values file: a config the binary accepts, the exclusions, only known RBAC, a hardened pod', async (t) => {
   const { parseConfig } = await import('../../src/config/load.js');
-  const { DOCUMENTED_POLICIES } = await import('./policies.js');
   const knownClusterRules = [...INFORMER_RULES, ...AUDIT_RULES, VWC_AUDIT_RULE, VWC_RULE].map((r) => JSON.stringify(r));
   const knownRoleRules = [...CERT_RULES, ...LEASE_RULES].map((r) => JSON.stringify(r));
   for (const file of ciValuesFiles()) {
     const name = file.slice(file.indexOf('ci/'));
     const objects = render(['--values', file]);
     const text = one(objects, 'ConfigMap').data['config.yaml'];
-    t.doesNotThrow(() => parseConfig(parse(text), file, DOCUMENTED_POLICIES), `${name}: the config parses`);
+    t.doesNotThrow(() => parseConfig(parse(text), file, POLICIES), `${name}: the config parses`);
     t.same(kinds(objects).filter((k) => k === VWC), [VWC], `${name}: one webhook configuration`);
 
     const webhook = one(objects, VWC).webhooks[0];

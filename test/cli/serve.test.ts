@@ -73,9 +73,9 @@ t.test('serve --dev prints a webhook configuration, judges over HTTPS with that 
   t.strictSame(
     hook?.rules.map((r) => [r.apiGroups, r.resources, r.operations]),
     [
-      [[''], ['pods', 'replicationcontrollers'], ['CREATE', 'UPDATE']],
-      [['apps'], ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], ['CREATE', 'UPDATE']],
-      [['batch'], ['jobs', 'cronjobs'], ['CREATE', 'UPDATE']],
+      [[''], ['pods', 'podtemplates', 'replicationcontrollers'], ['CREATE', 'UPDATE']],
+      [['apps'], ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], ['CREATE', 'UPDATE']],
+      [['batch'], ['cronjobs', 'jobs'], ['CREATE', 'UPDATE']],
       [['policy'], ['poddisruptionbudgets'], ['CREATE', 'UPDATE']],
     ],
   );

@@ -148,7 +148,7 @@ t.test('with the webhook\'s scope, the audit judges only what the API server wou
   const scope = scopeOfWebhookConfiguration('pg', {
     webhooks: [
       {
-        name: 'workloads.practice-gate.io',
+        name: 'validate.practice-gate.io',
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['pg-system', 'kube-system'] }, ...selector.matchExpressions] },
         objectSelector: selector,
       },

@@ -11,7 +11,7 @@ const chartConfig = {
   metadata: { name: 'pg-practice-gate' },
   webhooks: [
     {
-      name: 'workloads.practice-gate.io',
+      name: 'validate.practice-gate.io',
       namespaceSelector: {
         matchExpressions: [
           { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['pg-system', 'kube-system', 'legacy'] },

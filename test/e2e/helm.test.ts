@@ -17,6 +17,7 @@ import { buildPolicyReport, ReportPublisher } from '../../src/cluster/scan/repor
 import { scanCluster } from '../../src/cluster/scan/scanner.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { compileConfig } from '../../src/engine/index.js';
+import { WEBHOOK_NAME } from '../../src/server/webhook-name.js';
 import { captureLogger } from '../helpers/cluster.js';
 import { makeCerts, run, startCluster } from './fixture/cluster.js';
 import type { Cluster, CommandResult } from './fixture/cluster.js';
@@ -33,7 +34,7 @@ const manifest = (file: string): string => readFileSync(new URL(`./manifests/${f
 const RELEASE = 'practice-gate';
 const NS = 'practice-gate';
 const NAME = 'practice-gate';
-const WEBHOOK = 'workloads.practice-gate.io';
+const WEBHOOK = WEBHOOK_NAME;
 const CRD = 'policyreports.wgpolicyk8s.io';
 const INSTANCE = `app.kubernetes.io/instance=${RELEASE}`;
 const NOW = Date.UTC(2030, 5, 1, 12, 0, 0);

@@ -27,10 +27,25 @@ export function judge(policy: Policy, object: KubeObject, context: Iterable<Kube
   return result?.findings ?? [];
 }
 
-/** Both example files of a policy, from test/policies/<id>/. */
-export function examples(policyId: string): { good: Map<string, KubeObject>; bad: Map<string, KubeObject> } {
-  const dir = new URL(`../policies/${policyId}/`, import.meta.url);
-  return { good: loadManifests(new URL('good.yaml', dir)), bad: loadManifests(new URL('bad.yaml', dir)) };
+/** The example of this name; a typo in a test fails with the name instead of judging undefined. */
+export function pick(file: ReadonlyMap<string, KubeObject>, name: string): KubeObject {
+  const obj = file.get(name);
+  if (!obj) throw new Error(`missing example ${name}`);
+  return obj;
+}
+
+export interface Examples {
+  good: Map<string, KubeObject>;
+  bad: Map<string, KubeObject>;
+  /** The bad example of this name. */
+  get(name: string): KubeObject;
+}
+
+/** Both example files of a policy, from policies/<id>/examples/. */
+export function examples(policyId: string): Examples {
+  const dir = new URL(`../../policies/${policyId}/examples/`, import.meta.url);
+  const bad = loadManifests(new URL('bad.yaml', dir));
+  return { good: loadManifests(new URL('good.yaml', dir)), bad, get: (name) => pick(bad, name) };
 }
 
 /** A Deployment as YAML text: one container `app`, its extra lines (e.g. a securityContext) from line 12 on. */

@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Test } from 'tap';
-import runAsNonRoot from '../../policies/run-as-non-root.js';
+import runAsNonRoot from '../../policies/run-as-non-root/policy.js';
 import { DEFAULT_CONFIG, WORKLOAD_KINDS, compileConfig } from '../../src/engine/index.js';
 import type { Action, Config, EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { startServer } from '../../src/server/run.js';

@@ -86,8 +86,9 @@ t.test('npm run build in the build stage sees every file it compiles', async (t)
     .filter((f) => !f.startsWith('node_modules/') && !f.startsWith('..'));
   t.ok(compiled.some((f) => f === 'src/cli/main.ts'), 'the CLI is part of the build');
   t.same(compiled.filter((f) => !inContext(f)), [], 'files outside the Docker build context');
-  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) t.ok(inContext(file), file);
-  for (const secret of ['.git/config', 'node_modules/x/index.js', 'dist/src/cli/main.js', 'test/e2e/webhook.test.ts', '.env']) {
+  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/policy-registry.mjs']) t.ok(inContext(file), file);
+  const outside = ['.git/config', 'node_modules/x/index.js', 'dist/src/cli/main.js', 'test/e2e/webhook.test.ts', '.env'];
+  for (const secret of [...outside, 'policies/run-as-non-root/policy.test.ts', 'policies/run-as-non-root/examples/bad.yaml']) {
     t.notOk(inContext(secret), `${secret} stays out of the context`);
   }
 });

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
+import { POLICIES } from '../../../policies/index.js';
 import { ContextIndex } from '../../engine/context.js';
 import type { EngineConfig } from '../../engine/config.js';
 import { evaluate } from '../../engine/evaluate.js';
+import type { Evaluation } from '../../engine/evaluate.js';
 import { controllerRef, isRecord, metaOf, stringMap } from '../../engine/k8s.js';
 import type { KubeObject } from '../../engine/k8s.js';
 import { isTemplateOwner } from '../../engine/owners.js';
+import { judgedKinds } from '../../engine/policy.js';
 import { WORKLOAD_KINDS } from '../../engine/workload.js';
+import { scanKinds } from '../../registry/derive.js';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { describeError, isNotFound, statusOf } from '../api/errors.js';
@@ -21,21 +25,8 @@ export interface ScanKind {
   namespaced: boolean;
 }
 
-/** What a scan lists: the context kinds, then every workload kind the engine judges. */
-export const SCAN_KINDS: readonly ScanKind[] = [
-  { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', namespaced: false },
-  { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', plural: 'poddisruptionbudgets', namespaced: true },
-  { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', namespaced: true },
-  { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
-  { kind: 'StatefulSet', apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
-  { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', namespaced: true },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
-  { kind: 'ReplicationController', apiVersion: 'v1', plural: 'replicationcontrollers', namespaced: true },
-  { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', namespaced: true },
-  { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', namespaced: true },
-  { kind: 'Pod', apiVersion: 'v1', plural: 'pods', namespaced: true },
-  { kind: 'PodTemplate', apiVersion: 'v1', plural: 'podtemplates', namespaced: true },
-];
+/** What a scan of the registered policies lists: the context kinds, then every kind a policy judges. */
+export const SCAN_KINDS: readonly ScanKind[] = scanKinds(judgedKinds(POLICIES));
 
 /** Lists for a scan; a test fakes this. */
 export interface ClusterReader {
@@ -85,7 +76,8 @@ const WORKLOADS = new Set(WORKLOAD_KINDS);
 export async function scanCluster(reader: ClusterReader, config: EngineConfig, options: ScanOptions = {}): Promise<ScanResult> {
   const objects: KubeObject[] = [];
   const forbidden: string[] = [];
-  for (const kind of SCAN_KINDS) {
+  // The kinds of the config's registry: a policy on a new kind is listed with no other change.
+  for (const kind of scanKinds(config.judgedKinds)) {
     if (options.signal?.aborted) throw new Error('scan aborted');
     if (!kind.namespaced && options.namespace !== undefined) continue;
     let items: readonly unknown[];

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { WORKLOAD_KINDS } from '../../engine/index.js';
+import { POLICIES } from '../../../policies/index.js';
+import { judgedKinds } from '../../engine/index.js';
 import { readAdmissionReview, reviewResponse } from '../admission.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission.js';
 import type { AdmissionRecord } from '../decorations.js';
@@ -86,7 +87,7 @@ export default fp<{ onError: OnError }>(
   { name: 'practice-gate-validate', fastify: '5.x', decorators: { fastify: ['gate', 'metrics'] } },
 );
 
-const KNOWN_KINDS = new Set([...WORKLOAD_KINDS, 'PodDisruptionBudget']);
+const KNOWN_KINDS = new Set(judgedKinds(POLICIES));
 const KNOWN_OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 
 /** Metric labels from untrusted input stay within a known set, so series cannot explode. */

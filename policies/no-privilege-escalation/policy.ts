@@ -1,0 +1,43 @@
+import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, isRecord } from '../../src/engine/index.js';
+
+const policy: WorkloadPolicy = {
+  id: 'no-privilege-escalation',
+  title: 'Containers cannot gain more privileges than they start with',
+  why:
+    'Unless allowPrivilegeEscalation is false, a setuid binary in the image can give a process more rights than ' +
+    'its parent had, and a privileged container has the rights of the node itself. A service needs neither; ' +
+    'turning both off is cheap and closes a common escape route.',
+  fix: 'securityContext:\n  allowPrivilegeEscalation: false\n  privileged: false   # or leave it out',
+  defaultAction: 'warn',
+  kinds: WORKLOAD_KINDS,
+  target: 'workload',
+  check(workload) {
+    // The API rejects both fields on Windows pods.
+    if (workload.windows) return [];
+    const out: Violation[] = [];
+    for (const ref of workload.containers) {
+      const own = isRecord(ref.container.securityContext) ? ref.container.securityContext : {};
+      const path = `${ref.path}.securityContext`;
+      if (own.privileged === true) {
+        // The API refuses allowPrivilegeEscalation: false next to privileged: true, so one finding asks for both.
+        out.push({
+          container: ref.name,
+          path: `${path}.privileged`,
+          message: `container "${ref.name}" runs privileged: set securityContext.privileged: false, allowPrivilegeEscalation: false`,
+          remediation: 'securityContext:\n  privileged: false\n  allowPrivilegeEscalation: false',
+        });
+        continue;
+      }
+      if (own.allowPrivilegeEscalation === false) continue;
+      out.push({
+        container: ref.name,
+        path: `${path}.allowPrivilegeEscalation`,
+        message: `container "${ref.name}" may gain privileges: set securityContext.allowPrivilegeEscalation: false`,
+      });
+    }
+    return out;
+  },
+};
+
+export default policy;
