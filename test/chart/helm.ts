@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { metaOf } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 
 export const CHART = fileURLToPath(new URL('../../charts/practice-gate', import.meta.url));
@@ -82,7 +83,7 @@ export function render(flags: readonly string[] = []): KubeObject[] {
 
 /** The only object of a kind (and name, when given); throws when there is not exactly one. */
 export function one<T = Record<string, any>>(objects: readonly KubeObject[], kind: string, name?: string): T {
-  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || metaOf(o).name === name));
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, rendered ${found.length}`);
   return found[0] as T;
 }

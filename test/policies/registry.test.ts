@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
-import { ContextIndex, toWorkload } from '../../src/engine/index.js';
+import { ContextIndex, toWorkload, kindOf, namespaceOf } from '../../src/engine/index.js';
 import type { KubeObject, PodDisruptionBudget, Policy, Violation } from '../../src/engine/index.js';
 import { loadManifests } from '../helpers/manifests.js';
 
@@ -60,8 +60,8 @@ t.test('messages of every bad example fit in 120 characters and name what to set
 });
 
 function checkDirectly(policy: Policy, object: KubeObject, context: ContextIndex): Violation[] {
-  if (!policy.kinds.includes(object.kind ?? '')) return [];
-  if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, object.metadata?.namespace ?? 'default', context);
+  if (!policy.kinds.includes(kindOf(object))) return [];
+  if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, namespaceOf(object) ?? 'default', context);
   const workload = toWorkload(object, 'default');
   return workload ? policy.check(workload, context) : [];
 }
