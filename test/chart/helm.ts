@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { metaOf } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
@@ -49,6 +50,18 @@ export function helm(args: readonly string[], input?: string): HelmRun {
     env: { ...process.env, KUBECONFIG: '/dev/null', HELM_CACHE_HOME: '/tmp/pg-helm-cache', HELM_CONFIG_HOME: '/tmp/pg-helm-config' },
   });
   return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? '' };
+}
+
+/** What a values mistake must do: each [what, helm flags, what the message names] fails the schema. */
+export type SchemaCase = [string, string[], RegExp];
+
+export function assertSchemaRejects(t: Test, cases: readonly SchemaCase[]): void {
+  for (const [what, flags, names] of cases) {
+    const run = helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...flags]);
+    t.not(run.status, 0, `${what}: fails`);
+    t.match(run.stderr, /values don't meet the specifications of the schema/, `${what}: a schema error`);
+    t.match(run.stderr, names, `${what}: names the key`, { stderr: run.stderr });
+  }
 }
 
 /** The values files under charts/practice-gate/ci/, as paths. */

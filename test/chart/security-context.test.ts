@@ -5,7 +5,8 @@ import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
 import { ContextIndex, DEFAULT_CONFIG, compileConfig, evaluate } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
-import { CHART, NAMESPACE, RELEASE, helm, one, render } from './helm.js';
+import { CHART, assertSchemaRejects, one, render } from './helm.js';
+import type { SchemaCase } from './helm.js';
 
 type Obj = Record<string, any>;
 
@@ -80,7 +81,7 @@ t.test('an override that weakens the container is found by practice-gate\'s own 
   ], 'runAsNonRoot stays on the pod, so removing it from the container is no finding; a writable root filesystem is');
 });
 
-const REJECTED: Array<[string, string[], RegExp]> = [
+const REJECTED: SchemaCase[] = [
   ['a podSecurityContext that is not an object', ['--set', 'podSecurityContext=restricted'], /podSecurityContext/],
   ['a containerSecurityContext that is not an object', ['--set-json', 'containerSecurityContext=[1]'], /containerSecurityContext/],
   ['a misspelled pod field', ['--set', 'podSecurityContext.runAsUsr=1000'], /runAsUsr/],
@@ -95,10 +96,5 @@ const REJECTED: Array<[string, string[], RegExp]> = [
 ];
 
 t.test('the values schema rejects bad overrides with a message naming the key', async (t) => {
-  for (const [what, flags, names] of REJECTED) {
-    const run = helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...flags]);
-    t.not(run.status, 0, `${what}: fails`);
-    t.match(run.stderr, /values don't meet the specifications of the schema/, `${what}: a schema error`);
-    t.match(run.stderr, names, `${what}: names the key`, { stderr: run.stderr });
-  }
+  assertSchemaRejects(t, REJECTED);
 });
