@@ -1,6 +1,7 @@
 import t from 'tap';
 import { parse } from 'yaml';
 import policy from './policy.js';
+import { metaOf } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { examples, judge } from '../../test/helpers/manifests.js';
 
@@ -53,7 +54,7 @@ t.test('a percentage of minAvailable rounds up, as the disruption controller doe
 
 t.test('workloads without a replica count or in other namespaces are not compared', async (t) => {
   const pdb = get('min-equals-replicas');
-  const elsewhere = [...bad.values()].map((o) => (o.metadata?.name === 'web' ? { ...o, metadata: { name: 'web', namespace: 'other' } } : o));
+  const elsewhere = [...bad.values()].map((o) => (metaOf(o).name === 'web' ? { ...o, metadata: { name: 'web', namespace: 'other' } } : o));
   t.same(inBad(pdb, elsewhere), []);
   const daemon = { ...bad.get('web'), kind: 'DaemonSet' } as KubeObject;
   t.same(inBad(pdb, [daemon]), []);

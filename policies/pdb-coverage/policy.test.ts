@@ -1,12 +1,13 @@
 import t from 'tap';
 import { parse } from 'yaml';
 import policy from './policy.js';
+import { kindOf, metaOf } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { examples, judge } from '../../test/helpers/manifests.js';
 
 // Each file holds its cases and the PDBs/HPAs they are judged against, as an offline audit of the file would.
 const { good, bad, get } = examples('pdb-coverage');
-const judged = (file: Map<string, KubeObject>) => [...file].filter(([, obj]) => policy.kinds.includes(obj.kind ?? ''));
+const judged = (file: Map<string, KubeObject>) => [...file].filter(([, obj]) => policy.kinds.includes(kindOf(obj)));
 const inBad = (obj: KubeObject, context: Iterable<KubeObject> = bad.values()) => judge(policy, obj, context);
 
 t.test('good examples pass', async (t) => {
@@ -70,7 +71,7 @@ t.test('a PDB without a selector covers nothing', async (t) => {
 t.test('a ReplicaSet is judged unless a controller owns it', async (t) => {
   t.equal(inBad(get('bare-replicaset')).length, 1);
   const owned = structuredClone(get('bare-replicaset'));
-  owned.metadata = { ...owned.metadata, ownerReferences: [{ kind: 'Deployment', name: 'x', controller: true }] };
+  owned.metadata = { ...metaOf(owned), ownerReferences: [{ kind: 'Deployment', name: 'x', controller: true }] };
   t.same(inBad(owned), []);
 });
 

@@ -1,5 +1,6 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, fieldsOf, resourceContainers, wrongType } from '../../src/engine/index.js';
+import type { SecurityContext } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {
   id: 'read-only-root-filesystem',
@@ -19,12 +20,13 @@ const policy: WorkloadPolicy = {
     if (workload.windows) return [];
     const out: Violation[] = [];
     for (const ref of resourceContainers(workload)) {
-      const own = isRecord(ref.container.securityContext) ? ref.container.securityContext : {};
+      const own = fieldsOf<SecurityContext>(ref.container.securityContext);
       if (own.readOnlyRootFilesystem === true) continue;
+      const bad = wrongType('readOnlyRootFilesystem', own.readOnlyRootFilesystem, 'boolean');
       out.push({
         container: ref.name,
         path: `${ref.path}.securityContext.readOnlyRootFilesystem`,
-        message: `container "${ref.name}" can write its root filesystem: set securityContext.readOnlyRootFilesystem: true`,
+        message: `container "${ref.name}"${bad === undefined ? '' : `: ${bad}, so it`} can write its root filesystem: set securityContext.readOnlyRootFilesystem: true`,
       });
     }
     return out;

@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
 import { quantitySet } from '../lib/quantity.js';
 
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
@@ -9,7 +9,7 @@ const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory
  * the limit into the missing request when it creates the pod.
  */
 function requested(requests: Record<string, unknown>, limits: Record<string, unknown>, resource: 'cpu' | 'memory'): boolean {
-  if (requests[resource] !== undefined) return quantitySet(requests[resource]);
+  if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
   return quantitySet(limits[resource]);
 }
 

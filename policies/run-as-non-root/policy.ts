@@ -1,5 +1,6 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, fieldsOf, isUnset, wrongType } from '../../src/engine/index.js';
+import type { PodSecurityContext, SecurityContext } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {
   id: 'run-as-non-root',
@@ -12,15 +13,29 @@ const policy: WorkloadPolicy = {
   kinds: WORKLOAD_KINDS,
   target: 'workload',
   check(workload) {
-    const pod = isRecord(workload.podSpec.securityContext) ? workload.podSpec.securityContext : {};
+    const pod = fieldsOf<PodSecurityContext>(workload.podSpec.securityContext);
     const podPath = `${workload.podSpecPath}.securityContext`;
     const out: Violation[] = [];
     for (const ref of workload.containers) {
-      const own = isRecord(ref.container.securityContext) ? ref.container.securityContext : {};
+      const own = fieldsOf<SecurityContext>(ref.container.securityContext);
       const ownPath = `${ref.path}.securityContext`;
       const user = own.runAsUser ?? pod.runAsUser;
-      const userPath = own.runAsUser !== undefined ? `${ownPath}.runAsUser` : `${podPath}.runAsUser`;
+      const userPath = !isUnset(own.runAsUser) ? `${ownPath}.runAsUser` : `${podPath}.runAsUser`;
       const nonRoot = own.runAsNonRoot ?? pod.runAsNonRoot;
+      const nonRootPath = !isUnset(own.runAsNonRoot) ? `${ownPath}.runAsNonRoot` : `${podPath}.runAsNonRoot`;
+      // A quoted "0" is no uid and "true" no boolean: neither may count as non-root, and the
+      // author learns what to write rather than being told to add what seems to be there.
+      const badUser = wrongType('runAsUser', user, 'integer');
+      const badNonRoot = wrongType('runAsNonRoot', nonRoot, 'boolean');
+      if (badUser !== undefined || badNonRoot !== undefined) {
+        out.push({
+          container: ref.name,
+          path: badUser !== undefined ? userPath : nonRootPath,
+          message: `container "${ref.name}": ${badUser ?? badNonRoot}, so it may run as root: write runAsNonRoot: true and runAsUser as a bare number`,
+          remediation: 'securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001   # a number, not quoted',
+        });
+        continue;
+      }
       if (user === 0) {
         out.push({
           container: ref.name,

@@ -1,4 +1,4 @@
-import { LABEL_MODE, metaOf } from '../engine/index.js';
+import { LABEL_MODE, metaOf, nameOf, stringMap } from '../engine/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { parseSource } from './documents.js';
 import type { SourceObject } from './documents.js';
@@ -27,10 +27,10 @@ function withoutRelaxingLabels(objects: readonly SourceObject[], config: EngineC
   if (config.mode !== 'enforce') return [...objects];
   return objects.map((item) => {
     const meta = metaOf(item.object);
-    if (item.object.kind !== 'Namespace' || meta.labels?.[LABEL_MODE] !== 'audit') return item;
+    if (item.object.kind !== 'Namespace' || stringMap(meta.labels)[LABEL_MODE] !== 'audit') return item;
     const where = item.document !== undefined ? `${item.source}: document ${item.document}` : item.source;
-    notes.push(`${where}: Namespace ${meta.name ?? '(unnamed)'}: label ${LABEL_MODE}=audit ignored offline: only the --config file can relax enforcement here (in a cluster, only admins label namespaces)`);
-    const { [LABEL_MODE]: _ignored, ...labels } = meta.labels;
+    notes.push(`${where}: Namespace ${nameOf(item.object) || '(unnamed)'}: label ${LABEL_MODE}=audit ignored offline: only the --config file can relax enforcement here (in a cluster, only admins label namespaces)`);
+    const { [LABEL_MODE]: _ignored, ...labels } = stringMap(meta.labels);
     return { ...item, object: { ...item.object, metadata: { ...meta, labels } } };
   });
 }

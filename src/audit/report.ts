@@ -1,4 +1,4 @@
-import { ContextIndex, evaluate, exemptionStatuses, isTemplateOwner, metaOf } from '../engine/index.js';
+import { ContextIndex, evaluate, exemptionStatuses, isTemplateOwner, metaOf, namespaceOf } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, Finding, FindingAction } from '../engine/index.js';
 import type { SourceObject } from './documents.js';
 import type { Position } from './locate.js';
@@ -85,7 +85,7 @@ function presentObjects(items: readonly SourceObject[], defaultNamespace: string
   for (const { object } of items) {
     const meta = metaOf(object);
     if (typeof meta.uid === 'string' && meta.uid !== '') present.add(meta.uid);
-    if (typeof object.kind === 'string' && typeof meta.name === 'string') present.add(objectKey(object.kind, meta.namespace ?? defaultNamespace, meta.name));
+    if (typeof object.kind === 'string' && typeof meta.name === 'string') present.add(objectKey(object.kind, namespaceOf(object) ?? defaultNamespace, meta.name));
   }
   return present;
 }

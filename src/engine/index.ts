@@ -1,4 +1,5 @@
 export * from './k8s.js';
+export * from './fields.js';
 export * from './workload.js';
 export * from './selector.js';
 export * from './context.js';

@@ -1,101 +1,93 @@
-// The slices of Kubernetes objects the engine reads. Every field is optional because
-// admission requests and manifests arrive unvalidated: the engine must cope with
-// anything, so readers go through the guards in workload.ts rather than trusting these.
+// The slices of Kubernetes objects the engine reads. Admission requests and manifests arrive
+// unvalidated, so every field the object carries is `unknown`: a `runAsUser` may be the
+// string "0", a `containers` list may be a map. The compiler then refuses a read that skips
+// the check; readers go through isRecord, stringMap and the guards in fields.ts. The
+// interfaces only name the fields the engine reads, so a misspelt name does not compile.
 
 export interface OwnerReference {
-  apiVersion?: string;
-  kind?: string;
-  name?: string;
-  uid?: string;
-  controller?: boolean;
+  apiVersion?: unknown;
+  kind?: unknown;
+  name?: unknown;
+  uid?: unknown;
+  controller?: unknown;
 }
 
 export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
+  name?: unknown;
+  generateName?: unknown;
+  namespace?: unknown;
+  uid?: unknown;
+  labels?: unknown;
+  annotations?: unknown;
+  ownerReferences?: unknown;
 }
 
 export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: unknown;
   spec?: unknown;
 }
 
 export interface SecurityContext {
-  runAsNonRoot?: boolean;
-  runAsUser?: number;
-  readOnlyRootFilesystem?: boolean;
-  allowPrivilegeEscalation?: boolean;
-  privileged?: boolean;
+  runAsNonRoot?: unknown;
+  runAsUser?: unknown;
+  readOnlyRootFilesystem?: unknown;
+  allowPrivilegeEscalation?: unknown;
+  privileged?: unknown;
 }
 
 export interface PodSecurityContext {
-  runAsNonRoot?: boolean;
-  runAsUser?: number;
+  runAsNonRoot?: unknown;
+  runAsUser?: unknown;
 }
 
-export type Quantity = string | number;
-
 export interface ResourceRequirements {
-  requests?: Record<string, Quantity>;
-  limits?: Record<string, Quantity>;
+  requests?: unknown;
+  limits?: unknown;
 }
 
 export interface Container {
-  name?: string;
-  image?: string;
-  securityContext?: SecurityContext;
-  resources?: ResourceRequirements;
-  readinessProbe?: object;
-  livenessProbe?: object;
-  startupProbe?: object;
+  name?: unknown;
+  image?: unknown;
+  securityContext?: unknown;
+  resources?: unknown;
+  ports?: unknown;
+  readinessProbe?: unknown;
+  livenessProbe?: unknown;
+  startupProbe?: unknown;
   /** Only on init containers: `Always` makes it a native sidecar. */
-  restartPolicy?: string;
+  restartPolicy?: unknown;
 }
 
 export interface PodSpec {
-  containers?: Container[];
-  initContainers?: Container[];
-  ephemeralContainers?: Container[];
-  securityContext?: PodSecurityContext;
-  os?: { name?: string };
-}
-
-export interface LabelSelectorRequirement {
-  key?: string;
-  operator?: string;
-  values?: string[];
+  containers?: unknown;
+  initContainers?: unknown;
+  ephemeralContainers?: unknown;
+  securityContext?: unknown;
+  restartPolicy?: unknown;
+  os?: unknown;
 }
 
 export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
+  matchLabels?: unknown;
+  matchExpressions?: unknown;
 }
 
-export interface PodDisruptionBudget extends KubeObject {
-  spec?: {
-    selector?: LabelSelector;
-    minAvailable?: number | string;
-    maxUnavailable?: number | string;
-  };
+/** Names for the kinds the context holds; their `spec` is read through PdbSpec and HpaSpec. */
+export type PodDisruptionBudget = KubeObject;
+export type HorizontalPodAutoscaler = KubeObject;
+
+export interface PdbSpec {
+  selector?: unknown;
+  minAvailable?: unknown;
+  maxUnavailable?: unknown;
 }
 
-export interface HorizontalPodAutoscaler extends KubeObject {
-  spec?: {
-    scaleTargetRef?: { apiVersion?: string; kind?: string; name?: string };
-    minReplicas?: number;
-    maxReplicas?: number;
-  };
-}
-
-export interface Namespace extends KubeObject {
-  kind?: 'Namespace';
+export interface HpaSpec {
+  scaleTargetRef?: unknown;
+  minReplicas?: unknown;
+  maxReplicas?: unknown;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -116,6 +108,17 @@ export function stringMap(value: unknown): Record<string, string> {
 
 export function metaOf(object: KubeObject): ObjectMeta {
   return isRecord(object.metadata) ? object.metadata : {};
+}
+
+/** The object's kind, or '' when it names none as a string. */
+export function kindOf(object: KubeObject): string {
+  return typeof object.kind === 'string' ? object.kind : '';
+}
+
+/** metadata.namespace when it is a string (possibly empty), else undefined. */
+export function namespaceOf(object: KubeObject): string | undefined {
+  const namespace = metaOf(object).namespace;
+  return typeof namespace === 'string' ? namespace : undefined;
 }
 
 export function nameOf(object: KubeObject): string {

@@ -7,9 +7,9 @@ import type { LabelSelector } from './k8s.js';
  * that is not an object, or an expression with an unknown operator, matches nothing,
  * as the API server would reject it.
  */
-export function selectorMatches(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
   if (!isRecord(selector)) return false;
-  const { matchLabels, matchExpressions } = selector;
+  const { matchLabels, matchExpressions }: LabelSelector = selector;
   if (matchLabels !== undefined) {
     if (!isRecord(matchLabels)) return false;
     for (const [key, value] of Object.entries(matchLabels)) if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;

@@ -3,7 +3,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from './review.js';
 import type { Outcome } from './messages.js';
-import { Tally } from './tally.js';
 
 export type ErrorReason =
   | 'invalid_body'
@@ -17,16 +16,11 @@ export type ReloadResult = 'success' | 'failure';
 export class GateMetrics {
   readonly registry = new Registry();
 
-  // Per-review counts, handed to their counters whenever those are read (src/server/tally.ts).
-  readonly #reviews = new Tally(['kind', 'operation', 'decision'] as const);
-  readonly #findings = new Tally(['policy', 'action'] as const);
-
   readonly requests: Counter<'kind' | 'operation' | 'decision'> = new Counter({
     name: 'practice_gate_admission_requests_total',
     help: 'AdmissionReviews answered, by kind, operation and decision (allow, warn, deny, error).',
     labelNames: ['kind', 'operation', 'decision'] as const,
     registers: [this.registry],
-    collect: (): void => this.#reviews.drainInto(this.requests),
   });
 
   readonly findings: Counter<'policy' | 'action'> = new Counter({
@@ -34,7 +28,6 @@ export class GateMetrics {
     help: 'Findings by policy and what the webhook did with them (deny, warn, audit, exempt).',
     labelNames: ['policy', 'action'] as const,
     registers: [this.registry],
-    collect: (): void => this.#findings.drainInto(this.findings),
   });
 
   readonly existingFindings: Counter<'policy' | 'action'> = new Counter({
@@ -114,12 +107,13 @@ export class GateMetrics {
   }
 
   recordReview(kind: string, operation: string, decision: Decision, seconds: number): void {
-    this.#reviews.add([kind, operation, decision], 1);
+    this.requests.inc({ kind, operation, decision });
     this.admissionDuration.observe(seconds);
   }
 
   recordFinding(policy: string, action: Outcome, count = 1): void {
-    this.#findings.add([policy, action], count);
+    // A count of 0 leaves the series absent, as for a policy that never found anything.
+    if (count > 0) this.findings.inc({ policy, action }, count);
   }
 
   recordError(reason: ErrorReason): void {

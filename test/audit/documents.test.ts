@@ -1,5 +1,6 @@
 import t from 'tap';
 import { formatProblem, parseSource } from '../../src/audit/index.js';
+import { nameOf } from '../../src/engine/index.js';
 
 t.test('documents are numbered only when a source holds several; empty ones are skipped silently', async (t) => {
   const one = parseSource({ source: 'one.yaml', text: 'kind: Pod\nmetadata: { name: a }\n' });
@@ -16,13 +17,13 @@ t.test('JSON input, including what kubectl prints', async (t) => {
   const text = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }] }, null, '\t');
   const parsed = parseSource({ source: 'pods.json', text });
   t.same(parsed.problems, []);
-  t.same(parsed.objects.map((o) => o.object.metadata?.name), ['p']);
+  t.same(parsed.objects.map((o) => nameOf(o.object)), ['p']);
 });
 
 t.test('typed lists give their items the kind and apiVersion the API left off', async (t) => {
   const text = 'apiVersion: apps/v1\nkind: DeploymentList\nitems:\n  - metadata: { name: a }\n  - apiVersion: apps/v1beta2\n    metadata: { name: b }\n';
   const { objects } = parseSource({ source: 'l.yaml', text });
-  t.same(objects.map((o) => [o.object.apiVersion, o.object.kind, o.object.metadata?.name]), [
+  t.same(objects.map((o) => [o.object.apiVersion, o.object.kind, nameOf(o.object)]), [
     ['apps/v1', 'Deployment', 'a'],
     ['apps/v1beta2', 'Deployment', 'b'],
   ]);
@@ -31,7 +32,7 @@ t.test('typed lists give their items the kind and apiVersion the API left off', 
 t.test('a bad List item points at its own line; the good items are kept', async (t) => {
   const text = 'apiVersion: v1\nkind: List\nitems:\n  - kind: Pod\n    metadata: { name: a }\n  - 42\n  - metadata: { name: c }\n';
   const { objects, problems } = parseSource({ source: 'l.yaml', text });
-  t.same(objects.map((o) => o.object.metadata?.name), ['a']);
+  t.same(objects.map((o) => nameOf(o.object)), ['a']);
   t.same(problems.map(formatProblem), [
     'l.yaml: document 1 (line 6): List items[1] is not a Kubernetes object',
     'l.yaml: document 1 (line 7): List items[2] has no kind',

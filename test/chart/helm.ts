@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
+import { metaOf } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 
 export const CHART = fileURLToPath(new URL('../../charts/practice-gate', import.meta.url));
@@ -50,6 +52,18 @@ export function helm(args: readonly string[], input?: string): HelmRun {
   return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? '' };
 }
 
+/** What a values mistake must do: each [what, helm flags, what the message names] fails the schema. */
+export type SchemaCase = [string, string[], RegExp];
+
+export function assertSchemaRejects(t: Test, cases: readonly SchemaCase[]): void {
+  for (const [what, flags, names] of cases) {
+    const run = helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...flags]);
+    t.not(run.status, 0, `${what}: fails`);
+    t.match(run.stderr, /values don't meet the specifications of the schema/, `${what}: a schema error`);
+    t.match(run.stderr, names, `${what}: names the key`, { stderr: run.stderr });
+  }
+}
+
 /** The values files under charts/practice-gate/ci/, as paths. */
 export function ciValuesFiles(): string[] {
   const dir = `${CHART}/ci`;
@@ -82,7 +96,7 @@ export function render(flags: readonly string[] = []): KubeObject[] {
 
 /** The only object of a kind (and name, when given); throws when there is not exactly one. */
 export function one<T = Record<string, any>>(objects: readonly KubeObject[], kind: string, name?: string): T {
-  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || metaOf(o).name === name));
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, rendered ${found.length}`);
   return found[0] as T;
 }

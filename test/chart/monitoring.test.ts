@@ -2,6 +2,7 @@
 // the Service, alerts whose severity follows failurePolicy, and a dashboard Grafana can load.
 import t from 'tap';
 import { FULLNAME, NAMESPACE, helm, CHART, RELEASE, one, render } from './helm.js';
+import { metaOf } from '../../src/engine/index.js';
 
 type Obj = Record<string, any>;
 const MONITORING_KINDS = ['ServiceMonitor', 'PrometheusRule'];
@@ -10,7 +11,7 @@ const ALL_ON = ['--set', 'monitoring.serviceMonitor.enabled=true', '--set', 'mon
 t.test('off by default: nothing that needs the Prometheus Operator or Grafana', async (t) => {
   const objects = render();
   t.same(objects.filter((o) => MONITORING_KINDS.includes(String(o.kind))), []);
-  t.notOk(objects.some((o) => o.kind === 'ConfigMap' && String(o.metadata?.name).endsWith('-dashboard')));
+  t.notOk(objects.some((o) => o.kind === 'ConfigMap' && String(metaOf(o).name).endsWith('-dashboard')));
 });
 
 t.test('on: a ServiceMonitor for the Service, alerts, and a dashboard for the sidecar', async (t) => {

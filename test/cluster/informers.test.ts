@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { ClusterCache } from '../../src/cluster/api/informers.js';
 import { WATCHDOG_MARGIN_MS } from '../../src/cluster/api/reflector.js';
 import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError, WARN } from '../helpers/cluster.js';
+import { metaOf } from '../../src/engine/index.js';
 
 const backoff = { initialMs: 1000, maxMs: 8000, jitter: 0 };
 
@@ -42,7 +43,7 @@ const hpa = (namespace: string, name: string, target: string) => ({
   metadata: { namespace, name },
   spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target }, minReplicas: 2, maxReplicas: 5 },
 });
-const pdbNames = (cache: ClusterCache, namespace: string) => cache.context.pdbsIn(namespace).map((p) => p.metadata?.name).sort();
+const pdbNames = (cache: ClusterCache, namespace: string) => cache.context.pdbsIn(namespace).map((p) => metaOf(p).name).sort();
 
 async function staleness(registry: Registry, resource: string): Promise<number> {
   const metric = await registry.getSingleMetric('practice_gate_cache_staleness_seconds')?.get();

@@ -4,7 +4,7 @@
 // evaluate() touches.
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { ContextIndex, DEFAULT_CONFIG, WORKLOAD_KINDS, changesJudgedFields, compileConfig, evaluate, judgedFields } from '../../src/engine/index.js';
+import { ContextIndex, DEFAULT_CONFIG, WORKLOAD_KINDS, changesJudgedFields, compileConfig, evaluate, judgedFields, nameOf } from '../../src/engine/index.js';
 import type { EngineConfig, FieldPath, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { examples } from '../helpers/manifests.js';
 
@@ -74,7 +74,7 @@ t.test('every field a policy or the engine reads is compared on UPDATE', async (
       if (!policy.kinds.includes(kind)) continue;
       judged++;
       const missing = uncovered(readsOf(object, context, config), judgedFields(kind, config));
-      t.same(missing, [], `${policy.id} on ${kind} ${object.metadata?.name}: reads nothing the comparison ignores`);
+      t.same(missing, [], `${policy.id} on ${kind} ${nameOf(object)}: reads nothing the comparison ignores`);
     }
   }
   t.ok(judged > 40, `${judged} example objects judged`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { ContextIndex, compileConfig, evaluate, DEFAULT_CONFIG } from '../../src/engine/index.js';
+import { ContextIndex, compileConfig, evaluate, DEFAULT_CONFIG, nameOf } from '../../src/engine/index.js';
 import type { Config, Finding, KubeObject, Policy } from '../../src/engine/index.js';
 
 /** The documents of a multi-document YAML file, keyed by metadata.name. */
@@ -9,7 +9,7 @@ export function loadManifests(file: string | URL): Map<string, KubeObject> {
   for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
     const obj = doc.toJS() as KubeObject | null;
     if (!obj) continue;
-    const name = obj.metadata?.name;
+    const name = nameOf(obj);
     if (!name) throw new Error(`${String(file)}: a test manifest needs metadata.name`);
     if (out.has(name)) throw new Error(`${String(file)}: duplicate test manifest name ${name}`);
     out.set(name, obj);

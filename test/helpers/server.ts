@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Test } from 'tap';
 import runAsNonRoot from '../../policies/run-as-non-root/policy.js';
-import { DEFAULT_CONFIG, WORKLOAD_KINDS, compileConfig } from '../../src/engine/index.js';
+import { DEFAULT_CONFIG, WORKLOAD_KINDS, compileConfig, nameOf, namespaceOf } from '../../src/engine/index.js';
 import type { Action, Config, EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { startServer } from '../../src/server/run.js';
 import type { ServeOptions, ServerHandle } from '../../src/server/run.js';
@@ -96,13 +96,13 @@ const GROUPS: Record<string, string> = { Pod: '', Deployment: 'apps', ReplicaSet
 
 /** The AdmissionReview the API server would send for `object`. */
 export function admissionReview(object: KubeObject | undefined, options: ReviewOptions = {}): Record<string, unknown> {
-  const kind = object?.kind ?? 'Pod';
+  const kind = typeof object?.kind === 'string' ? object.kind : 'Pod';
   const request: Record<string, unknown> = {
     uid: options.uid ?? '705ab4f5-6393-11e8-b7cc-42010a800002',
     kind: { group: GROUPS[kind] ?? '', version: 'v1', kind },
     resource: { group: GROUPS[kind] ?? '', version: 'v1', resource: `${kind.toLowerCase()}s` },
-    name: object?.metadata?.name ?? '',
-    namespace: options.namespace ?? object?.metadata?.namespace ?? 'default',
+    name: object ? nameOf(object) : '',
+    namespace: options.namespace ?? (object && namespaceOf(object)) ?? 'default',
     operation: options.operation ?? 'CREATE',
     userInfo: { username: options.username ?? 'dev@example.com', groups: ['system:authenticated'] },
     object: object ?? null,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
-import { ContextIndex, WORKLOAD_KINDS, toWorkload } from '../../src/engine/index.js';
+import { ContextIndex, WORKLOAD_KINDS, toWorkload, kindOf, namespaceOf } from '../../src/engine/index.js';
 import type { KubeObject, PodDisruptionBudget, Policy, Violation } from '../../src/engine/index.js';
 import { loadManifests } from '../helpers/manifests.js';
 
@@ -71,8 +71,8 @@ t.test('messages of every bad example fit in 120 characters and name what to set
 });
 
 function checkDirectly(policy: Policy, object: KubeObject, context: ContextIndex): Violation[] {
-  if (!policy.kinds.includes(object.kind ?? '')) return [];
-  const namespace = object.metadata?.namespace ?? 'default';
+  if (!policy.kinds.includes(kindOf(object))) return [];
+  const namespace = namespaceOf(object) ?? 'default';
   if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, namespace, context);
   if (policy.target === 'object') return policy.check(object, namespace, context);
   const workload = toWorkload(object, 'default');

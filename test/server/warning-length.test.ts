@@ -2,6 +2,7 @@
 // fix fits. This holds every policy's real messages, for its own bad examples, to that.
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
+import { kindOf, namespaceOf, nameOf } from '../../src/engine/index.js';
 import type { KubeObject, Policy } from '../../src/engine/index.js';
 import { WARNING_MAX, WARNING_TARGET, formatWarnings, subjectOf } from '../../src/server/messages.js';
 import { examples, judge } from '../helpers/manifests.js';
@@ -45,7 +46,7 @@ function warningsOf(policy: Policy, containerName?: string): Array<{ example: st
   const objects = [...bad].map(([example, object]) => [example, containerName === undefined ? object : (withContainerNames(object, containerName) as KubeObject)] as const);
   const out: Array<{ example: string; line: string; message: string }> = [];
   for (const [example, object] of objects) {
-    const subject = subjectOf(object.kind ?? '', object.metadata?.namespace ?? 'default', object.metadata?.name ?? '');
+    const subject = subjectOf(kindOf(object), namespaceOf(object) ?? 'default', nameOf(object));
     for (const finding of judge(policy, object, objects.map(([, o]) => o), { policies: { [policy.id]: 'warn' } })) {
       for (const line of formatWarnings(subject, [finding])) out.push({ example, line, message: finding.message });
     }

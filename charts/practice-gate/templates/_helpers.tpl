@@ -89,24 +89,29 @@ app.kubernetes.io/component: webhook
 The restricted security context every container of this chart runs with: it passes
 practice-gate's own policies and the "restricted" Pod Security Standard.
 */}}
+{{/*
+The securityContexts: podSecurityContext / containerSecurityContext from the values (helm
+merges an override into them key by key; null removes a key), plus the uid and gid unless
+they are null (platforms such as OpenShift assign them) or the override names its own.
+*/}}
 {{- define "practice-gate.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .Values.runAsUser }}
-runAsGroup: {{ .Values.runAsGroup }}
-fsGroup: {{ .Values.runAsGroup }}
-seccompProfile:
-  type: RuntimeDefault
+{{- $context := deepCopy (.Values.podSecurityContext | default dict) -}}
+{{- include "practice-gate.ids" (list $context .Values) -}}
+{{- if and (not (kindIs "invalid" .Values.runAsGroup)) (not (hasKey $context "fsGroup")) }}{{- $_ := set $context "fsGroup" .Values.runAsGroup -}}{{- end -}}
+{{- toYaml $context -}}
 {{- end }}
 
 {{- define "practice-gate.containerSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .Values.runAsUser }}
-runAsGroup: {{ .Values.runAsGroup }}
-readOnlyRootFilesystem: true
-allowPrivilegeEscalation: false
-privileged: false
-capabilities:
-  drop: ["ALL"]
-seccompProfile:
-  type: RuntimeDefault
+{{- $context := deepCopy (.Values.containerSecurityContext | default dict) -}}
+{{- include "practice-gate.ids" (list $context .Values) -}}
+{{- toYaml $context -}}
+{{- end }}
+
+{{- define "practice-gate.ids" -}}
+{{- $context := index . 0 -}}
+{{- $values := index . 1 -}}
+{{- range $key := list "runAsUser" "runAsGroup" -}}
+{{- $id := index $values $key -}}
+{{- if and (not (kindIs "invalid" $id)) (not (hasKey $context $key)) }}{{- $_ := set $context $key $id -}}{{- end -}}
+{{- end -}}
 {{- end }}

@@ -4,7 +4,7 @@ import { ContextIndex } from '../../engine/context.js';
 import type { EngineConfig } from '../../engine/config.js';
 import { evaluate } from '../../engine/evaluate.js';
 import type { Evaluation } from '../../engine/evaluate.js';
-import { controllerRef, isRecord, metaOf, stringMap } from '../../engine/k8s.js';
+import { controllerRef, isRecord, kindOf, metaOf, namespaceOf, stringMap } from '../../engine/k8s.js';
 import type { KubeObject } from '../../engine/k8s.js';
 import { isTemplateOwner } from '../../engine/owners.js';
 import { judgedKinds } from '../../engine/policy.js';
@@ -119,14 +119,14 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
   const workloadKinds = new Map<string, string>();
   for (const o of objects) {
     const uid = uidOf(o);
-    if (uid !== undefined && WORKLOADS.has(o.kind ?? '')) workloadKinds.set(uid, o.kind!);
+    if (uid !== undefined && WORKLOADS.has(kindOf(o))) workloadKinds.set(uid, kindOf(o));
   }
   const context = ContextIndex.fromObjects(objects);
   const judged: JudgedObject[] = [];
   let ownedSkipped = 0;
   for (const object of objects) {
     if (object.kind === 'Namespace' || object.kind === 'HorizontalPodAutoscaler') continue;
-    const namespace = metaOf(object).namespace ?? '';
+    const namespace = namespaceOf(object) ?? '';
     if (!namespaces.has(namespace)) {
       // Objects can appear in a namespace listed a moment later; exempt namespaces stay out.
       // With a scope, a namespace whose labels were not listed cannot be placed: the next scan will.
@@ -136,7 +136,7 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
     if (scope && !scope.object(object)) continue;
     const owner = controllerRef(object)?.uid;
     const ownerKind = owner === undefined ? undefined : workloadKinds.get(owner);
-    if (ownerKind !== undefined && isTemplateOwner(object.kind ?? '', ownerKind)) {
+    if (ownerKind !== undefined && isTemplateOwner(kindOf(object), ownerKind)) {
       ownedSkipped++;
       continue;
     }

@@ -21,7 +21,6 @@ export default fp(
         const exempt: string[] = [];
         const existing: string[] = [];
         for (const { finding, outcome } of a.applied) {
-          // Summed in the metrics' tally: no string key is built per finding.
           app.metrics.recordFinding(finding.policy, outcome);
           if (finding.existing) {
             app.metrics.existingFindings.inc({ policy: finding.policy, action: outcome });

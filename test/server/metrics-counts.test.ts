@@ -3,7 +3,7 @@ import { GateMetrics } from '../../src/server/metrics.js';
 
 const series = async (metrics: GateMetrics) => (await metrics.registry.metrics()).split('\n').filter((l) => /^practice_gate_(admission_requests|findings)_total\{/.test(l));
 
-t.test('counts summed per review are all there whenever the counters are read', async (t) => {
+t.test('review and finding counts are all there whenever the counters are read', async (t) => {
   const metrics = new GateMetrics({ processMetrics: false });
   t.same(await series(metrics), [], 'no series before the first review, as with plain counters');
   metrics.recordReview('Deployment', 'CREATE', 'deny', 0.001);
