@@ -2,6 +2,7 @@
 // is never evaluated (test/policies/registry.test.ts fails when one is missing).
 import type { Policy } from '../src/engine/index.js';
 import cronjobConcurrency from './cronjob-concurrency.js';
+import gracefulShutdown from './graceful-shutdown/policy.js';
 import imageTagPinned from './image-tag-pinned.js';
 import livenessProbe from './liveness-probe.js';
 import memoryLimit from './memory-limit.js';
@@ -25,4 +26,5 @@ export const POLICIES: readonly Policy[] = [
   pdbCoverage,
   pdbAllowsDisruption,
   cronjobConcurrency,
+  gracefulShutdown,
 ];

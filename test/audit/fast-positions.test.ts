@@ -58,7 +58,7 @@ function yamlFiles(dir: string): string[] {
 }
 
 t.test("the repository's examples and policy fixtures", async (t) => {
-  const files = [...yamlFiles('examples'), ...yamlFiles('test/policies')];
+  const files = [...yamlFiles('examples'), ...yamlFiles('test/policies'), ...yamlFiles('policies')];
   t.ok(files.length >= 20, 'the corpus is there');
   let fastFiles = 0;
   for (const file of files) if (compare(t, file, readFileSync(file, 'utf8')) > 0) fastFiles++;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { ContextIndex, compileConfig, evaluate, DEFAULT_CONFIG } from '../../src/engine/index.js';
 import type { Config, Finding, KubeObject, Policy } from '../../src/engine/index.js';
@@ -27,9 +27,15 @@ export function judge(policy: Policy, object: KubeObject, context: Iterable<Kube
   return result?.findings ?? [];
 }
 
-/** Both example files of a policy, from test/policies/<id>/. */
+/** Where a policy's good.yaml and bad.yaml are: policies/<id>/examples/ for a policy in its own folder, else test/policies/<id>/. */
+export function examplesDir(policyId: string): URL {
+  const own = new URL(`../../policies/${policyId}/examples/`, import.meta.url);
+  return existsSync(own) ? own : new URL(`../policies/${policyId}/`, import.meta.url);
+}
+
+/** Both example files of a policy. */
 export function examples(policyId: string): { good: Map<string, KubeObject>; bad: Map<string, KubeObject> } {
-  const dir = new URL(`../policies/${policyId}/`, import.meta.url);
+  const dir = examplesDir(policyId);
   return { good: loadManifests(new URL('good.yaml', dir)), bad: loadManifests(new URL('bad.yaml', dir)) };
 }
 

@@ -1,23 +1,24 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
 import { ContextIndex, toWorkload } from '../../src/engine/index.js';
 import type { KubeObject, PodDisruptionBudget, Policy, Violation } from '../../src/engine/index.js';
-import { loadManifests } from '../helpers/manifests.js';
+import { examplesDir, loadManifests } from '../helpers/manifests.js';
 
 const POLICY_DIR = new URL('../../policies/', import.meta.url);
 const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+// A policy is a file policies/<id>.ts or a folder policies/<id>/ with policy.ts (both while the layout moves to folders).
 const files = readdirSync(POLICY_DIR, { withFileTypes: true })
-  .filter((e) => e.isFile() && e.name.endsWith('.ts') && e.name !== 'index.ts')
-  .map((e) => e.name);
+  .filter((e) => (e.isFile() && e.name.endsWith('.ts') && e.name !== 'index.ts') || (e.isDirectory() && existsSync(new URL(`${e.name}/policy.ts`, POLICY_DIR))))
+  .map((e) => (e.isDirectory() ? `${e.name}/policy.ts` : e.name));
 
 t.test('every policy file is registered in POLICIES, and nothing else is', async (t) => {
   t.equal(files.length, POLICIES.length, `policy files: ${files.join(', ')}`);
   for (const file of files) {
     const module = (await import(new URL(file, POLICY_DIR).href)) as { default?: Policy };
     t.ok(module.default && POLICIES.includes(module.default), `${file} is imported in policies/index.ts`);
-    t.equal(module.default?.id, file.slice(0, -'.ts'.length), `${file}: id equals the file name`);
+    t.equal(module.default?.id, file.replace(/(\/policy)?\.ts$/, ''), `${file}: id equals the file or folder name`);
   }
 });
 
@@ -45,7 +46,7 @@ for (const policy of POLICIES) {
 // The engine clamps long messages; policies should never need it for ordinary names.
 t.test('messages of every bad example fit in 120 characters and name what to set', async (t) => {
   for (const policy of POLICIES) {
-    const bad = [...loadManifests(new URL(`${policy.id}/bad.yaml`, import.meta.url)).values()];
+    const bad = [...loadManifests(new URL('bad.yaml', examplesDir(policy.id))).values()];
     const context = ContextIndex.fromObjects(bad);
     const violations: Violation[] = [];
     for (const object of bad) violations.push(...checkDirectly(policy, object, context));
