@@ -12,6 +12,7 @@ import pdbCoverage from './pdb-coverage.js';
 import readOnlyRootFilesystem from './read-only-root-filesystem.js';
 import readinessProbe from './readiness-probe.js';
 import resourceRequests from './resource-requests.js';
+import rollingUpdate from './rolling-update/policy.js';
 import runAsNonRoot from './run-as-non-root.js';
 
 export const POLICIES: readonly Policy[] = [
@@ -27,4 +28,5 @@ export const POLICIES: readonly Policy[] = [
   pdbAllowsDisruption,
   cronjobConcurrency,
   gracefulShutdown,
+  rollingUpdate,
 ];
