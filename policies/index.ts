@@ -4,6 +4,7 @@ import type { Policy } from '../src/engine/index.js';
 import cronjobConcurrency from './cronjob-concurrency.js';
 import gracefulShutdown from './graceful-shutdown/policy.js';
 import imageTagPinned from './image-tag-pinned.js';
+import livenessNotReadiness from './liveness-not-readiness/policy.js';
 import livenessProbe from './liveness-probe.js';
 import memoryLimit from './memory-limit.js';
 import noPrivilegeEscalation from './no-privilege-escalation.js';
@@ -29,4 +30,5 @@ export const POLICIES: readonly Policy[] = [
   cronjobConcurrency,
   gracefulShutdown,
   rollingUpdate,
+  livenessNotReadiness,
 ];
