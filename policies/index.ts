@@ -3,6 +3,7 @@
 import type { Policy } from '../src/engine/index.js';
 import cronjobConcurrency from './cronjob-concurrency.js';
 import gracefulShutdown from './graceful-shutdown/policy.js';
+import hpaManagedReplicas from './hpa-managed-replicas/policy.js';
 import imageTagPinned from './image-tag-pinned.js';
 import livenessNotReadiness from './liveness-not-readiness/policy.js';
 import livenessProbe from './liveness-probe.js';
@@ -31,4 +32,5 @@ export const POLICIES: readonly Policy[] = [
   gracefulShutdown,
   rollingUpdate,
   livenessNotReadiness,
+  hpaManagedReplicas,
 ];

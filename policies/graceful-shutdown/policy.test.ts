@@ -35,7 +35,7 @@ t.test('a serving container without a preStop pause is recorded (audit by defaul
   const findings = judge(policy, get('no-pause'));
   t.equal(findings.length, 1);
   t.match(findings[0], { policy: 'graceful-shutdown', action: 'audit', container: 'api', path: `${C}.lifecycle.preStop` });
-  t.match(findings[0]?.message, /gets requests after SIGTERM until endpoints update: add a preStop sleep of 5s/);
+  t.match(findings[0]?.message, /container "api" is sent requests after SIGTERM: add a preStop sleep of 5s/);
   t.match(findings[0]?.remediation, /sleep: \{ seconds: 5 \}/);
   t.same(judge(policy, get('zero-sleep')).map((f) => f.path), [`${C}.lifecycle.preStop`], 'sleep 0 pauses nothing');
 });
@@ -43,9 +43,9 @@ t.test('a serving container without a preStop pause is recorded (audit by defaul
 t.test('a preStop pause as long as the grace period leaves no time after SIGTERM', async (t) => {
   const equal = judge(policy, get('pause-equals-default-grace'));
   t.same(equal.map((f) => f.path), [`${C}.lifecycle.preStop`], 'no terminationGracePeriodSeconds: the default 30 s');
-  t.match(equal[0]?.message, /preStop \(sleep 30s\) uses all 30s of grace: set terminationGracePeriodSeconds: 60/);
-  t.match(judge(policy, get('exec-sleep-longer-than-grace'))[0]?.message, /exec sleep 1m\) uses all 45s of grace: set terminationGracePeriodSeconds: 90/);
-  t.match(judge(policy, get('shell-sleep-infinity'))[0]?.message, /preStop never ends, so SIGKILL follows SIGTERM/);
+  t.match(equal[0]?.message, /preStop 30s >= grace 30s: set terminationGracePeriodSeconds: 60/);
+  t.match(judge(policy, get('exec-sleep-longer-than-grace'))[0]?.message, /preStop 60s >= grace 45s: set terminationGracePeriodSeconds: 90/);
+  t.match(judge(policy, get('shell-sleep-infinity'))[0]?.message, /preStop never ends: use a preStop sleep of 5s/);
   t.same(judge(policy, withPreStop({ sleep: { seconds: 29 } })), [], 'one second short of the grace period is not all of it');
   t.equal(judge(policy, withPreStop({ sleep: { seconds: 10 } }, { terminationGracePeriodSeconds: 10 })).length, 1, 'equal to an explicit grace period');
 });
@@ -54,7 +54,7 @@ t.test(`a grace period under 10 s is too short to drain; 10 s and the default pa
   const findings = judge(policy, get('short-grace'));
   t.same(findings.map((f) => f.path), ['spec.template.spec.terminationGracePeriodSeconds']);
   t.notOk(findings[0]?.container, 'about the pod, not a container');
-  t.match(findings[0]?.message, /terminationGracePeriodSeconds 5 leaves no time to stop traffic and drain: set it to 30 or more/);
+  t.match(findings[0]?.message, /terminationGracePeriodSeconds 5 is too short to drain: set it to 30 or more/);
   const paused = { sleep: { seconds: 5 } };
   t.same(judge(policy, withPreStop(paused, { terminationGracePeriodSeconds: 10 })), []);
   t.same(judge(policy, withPreStop(paused, { terminationGracePeriodSeconds: null })), [], 'null is unset: the default');

@@ -51,7 +51,7 @@ const policy: WorkloadPolicy = {
         if (grace < MIN_GRACE) {
           out.push({
             path: gracePath,
-            message: `terminationGracePeriodSeconds ${grace} leaves no time to stop traffic and drain: set it to 30 or more`,
+            message: `terminationGracePeriodSeconds ${grace} is too short to drain: set it to 30 or more`,
           });
         }
       }
@@ -74,8 +74,8 @@ const policy: WorkloadPolicy = {
           path: `${ref.path}.lifecycle.preStop`,
           message:
             needed === undefined
-              ? `container "${ref.name}": preStop never ends, so SIGKILL follows SIGTERM: use a pause of ${PAUSE} seconds`
-              : `container "${ref.name}": preStop (${pause.how}) uses all ${grace}s of grace: set terminationGracePeriodSeconds: ${needed}`,
+              ? `container "${ref.name}": preStop never ends: use a preStop sleep of ${PAUSE}s`
+              : `container "${ref.name}": preStop ${pause.seconds}s >= grace ${grace}s: set terminationGracePeriodSeconds: ${needed}`,
           remediation: `terminationGracePeriodSeconds: ${needed ?? PAUSE + DEFAULT_GRACE}   # pod spec: the preStop pause, then ${DEFAULT_GRACE}s to drain`,
         });
         continue;
@@ -85,7 +85,7 @@ const policy: WorkloadPolicy = {
         out.push({
           container: ref.name,
           path: `${ref.path}.lifecycle.preStop`,
-          message: `container "${ref.name}" gets requests after SIGTERM until endpoints update: add a preStop sleep of ${PAUSE}s`,
+          message: `container "${ref.name}" is sent requests after SIGTERM: add a preStop sleep of ${PAUSE}s`,
           remediation: PAUSE_FIX,
         });
       }

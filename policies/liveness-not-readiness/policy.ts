@@ -34,7 +34,7 @@ const policy: WorkloadPolicy = {
       out.push({
         container: ref.name,
         path: `${ref.path}.livenessProbe`,
-        message: `container "${ref.name}": livenessProbe repeats readinessProbe, so an outage restarts every pod: use a local check`,
+        message: `container "${ref.name}": liveness is the readiness check: use a local check`,
       });
     }
     return out;

@@ -39,7 +39,7 @@ t.test('Recreate on a replicated Deployment warns; on one replica it is the righ
   const findings = judge(policy, get('recreate'));
   t.equal(findings.length, 1);
   t.match(findings[0], { policy: 'rolling-update', action: 'warn', path: 'spec.strategy.type', remediation: policy.fix });
-  t.match(findings[0]?.message, /strategy Recreate stops all 3 replicas before new ones start: set type RollingUpdate/);
+  t.match(findings[0]?.message, /Recreate stops all 3 replicas at once: set type RollingUpdate/);
   t.same(paths(deployment({ replicas: 1, strategy: { type: 'Recreate' } })), []);
   t.same(paths(deployment({ strategy: { type: 'Recreate' } })), [], 'replicas defaults to 1');
   t.same(paths(deployment({ replicas: 0, strategy: { type: 'Recreate' } })), [], 'scaled to zero');
@@ -58,7 +58,7 @@ t.test('an HPA that may scale to two or more makes a Deployment replicated, whic
 });
 
 t.test('maxUnavailable resolving to every replica warns, rounded down as the controller rounds it', async (t) => {
-  t.match(judge(policy, get('all-unavailable-percent'))[0]?.message, /maxUnavailable 100% lets a rollout stop all 4 replicas at once: set maxUnavailable: 0/);
+  t.match(judge(policy, get('all-unavailable-percent'))[0]?.message, /maxUnavailable 100% stops all 4 replicas at once: set maxUnavailable: 0/);
   t.same(paths(get('all-unavailable-count')), ['spec.strategy.rollingUpdate.maxUnavailable']);
   const at = (replicas: number, maxUnavailable: unknown, maxSurge: unknown = 1) => paths(deployment({ replicas, strategy: { rollingUpdate: { maxUnavailable, maxSurge } } })).length;
   t.equal(at(2, '99%'), 0, '99% of 2 is 1.98: one');
@@ -88,7 +88,7 @@ t.test('the controller rounds maxSurge up and maxUnavailable down, and never res
 });
 
 t.test('values the API refuses are reported, never read as a default', async (t) => {
-  t.match(judge(policy, get('unavailable-not-an-amount'))[0]?.message, /maxUnavailable 25 is neither a whole number nor a percentage like "25%": set maxUnavailable: 0/);
+  t.match(judge(policy, get('unavailable-not-an-amount'))[0]?.message, /maxUnavailable 25 is not a count or a percentage: set maxUnavailable: 0/);
   t.match(judge(policy, get('strategy-wrong-case'))[0]?.message, /unknown strategy type rollingUpdate \(case matters\)/);
   t.same(paths(deployment({ replicas: 3, strategy: { rollingUpdate: { maxSurge: 'x' } } })), ['spec.strategy.rollingUpdate.maxSurge']);
   t.same(paths(deployment({ strategy: 'Recreate' })), ['spec.strategy']);
@@ -102,11 +102,11 @@ t.test('values the API refuses are reported, never read as a default', async (t)
 t.test('StatefulSet: OnDelete nobody owns warns; maxUnavailable of every replica warns', async (t) => {
   const onDelete = judge(policy, get('on-delete'));
   t.match(onDelete[0], { path: 'spec.updateStrategy.type', action: 'warn' });
-  t.match(onDelete[0]?.message, /OnDelete applies a changed template only to pods you delete: set type RollingUpdate/);
+  t.match(onDelete[0]?.message, /OnDelete updates only pods you delete: set updateStrategy type RollingUpdate/);
   t.same(paths(statefulSet({ replicas: 1, updateStrategy: { type: 'OnDelete' } })), ['spec.updateStrategy.type'], 'whatever the replicas');
   const owned = { ownerReferences: [{ apiVersion: 'x/v1', kind: 'Cluster', name: 'c', uid: 'u', controller: true }] };
   t.same(paths(statefulSet({ updateStrategy: { type: 'OnDelete' } }, owned)), [], 'an operator rolls its own pods');
-  t.match(judge(policy, get('statefulset-all-unavailable'))[0]?.message, /maxUnavailable 3 lets a rollout stop all 3 replicas at once: set maxUnavailable: 1/);
+  t.match(judge(policy, get('statefulset-all-unavailable'))[0]?.message, /maxUnavailable 3 stops all 3 replicas at once: set maxUnavailable: 1/);
   t.same(paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { maxUnavailable: '66%' } } })), [], '66% of 3 rounds down to 1');
   t.same(paths(statefulSet({ replicas: 2, updateStrategy: { rollingUpdate: { maxUnavailable: '1%' } } })), [], 'rounds to 0, the controller takes 1');
   t.same(paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { partition: 3 } } })), [], 'a partition stages a rollout on purpose');

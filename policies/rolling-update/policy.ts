@@ -30,7 +30,7 @@ function replicated(workload: Workload, context: ClusterContext): { count: numbe
 }
 
 function invalidAmount(path: string, name: string, value: unknown, fix: string): Violation {
-  return { path, message: `${name} ${show(value)} is neither a whole number nor a percentage like "25%": set ${fix}` };
+  return { path, message: `${name} ${show(value)} is not a count or a percentage: set ${fix}` };
 }
 
 function judgeDeployment(workload: Workload, spec: Record<string, unknown>, context: ClusterContext): Violation[] {
@@ -42,7 +42,7 @@ function judgeDeployment(workload: Workload, spec: Record<string, unknown>, cont
   const scale = replicated(workload, context);
   if (type.present && type.value === 'Recreate') {
     if (!scale) return [];
-    return [{ path: 'spec.strategy.type', message: `strategy Recreate stops ${scale.source} before new ones start: set type RollingUpdate` }];
+    return [{ path: 'spec.strategy.type', message: `Recreate stops ${scale.source} at once: set type RollingUpdate` }];
   }
   if (type.present && type.value !== 'RollingUpdate') {
     return [{ path: 'spec.strategy.type', message: `unknown strategy type ${show(type.value)} (case matters): set type RollingUpdate` }];
@@ -62,7 +62,7 @@ function judgeDeployment(workload: Workload, spec: Record<string, unknown>, cont
   if (resolveFenceposts(surge, unavailable, scale.count).unavailable >= scale.count) {
     out.push({
       path: 'spec.strategy.rollingUpdate.maxUnavailable',
-      message: `maxUnavailable ${show(unavailableField.value)} lets a rollout stop ${scale.source} at once: set maxUnavailable: 0`,
+      message: `maxUnavailable ${show(unavailableField.value)} stops ${scale.source} at once: set maxUnavailable: 0`,
     });
   }
   return out;
@@ -80,7 +80,7 @@ function judgeStatefulSet(workload: Workload, spec: Record<string, unknown>, con
     return [
       {
         path: 'spec.updateStrategy.type',
-        message: 'updateStrategy OnDelete applies a changed template only to pods you delete: set type RollingUpdate',
+        message: 'OnDelete updates only pods you delete: set updateStrategy type RollingUpdate',
         remediation: STATEFULSET_FIX,
       },
     ];
@@ -99,7 +99,7 @@ function judgeStatefulSet(workload: Workload, spec: Record<string, unknown>, con
     return [
       {
         path: 'spec.updateStrategy.rollingUpdate.maxUnavailable',
-        message: `maxUnavailable ${show(unavailableField.value)} lets a rollout stop ${scale.source} at once: set maxUnavailable: 1`,
+        message: `maxUnavailable ${show(unavailableField.value)} stops ${scale.source} at once: set maxUnavailable: 1`,
         remediation: 'spec:\n  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: { maxUnavailable: 1 }',
       },
     ];
