@@ -7,7 +7,7 @@ import type { Policy } from '../../src/engine/index.js';
 export const DOCUMENTED_POLICY_IDS = [
   'run-as-non-root', 'read-only-root-filesystem', 'resource-requests', 'memory-limit', 'readiness-probe',
   'liveness-probe', 'image-tag-pinned', 'no-privilege-escalation', 'pdb-coverage', 'pdb-allows-disruption',
-  'cronjob-concurrency',
+  'cronjob-concurrency', 'graceful-shutdown', 'rolling-update', 'liveness-not-readiness', 'hpa-managed-replicas',
 ] as const;
 
 /** Stand-ins that carry only an id: enough for config validation, which reads ids alone. */
