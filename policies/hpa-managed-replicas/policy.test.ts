@@ -3,7 +3,7 @@ import { ClusterCache } from '../../src/cluster/informers.js';
 import { DEFAULT_CONFIG, changesJudgedFields, compileConfig, evaluate } from '../../src/engine/index.js';
 import type { ClusterContext, KubeObject } from '../../src/engine/index.js';
 import { withoutClusterPolicies } from '../../src/server/blind.js';
-import { FakeClock, FakeResource, captureLogger } from '../../test/helpers/cluster.js';
+import { FakeClock, captureLogger, fakeClusterSources } from '../../test/helpers/cluster.js';
 import { examples, judge } from '../../test/helpers/manifests.js';
 import { LAST_APPLIED, manifestReplicas } from './manifest.js';
 import policy from './policy.js';
@@ -110,15 +110,7 @@ t.test('UPDATEs: a change of the recorded replicas is judged, a label in the sam
 
 t.test("the webhook's informers: an HPA that arrives after the workload, then goes", async (t) => {
   const { logger } = captureLogger();
-  const sources = {
-    namespaces: new FakeResource(),
-    poddisruptionbudgets: new FakeResource(),
-    horizontalpodautoscalers: new FakeResource(),
-    deployments: new FakeResource(),
-    statefulsets: new FakeResource(),
-    replicasets: new FakeResource(),
-    replicationcontrollers: new FakeResource(),
-  };
+  const sources = fakeClusterSources();
   const cache = new ClusterCache({ sources, logger, clock: new FakeClock(), backoff: { initialMs: 1000, maxMs: 8000, jitter: 0 } });
   cache.start();
   await cache.synced;
