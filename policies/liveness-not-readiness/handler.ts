@@ -1,20 +1,32 @@
-// What a probe checks, without its timings: the handler and its target, normalized as the
-// kubelet reads them, so that two probes compare equal exactly when they run the same check.
-import { isRecord } from '../../src/engine/index.js';
+// Whether two probes run the same check: the handler and its target, normalized as the kubelet
+// reads them, timings aside. Compared field by field: it runs for every container of every
+// review, so it builds nothing it does not need.
+import { isRecord, sameJson } from '../../src/engine/index.js';
 import type { Container } from '../../src/engine/index.js';
 
-/** A comparable description of a probe's check, or undefined when it has no handler to compare. */
-export function checkOf(probe: unknown, container: Container): string | undefined {
-  if (!isRecord(probe)) return undefined;
-  const parts: unknown[] = [];
-  if (isRecord(probe.httpGet)) {
-    const h = probe.httpGet;
-    parts.push(['httpGet', portOf(h.port, container), h.host ?? '', h.scheme ?? 'HTTP', pathOf(h.path), headersOf(h.httpHeaders)]);
+const HANDLERS = ['httpGet', 'tcpSocket', 'grpc', 'exec'] as const;
+
+/** True when both probes have a handler and every handler they have checks the same thing. */
+export function sameCheck(a: unknown, b: unknown, container: Container): boolean {
+  if (!isRecord(a) || !isRecord(b)) return false;
+  let handlers = 0;
+  for (const kind of HANDLERS) {
+    const x = a[kind];
+    const y = b[kind];
+    if (!isRecord(x) && !isRecord(y)) continue;
+    if (!isRecord(x) || !isRecord(y) || !sameHandler(kind, x, y, container)) return false;
+    handlers++;
   }
-  if (isRecord(probe.tcpSocket)) parts.push(['tcpSocket', portOf(probe.tcpSocket.port, container), probe.tcpSocket.host ?? '']);
-  if (isRecord(probe.grpc)) parts.push(['grpc', portOf(probe.grpc.port, container), probe.grpc.service ?? '']);
-  if (isRecord(probe.exec)) parts.push(['exec', probe.exec.command ?? null]);
-  return parts.length > 0 ? JSON.stringify(parts) : undefined;
+  return handlers > 0;
+}
+
+function sameHandler(kind: (typeof HANDLERS)[number], x: Record<string, unknown>, y: Record<string, unknown>, container: Container): boolean {
+  if (kind === 'exec') return sameJson(x.command ?? null, y.command ?? null);
+  if (!sameJson(portOf(x.port, container), portOf(y.port, container))) return false;
+  if (kind === 'grpc') return sameJson(x.service ?? '', y.service ?? '');
+  if (!sameJson(x.host ?? '', y.host ?? '')) return false;
+  if (kind === 'tcpSocket') return true;
+  return sameJson(x.scheme ?? 'HTTP', y.scheme ?? 'HTTP') && sameJson(pathOf(x.path), pathOf(y.path)) && sameHeaders(x.httpHeaders, y.httpHeaders);
 }
 
 /** The kubelet resolves a named port through the container's ports, then tries the name as a number. */
@@ -33,10 +45,11 @@ function pathOf(path: unknown): unknown {
 }
 
 /** Header names are case-insensitive and their order does not matter. */
-function headersOf(headers: unknown): unknown {
-  if (!Array.isArray(headers)) return headers ?? [];
-  return headers
-    .map((h: unknown) => (isRecord(h) && typeof h.name === 'string' ? [h.name.toLowerCase(), h.value ?? ''] : h))
-    .map((h) => JSON.stringify(h))
-    .sort();
+function sameHeaders(a: unknown, b: unknown): boolean {
+  const none = (h: unknown) => h === undefined || h === null || (Array.isArray(h) && h.length === 0);
+  if (none(a) && none(b)) return true;
+  if (!Array.isArray(a) || !Array.isArray(b)) return sameJson(a, b);
+  const canonical = (headers: unknown[]) =>
+    headers.map((h) => JSON.stringify(isRecord(h) && typeof h.name === 'string' ? [h.name.toLowerCase(), h.value ?? ''] : h)).sort();
+  return sameJson(canonical(a), canonical(b));
 }

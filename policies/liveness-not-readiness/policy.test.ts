@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Container, KubeObject } from '../../src/engine/index.js';
 import { examples, judge } from '../../test/helpers/manifests.js';
-import { checkOf } from './handler.js';
+import { sameCheck } from './handler.js';
 import policy from './policy.js';
 
 const { good, bad } = examples('liveness-not-readiness');
@@ -16,7 +16,7 @@ const pod = (container: Record<string, unknown>, spec: Record<string, unknown> =
   metadata: { name: 'p' },
   spec: { ...spec, containers: [{ name: 'app', image: 'a:1', ...container }] },
 });
-const same = (a: unknown, b: unknown, container: Container & { ports?: unknown } = {}) => checkOf(a, container) !== undefined && checkOf(a, container) === checkOf(b, container);
+const same = (a: unknown, b: unknown, container: Container & { ports?: unknown } = {}) => sameCheck(a, b, container);
 
 t.test('good examples pass', async (t) => {
   for (const [name, obj] of good) t.same(judge(policy, obj), [], name);
@@ -57,6 +57,8 @@ t.test('handlers and targets are compared as the kubelet runs them', async (t) =
   t.ok(same({ grpc: { port: 9 } }, { grpc: { port: 9, service: '' } }));
   t.notOk(same({ grpc: { port: 9, service: 'liveness' } }, { grpc: { port: 9, service: 'readiness' } }));
   t.notOk(same({ exec: { command: ['a', 'b'] } }, { exec: { command: ['a'] } }));
+  t.notOk(same({ exec: { command: ['a'] }, httpGet: { port: 1 } }, { exec: { command: ['a'] } }), 'a handler only one of them has');
+  t.notOk(same({ httpGet: 'x' }, { httpGet: 'x' }), 'no readable handler');
 });
 
 t.test('only a container with both probes, of a pod that keeps running, is judged', async (t) => {

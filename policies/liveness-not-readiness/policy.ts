@@ -1,7 +1,7 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
 import { longRunningContainers } from '../../src/engine/index.js';
 import { LONG_RUNNING_KINDS, runsToCompletion } from '../lib/probes.js';
-import { checkOf } from './handler.js';
+import { sameCheck } from './handler.js';
 
 const FIX =
   'livenessProbe:    # is the process alive? local only: no database, no downstream call\n' +
@@ -29,8 +29,7 @@ const policy: WorkloadPolicy = {
     if (runsToCompletion(workload)) return [];
     const out: Violation[] = [];
     for (const ref of longRunningContainers(workload)) {
-      const liveness = checkOf(ref.container.livenessProbe, ref.container);
-      if (liveness === undefined || liveness !== checkOf(ref.container.readinessProbe, ref.container)) continue;
+      if (!sameCheck(ref.container.livenessProbe, ref.container.readinessProbe, ref.container)) continue;
       out.push({
         container: ref.name,
         path: `${ref.path}.livenessProbe`,
