@@ -1,9 +1,10 @@
 import t from 'tap';
 import { ClusterCache } from '../../src/cluster/informers.js';
+import { scanCluster } from '../../src/cluster/scanner.js';
 import { DEFAULT_CONFIG, changesJudgedFields, compileConfig, evaluate } from '../../src/engine/index.js';
 import type { ClusterContext, KubeObject } from '../../src/engine/index.js';
 import { withoutClusterPolicies } from '../../src/server/blind.js';
-import { FakeClock, captureLogger, fakeClusterSources } from '../../test/helpers/cluster.js';
+import { FakeClock, captureLogger, fakeClusterSources, listReader } from '../../test/helpers/cluster.js';
 import { examples, judge } from '../../test/helpers/manifests.js';
 import { LAST_APPLIED, manifestReplicas } from './manifest.js';
 import policy from './policy.js';
@@ -124,4 +125,11 @@ t.test("the webhook's informers: an HPA that arrives after the workload, then go
   t.equal(review(cache.context), 1, 'the HPA arrives: the next apply of the workload warns');
   sources.horizontalpodautoscalers.emit('DELETED', hpaObject);
   t.equal(review(cache.context), 0, 'the HPA is deleted: replicas are the manifest\'s again');
+});
+
+t.test('the cluster audit (PolicyReports, audit --cluster) judges the stored objects the same way', async (t) => {
+  const objects = [applied({ replicas: 3 }), { ...applied({}), metadata: { name: 'web', namespace: 'shop', uid: 'u-2' } }, hpa(), hpa('web')] as Record<string, unknown>[];
+  const scan = await scanCluster(listReader(objects), config);
+  const found = scan.judged.flatMap((j) => j.evaluation.findings.map((f) => `${j.evaluation.name}: ${f.policy}`));
+  t.same(found, ['api: hpa-managed-replicas'], 'the recorded manifest of api sets replicas; web, stored without a record, carries only the API default');
 });
