@@ -21,6 +21,7 @@ function container(name: string, image: string, port: number, compliant: boolean
     resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
     readinessProbe: { httpGet: { path: '/ready', port } },
     livenessProbe: { httpGet: { path: '/live', port } },
+    lifecycle: { preStop: { sleep: { seconds: 5 } } },
   };
 }
 

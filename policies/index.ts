@@ -3,7 +3,10 @@
 // the generator keeps the order below and lists new policies last, so reorder by hand if need be.
 import type { Policy } from '../src/engine/index.js';
 import cronjobConcurrency from './cronjob-concurrency/policy.js';
+import gracefulShutdown from './graceful-shutdown/policy.js';
+import hpaManagedReplicas from './hpa-managed-replicas/policy.js';
 import imageTagPinned from './image-tag-pinned/policy.js';
+import livenessNotReadiness from './liveness-not-readiness/policy.js';
 import livenessProbe from './liveness-probe/policy.js';
 import memoryLimit from './memory-limit/policy.js';
 import noPrivilegeEscalation from './no-privilege-escalation/policy.js';
@@ -12,6 +15,7 @@ import pdbCoverage from './pdb-coverage/policy.js';
 import readOnlyRootFilesystem from './read-only-root-filesystem/policy.js';
 import readinessProbe from './readiness-probe/policy.js';
 import resourceRequests from './resource-requests/policy.js';
+import rollingUpdate from './rolling-update/policy.js';
 import runAsNonRoot from './run-as-non-root/policy.js';
 
 export const POLICIES: readonly Policy[] = [
@@ -26,4 +30,8 @@ export const POLICIES: readonly Policy[] = [
   pdbCoverage,
   pdbAllowsDisruption,
   cronjobConcurrency,
+  gracefulShutdown,
+  hpaManagedReplicas,
+  livenessNotReadiness,
+  rollingUpdate,
 ];

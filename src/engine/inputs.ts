@@ -31,9 +31,25 @@ export function judgedFields(kind: string, config: EngineConfig): FieldPath[] {
   return fields;
 }
 
+/**
+ * A step of a FieldPath into the JSON a string field holds: `[..., LAST_APPLIED, JSON_TEXT, 'spec',
+ * 'replicas']` compares one field of kubectl's last-applied-configuration annotation, not all of it
+ * (which changes with every label in the manifest).
+ */
+export const JSON_TEXT = '(json)';
+
 function valueAt(object: unknown, path: FieldPath): unknown {
   let cur = object;
   for (const key of path) {
+    if (key === JSON_TEXT && typeof cur === 'string') {
+      try {
+        cur = JSON.parse(cur) as unknown;
+      } catch {
+        // Text that is not JSON is compared as it is.
+        return cur;
+      }
+      continue;
+    }
     if (!isRecord(cur)) return undefined;
     cur = cur[key];
   }

@@ -13,6 +13,10 @@ const NEEDS_A_PERSON: Record<string, string> = {
   'liveness-probe': "a probe needs the container's own health endpoint and port",
   'pdb-coverage': 'a PodDisruptionBudget needs your availability target (how many pods may go at once)',
   'pdb-allows-disruption': 'how many pods may be evicted at once is your decision',
+  'graceful-shutdown': 'a preStop pause and a grace period depend on how long the application takes to drain',
+  'rolling-update': 'whether two versions may run side by side (volumes, schema changes) is your decision',
+  'liveness-not-readiness': 'a separate liveness check needs an endpoint the application serves',
+  'hpa-managed-replicas': 'dropping replicas needs the last-applied record edited first, or the next apply scales to 1',
 };
 
 const last = (path: string): string => path.slice(path.lastIndexOf('.') + 1);

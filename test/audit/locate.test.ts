@@ -37,7 +37,7 @@ spec:
             requests: { cpu: 100m, memory: 64Mi }
             limits: { memory: 64Mi }
           readinessProbe: { httpGet: { path: /, port: 80 } }
-          livenessProbe: { httpGet: { path: /, port: 80 } }
+          livenessProbe: { httpGet: { path: /live, port: 80 } }
         - name: sidecar
           image: example/sidecar:1.0
 `;

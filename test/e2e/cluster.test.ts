@@ -95,6 +95,8 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
   const webhook = await startWebhook(cluster, {
     name: 'aware',
     env: { POD_NAME: 'aware-0' },
+    // Its readiness waits for the informers' first lists: on a loaded machine that takes more than the default 30 s.
+    readyTimeoutMs: 120_000,
     args: ['--kubeconfig', cluster.kubeconfig, '--namespace', OWN_NS, '--audit-interval', '3s', '--lease-name', 'aware-audit'],
   });
   t.teardown(async () => {
@@ -164,6 +166,53 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     }, 15_000, 300);
     t.equal(scaled.code, 0, 'a warning, not a denial');
     t.match(warnings(scaled.stderr).find((l) => l.includes('[pdb-coverage]')), 'HPA "compliant" scales it to 5');
+  });
+
+  t.test('hpa-managed-replicas follows the HPAs: created before the workload, after it, and deleted', async (t) => {
+    const ns = 'hpa-replicas';
+    await kubectlOk(['create', 'namespace', ns]);
+    const hpaFor = (name: string) => variant('cluster-hpa.yaml', name, (d) => (d.spec.scaleTargetRef.name = name));
+    const deployment = (name: string, replicas?: number) => variant('compliant.yaml', name, (d) => {
+      if (replicas === undefined) delete d.spec.replicas;
+      else d.spec.replicas = replicas;
+    });
+    const managed = (stderr: string) => warnings(stderr).find((l) => l.includes('[hpa-managed-replicas]'));
+
+    // The HPA first, then the workload.
+    await kubectlOk(['apply', '-n', ns, '-f', '-'], hpaFor('early'));
+    const first = await waitFor('the informer to see the HPA', async () => {
+      const res = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], deployment('early', 3));
+      return managed(res.stderr) ? res : undefined;
+    }, 15_000, 300);
+    t.equal(first.code, 0, 'a warning, not a denial');
+    t.match(managed(first.stderr), 'replicas: 3 undoes HPA "early" on each apply: keep it out of the manifest');
+    // The API server defaults replicas to 1: neither an apply nor a create without it is taken for a manifest value.
+    for (const verb of ['apply', 'create']) {
+      const res = await cluster.kubectl([verb, '--dry-run=server', '-n', ns, '-f', '-'], deployment('early'));
+      t.equal(res.code, 0, res.stderr);
+      t.notOk(managed(res.stderr), `kubectl ${verb} without replicas: ${res.stderr}`);
+    }
+    const applied = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], deployment('early', 3));
+    t.ok(managed(applied.stderr), `kubectl apply warns: ${applied.stderr}`);
+
+    // The workload first, then the HPA: its next apply warns.
+    const alone = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], deployment('late', 2));
+    t.equal(alone.code, 0, alone.stderr);
+    t.notOk(managed(alone.stderr), `no HPA yet: ${alone.stderr}`);
+    await kubectlOk(['apply', '-n', ns, '-f', '-'], hpaFor('late'));
+    const later = await waitFor('the informer to see the later HPA', async () => {
+      const res = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], deployment('late', 4));
+      return managed(res.stderr) ? res : undefined;
+    }, 15_000, 300);
+    t.match(managed(later.stderr), 'replicas: 4 undoes HPA "late"');
+
+    // The HPA deleted: replicas are the manifest's again.
+    await kubectlOk(['delete', 'horizontalpodautoscaler', 'late', '-n', ns]);
+    const gone = await waitFor('the informer to drop the HPA', async () => {
+      const res = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], deployment('late', 5));
+      return res.code === 0 && !managed(res.stderr) ? res : undefined;
+    }, 15_000, 300);
+    t.notOk(managed(gone.stderr), 'no warning once the HPA is gone');
   });
 
   t.test('pdb-allows-disruption judges a PDB write against the live Deployment it selects', async (t) => {

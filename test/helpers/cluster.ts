@@ -190,6 +190,19 @@ export class FakeResource implements ListerWatcher {
   }
 }
 
+/** One fake resource for each kind the webhook's ClusterCache watches. */
+export function fakeClusterSources() {
+  return {
+    namespaces: new FakeResource(),
+    poddisruptionbudgets: new FakeResource(),
+    horizontalpodautoscalers: new FakeResource(),
+    deployments: new FakeResource(),
+    statefulsets: new FakeResource(),
+    replicasets: new FakeResource(),
+    replicationcontrollers: new FakeResource(),
+  };
+}
+
 export function networkError(code = 'ECONNREFUSED'): Error {
   return Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code });
 }

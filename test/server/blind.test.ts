@@ -21,7 +21,8 @@ t.test('without the cluster the compliant example has no finding; with its PDB i
   t.same(blind?.findings, []);
   const seeing = evaluate(api, ContextIndex.fromObjects(good), config);
   t.same(seeing?.findings, [], 'the PDB and HPA beside it satisfy pdb-coverage');
-  const stated = evaluate(api, ContextIndex.fromObjects([]), config);
+  // Its replicas are the HPA's: with a count of its own, an empty context would claim no PDB covers it.
+  const stated = evaluate({ ...api, spec: { ...(api.spec as object), replicas: 3 } }, ContextIndex.fromObjects([]), config);
   t.same(stated?.findings.map((f) => f.policy), ['pdb-coverage'], 'what an empty context would wrongly state');
 });
 

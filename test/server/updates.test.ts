@@ -61,7 +61,7 @@ t.test('metadata-only UPDATEs are admitted without refusal or warning, findings 
     ['managedFields', (o) => (meta(o).managedFields = [{ manager: 'kubectl', operation: 'Apply' }])],
     ['status', (o) => ((o as Record<string, unknown>).status = { replicas: 1, readyReplicas: 1 })],
     ['kubectl rollout restart (pod template annotation)', (o) => ((o.spec as any).template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': '2027-01-10T12:00:00Z' })],
-    ['the rollout strategy (no policy reads it)', (o) => ((o.spec as any).strategy = { type: 'Recreate' })],
+    ['the revision history limit (no policy reads it)', (o) => ((o.spec as any).revisionHistoryLimit = 3)],
   ];
   for (const [what, change] of changes) {
     const after = clone(old);
