@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import './decorations.js';
 import { GateMetrics } from './metrics.js';
 import type { OnError } from './review.js';
+import type { BodyPoolOptions } from './body-pool.js';
 import type { GateState } from './state.js';
 import errors from './plugins/errors.js';
 import health from './plugins/health.js';
@@ -66,6 +67,8 @@ export interface AppOptions {
   probes?: boolean;
   /** Overrides of TIMEOUTS (tests use short ones). */
   timeouts?: Partial<Timeouts>;
+  /** Overrides of BODY_POOL_DEFAULTS, the worker threads that parse large bodies. */
+  largeBodies?: Partial<BodyPoolOptions>;
 }
 
 export function buildApp(options: AppOptions): GateApp {
@@ -94,7 +97,7 @@ export function buildApp(options: AppOptions): GateApp {
     if (app.gate.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.register(jsonBody, { bodyLimit: BODY_LIMIT });
+  app.register(jsonBody, { bodyLimit: BODY_LIMIT, ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}) });
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });

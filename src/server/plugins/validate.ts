@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WORKLOAD_KINDS } from '../../engine/index.js';
-import { readAdmissionReview, reviewResponse } from '../admission.js';
+import { readAdmissionReview, reviewResponse, writesObject } from '../admission.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission.js';
 import type { AdmissionRecord } from '../decorations.js';
 import { OversizeBody } from '../bounded-body.js';
@@ -9,7 +9,8 @@ import { BodyError } from '../json.js';
 import { clip, loggedError } from '../log-fields.js';
 import { oversizeAnswer } from '../oversize.js';
 import { failureResponse, reviewAdmission } from '../review.js';
-import type { OnError, ReviewOutcome } from '../review.js';
+import type { OnError, ReviewOutcome, ReviewState } from '../review.js';
+import { ProjectedBody, UnparsedBody } from '../unparsed.js';
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
@@ -61,6 +62,20 @@ class BodyTooLargeError extends Error {
 }
 
 /**
+ * A large body the worker pool did not parse: judged as failing, answered per --on-error (an
+ * operation that writes no object is admitted, as it would be judged).
+ */
+function unparsed(app: FastifyInstance, request: FastifyRequest, body: UnparsedBody, onError: OnError): AdmissionReview {
+  const admission = body.request();
+  if (!admission) throw new Error(`a ${body.bytes}-byte body was not parsed (${body.reason}) and names no request.uid in its first bytes`);
+  app.metrics.recordError('review_failed');
+  request.admission = record(admission, undefined, true);
+  request.log.error({ uid: clip(admission.uid), bytes: body.bytes, reason: body.reason, onError }, 'large body not parsed');
+  if (!writesObject(admission.operation)) return reviewResponse({ uid: admission.uid, allowed: true });
+  return reviewResponse(failureResponse(admission, new Error(`its ${(body.bytes / 1024 / 1024).toFixed(1)} MiB AdmissionReview was not parsed: ${body.reason}`), onError));
+}
+
+/**
  * POST /validate: the AdmissionReview endpoint. A failure while judging never escapes as an
  * HTTP error: the API server gets a proper AdmissionReview decided by --on-error.
  */
@@ -68,11 +83,15 @@ export default fp<{ onError: OnError }>(
   async (app, options) => {
     app.post('/validate', async (request): Promise<AdmissionReview> => {
       if (request.body instanceof OversizeBody) return oversize(app, request, request.body);
-      const envelope = readAdmissionReview(request.body);
+      if (request.body instanceof UnparsedBody) return unparsed(app, request, request.body, options.onError);
+      // A body parsed in a worker is judged under the config its fields were kept for.
+      const projected = request.body instanceof ProjectedBody ? request.body : undefined;
+      const state: ReviewState = projected ? { engineConfig: projected.engineConfig, context: app.gate.context, now: () => app.gate.now() } : app.gate;
+      const envelope = readAdmissionReview(projected ? projected.value : request.body);
       if (!envelope.ok) throw new BodyError(envelope.message);
       const admission = envelope.request;
       try {
-        const outcome = reviewAdmission(admission, app.gate);
+        const outcome = reviewAdmission(admission, state);
         request.admission = record(admission, outcome, false);
         return reviewResponse(outcome.response);
       } catch (err) {
