@@ -27,8 +27,10 @@ port.on('message', (job: BodyJob) => {
   let result: BodyJobResult;
   try {
     const text = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength).toString('utf8');
-    const parts = splitValue(projectReview(parseJsonBody(text), job.fields));
-    result = { id: job.id, ok: true, parts, heapBytes: getHeapStatistics().used_heap_size - heapBefore };
+    const value = parseJsonBody(text);
+    const parsedHeap = getHeapStatistics().used_heap_size;
+    const parts = splitValue(projectReview(value, job.fields));
+    result = { id: job.id, ok: true, parts, heapBytes: Math.max(parsedHeap, getHeapStatistics().used_heap_size) - heapBefore };
   } catch (err) {
     result =
       err instanceof BodyError

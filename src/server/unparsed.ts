@@ -1,32 +1,21 @@
 // A large body the worker pool did not parse (src/server/body-pool.ts: too many at once, its
-// worker crashed or timed out, the server is shutting down) and the answer to it. Like an error
-// while judging, it is answered per --on-error as an AdmissionReview for the request's uid, read
-// from the body's first bytes (src/server/review-head.ts): `deny` refuses it, `allow` admits it
-// with a warning that says it was not checked. Never an HTTP error, which the API server would
-// count as a webhook failure and, under failurePolicy Ignore, admit silently.
+// worker crashed or timed out, the server is shutting down), and one it did. An unparsed body is
+// answered like one over the body limit (src/server/oversize.ts), from the uid, kind and name in
+// its first bytes: refused in enforce mode (and under --on-error deny), admitted with a warning in
+// audit mode. Never an HTTP error, which the API server would count as a webhook failure and,
+// under failurePolicy Ignore, admit silently.
 import type { EngineConfig } from '../engine/index.js';
-import type { AdmissionRequest } from './admission.js';
-import { readReviewHead } from './review-head.js';
+
+/** The audit annotation that records a review answered unjudged because it was not parsed. */
+export const UNPARSED_ANNOTATION = 'body-not-parsed';
 
 export class UnparsedBody {
   constructor(
     readonly bytes: number,
+    /** The body's first HEAD_BYTES (src/server/review-head.ts), for the answer and the log line. */
     readonly head: string,
     readonly reason: string,
   ) {}
-
-  /** The request as far as its head names it, or undefined when it names no uid. */
-  request(): AdmissionRequest | undefined {
-    const head = readReviewHead(this.head);
-    if (head.uid === undefined || head.uid === '') return undefined;
-    return {
-      uid: head.uid,
-      ...(head.kind !== undefined ? { kind: { kind: head.kind } } : {}),
-      ...(head.name !== undefined ? { name: head.name } : {}),
-      ...(head.namespace !== undefined ? { namespace: head.namespace } : {}),
-      ...(head.operation !== undefined ? { operation: head.operation } : {}),
-    };
-  }
 }
 
 /** A body parsed in a worker: the review projected to what `config`'s judgements read, to be judged under that config. */

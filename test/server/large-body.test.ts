@@ -9,7 +9,7 @@ import { POLICIES } from '../../policies/index.js';
 import { ContextIndex, DEFAULT_CONFIG, compileConfig } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
-import type { AppOptions, GateApp } from '../../src/server/app.js';
+import type { GateApp } from '../../src/server/app.js';
 import type { BodyPoolOptions } from '../../src/server/body-pool.js';
 import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
@@ -18,11 +18,11 @@ import type { Json } from '../helpers/fuzz-reviews.js';
 
 const SEED = 20261206;
 
-function gateState(): GateState {
+function gateState(mode: 'enforce' | 'audit' = 'enforce'): GateState {
   const config = compileConfig(
     {
       ...DEFAULT_CONFIG,
-      mode: 'enforce',
+      mode,
       policies: { 'image-tag-pinned': 'deny', 'pdb-allows-disruption': 'deny', 'cronjob-concurrency': 'deny' },
       exemptions: [{ namespaces: ['constructor'], names: ['__proto__'], reason: 'fuzz' }],
       objectExemptions: true,
@@ -30,14 +30,14 @@ function gateState(): GateState {
     POLICIES,
   );
   const context = ContextIndex.fromObjects([
-    { kind: 'Namespace', metadata: { name: 'shop', labels: { 'practice-gate.io/mode': 'enforce' } } },
+    { kind: 'Namespace', metadata: { name: 'shop', labels: { 'practice-gate.io/mode': mode } } },
     { kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'web' } }, maxUnavailable: 0 } } as KubeObject,
   ]);
   return new GateState(config, { context });
 }
 
-function app(t: Test, largeBodies?: Partial<BodyPoolOptions>, onError: OnError = 'deny', extra: Partial<AppOptions> = {}): GateApp {
-  const built = buildApp({ state: gateState(), onError, ...(largeBodies ? { largeBodies } : {}), ...extra });
+function app(t: Test, largeBodies?: Partial<BodyPoolOptions>, onError: OnError = 'deny', mode: 'enforce' | 'audit' = 'enforce'): GateApp {
+  const built = buildApp({ state: gateState(mode), onError, ...(largeBodies ? { largeBodies } : {}) });
   t.teardown(() => built.close());
   return built;
 }
@@ -86,7 +86,7 @@ function* differentialInputs(): Generator<string> {
       yield JSON.stringify(review);
     }
   }
-  const samples = fc.sample(fc.tuple(fc.constantFrom(...BASE_KINDS), fc.constantFrom('CREATE', 'UPDATE'), fc.array(mutationArb, { minLength: 1, maxLength: 6 })), { seed: SEED, numRuns: 1_500 });
+  const samples = fc.sample(fc.tuple(fc.constantFrom(...BASE_KINDS), fc.constantFrom('CREATE', 'UPDATE'), fc.array(mutationArb, { minLength: 1, maxLength: 6 })), { seed: SEED, numRuns: 1_000 });
   for (const [kind, operation, mutations] of samples) {
     const review = baseReview(baseObject(kind), operation);
     for (const m of mutations) mutate(review, m);
@@ -110,7 +110,7 @@ t.test('a body parsed in a worker gets the answer the event loop would give, byt
     const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
     if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3) differ.push(`${payload.slice(0, 200)}\n  event loop: ${a.statusCode} ${a.body.slice(0, 300)}\n  worker: ${b.statusCode} ${b.body.slice(0, 300)}`);
   }
-  t.ok(sent > 1_500, `${sent} reviews sent to both`);
+  t.ok(sent > 1_000, `${sent} reviews sent to both`);
   t.strictSame(differ, [], 'no answer differs');
   t.equal(inThread.bodyPool.stats.started, 0, 'small bodies start no worker');
   t.equal(pooled.bodyPool.stats.parsed + pooled.bodyPool.stats.invalid, sent, 'every body went through a worker');
@@ -134,23 +134,29 @@ t.test('a worker out of memory: the review is refused under --on-error deny, and
   const response = res.json().response;
   t.equal(response.uid, 'uid-review');
   t.equal(response.allowed, false, 'not admitted unjudged');
-  t.equal(response.status.code, 500);
-  t.match(response.status.message, /was not parsed: the parsing worker/);
+  t.equal(response.status.code, 503);
+  t.match(response.status.message, /Deployment shop\/web was refused unchecked: its [\d.]+ MiB AdmissionReview could not be parsed \(the parsing worker failed/);
+  t.equal(response.auditAnnotations['body-not-parsed'].includes('not parsed'), true, 'recorded in the audit log');
   const next = await post(gate, containersCreate(2));
   t.equal(next.json().response.allowed, false, 'the next review is judged');
   t.match(next.json().response.status.message, /violates \d+ polic/);
   t.equal(gate.bodyPool.stats.started, 2, 'the crashed worker was replaced');
 });
 
-t.test('a worker past its timeout: refused under deny, admitted with an unchecked warning under allow', async (t) => {
-  for (const onError of ['deny', 'allow'] as const) {
-    const gate = app(t, { threshold: 1, timeoutMs: 1 }, onError);
+t.test('a worker past its timeout: refused in enforce mode or under --on-error deny, admitted with a warning in audit mode', async (t) => {
+  const cases = [
+    { mode: 'enforce', onError: 'allow', allowed: false },
+    { mode: 'audit', onError: 'deny', allowed: false },
+    { mode: 'audit', onError: 'allow', allowed: true },
+  ] as const;
+  for (const { mode, onError, allowed } of cases) {
+    const gate = app(t, { threshold: 1, timeoutMs: 1 }, onError, mode);
     const res = await post(gate, volumesUpdate(20_000));
     const response = res.json().response;
     t.equal(res.statusCode, 200);
-    t.equal(response.allowed, onError === 'allow', `--on-error ${onError}`);
-    const said = onError === 'deny' ? response.status.message : response.warnings.join('\n');
-    t.match(said, /was not parsed: parsing took longer than 1 ms/);
+    t.equal(response.allowed, allowed, `${mode} mode, --on-error ${onError}`);
+    const said = allowed ? response.warnings.join('\n') : response.status.message;
+    t.match(said, /could not be parsed \(parsing took longer than 1 ms\)/);
   }
 });
 
@@ -160,7 +166,7 @@ t.test('past the bounded queue a large body is answered per --on-error, not queu
   const answers = await Promise.all([post(gate, payload), post(gate, payload), post(gate, payload)]);
   const messages = answers.map((res) => res.json().response.status.message as string);
   t.equal(messages.filter((m) => /violates \d+ polic/.test(m)).length, 1, 'one judged');
-  t.equal(messages.filter((m) => /already being parsed \(the most at once is 1\)/.test(m)).length, 2, 'the others refused as unparsed');
+  t.equal(messages.filter((m) => /already being parsed \(the most at once is 1\)\)/.test(m)).length, 2, 'the others refused as unparsed');
   t.ok(answers.every((res) => res.json().response.allowed === false), 'none admitted');
   t.equal(gate.bodyPool.stats.refused, 2);
 });
@@ -168,12 +174,15 @@ t.test('past the bounded queue a large body is answered per --on-error, not queu
 t.test('shutdown ends the workers; a body in flight is answered, not admitted', async (t) => {
   const gate = app(t, { threshold: 1 });
   await gate.ready();
-  const inFlight = post(gate, volumesUpdate(40_000));
-  while (gate.bodyPool.stats.started === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  let answered = false;
+  const inFlight = post(gate, volumesUpdate(40_000)).finally(() => {
+    answered = true;
+  });
+  while (gate.bodyPool.stats.started === 0 && !answered) await new Promise((resolve) => setTimeout(resolve, 5));
   await gate.close();
   const response = (await inFlight).json().response;
   t.equal(response.allowed, false);
-  t.match(response.status.message, /the server is shutting down/);
+  t.match(response.status.message, /could not be parsed \(the server is shutting down\)/);
   await t.rejects(gate.bodyPool.parse(Buffer.from('{}'), []), /shutting down/, 'the pool takes no more bodies');
 });
 
@@ -181,11 +190,11 @@ t.test('/healthz answers while a large review is being parsed', async (t) => {
   const gate = app(t, { threshold: 1, timeoutMs: 120_000 });
   await gate.ready();
   const order: string[] = [];
-  const review = post(gate, volumesUpdate(60_000)).then((res) => {
+  const review = post(gate, volumesUpdate(40_000)).then((res) => {
     order.push('review');
     return res;
   });
-  while (gate.bodyPool.stats.started === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (gate.bodyPool.stats.started === 0 && order.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   const health = await gate.inject({ method: 'GET', url: '/healthz' });
   order.push('healthz');
   t.equal(health.statusCode, 200);
