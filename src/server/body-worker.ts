@@ -15,7 +15,7 @@ export interface BodyJob {
 }
 
 export type BodyJobResult =
-  | { id: number; ok: true; parts: Uint8Array[]; heapBytes: number }
+  | { id: number; ok: true; parts: string[]; heapBytes: number }
   | { id: number; ok: false; invalid: { message: string; statusCode: 400 | 415 } }
   | { id: number; ok: false; failed: string };
 
@@ -37,6 +37,5 @@ port.on('message', (job: BodyJob) => {
         ? { id: job.id, ok: false, invalid: { message: err.message, statusCode: err.statusCode } }
         : { id: job.id, ok: false, failed: err instanceof Error ? err.message : String(err) };
   }
-  const transfer = result.ok ? result.parts.filter((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength).map((p) => p.buffer as ArrayBuffer) : [];
-  port.postMessage(result, transfer);
+  port.postMessage(result);
 });

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
 import type { GateApp } from '../../src/server/app.js';
 import type { BodyPoolOptions } from '../../src/server/body-pool.js';
+import { joinParts, splitValue } from '../../src/server/body-parts.js';
 import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
@@ -200,4 +201,23 @@ t.test('/healthz answers while a large review is being parsed', async (t) => {
   t.equal(health.statusCode, 200);
   t.equal((await review).json().response.allowed, false, 'the review is judged');
   t.strictSame(order, ['healthz', 'review'], '/healthz answered before the review finished');
+});
+
+t.test('a value cut into parts of a few nodes is rebuilt exactly, __proto__ keys as own properties', async (t) => {
+  const values = [
+    JSON.parse(`{"a":[1,2,3,{"b":[4,5,6,7,8]},[9,[10,11,12,13]]],"__proto__":{"polluted":[1,2,3,4]},"c":"${'x'.repeat(3000)}"}`) as unknown,
+    JSON.parse(containersCreate(40)) as unknown,
+    [[], {}, [[[[1, 2, 3, 4, 5]]]], null, 'text'],
+    'just a string',
+  ];
+  for (const value of values) {
+    const parts = splitValue(value, 3);
+    const rebuilt = await joinParts(parts);
+    t.strictSame(rebuilt, value);
+    t.equal(JSON.stringify(rebuilt), JSON.stringify(value), 'same keys in the same order');
+  }
+  const rebuilt = (await joinParts(splitValue(values[0], 3))) as Record<string, unknown>;
+  t.ok(Object.hasOwn(rebuilt, '__proto__'), '__proto__ stays an own key');
+  t.equal(Object.getPrototypeOf(rebuilt), Object.prototype);
+  t.ok(splitValue(values[1], 3).length > 100, 'a review is cut into many parts');
 });
