@@ -17,7 +17,7 @@ export interface BodyPoolOptions {
   workers: number;
   /** Bodies in a worker or waiting for one; past it a body is not judged (answered per --on-error). */
   maxPending: number;
-  /** A body not parsed within this time is not judged, and its worker is replaced. */
+  /** A body not parsed within this time of arriving (waiting included) is not judged; its worker is replaced. */
   timeoutMs: number;
   /** Heap of each worker: a body that needs more ends that worker, not the process. */
   resourceLimits: ResourceLimits;
@@ -27,13 +27,15 @@ export interface BodyPoolOptions {
  * 1 MiB parses in under ~10 ms on the event loop: below it a worker's round trip costs more than
  * it saves. Two workers use both cores of a typical webhook pod while the event loop answers;
  * a worker's heap holds one parsed 16 MiB review (~110 MiB) with room to spare. The timeout stays
- * under the API server's default webhook timeout (10 s), so the answer still arrives.
+ * under the chart's webhook timeoutSeconds (5 s) with room for reading the body and judging it:
+ * a refusal must reach the API server before it gives up, since under failurePolicy Ignore
+ * giving up admits the object. Parsing the largest review the API server sends takes ~0.5 s.
  */
 export const BODY_POOL_DEFAULTS: BodyPoolOptions = {
   threshold: 1024 * 1024,
   workers: 2,
   maxPending: 8,
-  timeoutMs: 5_000,
+  timeoutMs: 3_000,
   resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
 };
 
@@ -46,12 +48,12 @@ interface Pending {
   job: BodyJob;
   resolve(value: unknown): void;
   reject(err: Error): void;
+  deadline: NodeJS.Timeout | undefined;
 }
 
 interface Slot {
   worker: Worker | undefined;
   current: Pending | undefined;
-  timer: NodeJS.Timeout | undefined;
 }
 
 // Under tap the sources run as TypeScript; built, as JavaScript next to this module.
@@ -68,7 +70,7 @@ export class BodyPool {
 
   constructor(options: Partial<BodyPoolOptions> = {}) {
     this.options = { ...BODY_POOL_DEFAULTS, ...options };
-    this.#slots = Array.from({ length: Math.max(1, this.options.workers) }, () => ({ worker: undefined, current: undefined, timer: undefined }));
+    this.#slots = Array.from({ length: Math.max(1, this.options.workers) }, () => ({ worker: undefined, current: undefined }));
   }
 
   /** True when a body of this size is parsed here rather than on the event loop. */
@@ -88,7 +90,9 @@ export class BodyPool {
       return Promise.reject(new BodyNotParsed(`${busy} large bodies are already being parsed (the most at once is ${this.options.maxPending})`));
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ job: { id: this.#nextId++, body, fields }, resolve, reject });
+      const pending: Pending = { job: { id: this.#nextId++, body, fields }, resolve, reject, deadline: undefined };
+      pending.deadline = setTimeout(() => this.#expire(pending), this.options.timeoutMs);
+      this.#queue.push(pending);
       this.#dispatch();
     });
   }
@@ -97,7 +101,10 @@ export class BodyPool {
   async close(): Promise<void> {
     this.#closed = true;
     const stopping = new BodyNotParsed('the server is shutting down');
-    for (const pending of this.#queue.splice(0)) pending.reject(stopping);
+    for (const pending of this.#queue.splice(0)) {
+      clearTimeout(pending.deadline);
+      pending.reject(stopping);
+    }
     await Promise.all(this.#slots.map((slot) => this.#retire(slot, stopping)));
   }
 
@@ -108,7 +115,6 @@ export class BodyPool {
       if (!next) return;
       slot.current = next;
       const worker = slot.worker ?? this.#start(slot);
-      slot.timer = setTimeout(() => void this.#retire(slot, new BodyNotParsed(`parsing took longer than ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       const { body } = next.job;
       const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
       worker.postMessage(next.job, whole ? [body.buffer as ArrayBuffer] : []);
@@ -133,10 +139,24 @@ export class BodyPool {
     return worker;
   }
 
+  /** Past its deadline: a waiting body leaves the queue, a body in a worker ends that worker. */
+  #expire(pending: Pending): void {
+    const late = new BodyNotParsed(`parsing took longer than ${this.options.timeoutMs} ms`);
+    const waiting = this.#queue.indexOf(pending);
+    if (waiting >= 0) {
+      this.#queue.splice(waiting, 1);
+      this.stats.failed++;
+      pending.reject(late);
+      return;
+    }
+    const slot = this.#slots.find((s) => s.current === pending);
+    if (slot) void this.#retire(slot, late);
+  }
+
   #answer(slot: Slot, result: BodyJobResult): void {
     const pending = slot.current;
     if (!pending || pending.job.id !== result.id) return;
-    clearTimeout(slot.timer);
+    clearTimeout(pending.deadline);
     slot.current = undefined;
     this.#dispatch();
     if (result.ok) {
@@ -154,8 +174,8 @@ export class BodyPool {
 
   /** Fails the slot's body (if any) with `err` and ends its worker; a later body starts a new one. */
   async #retire(slot: Slot, err: BodyNotParsed): Promise<void> {
-    clearTimeout(slot.timer);
     const pending = slot.current;
+    clearTimeout(pending?.deadline);
     const worker = slot.worker;
     slot.current = undefined;
     slot.worker = undefined;
