@@ -1,7 +1,9 @@
 // The webhook for the large-review benchmark: startServer (what `practice-gate serve` runs)
 // with a plain-HTTP probe port, reporting its heap on stdin commands: `mark` collects garbage
 // and takes the baseline, `report` prints the highest heapUsed seen since (sampled every 2 ms
-// and at the end of every request, when the body and the answer are still referenced).
+// and at the end of every request, when the body and the answer are still referenced) and the
+// heap growth of the worker thread that parsed the last large body (its own V8 heap, which
+// heapUsed does not include; 0 when no worker parsed it, or for a build without the pool).
 // Prints {"port": N, "probePort": N} once listening.
 // Usage: node --expose-gc dist/bench/large-review-server.js CERT KEY [path/to/dist/src/server/run.js]
 import { createInterface } from 'node:readline';
@@ -18,6 +20,7 @@ if (!certFile || !keyFile) {
 const { startServer } = (await import(runModule ? pathToFileURL(runModule).href : '../src/server/run.js')) as { startServer: typeof StartServer };
 const gc = (globalThis as { gc?: () => void }).gc;
 let baseline = 0;
+let pool: { stats: { lastHeapBytes: number } } | undefined;
 let peak = 0;
 const sample = () => {
   peak = Math.max(peak, process.memoryUsage().heapUsed);
@@ -30,16 +33,23 @@ const handle = await startServer({
   host: '127.0.0.1',
   processMetrics: false,
   logger: pino({ level: 'warn' }, pino.destination({ dest: 2, sync: false })),
-  configureApp: (app) => app.addHook('onResponse', async () => sample()),
+  configureApp: (app) => {
+    app.addHook('onReady', async () => {
+      pool = (app as unknown as { bodyPool?: typeof pool }).bodyPool;
+    });
+    app.addHook('onResponse', async () => sample());
+  },
 });
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'mark') {
     gc?.();
     baseline = process.memoryUsage().heapUsed;
     peak = baseline;
+    if (pool) pool.stats.lastHeapBytes = 0;
     process.stdout.write('{"marked":true}\n');
   } else if (line === 'report') {
-    process.stdout.write(`${JSON.stringify({ heapGrowthMiB: (peak - baseline) / 1024 / 1024 })}\n`);
+    const workerHeapGrowthMiB = (pool?.stats.lastHeapBytes ?? 0) / 1024 / 1024;
+    process.stdout.write(`${JSON.stringify({ heapGrowthMiB: (peak - baseline) / 1024 / 1024, workerHeapGrowthMiB })}\n`);
   }
 });
 process.stdout.write(`${JSON.stringify({ port: handle.port, probePort: handle.probePort })}\n`);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import './decorations.js';
 import { GateMetrics } from './metrics.js';
 import type { OnError } from './review.js';
+import type { BodyPoolOptions } from './body-pool.js';
 import type { GateState } from './state.js';
 import errors from './plugins/errors.js';
 import health from './plugins/health.js';
@@ -27,7 +28,9 @@ export type GateApp = FastifyInstance<
  * body (kubectl create/replace) and etcd's --max-request-bytes; defaults and managedFields grow
  * an object several times over as JSON, and an UPDATE carries it twice. Measured through a real
  * kube-apiserver (test/e2e/bounds.test.ts): a Deployment with 66,000 small Secret volumes, the
- * most a 3 MiB create holds, stored and then patched, is a 10.56 MiB review; 16 MiB leaves 1.5x.
+ * most a 3 MiB create holds, is a 10.56 MiB CREATE review with its managedFields (its patch,
+ * stored without them, 8.04 MiB); 16 MiB leaves 1.5x. Bodies of 1 MiB and more are parsed off
+ * the event loop (src/server/body-pool.ts).
  * A larger review is read to the end and answered with an AdmissionReview refusing it in enforce
  * mode (src/server/oversize.ts), never with an HTTP 413 the API server would fail open on.
  */
@@ -66,6 +69,8 @@ export interface AppOptions {
   probes?: boolean;
   /** Overrides of TIMEOUTS (tests use short ones). */
   timeouts?: Partial<Timeouts>;
+  /** Overrides of BODY_POOL_DEFAULTS, the worker threads that parse large bodies. */
+  largeBodies?: Partial<BodyPoolOptions>;
 }
 
 export function buildApp(options: AppOptions): GateApp {
@@ -94,7 +99,7 @@ export function buildApp(options: AppOptions): GateApp {
     if (app.gate.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.register(jsonBody, { bodyLimit: BODY_LIMIT });
+  app.register(jsonBody, { bodyLimit: BODY_LIMIT, ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}) });
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });

@@ -1,5 +1,6 @@
 // The decorators the gate's plugins share: the state, the metrics, and one record per
 // AdmissionReview that the logging and metrics hooks read after the answer went out.
+import type { BodyPool } from './body-pool.js';
 import type { GateMetrics } from './metrics.js';
 import type { AppliedFinding, AppliedOmission } from './messages.js';
 import type { Decision } from './review.js';
@@ -22,6 +23,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     gate: GateState;
     metrics: GateMetrics;
+    bodyPool: BodyPool;
   }
   interface FastifyRequest {
     admission: AdmissionRecord | null;

@@ -1,7 +1,8 @@
-// The answer to an AdmissionReview larger than the body limit. It cannot be judged, and an HTTP
-// error is no answer at all: the API server treats it as a webhook failure and, under
-// failurePolicy Ignore, admits the object. So it gets a real AdmissionReview: in enforce mode
-// the write is refused, in audit mode admitted with a warning, like any other finding.
+// The answer to an AdmissionReview that cannot be judged: larger than the body limit, or a large
+// one the parsing workers could not take (src/server/unparsed.ts). An HTTP error is no answer at
+// all: the API server treats it as a webhook failure and, under failurePolicy Ignore, admits the
+// object. So it gets a real AdmissionReview: in enforce mode the write is refused, in audit mode
+// admitted with a warning, like any other finding.
 import { clamp, exemptionFor, modeFor } from '../engine/index.js';
 import { writesObject } from './admission.js';
 import type { AdmissionResponse } from './admission.js';
@@ -14,7 +15,7 @@ import type { ReviewHead } from './review-head.js';
 /** The audit annotation that records a review refused (or admitted) unjudged for its size. */
 export const OVERSIZE_ANNOTATION = 'body-too-large';
 
-const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+export const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export interface OversizeAnswer {
   head: ReviewHead & { uid: string };
@@ -22,13 +23,28 @@ export interface OversizeAnswer {
   decision: 'allow' | 'warn' | 'deny';
 }
 
+/** Why a review is answered without being judged, in the words of its answer. */
+export interface Unjudged {
+  /** The audit annotation's key and value. */
+  annotation: string;
+  note: string;
+  /** What happened, after "<subject> was refused unchecked: ". */
+  why: string;
+  /** What the object's owner can do about it. */
+  fix: string;
+  code: number;
+  reason: string;
+  /** Refuse even in audit mode (--on-error deny). */
+  refuse?: boolean;
+}
+
 /**
- * The answer for an oversized body, or undefined when its head names no uid. The API server
- * always writes the uid within the first hundred bytes, so such a body did not come from it and
- * gets the plain 413 (an answer without the right uid would be refused by the API server anyway).
+ * The answer for a review that cannot be judged, from the head of its body, or undefined when
+ * that head names no uid. The API server always writes the uid within the first hundred bytes,
+ * so such a body did not come from it (an answer without the right uid would be refused anyway).
  */
-export function oversizeAnswer(body: OversizeBody, state: ReviewState): OversizeAnswer | undefined {
-  const head = readReviewHead(body.head);
+export function unjudgedAnswer(headText: string, state: ReviewState, unjudged: Unjudged): OversizeAnswer | undefined {
+  const head = readReviewHead(headText);
   if (head.uid === undefined || head.uid === '') return undefined;
   const uid = head.uid;
   const allow = (decision: 'allow' | 'warn', extra: Partial<AdmissionResponse> = {}): OversizeAnswer => ({
@@ -48,10 +64,9 @@ export function oversizeAnswer(body: OversizeBody, state: ReviewState): Oversize
   if (exempt) return allow('allow');
 
   const subject = subjectOf(kind, namespace, name);
-  const size = `its AdmissionReview is ${mib(body.bytes)}, over practice-gate's ${mib(body.limit)} limit`;
-  const annotations = { [OVERSIZE_ANNOTATION]: clamp(`${mib(body.bytes)} over the ${mib(body.limit)} limit: not judged`, ANNOTATION_VALUE_MAX) };
-  if (modeFor(config, state.context, namespace === '' ? 'default' : namespace) === 'audit') {
-    const warning = clamp(`${WARNING_PREFIX} ${subject} would be refused: ${size}, so it was not checked`, WARNING_MAX);
+  const annotations = { [unjudged.annotation]: clamp(unjudged.note, ANNOTATION_VALUE_MAX) };
+  if (!unjudged.refuse && modeFor(config, state.context, namespace === '' ? 'default' : namespace) === 'audit') {
+    const warning = clamp(`${WARNING_PREFIX} ${subject} would be refused: ${unjudged.why}, so it was not checked`, WARNING_MAX);
     return allow('warn', { warnings: [warning], auditAnnotations: annotations });
   }
   return {
@@ -61,13 +76,20 @@ export function oversizeAnswer(body: OversizeBody, state: ReviewState): Oversize
       uid,
       allowed: false,
       auditAnnotations: annotations,
-      status: {
-        code: 413,
-        reason: 'RequestEntityTooLarge',
-        message:
-          `${subject} was refused unchecked: ${size}. Make the object smaller (fewer containers or volumes, ` +
-          'large data in a ConfigMap or Secret); if it must be this large, ask your cluster admins to exempt it in the practice-gate config',
-      },
+      status: { code: unjudged.code, reason: unjudged.reason, message: `${subject} was refused unchecked: ${unjudged.why}. ${unjudged.fix}` },
     },
   };
+}
+
+/** The answer for an oversized body, or undefined when its head names no uid. */
+export function oversizeAnswer(body: OversizeBody, state: ReviewState): OversizeAnswer | undefined {
+  return unjudgedAnswer(body.head, state, {
+    annotation: OVERSIZE_ANNOTATION,
+    note: `${mib(body.bytes)} over the ${mib(body.limit)} limit: not judged`,
+    why: `its AdmissionReview is ${mib(body.bytes)}, over practice-gate's ${mib(body.limit)} limit`,
+    fix:
+      'Make the object smaller (fewer containers or volumes, large data in a ConfigMap or Secret); if it must be this large, ask your cluster admins to exempt it in the practice-gate config',
+    code: 413,
+    reason: 'RequestEntityTooLarge',
+  });
 }

@@ -13,6 +13,7 @@ import { validateTlsMaterial } from '../tls/material.js';
 import type { TlsFiles, TlsMaterial } from '../tls/material.js';
 import { TlsFileWatcher } from '../tls/watch.js';
 import { buildApp } from './app.js';
+import type { BodyPoolOptions } from './body-pool.js';
 import type { GateApp } from './app.js';
 import { ConfigFileWatcher } from './config-watch.js';
 import { ConnectionTracker } from './connections.js';
@@ -66,6 +67,8 @@ export interface ServeOptions {
   now?: () => number;
   /** Called with the TLS app before it listens: extra hooks or routes (tests slow requests here). */
   configureApp?: (app: GateApp) => void;
+  /** Overrides of the large-body worker pool's bounds (src/server/body-pool.ts). */
+  largeBodies?: Partial<BodyPoolOptions>;
 }
 
 export interface ServerHandle {
@@ -139,7 +142,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     https.rejectUnauthorized = true;
     if (!separateProbes) log.warn('--client-ca without --probe-port: kubelet probes send no client certificate and will fail');
   }
-  const app = buildApp({ state, metrics, logger: log, onError: options.onError ?? 'allow', https, probes: !separateProbes });
+  const app = buildApp({ state, metrics, logger: log, onError: options.onError ?? 'allow', https, probes: !separateProbes, ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}) });
   const probeApp = separateProbes ? buildApp({ state, metrics, logger: log, validate: false }) : undefined;
   const connections = new ConnectionTracker(app.server as HttpServer);
   options.configureApp?.(app);

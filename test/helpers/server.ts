@@ -188,7 +188,11 @@ export { eventually } from './poll.js';
 
 /** startServer on loopback with the test certificates and registry, run-as-non-root denying. */
 export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<ServerHandle> {
-  const server = await startServer({ tls: { pems: testCertificates().serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, ...options });
+  // Bodies are parsed on the event loop here, whatever their size: under tap a large-body worker
+  // loads ts-node and compiles what it imports, which on a loaded machine takes longer than the
+  // 10 s request timeout. The worker path has its own tests (test/server/large-body.test.ts).
+  const largeBodies = { threshold: Number.POSITIVE_INFINITY };
+  const server = await startServer({ tls: { pems: testCertificates().serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, largeBodies, ...options });
   server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
   return server;
 }

@@ -1,8 +1,13 @@
 import fp from 'fastify-plugin';
 import type { IncomingHttpHeaders } from 'node:http';
 import { unreadableBody } from '../body-headers.js';
+import { BodyNotParsed, BodyPool } from '../body-pool.js';
+import type { BodyPoolOptions } from '../body-pool.js';
+import { projectedFields } from '../body-projection.js';
 import { OversizeBody, readBoundedBody } from '../bounded-body.js';
 import { BodyError, parseJsonBody } from '../json.js';
+import { HEAD_BYTES } from '../review-head.js';
+import { ProjectedBody, UnparsedBody } from '../unparsed.js';
 
 const hasBody = (headers: IncomingHttpHeaders): boolean =>
   (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
@@ -11,10 +16,15 @@ const hasBody = (headers: IncomingHttpHeaders): boolean =>
  * The only body parser: application/json through JSON.parse and a depth guard. A body labelled
  * with another type, a charset other than UTF-8 or any Content-Encoding is refused with 415
  * before a byte of it is read, rather than misread. A body over the limit is read to its end
- * and handed on as an OversizeBody, for /validate to answer.
+ * and handed on as an OversizeBody, for /validate to answer. A large body is parsed by the
+ * worker pool (src/server/body-pool.ts) and handed on as a ProjectedBody, or as an UnparsedBody
+ * when the pool could not parse it; the pool ends with the app.
  */
-export default fp<{ bodyLimit: number }>(
+export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions> }>(
   async (app, options) => {
+    const pool = new BodyPool(options.largeBodies);
+    app.decorate('bodyPool', pool);
+    app.addHook('onClose', () => pool.close());
     app.removeAllContentTypeParsers();
     app.addHook('preParsing', (request, _reply, payload, done) => {
       const problem = hasBody(request.headers) ? unreadableBody(request.headers) : undefined;
@@ -25,8 +35,19 @@ export default fp<{ bodyLimit: number }>(
       readBoundedBody(payload, options.bodyLimit).then(
         (body) => {
           if (body instanceof OversizeBody) return done(null, body);
+          if (pool.takes(body.length)) {
+            // The config whose fields are kept is the one the review is judged under.
+            const config = app.gate.engineConfig;
+            // Read now: the body's memory moves to the worker.
+            const bytes = body.length;
+            const head = body.subarray(0, HEAD_BYTES).toString('utf8');
+            return void pool.parse(body, projectedFields(config)).then(
+              (value) => done(null, new ProjectedBody(value, config)),
+              (err: Error) => (err instanceof BodyNotParsed ? done(null, new UnparsedBody(bytes, head, err.message)) : done(err, undefined)),
+            );
+          }
           try {
-            done(null, parseJsonBody(body));
+            done(null, parseJsonBody(body.toString('utf8')));
           } catch (err) {
             done(err as Error, undefined);
           }
@@ -35,5 +56,5 @@ export default fp<{ bodyLimit: number }>(
       );
     });
   },
-  { name: 'practice-gate-json-body', fastify: '5.x' },
+  { name: 'practice-gate-json-body', fastify: '5.x', decorators: { fastify: ['gate'] } },
 );

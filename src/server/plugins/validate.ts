@@ -8,9 +8,12 @@ import type { AdmissionRecord } from '../decorations.js';
 import { OversizeBody } from '../bounded-body.js';
 import { BodyError } from '../json.js';
 import { clip, loggedError } from '../log-fields.js';
-import { oversizeAnswer } from '../oversize.js';
+import { mib, oversizeAnswer, unjudgedAnswer } from '../oversize.js';
+import type { OversizeAnswer } from '../oversize.js';
 import { failureResponse, reviewAdmission } from '../review.js';
-import type { OnError, ReviewOutcome } from '../review.js';
+import type { OnError, ReviewOutcome, ReviewState } from '../review.js';
+import type { ErrorReason } from '../metrics.js';
+import { ProjectedBody, UNPARSED_ANNOTATION, UnparsedBody } from '../unparsed.js';
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
@@ -31,25 +34,28 @@ function record(request: AdmissionRequest, outcome: ReviewOutcome | undefined, e
 }
 
 /**
- * Past the body limit: a refusal (enforce) or a warning (audit) as an AdmissionReview, never an
- * HTTP error the API server would fail open on; a 413 only for a body that names no uid.
+ * A review answered from the head of its body, unjudged: a refusal (enforce) or a warning
+ * (audit) as an AdmissionReview, never an HTTP error the API server would fail open on.
  */
-function oversize(app: FastifyInstance, request: FastifyRequest, body: OversizeBody): AdmissionReview {
-  const answer = oversizeAnswer(body, app.gate);
-  const head = answer?.head;
+function unjudged(app: FastifyInstance, request: FastifyRequest, answer: OversizeAnswer, log: Record<string, unknown>, message: string, reason: ErrorReason): AdmissionReview {
+  const head = answer.head;
   // Untrusted and unparsed: capped once, for the log line and the admission record alike.
-  const fields = {
-    uid: clip(head?.uid ?? ''),
-    kind: clip(head?.kind ?? ''),
-    namespace: clip(head?.namespace ?? ''),
-    name: clip(head?.name ?? ''),
-    operation: clip(head?.operation ?? ''),
-  };
-  request.log.warn({ ...fields, bytes: body.bytes, limit: body.limit, decision: answer?.decision ?? 'error' }, 'AdmissionReview over the body limit: answered unjudged');
-  if (!answer) throw new BodyTooLargeError(body.limit); // counted by the error plugin
-  app.metrics.recordError('body_too_large');
+  const fields = { uid: clip(head.uid), kind: clip(head.kind ?? ''), namespace: clip(head.namespace ?? ''), name: clip(head.name ?? ''), operation: clip(head.operation ?? '') };
+  request.log.warn({ ...fields, ...log, decision: answer.decision }, message);
+  app.metrics.recordError(reason);
   request.admission = { ...fields, dryRun: false, decision: answer.decision, applied: [], omitted: [], engineSeconds: 0 };
   return reviewResponse(answer.response);
+}
+
+/** Past the body limit; a 413 only for a body that names no uid. */
+function oversize(app: FastifyInstance, request: FastifyRequest, body: OversizeBody): AdmissionReview {
+  const answer = oversizeAnswer(body, app.gate);
+  const log = { bytes: body.bytes, limit: body.limit };
+  if (!answer) {
+    request.log.warn({ ...log, decision: 'error' }, 'AdmissionReview over the body limit: answered unjudged');
+    throw new BodyTooLargeError(body.limit); // counted by the error plugin
+  }
+  return unjudged(app, request, answer, log, 'AdmissionReview over the body limit: answered unjudged', 'body_too_large');
 }
 
 /** The error fastify's own limit raises, so the error plugin answers it the same way. */
@@ -62,6 +68,25 @@ class BodyTooLargeError extends Error {
 }
 
 /**
+ * A large body the worker pool did not parse (too many at once, its worker crashed or timed
+ * out, shutting down): refused in enforce mode or under --on-error deny, admitted with a warning
+ * in audit mode; never admitted silently, never an HTTP error.
+ */
+function unparsed(app: FastifyInstance, request: FastifyRequest, body: UnparsedBody, onError: OnError): AdmissionReview {
+  const answer = unjudgedAnswer(body.head, app.gate, {
+    annotation: UNPARSED_ANNOTATION,
+    note: `${mib(body.bytes)} not parsed: ${body.reason}`,
+    why: `its ${mib(body.bytes)} AdmissionReview could not be parsed (${body.reason})`,
+    fix: 'Retry; if it keeps failing, ask your cluster admins to check the practice-gate logs',
+    code: 503,
+    reason: 'ServiceUnavailable',
+    refuse: onError === 'deny',
+  });
+  if (!answer) throw new Error(`a ${mib(body.bytes)} body was not parsed (${body.reason}) and names no request.uid in its first bytes`);
+  return unjudged(app, request, answer, { bytes: body.bytes, reason: body.reason, onError }, 'large AdmissionReview not parsed: answered unjudged', 'review_failed');
+}
+
+/**
  * POST /validate: the AdmissionReview endpoint. A failure while judging never escapes as an
  * HTTP error: the API server gets a proper AdmissionReview decided by --on-error.
  */
@@ -69,11 +94,15 @@ export default fp<{ onError: OnError }>(
   async (app, options) => {
     app.post('/validate', async (request): Promise<AdmissionReview> => {
       if (request.body instanceof OversizeBody) return oversize(app, request, request.body);
-      const envelope = readAdmissionReview(request.body);
+      if (request.body instanceof UnparsedBody) return unparsed(app, request, request.body, options.onError);
+      // A body parsed in a worker is judged under the config its fields were kept for.
+      const projected = request.body instanceof ProjectedBody ? request.body : undefined;
+      const state: ReviewState = projected ? { engineConfig: projected.engineConfig, context: app.gate.context, now: () => app.gate.now() } : app.gate;
+      const envelope = readAdmissionReview(projected ? projected.value : request.body);
       if (!envelope.ok) throw new BodyError(envelope.message);
       const admission = envelope.request;
       try {
-        const outcome = reviewAdmission(admission, app.gate);
+        const outcome = reviewAdmission(admission, state);
         request.admission = record(admission, outcome, false);
         return reviewResponse(outcome.response);
       } catch (err) {

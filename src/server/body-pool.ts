@@ -1,0 +1,189 @@
+// Large bodies are parsed off the event loop. JSON.parse of a 16 MiB review is one synchronous
+// call of several hundred milliseconds during which the process answers nothing, not even
+// /healthz; a few worker threads parse such bodies instead and send back only what a judgement
+// reads (src/server/body-projection.ts), in parts the event loop rebuilds between other work.
+// Small bodies, nearly all of them, never touch a worker: none is started until a large one comes.
+import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { FieldPath } from '../engine/index.js';
+import type { BodyJob, BodyJobResult } from './body-worker.js';
+import { joinParts } from './body-parts.js';
+import { BodyError } from './json.js';
+
+export interface BodyPoolOptions {
+  /** Bodies of at least this many bytes are parsed in a worker. */
+  threshold: number;
+  /** Worker threads at most, started when first needed. */
+  workers: number;
+  /** Bodies in a worker or waiting for one; past it a body is not judged (answered per --on-error). */
+  maxPending: number;
+  /** A body not parsed within this time of arriving (waiting included) is not judged; its worker is replaced. */
+  timeoutMs: number;
+  /** Heap of each worker: a body that needs more ends that worker, not the process. */
+  resourceLimits: ResourceLimits;
+}
+
+/**
+ * 1 MiB parses in under ~10 ms on the event loop: below it a worker's round trip costs more than
+ * it saves. Two workers use both cores of a typical webhook pod while the event loop answers;
+ * a worker's heap holds one parsed 16 MiB review (~110 MiB) with room to spare. The timeout stays
+ * under the chart's webhook timeoutSeconds (5 s) with room for reading the body and judging it:
+ * a refusal must reach the API server before it gives up, since under failurePolicy Ignore
+ * giving up admits the object. Parsing the largest review the API server sends takes ~0.5 s.
+ */
+export const BODY_POOL_DEFAULTS: BodyPoolOptions = {
+  threshold: 1024 * 1024,
+  workers: 2,
+  maxPending: 8,
+  timeoutMs: 3_000,
+  resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
+};
+
+/** Why a body was not judged: queue full, worker crashed or timed out, shutting down. */
+export class BodyNotParsed extends Error {
+  override name = 'BodyNotParsed';
+}
+
+interface Pending {
+  job: BodyJob;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  deadline: NodeJS.Timeout | undefined;
+}
+
+interface Slot {
+  worker: Worker | undefined;
+  current: Pending | undefined;
+}
+
+// Under tap the sources run as TypeScript; built, as JavaScript next to this module.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './body-worker.ts' : './body-worker.js', import.meta.url);
+
+export class BodyPool {
+  readonly options: BodyPoolOptions;
+  readonly #slots: Slot[];
+  readonly #queue: Pending[] = [];
+  #nextId = 0;
+  #closed = false;
+  /** Counters and the last body's worker heap growth, for metrics and the large-review bench. */
+  readonly stats = { parsed: 0, invalid: 0, started: 0, failed: 0, refused: 0, lastHeapBytes: 0 };
+
+  constructor(options: Partial<BodyPoolOptions> = {}) {
+    this.options = { ...BODY_POOL_DEFAULTS, ...options };
+    this.#slots = Array.from({ length: Math.max(1, this.options.workers) }, () => ({ worker: undefined, current: undefined }));
+  }
+
+  /** True when a body of this size is parsed here rather than on the event loop. */
+  takes(bytes: number): boolean {
+    return bytes >= this.options.threshold;
+  }
+
+  /**
+   * The parsed review, projected to `fields`. Rejects with BodyError for a body the in-thread
+   * parser refuses too (same message), with BodyNotParsed when it could not be parsed here.
+   */
+  parse(body: Buffer, fields: readonly FieldPath[]): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new BodyNotParsed('the server is shutting down'));
+    const busy = this.#queue.length + this.#slots.filter((s) => s.current).length;
+    if (busy >= this.options.maxPending) {
+      this.stats.refused++;
+      return Promise.reject(new BodyNotParsed(`${busy} large bodies are already being parsed (the most at once is ${this.options.maxPending})`));
+    }
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { job: { id: this.#nextId++, body, fields }, resolve, reject, deadline: undefined };
+      pending.deadline = setTimeout(() => this.#expire(pending), this.options.timeoutMs);
+      this.#queue.push(pending);
+      this.#dispatch();
+    });
+  }
+
+  /** Ends every worker; bodies in flight or waiting are answered as not parsed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const stopping = new BodyNotParsed('the server is shutting down');
+    for (const pending of this.#queue.splice(0)) {
+      clearTimeout(pending.deadline);
+      pending.reject(stopping);
+    }
+    await Promise.all(this.#slots.map((slot) => this.#retire(slot, stopping)));
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.current) continue;
+      const next = this.#queue.shift();
+      if (!next) return;
+      slot.current = next;
+      const worker = slot.worker ?? this.#start(slot);
+      const { body } = next.job;
+      const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+      worker.postMessage(next.job, whole ? [body.buffer as ArrayBuffer] : []);
+    }
+  }
+
+  #start(slot: Slot): Worker {
+    const worker = new Worker(WORKER_URL, { resourceLimits: this.options.resourceLimits, stdout: false, stderr: false });
+    this.stats.started++;
+    worker.unref();
+    slot.worker = worker;
+    worker.on('message', (result: BodyJobResult) => void this.#answer(slot, result));
+    // Out of memory, an uncaught error, or any other exit: the body in it is not judged, and
+    // the next body gets a fresh worker.
+    const lost = (why: string) => {
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
+      void this.#retire(slot, new BodyNotParsed(why));
+    };
+    worker.on('error', (err) => lost(`the parsing worker failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`the parsing worker exited with code ${code}`));
+    return worker;
+  }
+
+  /** Past its deadline: a waiting body leaves the queue, a body in a worker ends that worker. */
+  #expire(pending: Pending): void {
+    const late = new BodyNotParsed(`parsing took longer than ${this.options.timeoutMs} ms`);
+    const waiting = this.#queue.indexOf(pending);
+    if (waiting >= 0) {
+      this.#queue.splice(waiting, 1);
+      this.stats.failed++;
+      pending.reject(late);
+      return;
+    }
+    const slot = this.#slots.find((s) => s.current === pending);
+    if (slot) void this.#retire(slot, late);
+  }
+
+  #answer(slot: Slot, result: BodyJobResult): void {
+    const pending = slot.current;
+    if (!pending || pending.job.id !== result.id) return;
+    clearTimeout(pending.deadline);
+    slot.current = undefined;
+    this.#dispatch();
+    if (result.ok) {
+      this.stats.parsed++;
+      this.stats.lastHeapBytes = result.heapBytes;
+      joinParts(result.parts).then(pending.resolve, (err: Error) => pending.reject(new BodyNotParsed(err.message)));
+    } else if ('invalid' in result) {
+      this.stats.invalid++;
+      pending.reject(new BodyError(result.invalid.message, result.invalid.statusCode));
+    } else {
+      this.stats.failed++;
+      pending.reject(new BodyNotParsed(`parsing failed: ${result.failed}`));
+    }
+  }
+
+  /** Fails the slot's body (if any) with `err` and ends its worker; a later body starts a new one. */
+  async #retire(slot: Slot, err: BodyNotParsed): Promise<void> {
+    const pending = slot.current;
+    clearTimeout(pending?.deadline);
+    const worker = slot.worker;
+    slot.current = undefined;
+    slot.worker = undefined;
+    if (pending) {
+      this.stats.failed++;
+      pending.reject(err);
+    }
+    if (worker) await worker.terminate();
+    if (!this.#closed) this.#dispatch();
+  }
+}

@@ -1,0 +1,223 @@
+// Large bodies are parsed in worker threads (src/server/body-pool.ts) and only what judgements
+// read comes back: the answers must be the ones the event loop's own parser gives, a worker
+// that fails, stalls or is full must never let an object in unjudged under --on-error deny, and
+// /healthz must answer while a large body is being parsed.
+import fc from 'fast-check';
+import t from 'tap';
+import type { Test } from 'tap';
+import { POLICIES } from '../../policies/index.js';
+import { ContextIndex, DEFAULT_CONFIG, compileConfig } from '../../src/engine/index.js';
+import type { KubeObject } from '../../src/engine/index.js';
+import { buildApp } from '../../src/server/app.js';
+import type { GateApp } from '../../src/server/app.js';
+import type { BodyPoolOptions } from '../../src/server/body-pool.js';
+import { joinParts, splitValue } from '../../src/server/body-parts.js';
+import type { OnError } from '../../src/server/review.js';
+import { GateState } from '../../src/server/state.js';
+import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
+import type { Json } from '../helpers/fuzz-reviews.js';
+
+const SEED = 20261206;
+
+function gateState(mode: 'enforce' | 'audit' = 'enforce'): GateState {
+  const config = compileConfig(
+    {
+      ...DEFAULT_CONFIG,
+      mode,
+      policies: { 'image-tag-pinned': 'deny', 'pdb-allows-disruption': 'deny', 'cronjob-concurrency': 'deny' },
+      exemptions: [{ namespaces: ['constructor'], names: ['__proto__'], reason: 'fuzz' }],
+      objectExemptions: true,
+    },
+    POLICIES,
+  );
+  const context = ContextIndex.fromObjects([
+    { kind: 'Namespace', metadata: { name: 'shop', labels: { 'practice-gate.io/mode': mode } } },
+    { kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'web' } }, maxUnavailable: 0 } } as KubeObject,
+  ]);
+  return new GateState(config, { context });
+}
+
+function app(t: Test, largeBodies?: Partial<BodyPoolOptions>, onError: OnError = 'deny', mode: 'enforce' | 'audit' = 'enforce'): GateApp {
+  const built = buildApp({ state: gateState(mode), onError, ...(largeBodies ? { largeBodies } : {}) });
+  t.teardown(() => built.close());
+  return built;
+}
+
+const post = (to: GateApp, payload: string) => to.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload });
+
+/** Every body through a worker: the threshold is one byte. */
+const EVERY_BODY = { threshold: 1, maxPending: 1_000, timeoutMs: 120_000 };
+
+/** A Deployment patched to root and privileged, with `volumes` Secret volumes and their managedFields, object and oldObject. */
+function volumesUpdate(volumes: number): string {
+  const object = (privileged: boolean): Json => {
+    const managed: { [key: string]: Json } = {};
+    const vols: Json[] = [];
+    for (let i = 0; i < volumes; i++) {
+      vols.push({ name: `v${i}`, secret: { secretName: 's', defaultMode: 420 } });
+      managed[`k:{"name":"v${i}"}`] = { '.': {}, 'f:name': {}, 'f:secret': { '.': {}, 'f:defaultMode': {}, 'f:secretName': {} } };
+    }
+    const base = baseObject('Deployment') as { [key: string]: Json };
+    const meta = base.metadata as { [key: string]: Json };
+    meta.managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:volumes': managed } } } } }];
+    const spec = ((base.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
+    spec.volumes = vols;
+    if (privileged) spec.containers = [{ name: 'app', image: 'app', securityContext: { runAsUser: 0, privileged: true } }];
+    return base;
+  };
+  const review = baseReview(object(true), 'UPDATE');
+  (review.request as { [key: string]: Json }).oldObject = object(false);
+  return JSON.stringify(review);
+}
+
+/** A Deployment with `n` failing containers. */
+function containersCreate(n: number): string {
+  const object = baseObject('Deployment') as { [key: string]: Json };
+  const spec = ((object.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
+  spec.containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app', securityContext: { runAsUser: 0 } }));
+  return JSON.stringify(baseReview(object, 'CREATE'));
+}
+
+/** Reviews with Object.prototype names as keys in every object, then seeded random mutations. */
+function* differentialInputs(): Generator<string> {
+  for (const kind of BASE_KINDS) {
+    for (const name of PROTO_NAMES) {
+      const review = baseReview(baseObject(kind), 'UPDATE');
+      for (const object of objectsIn(review)) setKey(object, name, name);
+      yield JSON.stringify(review);
+    }
+  }
+  const samples = fc.sample(fc.tuple(fc.constantFrom(...BASE_KINDS), fc.constantFrom('CREATE', 'UPDATE'), fc.array(mutationArb, { minLength: 1, maxLength: 6 })), { seed: SEED, numRuns: 1_000 });
+  for (const [kind, operation, mutations] of samples) {
+    const review = baseReview(baseObject(kind), operation);
+    for (const m of mutations) mutate(review, m);
+    yield JSON.stringify(review);
+  }
+  yield volumesUpdate(3_000);
+  yield containersCreate(3_000);
+  yield '[]';
+  yield '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE","object":[1]}}';
+  yield '{"env":[{"value":"SECRETVALUE-hunter2"},#]}';
+  yield '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['.repeat(6) + ']'.repeat(672);
+}
+
+t.test('a body parsed in a worker gets the answer the event loop would give, byte for byte', async (t) => {
+  const inThread = app(t);
+  const pooled = app(t, EVERY_BODY);
+  let sent = 0;
+  const differ: string[] = [];
+  for (const payload of differentialInputs()) {
+    sent++;
+    const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
+    if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3) differ.push(`${payload.slice(0, 200)}\n  event loop: ${a.statusCode} ${a.body.slice(0, 300)}\n  worker: ${b.statusCode} ${b.body.slice(0, 300)}`);
+  }
+  t.ok(sent > 1_000, `${sent} reviews sent to both`);
+  t.strictSame(differ, [], 'no answer differs');
+  t.equal(inThread.bodyPool.stats.started, 0, 'small bodies start no worker');
+  t.equal(pooled.bodyPool.stats.parsed + pooled.bodyPool.stats.invalid, sent, 'every body went through a worker');
+  t.equal(pooled.bodyPool.stats.failed, 0, 'none failed there');
+  t.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+  t.equal(({} as Record<string, unknown>).constructor, Object, 'Object.prototype untouched');
+});
+
+t.test('a body under the threshold never starts a worker', async (t) => {
+  const gate = app(t);
+  const res = await post(gate, containersCreate(10));
+  t.equal(res.statusCode, 200);
+  t.equal(res.json().response.allowed, false, 'judged');
+  t.equal(gate.bodyPool.stats.started, 0);
+});
+
+t.test('a worker out of memory: the review is refused under --on-error deny, and the next body gets a new worker', async (t) => {
+  const gate = app(t, { threshold: 1, timeoutMs: 120_000, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 } });
+  const res = await post(gate, volumesUpdate(40_000));
+  t.equal(res.statusCode, 200, 'an AdmissionReview, not an HTTP error');
+  const response = res.json().response;
+  t.equal(response.uid, 'uid-review');
+  t.equal(response.allowed, false, 'not admitted unjudged');
+  t.equal(response.status.code, 503);
+  t.match(response.status.message, /Deployment shop\/web was refused unchecked: its [\d.]+ MiB AdmissionReview could not be parsed \(the parsing worker failed/);
+  t.equal(response.auditAnnotations['body-not-parsed'].includes('not parsed'), true, 'recorded in the audit log');
+  const next = await post(gate, containersCreate(2));
+  t.equal(next.json().response.allowed, false, 'the next review is judged');
+  t.match(next.json().response.status.message, /violates \d+ polic/);
+  t.equal(gate.bodyPool.stats.started, 2, 'the crashed worker was replaced');
+});
+
+t.test('a worker past its timeout: refused in enforce mode or under --on-error deny, admitted with a warning in audit mode', async (t) => {
+  const cases = [
+    { mode: 'enforce', onError: 'allow', allowed: false },
+    { mode: 'audit', onError: 'deny', allowed: false },
+    { mode: 'audit', onError: 'allow', allowed: true },
+  ] as const;
+  for (const { mode, onError, allowed } of cases) {
+    const gate = app(t, { threshold: 1, timeoutMs: 1 }, onError, mode);
+    const res = await post(gate, volumesUpdate(20_000));
+    const response = res.json().response;
+    t.equal(res.statusCode, 200);
+    t.equal(response.allowed, allowed, `${mode} mode, --on-error ${onError}`);
+    const said = allowed ? response.warnings.join('\n') : response.status.message;
+    t.match(said, /could not be parsed \(parsing took longer than 1 ms\)/);
+  }
+});
+
+t.test('past the bounded queue a large body is answered per --on-error, not queued', async (t) => {
+  const gate = app(t, { threshold: 1, workers: 1, maxPending: 1, timeoutMs: 120_000 });
+  const payload = volumesUpdate(5_000);
+  const answers = await Promise.all([post(gate, payload), post(gate, payload), post(gate, payload)]);
+  const messages = answers.map((res) => res.json().response.status.message as string);
+  t.equal(messages.filter((m) => /violates \d+ polic/.test(m)).length, 1, 'one judged');
+  t.equal(messages.filter((m) => /already being parsed \(the most at once is 1\)\)/.test(m)).length, 2, 'the others refused as unparsed');
+  t.ok(answers.every((res) => res.json().response.allowed === false), 'none admitted');
+  t.equal(gate.bodyPool.stats.refused, 2);
+});
+
+t.test('shutdown ends the workers; a body in flight is answered, not admitted', async (t) => {
+  const gate = app(t, { threshold: 1 });
+  await gate.ready();
+  let answered = false;
+  const inFlight = post(gate, volumesUpdate(40_000)).finally(() => {
+    answered = true;
+  });
+  while (gate.bodyPool.stats.started === 0 && !answered) await new Promise((resolve) => setTimeout(resolve, 5));
+  await gate.close();
+  const response = (await inFlight).json().response;
+  t.equal(response.allowed, false);
+  t.match(response.status.message, /could not be parsed \(the server is shutting down\)/);
+  await t.rejects(gate.bodyPool.parse(Buffer.from('{}'), []), /shutting down/, 'the pool takes no more bodies');
+});
+
+t.test('/healthz answers while a large review is being parsed', async (t) => {
+  const gate = app(t, { threshold: 1, timeoutMs: 120_000 });
+  await gate.ready();
+  const order: string[] = [];
+  const review = post(gate, volumesUpdate(40_000)).then((res) => {
+    order.push('review');
+    return res;
+  });
+  while (gate.bodyPool.stats.started === 0 && order.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const health = await gate.inject({ method: 'GET', url: '/healthz' });
+  order.push('healthz');
+  t.equal(health.statusCode, 200);
+  t.equal((await review).json().response.allowed, false, 'the review is judged');
+  t.strictSame(order, ['healthz', 'review'], '/healthz answered before the review finished');
+});
+
+t.test('a value cut into parts of a few nodes is rebuilt exactly, __proto__ keys as own properties', async (t) => {
+  const values = [
+    JSON.parse(`{"a":[1,2,3,{"b":[4,5,6,7,8]},[9,[10,11,12,13]]],"__proto__":{"polluted":[1,2,3,4]},"c":"${'x'.repeat(3000)}"}`) as unknown,
+    JSON.parse(containersCreate(40)) as unknown,
+    [[], {}, [[[[1, 2, 3, 4, 5]]]], null, 'text'],
+    'just a string',
+  ];
+  for (const value of values) {
+    const parts = splitValue(value, 3);
+    const rebuilt = await joinParts(parts);
+    t.strictSame(rebuilt, value);
+    t.equal(JSON.stringify(rebuilt), JSON.stringify(value), 'same keys in the same order');
+  }
+  const rebuilt = (await joinParts(splitValue(values[0], 3))) as Record<string, unknown>;
+  t.ok(Object.hasOwn(rebuilt, '__proto__'), '__proto__ stays an own key');
+  t.equal(Object.getPrototypeOf(rebuilt), Object.prototype);
+  t.ok(splitValue(values[1], 3).length > 100, 'a review is cut into many parts');
+});
