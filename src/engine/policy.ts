@@ -1,5 +1,5 @@
 import type { ClusterContext } from './context.js';
-import type { PodDisruptionBudget } from './k8s.js';
+import type { KubeObject, PodDisruptionBudget } from './k8s.js';
 import type { Workload } from './workload.js';
 
 /** What happens to a finding: refuse the write, tell the user, only record it, or nothing. */
@@ -45,6 +45,8 @@ interface PolicyMeta {
    * records every read and fails when a field is missing here.
    */
   reads?: readonly FieldPath[];
+  /** Where an admin's own rule comes from (the config file); built-in policies have none. */
+  source?: string;
 }
 
 /** A field as a list of keys from the object's root: `['spec', 'concurrencyPolicy']`. */
@@ -65,4 +67,27 @@ export interface PdbPolicy extends PolicyMeta {
   check(pdb: PodDisruptionBudget, namespace: string, context: ClusterContext): Violation[];
 }
 
-export type Policy = WorkloadPolicy | PdbPolicy;
+/** What only the webhook knows of a write: the old object and the request (custom rules read them). */
+export interface AdmissionFacts {
+  /** The object before an UPDATE; null for a CREATE. */
+  oldObject: unknown;
+  /** The AdmissionRequest's fields a ValidatingAdmissionPolicy sees as `request`. */
+  request: Readonly<Record<string, unknown>>;
+}
+
+/** What the engine knows of the object an ObjectPolicy judges. */
+export interface ObjectSubject {
+  namespace: string;
+  /** The workload view, for workload kinds. */
+  workload: Workload | undefined;
+  /** Absent outside the webhook (manifests, cluster scans). */
+  admission: AdmissionFacts | undefined;
+}
+
+/** A policy that reads the whole object: an admin's custom rule (src/rules/). */
+export interface ObjectPolicy extends PolicyMeta {
+  target: 'object';
+  check(object: KubeObject, subject: ObjectSubject, context: ClusterContext): Violation[];
+}
+
+export type Policy = WorkloadPolicy | PdbPolicy | ObjectPolicy;

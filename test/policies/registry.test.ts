@@ -63,5 +63,6 @@ function checkDirectly(policy: Policy, object: KubeObject, context: ContextIndex
   if (!policy.kinds.includes(object.kind ?? '')) return [];
   if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, object.metadata?.namespace ?? 'default', context);
   const workload = toWorkload(object, 'default');
+  if (policy.target === 'object') return policy.check(object, { namespace: 'default', workload, admission: undefined }, context);
   return workload ? policy.check(workload, context) : [];
 }

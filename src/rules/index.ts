@@ -1,0 +1,4 @@
+export { RULE_COST_BUDGET, RuleCompileError, compileRule } from './compile.js';
+export type { RuleSpec, ValidationSpec } from './compile.js';
+export { RuleError } from './rule-error.js';
+export { compileRules, ruleIds, ruleSchema } from './schema.js';
