@@ -110,9 +110,10 @@ function namespaceObject(namespace: string, context: ClusterContext): unknown {
   return labels === undefined ? null : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } };
 }
 
+/** A field of a converted object (values.ts: objects are Maps). */
 function valueAt(root: unknown, path: string): unknown {
   let cur = root;
-  for (const key of dottedPath(path)) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
+  for (const key of dottedPath(path)) cur = cur instanceof Map ? (cur.get(key) as unknown) : undefined;
   return cur ?? null;
 }
 

@@ -24,7 +24,7 @@ export function ruleSchema(setting: z.ZodType<Action | { action?: Action | undef
     why: z.string().trim().min(1),
     fix: z.string().trim().min(1),
     action: setting.default('deny'),
-    kinds: z.array(z.enum(judgedKinds as [string, ...string[]], { error: `must be one of the kinds practice-gate judges: ${judgedKinds.join(', ')}` })).min(1),
+    kinds: z.array(z.enum(judgedKinds as [string, ...string[]])).min(1),
     forEach: z.literal('containers').optional(),
     reads: z.array(z.string().trim().min(1)).min(1).optional(),
     validations: z.array(validation).min(1),

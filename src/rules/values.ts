@@ -1,6 +1,7 @@
 // Objects as CEL sees them. JSON integers are CEL ints (the API server decodes them as int64), so
-// `object.spec.replicas > 1` compares ints; other numbers stay doubles. Maps have no prototype: a
-// key named `__proto__` or `constructor` from a request is data, never JavaScript's.
+// `object.spec.replicas > 1` compares ints; other numbers stay doubles. Objects become Maps: a key
+// named `__proto__` or `constructor` from a request is data, never JavaScript's (the library
+// classifies a plain object by its `constructor`, which such a key would replace).
 
 /** Deeper than any real Kubernetes object; deeper input is refused rather than walked. */
 export const MAX_DEPTH = 100;
@@ -21,10 +22,10 @@ function convert(value: unknown, depth: number): unknown {
     for (let i = 0; i < value.length; i++) out[i] = convert(value[i], depth + 1);
     return out;
   }
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const out = new Map<string, unknown>();
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    if (item !== undefined) out[key] = convert(item, depth + 1);
+    if (item !== undefined) out.set(key, convert(item, depth + 1));
   }
   return out;
 }
