@@ -1,7 +1,7 @@
 // Rewrites of a checked rule's syntax tree before it is planned for evaluation: `matches` runs on
-// RE2, and each comprehension body pays for every iteration from the rule's cost budget.
+// RE2, and each comprehension pays for all its iterations from the rule's cost budget up front.
 import type { ASTNode } from '@marcbachmann/cel-js';
-import { RE2_MATCHES, STEP_FUNCTION } from './cel-env.js';
+import { RANGE_FUNCTION, RE2_MATCHES } from './cel-env.js';
 // After cel-env.js, which loads the library's main module: loaded first, the serializer fails on a
 // circular import inside the library ("Cannot access 'UnsignedInt' before initialization").
 import { serialize } from '@marcbachmann/cel-js/serialize';
@@ -51,8 +51,9 @@ export function regexLiterals(ast: ASTNode): { pattern: string; start: number }[
   return out;
 }
 
-function step(body: unknown): Node {
-  return { op: 'call', args: [STEP_FUNCTION, [{ op: 'value', args: BigInt(countNodes(body) + 1) }, body]] };
+/** The range of a comprehension, charged per element with the size of the bodies run for each. */
+function charged(range: unknown, bodies: unknown[]): Node {
+  return { op: 'call', args: [RANGE_FUNCTION, [{ op: 'value', args: BigInt(countNodes(bodies) + 1) }, range]] };
 }
 
 /** The expression to plan: the checked tree with RE2 `matches` and budgeted comprehensions. */
@@ -68,8 +69,7 @@ function instrument(node: unknown): unknown {
   if ((node.op === 'rcall' || node.op === 'call') && Array.isArray(args)) {
     if (args[0] === 'matches') args[0] = RE2_MATCHES;
     if (node.op === 'rcall' && typeof args[0] === 'string' && COMPREHENSIONS.has(args[0]) && Array.isArray(args[2])) {
-      const [variable, ...bodies] = args[2] as unknown[];
-      args[2] = [variable, ...bodies.map(step)];
+      args[1] = charged(args[1], (args[2] as unknown[]).slice(1));
     }
   }
   return out;

@@ -9,18 +9,34 @@ import { find, findAll, matches } from './regex.js';
 export const RULE_VARIABLES = ['object', 'oldObject', 'request', 'namespaceObject', 'podSpec', 'container'] as const;
 export type RuleVariable = (typeof RULE_VARIABLES)[number];
 
-/** The function the loader puts around each comprehension body to count its iterations (budget.ts). */
-export const STEP_FUNCTION = '__pgStep';
+/**
+ * The function the loader puts around the range of each comprehension (ast.ts): it charges the
+ * whole loop to the budget before the loop runs (elements x cost of the body), and once the budget
+ * is spent it hands every later loop an empty range. CEL absorbs errors inside `||`, `&&` and
+ * macros, so a throw could not stop the loops; the empty ranges do, and the evaluator refuses
+ * the result of an evaluation that went over (compile.ts).
+ */
+export const RANGE_FUNCTION = '__pgRange';
 /** RE2 `matches`: the loader renames calls of `matches` to it (compile.ts). */
 export const RE2_MATCHES = '__pgMatches';
 
 /** Structural limits at parse time, as the API server's CEL has them. */
 export const PARSE_LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 };
 
-/** Counts evaluation steps; reset by the evaluator before each expression (one thread, synchronous). */
+/** The cost spent by the expression being evaluated; reset before each (one thread, synchronous). */
 export interface StepCounter {
   spent: number;
   budget: number;
+}
+
+function sizeOf(range: unknown): number {
+  if (Array.isArray(range)) return range.length;
+  if (range instanceof Map) return range.size;
+  return typeof range === 'object' && range !== null ? Object.keys(range).length : 0;
+}
+
+function emptyLike(range: unknown): unknown {
+  return Array.isArray(range) ? [] : new Map();
 }
 
 export class BudgetExceeded extends Error {
@@ -62,10 +78,10 @@ export function ruleEnvironment(counter: StepCounter): Environment {
   for (const name of RULE_VARIABLES) env.registerVariable(name, 'dyn');
   env.registerType('Quantity', Quantity);
   env
-    .registerFunction(`${STEP_FUNCTION}(int, T): T`, (cost: bigint, value: unknown) => {
-      counter.spent += Number(cost);
-      if (counter.spent > counter.budget) throw new BudgetExceeded(counter.budget);
-      return value;
+    .registerFunction(`${RANGE_FUNCTION}(int, T): T`, (cost: bigint, range: unknown) => {
+      if (counter.spent > counter.budget) return emptyLike(range);
+      counter.spent += 1 + sizeOf(range) * Number(cost);
+      return counter.spent > counter.budget ? emptyLike(range) : range;
     })
     .registerFunction(`string.${RE2_MATCHES}(string): bool`, matches)
     .registerFunction(`${RE2_MATCHES}(string, string): bool`, matches)

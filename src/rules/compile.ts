@@ -4,7 +4,7 @@
 import type { ASTNode } from '@marcbachmann/cel-js';
 import type { ClusterContext, FieldPath, KubeObject, ObjectPolicy, ObjectSubject, Violation } from '../engine/index.js';
 import { instrumented, regexLiterals } from './ast.js';
-import { ruleEnvironment } from './cel-env.js';
+import { BudgetExceeded, ruleEnvironment } from './cel-env.js';
 import type { RuleVariable, StepCounter } from './cel-env.js';
 import { re2 } from './regex.js';
 import { RuleError } from './rule-error.js';
@@ -98,11 +98,15 @@ function dottedPath(path: string): FieldPath {
 /** Runs one expression within the budget; a RuleError names the rule when it fails. */
 function run(rule: string, index: number, evaluator: Evaluator, context: Record<RuleVariable, unknown>): unknown {
   counter.spent = 0;
+  let result: unknown;
   try {
-    return evaluator(context);
+    result = evaluator(context);
   } catch (err) {
-    throw new RuleError(rule, index, err);
+    throw new RuleError(rule, index, counter.spent > counter.budget ? new BudgetExceeded(counter.budget) : err);
   }
+  // Loops past the budget ran on empty ranges: whatever came out of them is no verdict.
+  if (counter.spent > counter.budget) throw new RuleError(rule, index, new BudgetExceeded(counter.budget));
+  return result;
 }
 
 function namespaceObject(namespace: string, context: ClusterContext): unknown {
@@ -115,6 +119,23 @@ function valueAt(root: unknown, path: string): unknown {
   let cur = root;
   for (const key of dottedPath(path)) cur = cur instanceof Map ? (cur.get(key) as unknown) : undefined;
   return cur ?? null;
+}
+
+/** The variables of one evaluation; an object too deep to convert fails the rule, never passes it. */
+function inputs(rule: string, object: KubeObject, subject: ObjectSubject, context: ClusterContext): Record<RuleVariable, unknown> {
+  try {
+    const cel = celValue(object);
+    return {
+      object: cel,
+      oldObject: subject.admission ? celValue(subject.admission.oldObject ?? null) : null,
+      request: subject.admission ? celValue(subject.admission.request) : null,
+      namespaceObject: celValue(namespaceObject(subject.namespace, context)),
+      podSpec: subject.workload ? valueAt(cel, subject.workload.podSpecPath) : null,
+      container: null,
+    };
+  } catch (err) {
+    throw new RuleError(rule, 0, err);
+  }
 }
 
 export function compileRule(spec: RuleSpec, where: string, source: string, defaultAction: ObjectPolicy['defaultAction']): ObjectPolicy {
@@ -151,16 +172,8 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
     reads: spec.reads === undefined ? [[]] : spec.reads.map(dottedPath),
     target: 'object',
     check(object: KubeObject, subject: ObjectSubject, context: ClusterContext): Violation[] {
-      const cel = celValue(object);
-      const podSpec = subject.workload ? valueAt(cel, subject.workload.podSpecPath) : null;
-      const variables: Record<RuleVariable, unknown> = {
-        object: cel,
-        oldObject: subject.admission ? celValue(subject.admission.oldObject ?? null) : null,
-        request: subject.admission ? celValue(subject.admission.request) : null,
-        namespaceObject: celValue(namespaceObject(subject.namespace, context)),
-        podSpec,
-        container: null,
-      };
+      const variables = inputs(spec.id, object, subject, context);
+      const podSpec = variables.podSpec;
       const out: Violation[] = [];
       if (spec.forEach !== 'containers') {
         judge(variables, '', undefined, out);
