@@ -74,3 +74,14 @@ function instrument(node: unknown): unknown {
   }
   return out;
 }
+
+/** The expression with every free use of identifier `name` replaced by `object.field`. */
+export function rewriteIdentifier(ast: ASTNode, name: string, object: string, field: string): string {
+  const replace = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(replace);
+    if (!isNode(node)) return node;
+    if (node.op === 'id' && node.args === name) return { op: '.', args: [{ op: 'id', args: object }, field] };
+    return { op: node.op, args: Array.isArray(node.args) || isNode(node.args) ? replace(node.args) : node.args };
+  };
+  return serialize(replace(ast) as ASTNode);
+}

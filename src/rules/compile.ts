@@ -138,6 +138,14 @@ function inputs(rule: string, object: KubeObject, subject: ObjectSubject, contex
   }
 }
 
+/** Each compiled rule's spec as written, for the VAP export. */
+const specs = new WeakMap<object, RuleSpec>();
+
+/** The spec a custom rule was compiled from; undefined for built-in policies. */
+export function ruleSpecOf(policy: object): RuleSpec | undefined {
+  return specs.get(policy);
+}
+
 export function compileRule(spec: RuleSpec, where: string, source: string, defaultAction: ObjectPolicy['defaultAction']): ObjectPolicy {
   const validations: CompiledValidation[] = spec.validations.map((v, i) => ({
     expression: v.expression,
@@ -160,7 +168,7 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
       out.push({ path, message, ...(container !== undefined ? { container } : {}) });
     });
   };
-  return {
+  const policy: ObjectPolicy = {
     id: spec.id,
     title: spec.title,
     why: spec.why,
@@ -187,4 +195,11 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
       return out;
     },
   };
+  specs.set(policy, spec);
+  return policy;
+}
+
+/** The syntax tree of an expression that loaded (the config checked it). */
+export function parseRule(expression: string): ASTNode {
+  return env.parse(expression).ast;
 }
