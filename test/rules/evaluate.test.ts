@@ -4,7 +4,7 @@ import t from 'tap';
 import { ContextIndex, changesJudgedFields, evaluate } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { RuleError } from '../../src/rules/index.js';
-import { deployment, findings, rule, rulesConfig } from './helpers.js';
+import { deployment, findings, rule, rulesConfig } from '../helpers/rules.js';
 
 const check = (expression: string, object: unknown = deployment([{ name: 'app', image: 'a:1' }])) =>
   findings([rule({ validations: [{ expression, message: 'no' }] })], object).length === 0;

@@ -2,7 +2,7 @@
 // error naming the rule, the validation and the position, so a hot reload keeps the old config.
 import t from 'tap';
 import { ConfigError, parseConfigText } from '../../src/config/load.js';
-import { loadError, rule, rulesConfig } from './helpers.js';
+import { loadError, rule, rulesConfig } from '../helpers/rules.js';
 
 t.test('a syntax error names the rule, the validation and the position', async (t) => {
   const message = loadError([rule({ validations: [{ expression: 'true' }, { expression: 'object.metadata.name ==', message: 'm' }] })]);

@@ -3,7 +3,7 @@
 // work done is bounded by the cost budget. Runs within tap's timeout only if that holds.
 import t from 'tap';
 import { RULE_COST_BUDGET, RuleError } from '../../src/rules/index.js';
-import { deployment, findings, loadError, rule } from './helpers.js';
+import { deployment, findings, loadError, rule } from '../helpers/rules.js';
 
 const judge = (expression: string, object: unknown, extra: Record<string, unknown> = {}) => findings([rule({ validations: [{ expression }], ...extra })], object);
 

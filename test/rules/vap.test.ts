@@ -7,7 +7,7 @@ import { compileConfig } from '../../src/engine/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { vapObjects } from '../../src/rules/index.js';
 import { runCli } from '../helpers/cli.js';
-import { rule } from './helpers.js';
+import { rule } from '../helpers/rules.js';
 
 const exported = (rules: unknown[], extra: Record<string, unknown> = {}) =>
   vapObjects(compileConfig(parseConfig({ rules, ...extra }, 'test.yaml'), POLICIES), { excludedNamespaces: ['practice-gate', 'kube-system'] }) as { kind: string; spec: Record<string, unknown> }[];

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/server/app.js';
 import { GateMetrics } from '../../src/server/metrics.js';
 import { GateState } from '../../src/server/state.js';
 import { admissionReview, deployment } from '../helpers/server.js';
-import { rule, rulesConfig } from './helpers.js';
+import { rule, rulesConfig } from '../helpers/rules.js';
 
 const RULES = [
   rule({ id: 'team-label', action: 'deny', validations: [{ expression: "has(object.metadata.labels) && 'team' in object.metadata.labels", message: 'add a team label', fieldPath: 'metadata.labels' }] }),
