@@ -2,7 +2,9 @@
 // the way the webhook calls the engine (compiled config, indexed cluster context).
 // Run: npm run bench   (builds, then node --expose-gc dist/bench/engine.js)
 import { arch, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { POLICIES } from '../policies/index.js';
+import { loadEngineConfig } from '../src/config/load.js';
 import { ContextIndex, DEFAULT_CONFIG, compileConfig, evaluate } from '../src/engine/index.js';
 import type { ClusterContext, EngineConfig, KubeObject } from '../src/engine/index.js';
 
@@ -117,9 +119,14 @@ const contexts = Array.from({ length: CONTEXTS }, () => ContextIndex.fromObjects
 const contextBytes = (heapUsed() - heapBeforeContexts) / CONTEXTS;
 const context = contexts[0]!;
 
+// The built-in policies plus the three example custom rules in CEL (docs/rules.md).
+const withRules = loadEngineConfig(fileURLToPath(new URL('../../examples/rules/practice-gate.yaml', import.meta.url)));
+
 const results = [
   measure('compliant Deployment, 3 containers', deployment(true), context, config),
   measure('non-compliant Deployment, 3 containers', deployment(false), context, config),
+  measure('compliant, + 3 example CEL rules', deployment(true), context, withRules),
+  measure('non-compliant, + 3 example CEL rules', deployment(false), context, withRules),
 ];
 
 const round = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   exemptions: async () => (await import('./exemptions.js')).registerExemptions,
   certs: async () => (await import('./certs.js')).registerCerts,
   serve: async () => (await import('./serve.js')).registerServe,
+  vap: async () => (await import('./vap.js')).registerVap,
 };
 const named = process.argv[2];
 const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);

@@ -6,6 +6,7 @@ import { POLICIES } from '../../policies/index.js';
 import { ACTIONS, DEFAULT_CONFIG, MODES, WORKLOAD_KINDS, compileConfig, judgedKinds } from '../engine/index.js';
 import type { Action, Config, EngineConfig, Policy } from '../engine/index.js';
 import { describeFileError } from '../files/errors.js';
+import { RuleCompileError, compileRules, ruleIds, ruleSchema } from '../rules/index.js';
 import { instant, policyRollout, rolloutFields, splitRollout } from './rollout.js';
 
 /** A config problem, already phrased for the admin: file, key, and what is allowed. */
@@ -18,8 +19,9 @@ export class ConfigError extends Error {
 
 const REASON_NEEDED = 'every exemption needs a reason, so reviewers know why it exists';
 
-function schemaFor(registry: readonly Policy[]) {
-  const ids = registry.map((p) => p.id);
+function schemaFor(registry: readonly Policy[], customIds: readonly string[] = []) {
+  const builtIn = registry.map((p) => p.id);
+  const ids = [...builtIn, ...customIds];
   // What an exemption's kinds can name: the kinds the engine judges.
   const kinds = judgedKinds(registry);
   // A kind glob that matches nothing (`deployment`) would silently exempt nothing.
@@ -59,6 +61,7 @@ function schemaFor(registry: readonly Policy[]) {
     exemptions: z.array(exemption).default([]),
     objectExemptions: z.boolean().default(false),
     controllers: z.array(controller).optional(),
+    rules: z.array(ruleSchema(policySetting, kinds, builtIn)).default([]),
     ...rolloutFields,
   });
 }
@@ -94,12 +97,23 @@ function describeIssue(issue: z.core.$ZodIssue, registry: readonly Policy[]): st
 /** Validates a parsed config document. `source` names the file in errors. */
 export function parseConfig(document: unknown, source: string, registry: readonly Policy[] = POLICIES): Config {
   if (document === null || document === undefined) return structuredClone(DEFAULT_CONFIG);
-  const result = schemaFor(registry).safeParse(document);
+  const result = schemaFor(registry, ruleIds(document)).safeParse(document);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${describeIssue(i, registry)}`);
     throw new ConfigError(`invalid config ${source}:\n${lines.join('\n')}`);
   }
-  return splitRollout(result.data);
+  const { rules: specs, ...parsed } = result.data;
+  let rules: Policy[];
+  try {
+    rules = compileRules(specs, source);
+  } catch (err) {
+    if (err instanceof RuleCompileError) throw new ConfigError(`invalid config ${source}:\n  ${err.message}`);
+    throw err;
+  }
+  // A rule's action is its entry in `policies`: deadlines and existing violations work as for built-ins.
+  const config = splitRollout({ ...parsed, policies: { ...parsed.policies, ...Object.fromEntries(specs.map((r) => [r.id, r.action])) } });
+  if (rules.length > 0) config.rules = rules;
+  return config;
 }
 
 export function parseConfigText(text: string, source: string, registry: readonly Policy[] = POLICIES): Config {

@@ -42,6 +42,8 @@ export interface Config {
   rollout?: Record<string, PolicyRollout>;
   /** Exempt findings warn when their exemption expires within this many days (default 14). */
   exemptionWarningDays?: number;
+  /** The admin's own rules, compiled when the file was loaded (src/rules/); judged after the registry's. */
+  rules?: readonly Policy[];
 }
 
 export const DEFAULT_EXEMPTION_WARNING_DAYS = 14;
@@ -104,7 +106,7 @@ function globs(patterns: string[] | undefined): Matcher | undefined {
 
 export function compileConfig(config: Config, registry: readonly Policy[]): EngineConfig {
   const active: ActivePolicy[] = [];
-  for (const policy of registry) {
+  for (const policy of [...registry, ...(config.rules ?? [])]) {
     // Own keys only: the policies map is parsed from a file and must not answer `constructor`.
     const action = (Object.hasOwn(config.policies, policy.id) ? config.policies[policy.id] : undefined) ?? policy.defaultAction;
     const rollout = config.rollout !== undefined && Object.hasOwn(config.rollout, policy.id) ? config.rollout[policy.id] : undefined;

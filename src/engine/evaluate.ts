@@ -4,7 +4,7 @@ import type { ClusterContext } from './context.js';
 import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
 import { writtenForOwner } from './owners.js';
-import type { Action, Violation, WorkloadPolicy } from './policy.js';
+import type { Action, AdmissionFacts, Violation, WorkloadPolicy } from './policy.js';
 import { pendingDeadline } from './schedule.js';
 import { toWorkload } from './workload.js';
 import type { Workload } from './workload.js';
@@ -81,6 +81,8 @@ export interface EvaluateOptions {
   maxFindingsPerPolicy?: number;
   /** The current time (ms since the epoch) for deadlines and expiries; without it all have passed. */
   now?: number;
+  /** The request and old object, for custom rules that read them (only the webhook has them). */
+  admission?: AdmissionFacts;
 }
 
 export function clamp(text: string, max: number): string {
@@ -179,9 +181,13 @@ export function evaluate(
     if (policy.target === 'workload') {
       if (!workload) continue;
       ({ kept: violations, total } = checkInChunks(policy, workload, context, listed));
+    } else if (policy.target === 'object') {
+      violations = policy.check(object, { namespace, workload, admission: options.admission }, context);
+      total = violations.length;
+      violations = violations.slice(0, listed);
     } else {
       // A pdb policy names only PodDisruptionBudget among its kinds (test/policies/registry.test.ts).
-      violations = policy.target === 'pdb' ? policy.check(object as PodDisruptionBudget, namespace, context) : policy.check(object, namespace, context);
+      violations = policy.check(object as PodDisruptionBudget, namespace, context);
       total = violations.length;
       violations = violations.slice(0, listed);
     }

@@ -49,6 +49,8 @@ interface PolicyMeta {
    * records every read and fails when a field is missing here.
    */
   reads?: readonly FieldPath[];
+  /** Where an admin's own rule comes from (the config file); built-in policies have none. */
+  source?: string;
 }
 
 /** A field as a list of keys from the object's root: `['spec', 'concurrencyPolicy']`. */
@@ -69,10 +71,30 @@ export interface PdbPolicy extends PolicyMeta {
   check(pdb: PodDisruptionBudget, namespace: string, context: ClusterContext): Violation[];
 }
 
-/** Judges the object as it is written: for kinds that are neither workloads nor PDBs (a Service, an HPA). */
+/** What only the webhook knows of a write: the old object and the request (custom rules read them). */
+export interface AdmissionFacts {
+  /** The object before an UPDATE; null for a CREATE. */
+  oldObject: unknown;
+  /** The AdmissionRequest's fields a ValidatingAdmissionPolicy sees as `request`. */
+  request: Readonly<Record<string, unknown>>;
+}
+
+/** What the engine knows of the object an ObjectPolicy judges. */
+export interface ObjectSubject {
+  namespace: string;
+  /** The workload view, for workload kinds. */
+  workload: Workload | undefined;
+  /** Absent outside the webhook (manifests, cluster scans). */
+  admission: AdmissionFacts | undefined;
+}
+
+/**
+ * Judges the object as it is written: an admin's custom rule (src/rules/), or a built-in policy on
+ * a kind that is neither a workload nor a PDB (a Service, an HPA).
+ */
 export interface ObjectPolicy extends PolicyMeta {
   target: 'object';
-  check(object: KubeObject, namespace: string, context: ClusterContext): Violation[];
+  check(object: KubeObject, subject: ObjectSubject, context: ClusterContext): Violation[];
 }
 
 export type Policy = WorkloadPolicy | PdbPolicy | ObjectPolicy;

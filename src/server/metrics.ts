@@ -72,6 +72,13 @@ export class GateMetrics {
     registers: [this.registry],
   });
 
+  readonly ruleErrors = new Counter({
+    name: 'practice_gate_rule_errors_total',
+    help: 'Custom rules that could not judge an object (answered per --on-error), by rule and reason: over_budget or failed.',
+    labelNames: ['rule', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   // For the chart's alerts (charts/practice-gate/templates/prometheusrule.yaml): a replica
   // that is up but not ready, and a serving certificate that nears its end.
   #isReady: () => boolean = () => false;
@@ -109,6 +116,10 @@ export class GateMetrics {
   recordReview(kind: string, operation: string, decision: Decision, seconds: number): void {
     this.requests.inc({ kind, operation, decision });
     this.admissionDuration.observe(seconds);
+  }
+
+  recordRuleError(rule: string, overBudget: boolean): void {
+    this.ruleErrors.inc({ rule, reason: overBudget ? 'over_budget' : 'failed' });
   }
 
   recordFinding(policy: string, action: Outcome, count = 1): void {

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { evaluate, isRecord } from '../engine/index.js';
 import type { ClusterContext, EngineConfig, Evaluation, KubeObject } from '../engine/index.js';
+import { admissionFacts } from './admission-facts.js';
 import { writesObject } from './admission.js';
 import type { AdmissionRequest, AdmissionResponse } from './admission.js';
 import { failureMessage, formatAuditAnnotations, formatDenial, formatWarnings, subjectOf, uncheckedWarning } from './messages.js';
@@ -87,6 +88,7 @@ export function reviewAdmission(request: AdmissionRequest, state: ReviewState): 
     now,
     maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
     ...(writer !== undefined ? { writer } : {}),
+    admission: admissionFacts(request),
   });
   const engineSeconds = (performance.now() - started) / 1000;
   if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], omitted: [], engineSeconds };

@@ -5,7 +5,9 @@
 // without refusal or warning; one that does is judged, and a finding the old object already
 // had is only warned about. A policy with `existingViolations: deny` judges UPDATEs like CREATEs.
 import { changesJudgedFields, clamp, evaluate, findingKey, findingKeys, isRecord } from '../engine/index.js';
-import type { ClusterContext, EngineConfig, Evaluation, KubeObject } from '../engine/index.js';
+import type { ClusterContext, EngineConfig, EvaluateOptions, Evaluation, KubeObject } from '../engine/index.js';
+import { RuleError } from '../rules/rule-error.js';
+import { admissionFacts } from './admission-facts.js';
 import type { AdmissionRequest } from './admission.js';
 import { WARNING_MAX, WARNING_PREFIX, WARNING_TARGET } from './messages.js';
 import type { AppliedFinding } from './messages.js';
@@ -18,6 +20,20 @@ export interface UpdateJudgement {
 
 function tolerated(config: EngineConfig, policyId: string): boolean {
   return config.active.find((a) => a.policy.id === policyId)?.existingViolations !== 'deny';
+}
+
+/**
+ * The findings the old object had. A custom rule that cannot judge it alone (one reading
+ * `oldObject` fails on an object that has none) leaves no finding counted as existing: the update
+ * is judged like a CREATE, never let through on an error.
+ */
+function oldFindings(before: KubeObject, state: { engineConfig: EngineConfig; context: ClusterContext }, options: EvaluateOptions): ReadonlySet<string> {
+  try {
+    return findingKeys(evaluate(before, state.context, state.engineConfig, options));
+  } catch (err) {
+    if (err instanceof RuleError) return new Set();
+    throw err;
+  }
 }
 
 /**
@@ -37,7 +53,10 @@ export function judgeUpdate(
   const config = state.engineConfig;
   const changed = changesJudgedFields(before, request.object, evaluation.kind, config);
   // Unchanged inputs give the same findings: every one existed, no need to judge the old object.
-  const existed = changed ? findingKeys(evaluate(before as KubeObject, state.context, config, options)) : undefined;
+  // The old object as it was judged when written: a CREATE with no object before it.
+  const facts = admissionFacts(request);
+  const admission = { oldObject: null, request: { ...facts.request, operation: 'CREATE' } };
+  const existed = changed ? oldFindings(before as KubeObject, state, { ...options, admission }) : undefined;
   const out = applied.map((a): AppliedFinding => {
     if (existed && !existed.has(findingKey(a.finding))) return a;
     // Marked in place: the evaluation is this review's own, and a spread copy per finding cost

@@ -11,7 +11,7 @@ t.test('--format json lists every registered policy with what a user needs', asy
   for (const [i, policy] of POLICIES.entries()) {
     t.strictSame(
       listed[i],
-      { id: policy.id, defaultAction: policy.defaultAction, title: policy.title, kinds: [...policy.kinds], why: policy.why, fix: policy.fix },
+      { id: policy.id, defaultAction: policy.defaultAction, title: policy.title, kinds: [...policy.kinds], why: policy.why, fix: policy.fix, source: 'built-in' },
       policy.id,
     );
   }
@@ -37,3 +37,20 @@ t.test('an unknown format is a usage error', async (t) => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+t.test('--config adds the custom rules of a config file, with where they come from', async (t) => {
+  const root = new URL('../../', import.meta.url).pathname;
+  const { code, stdout } = await runCli(['policies', '--format', 'json', '--config', 'examples/rules/practice-gate.yaml'], { cwd: root });
+  t.equal(code, 0);
+  const listed = (JSON.parse(stdout) as { policies: Array<Record<string, unknown>> }).policies;
+  t.match(listed.slice(POLICIES.length), [
+    { id: 'require-team-label', defaultAction: 'deny', source: 'examples/rules/practice-gate.yaml' },
+    { id: 'allowed-registries', defaultAction: 'warn' },
+    { id: 'memory-limit-cap', defaultAction: 'deny', kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] },
+  ]);
+  const table = await runCli(['policies', '--config', 'examples/rules/practice-gate.yaml'], { cwd: root });
+  t.match(table.stdout, /^memory-limit-cap +default: deny, custom rule from examples\/rules\/practice-gate\.yaml$/m);
+  const broken = await runCli(['policies', '--config', 'missing.yaml'], { cwd: root });
+  t.equal(broken.code, 2, 'a config that cannot be read is a usage error');
+  t.match(broken.stderr, /missing\.yaml/);
+});

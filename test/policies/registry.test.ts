@@ -74,7 +74,7 @@ function checkDirectly(policy: Policy, object: KubeObject, context: ContextIndex
   if (!policy.kinds.includes(kindOf(object))) return [];
   const namespace = namespaceOf(object) ?? 'default';
   if (policy.target === 'pdb') return policy.check(object as PodDisruptionBudget, namespace, context);
-  if (policy.target === 'object') return policy.check(object, namespace, context);
   const workload = toWorkload(object, 'default');
+  if (policy.target === 'object') return policy.check(object, { namespace, workload, admission: undefined }, context);
   return workload ? policy.check(workload, context) : [];
 }

@@ -7,6 +7,7 @@ import type { AdmissionRequest, AdmissionReview } from '../admission.js';
 import type { AdmissionRecord } from '../decorations.js';
 import { OversizeBody } from '../bounded-body.js';
 import { BodyError } from '../json.js';
+import { RuleError } from '../../rules/rule-error.js';
 import { clip, loggedError } from '../log-fields.js';
 import { mib, oversizeAnswer, unjudgedAnswer } from '../oversize.js';
 import type { OversizeAnswer } from '../oversize.js';
@@ -107,8 +108,10 @@ export default fp<{ onError: OnError }>(
         return reviewResponse(outcome.response);
       } catch (err) {
         app.metrics.recordError('review_failed');
+        if (err instanceof RuleError) app.metrics.recordRuleError(err.rule, err.overBudget);
         request.admission = record(admission, undefined, true);
-        request.log.error({ err: loggedError(err), uid: clip(admission.uid), onError: options.onError }, 'judging failed');
+        const rule = err instanceof RuleError ? { rule: err.rule } : {};
+        request.log.error({ err: loggedError(err), uid: clip(admission.uid), onError: options.onError, ...rule }, 'judging failed');
         return reviewResponse(failureResponse(admission, err, options.onError));
       }
     });
