@@ -13,7 +13,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# tsconfig.build.json compiles the product only (src/, policies/), never tests or benches.
+# tsconfig.build.json compiles the product only (src/, policies/), never tests or benches;
+# scripts/bundle-cli.mjs then bundles the CLI into dist/cli/practice-gate.js, what the image runs.
 RUN npm run build
 
 # --- deps: production dependencies only --------------------------------------------
@@ -42,7 +43,7 @@ WORKDIR /app
 # Owned by root and not writable by the runtime user: the app writes nothing, so the
 # root filesystem can be mounted read-only.
 COPY --from=deps /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
+COPY --from=build /src/dist/cli ./dist/cli
 COPY package.json ./
 
 # 65532 is the conventional "nonroot" uid/gid (as in distroless); numeric so the kubelet
@@ -53,6 +54,6 @@ EXPOSE 8443 8080
 # process and receives SIGTERM directly (practice-gate drains and exits on its own).
 ENTRYPOINT []
 # The default serves the certificate mounted where the Helm chart mounts it; the chart
-# passes its own arguments.
-CMD ["node", "dist/src/cli/main.js", "serve", "--port", "8443", "--host", "0.0.0.0", "--probe-port", "8080", \
+# passes its own arguments. The bundle's source map turns stack traces back into src/ lines.
+CMD ["node", "--enable-source-maps", "dist/cli/practice-gate.js", "serve", "--port", "8443", "--host", "0.0.0.0", "--probe-port", "8080", \
      "--tls-cert", "/etc/practice-gate/tls/tls.crt", "--tls-key", "/etc/practice-gate/tls/tls.key"]

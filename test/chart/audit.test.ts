@@ -39,7 +39,7 @@ t.test('the engine finds nothing in the rendered manifests', async (t) => {
 });
 
 t.test('`practice-gate audit -` exits 0 on the rendered manifests', async (t) => {
-  const cli = `${REPO}/dist/src/cli/main.js`;
+  const cli = `${REPO}/dist/cli/practice-gate.js`;
   t.ok(existsSync(cli), `the CLI is built (npm run test:e2e builds it; or run npm run build): ${cli}`);
   for (const [name, flags] of VARIANTS) {
     // --fail-on warn: a warning is a finding too; the JSON summary shows the rest.

@@ -15,7 +15,7 @@ import { FULLNAME, NAMESPACE, REPO, one, render } from './helm.js';
 
 type Obj = Record<string, any>;
 
-const CLI = join(REPO, 'dist/src/cli/main.js');
+const CLI = join(REPO, 'dist/cli/practice-gate.js');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,7 +56,7 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
 
   const pod = one<Obj>(objects, 'Deployment').spec.template.spec;
   const container = pod.containers[0];
-  t.same(container.command, ['node', '/app/dist/src/cli/main.js', 'serve'], 'the image runs node on the built CLI');
+  t.same(container.command, ['node', '--enable-source-maps', '/app/dist/cli/practice-gate.js', 'serve'], 'the image runs node on the bundled CLI');
   const [port, probePort] = [await freePort(), await freePort()];
   const remap: Record<string, string> = {
     '--port=8443': `--port=${port}`,

@@ -14,12 +14,11 @@ import type { Test } from 'tap';
 import { FakeKubeApi } from '../helpers/kube-api.js';
 import { pollUntil, waitUntil } from '../helpers/poll.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// The TypeScript loader this test runs under (tap's), so the child runs the source as it is.
-const LOADER = process.execArgv.filter((arg) => arg.includes('typescript') || arg === '--enable-source-maps');
+// The built CLI, as the bin and the image run it (npm test builds first).
+const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
 
 function practiceGate(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [...LOADER, MAIN, ...args], {
+  const child = spawn(process.execPath, [BIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, KUBERNETES_SERVICE_HOST: '', KUBECONFIG: '', ...env },
   });

@@ -9,9 +9,8 @@ import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
 import { admissionReview, eventually, httpsRequest, pod } from '../helpers/server.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// The TypeScript loader this test runs under (tap's), so the child runs the source as it is.
-const LOADER = process.execArgv.filter((arg) => arg.includes('typescript') || arg === '--enable-source-maps');
+// The built CLI, as the bin and the image run it (npm test builds first).
+const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -21,7 +20,7 @@ interface Running {
 }
 
 function practiceGate(args: string[]): Running {
-  const child = spawn(process.execPath, [...LOADER, MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

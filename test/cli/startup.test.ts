@@ -1,13 +1,20 @@
 // An offline audit must not pay for the webhook and cluster code it never runs: loading
 // @kubernetes/client-node alone takes about half a second, the server (fastify, pino,
-// prom-client) a few hundred milliseconds more. docs/performance.md, "3. Offline audit".
-import { readFileSync } from 'node:fs';
+// prom-client) a few hundred milliseconds more. docs/performance.md, "3. Offline audit" and
+// "Start-up". The CLI is one bundled file (scripts/bundle-cli.mjs): the server and cluster code
+// is inside it, so what the audit must not run shows as the packages and Node modules it would load.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../../src/server/defaults.js';
 import { runCli } from '../helpers/cli.js';
+
+const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/cli/practice-gate.js', import.meta.url));
+if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (npm test does)`);
 
 // A module loader hook that writes every URL the process loads to $LOADLOG.
 const HOOKS = `import { appendFileSync } from 'node:fs';
@@ -19,23 +26,35 @@ export async function load(url, context, next) {
 const REGISTER = `import { register } from 'node:module';
 register('./hooks.mjs', import.meta.url);
 `;
-// CommonJS modules (yaml, node-forge, and what createRequire loads) do not pass the hook:
-// the process lists the CommonJS cache as it exits.
-const CJS = `process.on('exit', () => require('node:fs').appendFileSync(process.env.LOADLOG, Object.keys(require.cache).join('\\n') + '\\n'));
+// CommonJS modules (what the bundle requires: yaml, node-forge, fastify...) do not pass the hook:
+// the process lists the CommonJS cache as it exits, and the Node modules it loaded (node:http...).
+const CJS = `process.on('exit', () => {
+  const natives = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'node:' + m.slice('NativeModule '.length));
+  require('node:fs').appendFileSync(process.env.LOADLOG, [...Object.keys(require.cache), ...natives].join('\\n') + '\\n');
+});
 `;
 
-const HEAVY = [/@kubernetes\/client-node/, /\/fastify\//, /\/src\/server\/run\.js$/, /\/src\/cluster\/(api\/kubeconfig|start|api\/client)\.js$/];
+// The server's and the cluster client's packages, and the Node modules only they use (node:net
+// is not one: stdout to a pipe is a socket; child_process comes with commander's executable
+// subcommands, which practice-gate has none of).
+const HEAVY = [
+  /node_modules\/@kubernetes\/client-node\//,
+  /node_modules\/(fastify|pino|prom-client)\//,
+  /^node:(http|https|tls|zlib|child_process)$/,
+  /^node:internal\/deps\/undici/,
+];
 // Not needed either to audit well-formed manifests with the built-in config.
 const AUDIT_ONLY_WHEN_NEEDED = [/node_modules\/zod\//, /node_modules\/yaml\//, /node_modules\/node-forge\//];
 
 async function loadedBy(t: Test, args: string[], files: Record<string, string> = {}): Promise<{ code: number | null; urls: string[] }> {
   const dir = t.testdir({ 'hooks.mjs': HOOKS, 'register.mjs': REGISTER, 'cjs.cjs': CJS, ...files });
   const log = join(dir, 'loaded.log');
-  const run = await runCli(args, {
-    cwd: dir,
-    env: { LOADLOG: log, NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href} --require ${join(dir, 'cjs.cjs')}` },
-  });
-  return { code: run.code, urls: readFileSync(log, 'utf8').trim().split('\n') };
+  // Through env(1): the test runner instruments the node processes it sees spawned (with modules
+  // of its own, child_process among them) by rewriting NODE_OPTIONS; env sets ours last.
+  const options = `--import ${pathToFileURL(join(dir, 'register.mjs')).href} --require ${join(dir, 'cjs.cjs')}`;
+  const run = spawnSync('env', [`NODE_OPTIONS=${options}`, `LOADLOG=${log}`, process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8' });
+  if (run.error) throw run.error;
+  return { code: run.status, urls: readFileSync(log, 'utf8').trim().split('\n') };
 }
 
 const POD = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containers:\n    - { name: app, image: "example/app:1.0" }\n';
@@ -43,11 +62,18 @@ const POD = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containe
 t.test('an offline audit loads neither @kubernetes/client-node nor the server', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings: the audit really ran');
-  t.ok(urls.some((u) => u.endsWith('/dist/src/audit/index.js')), 'the hook saw the audit code load');
-  t.ok(urls.some((u) => u.includes('node_modules/commander/')), 'the CommonJS cache is listed');
+  t.ok(urls.some((u) => u.endsWith('/dist/cli/practice-gate.js')), 'the hook saw the bundle load');
+  t.ok(urls.some((u) => u === 'node:fs'), 'the Node modules loaded are listed');
   // yaml: held by the next test.
   for (const heavy of [...HEAVY, ...AUDIT_ONLY_WHEN_NEEDED.filter((m) => !m.test('node_modules/yaml/'))]) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
-  for (const lazy of [/\/src\/audit\/formats\/(sarif|junit|github|html)\.js$/, /\/src\/fix\//, /node_modules\/diff\//]) t.notOk(urls.find((u) => lazy.test(u)), `nothing matching ${lazy} is loaded for the table or JSON`);
+  t.notOk(urls.find((u) => /node_modules\/diff\//.test(u)), 'nor the diff library, for the table or JSON');
+});
+
+t.test('an offline audit loads the CLI as one file, and no package from node_modules', async (t) => {
+  const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
+  t.equal(code, 1, 'the pod has findings');
+  const files = urls.filter((u) => u.startsWith('file:') || u.startsWith('/')).filter((u) => !/\/(hooks\.mjs|register\.mjs|cjs\.cjs)$/.test(u));
+  t.same(files.map((u) => u.replace(/^.*\/(bin|dist)\//, '$1/')), ['bin/practice-gate.js', 'dist/cli/practice-gate.js'], 'the launcher and the bundle');
 });
 
 t.test("findings take their lines from the fast parse: a file with findings does not load the yaml library", async (t) => {

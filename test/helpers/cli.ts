@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
-const BUILT = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/cli/practice-gate.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;

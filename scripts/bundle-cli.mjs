@@ -1,0 +1,72 @@
+// Bundles the CLI into one file, dist/cli/practice-gate.js, the file bin/practice-gate.js and the
+// image run. A one-chart `practice-gate audit` is mostly Node start-up: loading ~60 modules one by
+// one cost more than judging the chart, one file costs one read and one compile (or one
+// compile-cache hit). docs/performance.md, "Start-up".
+//
+// What goes in: the CLI entry and everything it imports, policies included, from the sources
+// (not tsc's output, which `npm run build` still writes for the tests), plus the dependencies an
+// offline audit runs on every start (BUNDLED). Every other runtime dependency (the server's
+// fastify, pino and prom-client, @kubernetes/client-node, zod, yaml, node-forge, ...) stays a
+// package in node_modules and is required the first time the code that uses it runs: bundled,
+// they would make every start read and compile megabytes the audit never runs; imported as
+// externals by an ES module, they would all load at start, since imports are hoisted.
+// A dependency added later is left out (and so costs nothing at start) unless it is named here.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const ROOT = new URL('../', import.meta.url);
+const OUT = 'dist/cli/practice-gate.js';
+
+/** Dependencies the offline audit needs on every start: parsing flags, YAML, and path globs. */
+export const BUNDLED = ['commander', 'js-yaml', 'picomatch'];
+
+const pkg = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8'));
+const lazy = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.includes(name));
+const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+// Node's own modules too: an ES module's imports are hoisted, so the server's node:http, node:tls
+// and node:net would load (and on Node 24 pull in undici) at every start.
+const LAZY = new RegExp(`^(node:.*|(${lazy.map(escape).join('|')})(/.*)?)$`);
+
+// An import of a lazy package becomes a CommonJS module of one line: esbuild evaluates it (and so
+// requires the package) only when the module importing it is first initialised. Node's require
+// loads ES-module-only packages too (Node >= 20.19 and 22.12: @kubernetes/client-node is one).
+const lazyPackages = {
+  name: 'lazy-packages',
+  setup(build) {
+    // commander requires child_process (and with it net and dgram) at load, for the executable
+    // subcommands practice-gate does not have: hand it the module on first use instead.
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /node_modules\/commander\//.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+    build.onResolve({ filter: LAZY }, (args) =>
+      args.namespace === 'lazy-package' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-package' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+      resolveDir: new URL('.', ROOT).pathname,
+    }));
+  },
+};
+
+await build({
+  absWorkingDir: new URL('.', ROOT).pathname,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: OUT,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.12',
+  // A real `require` for the lazy packages and for the modules that call createRequire themselves.
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);" },
+  plugins: [lazyPackages],
+  // Stack traces map back to src/ when Node runs with --enable-source-maps (the image does).
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
