@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { createServerLogger } from '../server/logger.js';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../server/run.js';
+import { DEFAULT_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../server/run.js';
 import type { ServeOptions, ServerHandle, TlsSource } from '../server/run.js';
 import { webhookConfigurationYaml } from '../server/webhook-config.js';
 import { devCertificates } from '../tls/dev.js';

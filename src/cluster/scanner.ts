@@ -91,7 +91,7 @@ export function uidOf(object: KubeObject): string | undefined {
 /** An exemption that names namespaces and nothing else covers everything in them: no need to judge or report there. */
 export function wholeNamespaceExempt(config: EngineConfig, namespace: string): boolean {
   // One with an expiry is judged all the same, so that its expiry is reported and its end noticed.
-  return config.exemptions.some((e) => e.namespaces !== undefined && e.namespaces(namespace) && !e.names && !e.kinds && !e.policies && !e.expires);
+  return config.exemptions.some((e) => e.namespaces?.(namespace) && !e.names && !e.kinds && !e.policies && !e.expires);
 }
 
 const WORKLOADS = new Set(WORKLOAD_KINDS);
@@ -148,7 +148,8 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
   const workloadKinds = new Map<string, string>();
   for (const o of objects) {
     const uid = uidOf(o);
-    if (uid !== undefined && WORKLOADS.has(o.kind ?? '')) workloadKinds.set(uid, o.kind!);
+    const kind = o.kind;
+    if (uid !== undefined && kind !== undefined && WORKLOADS.has(kind)) workloadKinds.set(uid, kind);
   }
   const context = ContextIndex.fromObjects(objects);
   const judged: JudgedObject[] = [];

@@ -39,7 +39,7 @@ export function readBoundedBody(stream: Readable, limit: number): Promise<string
     const onEnd = () => {
       cleanup();
       if (head !== undefined) resolve(new OversizeBody(received, limit, head));
-      else resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, received).toString('utf8'));
+      else resolve(chunks.length === 1 && chunks[0] ? chunks[0].toString('utf8') : Buffer.concat(chunks, received).toString('utf8'));
     };
     const onError = (err: Error) => {
       cleanup();
