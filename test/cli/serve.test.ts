@@ -1,17 +1,14 @@
-// `practice-gate serve` as a child process: the README's main command.
+// `practice-gate serve` as a child process, the built CLI as npx runs it: the README's main command.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
+import { builtCli } from '../helpers/cli.js';
 import { admissionReview, eventually, httpsRequest, pod } from '../helpers/server.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// The TypeScript loader this test runs under (tap's), so the child runs the source as it is.
-const LOADER = process.execArgv.filter((arg) => arg.includes('typescript') || arg === '--enable-source-maps');
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -21,7 +18,7 @@ interface Running {
 }
 
 function practiceGate(args: string[]): Running {
-  const child = spawn(process.execPath, [...LOADER, MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtCli(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

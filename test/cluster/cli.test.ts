@@ -8,17 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
+import { builtCli } from '../helpers/cli.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// The TypeScript loader this test runs under (tap's), so the child runs the source as it is.
-const LOADER = process.execArgv.filter((arg) => arg.includes('typescript') || arg === '--enable-source-maps');
 
 function practiceGate(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [...LOADER, MAIN, ...args], {
+  const child = spawn(process.execPath, [builtCli(), ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, KUBERNETES_SERVICE_HOST: '', KUBECONFIG: '', ...env },
   });
