@@ -6,7 +6,7 @@
 // Run: npm run bench:audit   (builds, then node dist/bench/audit-peers.js)
 // BENCH_RUNS (default 5) sets the timed runs per tool; BENCH_KEEP=1 keeps the corpus.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -13,7 +13,8 @@ import type { InputProblem, SourceText } from './sources.js';
 const require = createRequire(import.meta.url);
 let yamlLibrary: typeof Yaml | undefined;
 function yaml(): typeof Yaml {
-  return (yamlLibrary ??= require('yaml') as typeof Yaml);
+  yamlLibrary ??= require('yaml') as typeof Yaml;
+  return yamlLibrary;
 }
 
 /** A Kubernetes object read from an input, with where it came from for the report. */
@@ -123,7 +124,9 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
   const objects: SourceObject[] = [];
   let problem = false;
   values.forEach((value, i) => {
-    if (!problem) objectsOf(value, source, documentAt(i, multi, templates), objects, () => void (problem = true));
+    if (!problem) objectsOf(value, source, documentAt(i, multi, templates), objects, () => {
+      problem = true;
+    });
   });
   if (problem) return undefined;
   // Each object keeps the node it was read as, for its findings' positions (fast-positions.ts).

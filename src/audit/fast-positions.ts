@@ -23,7 +23,8 @@ export class PositionedText {
 
   /** 1-based line and column of an offset, as `yaml`'s LineCounter gives them. */
   position(offset: number): { line: number; column: number } {
-    const starts = (this.#lineStarts ??= lineStarts(this.text));
+    this.#lineStarts ??= lineStarts(this.text);
+    const starts = this.#lineStarts;
     let low = 0;
     let high = starts.length - 1;
     while (low < high) {

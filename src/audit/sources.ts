@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { describeFileError } from '../files/errors.js';
 import { chartDirectoryMessage } from './chart-dir.js';
@@ -38,7 +39,7 @@ function isManifestFile(name: string): boolean {
  * the same on every machine. Symlinked directories are not followed (they can loop).
  */
 function manifestFiles(dir: string, problems: InputProblem[]): string[] {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {

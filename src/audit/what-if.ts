@@ -38,7 +38,10 @@ export function whatIf(report: AuditReport, config: EngineConfig): WhatIf {
       if (!refused && !pending) continue;
       const key = `${result.namespace}\u0000${f.policy}`;
       let row = rows.get(key);
-      if (!row) rows.set(key, (row = { namespace: result.namespace, policy: f.policy, objects: 0, existing: 0, blockUpdates: 0, pending: 0, seen: new Set() }));
+      if (!row) {
+        row = { namespace: result.namespace, policy: f.policy, objects: 0, existing: 0, blockUpdates: 0, pending: 0, seen: new Set() };
+        rows.set(key, row);
+      }
       if (!row.seen.has(id)) {
         row.seen.add(id);
         row.objects++;

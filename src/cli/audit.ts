@@ -109,7 +109,8 @@ export function registerAudit(program: Command): void {
       if (options.cluster) {
         // @kubernetes/client-node takes about half a second to load: only --cluster pays for it.
         const { clusterAuditCommand } = await import('./cluster-audit.js');
-        return void (process.exitCode = await clusterAuditCommand(paths, options, command));
+        process.exitCode = await clusterAuditCommand(paths, options, command);
+        return;
       }
       if (paths.length === 0) command.error("error: missing required argument 'paths' (or use --cluster)", { exitCode: EXIT_USAGE });
       process.exitCode = await runAudit(paths, options);

@@ -44,7 +44,7 @@ async function runCerts(options: CertsOptions): Promise<void> {
   }
   // node-forge loads only when certificates are made, not for every command's start-up.
   const { CertificateOutputError, writeWebhookCertificates } = await import('../tls/write.js');
-  let written;
+  let written: ReturnType<typeof writeWebhookCertificates>;
   try {
     written = writeWebhookCertificates({
       service: options.service,

@@ -83,7 +83,8 @@ export function registerExemptions(program: Command): void {
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         say(err.message);
-        return void (process.exitCode = EXIT_USAGE);
+        process.exitCode = EXIT_USAGE;
+        return;
       }
       const now = Date.now();
       let counts: number[] | undefined;
@@ -91,7 +92,10 @@ export function registerExemptions(program: Command): void {
         // @kubernetes/client-node loads only when the cluster is asked.
         const { countExemptedObjects } = await import('../cluster/scan/exemption-counts.js');
         const counted = await countExemptedObjects(config, options.kubeconfig, say);
-        if (counted === undefined) return void (process.exitCode = EXIT_USAGE);
+        if (counted === undefined) {
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
         counts = counted;
       }
       const rows = exemptionRows(config, now, counts);

@@ -134,13 +134,22 @@ export class ContextIndex implements ClusterContext {
     if (index.byLabel.size === 0) return index.unindexed;
     const found: number[] = [];
     for (const name in labels) {
-      const hits = index.byLabel.get(labelKey(name, labels[name]!));
+      const value = labels[name];
+      const hits = value === undefined ? undefined : index.byLabel.get(labelKey(name, value));
       if (hits) for (const at of hits) found.push(at);
     }
     if (found.length === 0 && index.unindexed.length === 0) return [];
-    for (const pdb of index.unindexed) found.push(index.position.get(pdb)!);
+    for (const pdb of index.unindexed) {
+      const at = index.position.get(pdb);
+      if (at !== undefined) found.push(at);
+    }
     found.sort((a, b) => a - b);
-    return found.map((at) => index.all[at]!);
+    const pdbs: PodDisruptionBudget[] = [];
+    for (const at of found) {
+      const pdb = index.all[at];
+      if (pdb) pdbs.push(pdb);
+    }
+    return pdbs;
   }
 
   hpasTargeting(namespace: string, kind: string, name: string): readonly HorizontalPodAutoscaler[] {
@@ -194,7 +203,7 @@ function indexPdbs(all: readonly PodDisruptionBudget[]): PdbLabelIndex {
     const selector = isRecord(pdb.spec) && isRecord(pdb.spec.selector) ? pdb.spec.selector : undefined;
     const matchLabels = selector && isRecord(selector.matchLabels) ? selector.matchLabels : undefined;
     const first = matchLabels ? Object.keys(matchLabels)[0] : undefined;
-    const value = first === undefined ? undefined : matchLabels![first];
+    const value = matchLabels && first !== undefined ? matchLabels[first] : undefined;
     if (first === undefined || typeof value !== 'string') {
       index.unindexed.push(pdb);
       return;

@@ -1,7 +1,7 @@
 import { activeExemption, deadline } from './config.js';
 import type { EngineConfig, Mode } from './config.js';
 import type { ClusterContext } from './context.js';
-import { controllerRef, isRecord, metaOf, nameOf, stringMap } from './k8s.js';
+import { controllerRef, isRecord, metaOf, nameOf } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
 import { writtenForOwner } from './owners.js';
 import type { Action, AdmissionFacts, Violation, WorkloadPolicy } from './policy.js';

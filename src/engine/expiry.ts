@@ -41,5 +41,6 @@ export function expiredExemptionFor(
   now: number,
 ): { index: number; exemption: CompiledExemption } | undefined {
   const index = config.exemptions.findIndex((e) => e.expires !== undefined && now >= e.expires.at && exemptionCovers(e, target, policyId));
-  return index < 0 ? undefined : { index, exemption: config.exemptions[index]! };
+  const exemption = config.exemptions[index];
+  return exemption ? { index, exemption } : undefined;
 }

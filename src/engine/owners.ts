@@ -41,9 +41,15 @@ export type WriterTable = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<st
 
 function add(table: Map<string, Map<string, Set<string>>>, username: string, kind: string, ownerKind: string): void {
   let kinds = table.get(username);
-  if (!kinds) table.set(username, (kinds = new Map()));
+  if (!kinds) {
+    kinds = new Map();
+    table.set(username, kinds);
+  }
   let owners = kinds.get(kind);
-  if (!owners) kinds.set(kind, (owners = new Set()));
+  if (!owners) {
+    owners = new Set();
+    kinds.set(kind, owners);
+  }
   owners.add(ownerKind);
 }
 

@@ -39,7 +39,7 @@ export function readBoundedBody(stream: Readable, limit: number): Promise<Buffer
     const onEnd = () => {
       cleanup();
       if (head !== undefined) resolve(new OversizeBody(received, limit, head));
-      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+      else resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, received));
     };
     const onError = (err: Error) => {
       cleanup();

@@ -185,7 +185,10 @@ export function formatAuditAnnotations(applied: readonly AppliedFinding[], omitt
   const byKey = new Map<string, Distinct>();
   const add = (key: string, entry: string) => {
     let entries = byKey.get(key);
-    if (!entries) byKey.set(key, (entries = new Distinct()));
+    if (!entries) {
+      entries = new Distinct();
+      byKey.set(key, entries);
+    }
     entries.add(entry);
   };
   for (const { finding, outcome } of applied) {

@@ -81,7 +81,7 @@ export function generateServingCert(ca: PemPair, options: ServingCertOptions): P
     throw new CertificateInputError(`the CA certificate expired ${expired}: generate a new CA`);
   }
   const window = validityWindow(options, DEFAULT_SERVING_VALIDITY_DAYS);
-  const notAfter = window.notAfter > caCert.validity.notAfter ? caCert.validity.notAfter : window.notAfter;
+  const notAfter = new Date(Math.min(window.notAfter.getTime(), caCert.validity.notAfter.getTime()));
   if (notAfter <= window.notBefore) {
     throw new CertificateInputError(
       `the CA certificate expires ${caCert.validity.notAfter.toISOString()}, ` +

@@ -99,7 +99,7 @@ function readPart(path: string, label: string): string {
 }
 
 function validateContents(m: TlsContents, labels: Labels): TlsMaterial {
-  let leaf;
+  let leaf: ReturnType<typeof parseCertificates>[number] | undefined;
   try {
     [leaf] = parseCertificates(m.cert);
   } catch (err) {

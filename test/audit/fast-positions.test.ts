@@ -14,7 +14,7 @@ import { fastLocate } from '../../src/audit/fast-positions.js';
 function paths(value: unknown, prefix: string, out: string[]): string[] {
   out.push(prefix);
   if (Array.isArray(value)) {
-    value.forEach((v, i) => paths(v, `${prefix}[${i}]`, out));
+    for (const [i, v] of value.entries()) paths(v, `${prefix}[${i}]`, out);
     out.push(`${prefix}[${value.length}]`);
   } else if (typeof value === 'object' && value !== null) {
     const dot = prefix === '' ? '' : '.';

@@ -120,9 +120,9 @@ t.test('JUnit: characters XML cannot carry are escaped or dropped, so the file a
 function parseCommand(line: string): { command: string; props: Record<string, string>; message: string } | undefined {
   const match = /^::(\w+)(?: ([^:]*))?::(.*)$/.exec(line);
   if (!match) return undefined;
-  const unescape = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
-  const props = Object.fromEntries((match[2] ?? '').split(',').filter(Boolean).map((p) => p.split('=', 2).map(unescape) as [string, string]));
-  return { command: match[1] ?? '', props, message: unescape(match[3] ?? '') };
+  const unescapeGithub = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+  const props = Object.fromEntries((match[2] ?? '').split(',').filter(Boolean).map((p) => p.split('=', 2).map(unescapeGithub) as [string, string]));
+  return { command: match[1] ?? '', props, message: unescapeGithub(match[3] ?? '') };
 }
 
 t.test('GitHub annotations: one per open finding, on its file and line, with the fix; exempt ones only counted', async (t) => {

@@ -4,7 +4,7 @@ import { deploymentYaml } from '../helpers/manifests.js';
 
 const deployment = (name: string, securityContext = '') => deploymentYaml(name, { container: securityContext === '' ? [] : [securityContext.trim()] });
 // Only the policy under test, so that a warn-only object is easy to write.
-const config = 'policies:\n  run-as-non-root: deny\n  image-tag-pinned: warn\n' + ['read-only-root-filesystem', 'resource-requests', 'memory-limit', 'readiness-probe', 'liveness-probe', 'no-privilege-escalation', 'pdb-coverage', 'pdb-allows-disruption', 'cronjob-concurrency'].map((p) => `  ${p}: "off"\n`).join('');
+const config = `policies:\n  run-as-non-root: deny\n  image-tag-pinned: warn\n${['read-only-root-filesystem', 'resource-requests', 'memory-limit', 'readiness-probe', 'liveness-probe', 'no-privilege-escalation', 'pdb-coverage', 'pdb-allows-disruption', 'cronjob-concurrency'].map((p) => `  ${p}: "off"\n`).join('')}`;
 
 t.test('JSON lists skipped documents with their error, not only stderr and the exit status', async (t) => {
   const dir = t.testdir({ 'config.yaml': config, 'broken.yaml': `${deployment('ok', '\n          securityContext: { runAsNonRoot: true }')}---\nkind: [broken\n` });

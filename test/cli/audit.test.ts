@@ -233,7 +233,7 @@ t.test('a missing path: exit 2 naming it, and the other paths are still judged',
 });
 
 t.test('exit status follows --fail-on', async (t) => {
-  const warnConfig = 'policies:\n  run-as-non-root: warn\n' + ONLY_RUN_AS_NON_ROOT.replace('policies:\n', '');
+  const warnConfig = `policies:\n  run-as-non-root: warn\n${ONLY_RUN_AS_NON_ROOT.replace('policies:\n', '')}`;
   const auditConfig = warnConfig.replace('run-as-non-root: warn', 'run-as-non-root: audit');
   const { dir } = workspace(t, { 'root.yaml': root('api'), 'clean.yaml': nonRoot('api'), 'warn.yaml': warnConfig, 'audit.yaml': auditConfig });
   const cases: Array<[config: string, file: string, failOn: string | undefined, code: number]> = [

@@ -8,17 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
+import { builtCli } from '../helpers/cli.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
 import { pollUntil, waitUntil } from '../helpers/poll.js';
 
-// The built CLI, as the bin and the image run it (npm test builds first).
-const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
 
 function practiceGate(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [builtCli(), ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, KUBERNETES_SERVICE_HOST: '', KUBECONFIG: '', ...env },
   });

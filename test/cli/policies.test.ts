@@ -22,9 +22,9 @@ t.test('the table shows id, default action, title, why and the fix for each poli
   t.equal(code, 0);
   t.notMatch(stdout, /\x1b\[/, 'no colour in a pipe');
   for (const policy of POLICIES) {
-    t.match(stdout, new RegExp(`^${policy.id} +default: ${policy.defaultAction}\\n {2}${escape(policy.title)}\\n {2}why: `, 'm'), policy.id);
+    t.match(stdout, new RegExp(`^${policy.id} +default: ${policy.defaultAction}\\n {2}${escapeRegExp(policy.title)}\\n {2}why: `, 'm'), policy.id);
     const firstFixLine = policy.fix.split('\n')[0]!;
-    t.match(stdout, new RegExp(`^ {4}${escape(firstFixLine)}$`, 'm'), `${policy.id} fix, indented`);
+    t.match(stdout, new RegExp(`^ {4}${escapeRegExp(firstFixLine)}$`, 'm'), `${policy.id} fix, indented`);
   }
 });
 
@@ -34,7 +34,7 @@ t.test('an unknown format is a usage error', async (t) => {
   t.match(stderr, /Allowed choices are table, json/);
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -1,16 +1,14 @@
-// `practice-gate serve` as a child process: the README's main command.
+// `practice-gate serve` as a child process, the built CLI as npx runs it: the README's main command.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
+import { builtCli } from '../helpers/cli.js';
 import { admissionReview, eventually, httpsRequest, pod } from '../helpers/server.js';
 
-// The built CLI, as the bin and the image run it (npm test builds first).
-const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -20,7 +18,7 @@ interface Running {
 }
 
 function practiceGate(args: string[]): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtCli(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

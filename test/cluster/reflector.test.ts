@@ -46,7 +46,6 @@ t.test('a watch that goes silent (half-open connection) is aborted and resumed f
   await s.clock.advance(100_000);
   // A bookmark is a sign of life, and moves the resourceVersion a resumed watch starts from.
   s.pdbs.emitRaw(bookmark('5000'));
-  const lastHeard = s.clock.now();
 
   // From here on the connection is dead: no event, no error, no close.
   await s.clock.advance(LIMIT_MS - 1);

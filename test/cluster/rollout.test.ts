@@ -86,7 +86,14 @@ function listen(server: TcpServer): Promise<number> {
 
 t.test('tlsProbe: reads the certificate over real TLS, sending the Service name as SNI, trusting nothing', async (t) => {
   let sni: string | undefined;
-  const server = createServer({ cert: underB.cert, key: underB.key, SNICallback: (name, cb) => ((sni = name), cb(null)) });
+  const server = createServer({
+    cert: underB.cert,
+    key: underB.key,
+    SNICallback: (name, cb) => {
+      sni = name;
+      cb(null);
+    },
+  });
   server.on('tlsClientError', () => undefined);
   const port = await listen(server);
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -180,7 +180,7 @@ t.test('certs.mode=helm (the default)', async (t) => {
       for (const verb of ['list', 'watch']) t.equal(await can(verb, resource, '--all-namespaces'), 'yes', `the service account may ${verb} ${resource} cluster-wide`);
     }
     t.equal(await can('list', 'pods', '--all-namespaces'), 'yes', 'the cluster audit lists pods');
-    t.equal(await can('get', 'validatingwebhookconfigurations.admissionregistration.k8s.io/' + NAME), 'yes', 'the audit reads its own webhook configuration');
+    t.equal(await can('get', `validatingwebhookconfigurations.admissionregistration.k8s.io/${NAME}`), 'yes', 'the audit reads its own webhook configuration');
     for (const [verb, resource] of [['create', 'deployments.apps'], ['get', 'secrets'], ['patch', 'namespaces'], ['watch', 'pods'], ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io']]) {
       t.equal(await can(verb as string, resource as string, '--all-namespaces'), 'no', `nothing more: not ${verb} ${resource}`);
     }

@@ -40,6 +40,7 @@ t.test('the linter finds nothing', async (t) => {
 t.test('the base image is Node 24 (LTS) pinned to a version, the same in every stage', async (t) => {
   const arg = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfileText)?.[1] ?? '';
   t.match(arg, /^node:24\.\d+\.\d+-[a-z0-9-]+$/, 'an exact Node 24 release on a named base');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's FROM names the build argument itself
   for (const from of dockerfile.getFROMs()) t.equal(from.getImageName(), '${NODE_IMAGE}', from.getTextContent());
 });
 

@@ -22,7 +22,12 @@ const config = compileConfig(
 
 t.test('one log line per expired or expiring exemption', async (t) => {
   const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({ write: (chunk, _enc, done) => void (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
   logExemptions(pino({}, sink), config, parseInstant('2027-01-10')!);
   await new Promise((resolve) => setImmediate(resolve));
   t.match(lines, [

@@ -8,7 +8,7 @@ import { formatProblem } from '../sources.js';
 import { ACTION_ORDER, allFindings } from './rules.js';
 import type { FormatContext } from './rules.js';
 
-const escape = (text: string): string =>
+const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 type Column = FindingAction | 'exempt';
@@ -16,12 +16,12 @@ const COLUMNS: readonly Column[] = [...ACTION_ORDER, 'exempt'];
 const columnOf = (f: AuditFinding): Column => (f.exempt ? 'exempt' : f.action);
 
 function countTable(title: string, rows: Map<string, Record<Column, number>>, key: string): string {
-  const head = `<tr><th>${escape(key)}</th>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>`;
+  const head = `<tr><th>${escapeHtml(key)}</th>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>`;
   const body = [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, counts]) => `<tr><td>${escape(name)}</td>${COLUMNS.map((c) => `<td class="n ${counts[c] > 0 ? c : ''}">${counts[c]}</td>`).join('')}</tr>`)
+    .map(([name, counts]) => `<tr><td>${escapeHtml(name)}</td>${COLUMNS.map((c) => `<td class="n ${counts[c] > 0 ? c : ''}">${counts[c]}</td>`).join('')}</tr>`)
     .join('');
-  return `<section><h2>${escape(title)}</h2><table>${head}${body}</table></section>`;
+  return `<section><h2>${escapeHtml(title)}</h2><table>${head}${body}</table></section>`;
 }
 
 function tally(report: AuditReport, keyOf: (r: AuditResult, f: AuditFinding) => string): Map<string, Record<Column, number>> {
@@ -46,12 +46,12 @@ function findingHtml(result: AuditResult, f: AuditFinding): string {
   const column = columnOf(f);
   const label = f.exempt ? `exempt (${f.action} if not exempt)` : f.action;
   return [
-    `<li class="finding" data-action="${column}" data-policy="${escape(f.policy)}">`,
-    `<div><span class="badge ${column}">${escape(label)}</span> <b>${escape(f.policy)}</b>${f.container !== undefined ? ` container <code>${escape(f.container)}</code>` : ''}</div>`,
-    `<div class="msg">${escape(f.message)}</div>`,
-    `<div class="path"><code>${escape(f.path)}</code> <span class="at">${escape(whereOf(result, f))}</span></div>`,
-    f.exempt ? `<div class="reason">exempt: ${escape(f.exemptReason ?? 'no reason given')}</div>` : '',
-    `<details${f.exempt ? '' : ' open'}><summary>fix</summary><pre>${escape(f.remediation)}</pre></details>`,
+    `<li class="finding" data-action="${column}" data-policy="${escapeHtml(f.policy)}">`,
+    `<div><span class="badge ${column}">${escapeHtml(label)}</span> <b>${escapeHtml(f.policy)}</b>${f.container !== undefined ? ` container <code>${escapeHtml(f.container)}</code>` : ''}</div>`,
+    `<div class="msg">${escapeHtml(f.message)}</div>`,
+    `<div class="path"><code>${escapeHtml(f.path)}</code> <span class="at">${escapeHtml(whereOf(result, f))}</span></div>`,
+    f.exempt ? `<div class="reason">exempt: ${escapeHtml(f.exemptReason ?? 'no reason given')}</div>` : '',
+    `<details${f.exempt ? '' : ' open'}><summary>fix</summary><pre>${escapeHtml(f.remediation)}</pre></details>`,
     '</li>',
   ].join('');
 }
@@ -61,8 +61,8 @@ function objectHtml(result: AuditResult): string {
   const policies = [...new Set(result.findings.map((f) => f.policy))];
   const text = `${result.kind} ${result.namespace}/${result.name} ${result.source} ${result.template ?? ''}`.toLowerCase();
   return [
-    `<article class="object" data-namespace="${escape(result.namespace)}" data-actions="${actions.join(' ')}" data-policies="${escape(policies.join(' '))}" data-text="${escape(text)}">`,
-    `<h3>${escape(`${result.kind} ${result.namespace}/${result.name}`)} <span class="at">${escape(whereOf(result))}</span></h3>`,
+    `<article class="object" data-namespace="${escapeHtml(result.namespace)}" data-actions="${actions.join(' ')}" data-policies="${escapeHtml(policies.join(' '))}" data-text="${escapeHtml(text)}">`,
+    `<h3>${escapeHtml(`${result.kind} ${result.namespace}/${result.name}`)} <span class="at">${escapeHtml(whereOf(result))}</span></h3>`,
     result.findings.length === 0 ? '<p class="pass">passes every policy</p>' : `<ul>${result.findings.map((f) => findingHtml(result, f)).join('')}</ul>`,
     '</article>',
   ].join('');
@@ -71,7 +71,7 @@ function objectHtml(result: AuditResult): string {
 function options(values: Iterable<string>): string {
   return [...new Set(values)]
     .sort()
-    .map((v) => `<option value="${escape(v)}">${escape(v)}</option>`)
+    .map((v) => `<option value="${escapeHtml(v)}">${escapeHtml(v)}</option>`)
     .join('');
 }
 
@@ -125,20 +125,20 @@ export function formatHtml(report: AuditReport, context: FormatContext & { title
   const findingPolicies = [...new Set(allFindings(report).map(({ finding }) => finding.policy))];
   const policyOptions = findingPolicies
     .sort()
-    .map((id) => `<option value="${escape(id)}">${escape(id)}${titles.has(id) ? ` (${escape(titles.get(id) ?? '')})` : ''}</option>`)
+    .map((id) => `<option value="${escapeHtml(id)}">${escapeHtml(id)}${titles.has(id) ? ` (${escapeHtml(titles.get(id) ?? '')})` : ''}</option>`)
     .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body>
-<h1>${escape(title)}</h1>
-${context.generatedAt ? `<p class="at">generated ${escape(context.generatedAt.toISOString())}${context.version !== undefined ? ` by practice-gate ${escape(context.version)}` : ''}</p>` : ''}
+<h1>${escapeHtml(title)}</h1>
+${context.generatedAt ? `<p class="at">generated ${escapeHtml(context.generatedAt.toISOString())}${context.version !== undefined ? ` by practice-gate ${escapeHtml(context.version)}` : ''}</p>` : ''}
 <section id="overview"><div class="cards">${card(objects, 'objects')}${card(deny, 'deny', 'deny')}${card(warn, 'warn', 'warn')}${card(audit, 'audit', 'audit')}${card(exempt, 'exempt', 'exempt')}${skipped.length > 0 ? card(skipped.length, 'not judged', 'deny') : ''}</div></section>
 ${byPolicy.size > 0 ? countTable('Findings by policy', byPolicy, 'policy') : ''}
 ${byNamespace.size > 0 ? countTable('Findings by namespace', byNamespace, 'namespace') : ''}
-${skipped.length > 0 ? `<section id="skipped"><h2>Not judged</h2><ul>${skipped.map((p) => `<li><code>${escape(formatProblem(p))}</code></li>`).join('')}</ul></section>` : ''}
+${skipped.length > 0 ? `<section id="skipped"><h2>Not judged</h2><ul>${skipped.map((p) => `<li><code>${escapeHtml(formatProblem(p))}</code></li>`).join('')}</ul></section>` : ''}
 <section id="objects"><h2>Objects (<span id="shown">${report.results.length}</span> of ${report.results.length} shown)</h2>
 <div class="filters">
 <select id="f-action" aria-label="action"><option value="">every action</option>${COLUMNS.map((c) => `<option value="${c}">${c}</option>`).join('')}</select>

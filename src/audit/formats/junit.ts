@@ -75,7 +75,10 @@ export function formatJunit(report: AuditReport, context: FormatContext): string
   const suites = new Map<string, Case[]>();
   const suite = (name: string): Case[] => {
     let cases = suites.get(name);
-    if (!cases) suites.set(name, (cases = []));
+    if (!cases) {
+      cases = [];
+      suites.set(name, cases);
+    }
     return cases;
   };
   for (const result of report.results) suite(result.source).push(...casesOf(result, context));

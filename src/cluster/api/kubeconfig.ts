@@ -35,7 +35,7 @@ export function loadKubeConfig(file?: string, env: Env = process.env): KubeConfi
     throw new KubeConfigError(`cannot load ${source}: ${(err as Error).message}`);
   }
   const cluster = kc.getCurrentCluster();
-  if (!cluster || !cluster.server) {
+  if (!cluster?.server) {
     throw new KubeConfigError(`${source} names no current cluster: set current-context, or pass --kubeconfig`);
   }
   return kc;

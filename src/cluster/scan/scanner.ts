@@ -61,7 +61,7 @@ export function uidOf(object: KubeObject): string | undefined {
 /** An exemption that names namespaces and nothing else covers everything in them: no need to judge or report there. */
 export function wholeNamespaceExempt(config: EngineConfig, namespace: string): boolean {
   // One with an expiry is judged all the same, so that its expiry is reported and its end noticed.
-  return config.exemptions.some((e) => e.namespaces !== undefined && e.namespaces(namespace) && !e.names && !e.kinds && !e.policies && !e.expires);
+  return config.exemptions.some((e) => e.namespaces?.(namespace) && !e.names && !e.kinds && !e.policies && !e.expires);
 }
 
 const WORKLOADS = new Set(WORKLOAD_KINDS);
