@@ -50,14 +50,22 @@ const VAP = {
     },
     variables: [
       { name: 'spec', expression: "object.kind == 'Pod' ? object.spec : object.spec.template.spec" },
-      { name: 'podNonRoot', expression: "has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot" },
-      { name: 'podUser', expression: "has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsUser) ? variables.spec.securityContext.runAsUser : -1" },
+      {
+        name: 'podNonRoot',
+        expression:
+          'has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot',
+      },
+      {
+        name: 'podUser',
+        expression:
+          'has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsUser) ? variables.spec.securityContext.runAsUser : -1',
+      },
     ],
     validations: [
       {
         expression:
           'variables.spec.containers.all(c, ' +
-          "(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUser) != 0 && (" +
+          '(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUser) != 0 && (' +
           '(has(c.securityContext) && has(c.securityContext.runAsNonRoot) ? c.securityContext.runAsNonRoot : variables.podNonRoot) || ' +
           '(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUser) > 0))',
         message: 'every container must run as non-root: set securityContext.runAsNonRoot: true',
@@ -95,8 +103,17 @@ function client(cluster: Cluster): Client {
         const started = process.hrtime.bigint();
         const req = request(
           {
-            host: url.hostname, port: url.port, path, method, agent,
-            headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json', accept: 'application/json', ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}) },
+            host: url.hostname,
+            port: url.port,
+            path,
+            method,
+            agent,
+            headers: {
+              authorization: `Bearer ${cluster.token}`,
+              'content-type': 'application/json',
+              accept: 'application/json',
+              ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
+            },
           },
           (res) => {
             let text = '';
@@ -120,9 +137,11 @@ function pathOf(object: KubeJson, named = false): string {
 /** Runs `work` over `items` with CONCURRENCY workers. */
 async function pool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -175,7 +194,10 @@ try {
 } catch {
   // not in a checkout
 }
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 console.log(`machine: ${machine()}; commit ${commit}; load average at the start ${load()}`);
 console.log(
   `kube-apiserver + etcd from test/e2e (loopback, audit log on as in the e2e suite); per case ${N} Deployments (3 containers) and ${N} Pods, ` +
@@ -193,7 +215,8 @@ const results = new Map<string, CaseResult>(CASES.map((name) => [name, { name, d
 const notes: string[] = [];
 const api = async (method: string, path: string, body?: unknown) => {
   const r = await cluster.api(method, path, body);
-  if (r.status >= 300 && !(method === 'DELETE' && r.status === 404)) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  if (r.status >= 300 && !(method === 'DELETE' && r.status === 404))
+    throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
 };
 const VAPS = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
@@ -215,7 +238,10 @@ try {
     const port = await freePort();
     polaris = await startPolaris(peers.polaris, { ...certs, dir: pki }, port, cluster.kubeconfig, false);
     // The same rules, timeout, failurePolicy and namespaceSelector as practice-gate's entry.
-    polarisEntry = { ...webhook.entry('Fail', 'validate.polaris.bench'), clientConfig: { url: `https://127.0.0.1:${port}/validate`, caBundle: certs.caBundle } };
+    polarisEntry = {
+      ...webhook.entry('Fail', 'validate.polaris.bench'),
+      clientConfig: { url: `https://127.0.0.1:${port}/validate`, caBundle: certs.caBundle },
+    };
   }
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -268,11 +294,24 @@ const stats = (xs: number[]) => {
 };
 const all = [...results.values()];
 const base = { d: stats(all[0]!.deployments), p: stats(all[0]!.pods) };
-const rows = [['case', 'Deployment p50 ms', 'p99 ms', 'added p50', 'added p99', 'Pod p50 ms', 'p99 ms', 'added p50', 'added p99', 'failed']];
+const rows = [
+  ['case', 'Deployment p50 ms', 'p99 ms', 'added p50', 'added p99', 'Pod p50 ms', 'p99 ms', 'added p50', 'added p99', 'failed'],
+];
 for (const r of all) {
   const d = stats(r.deployments);
   const p = stats(r.pods);
-  rows.push([r.name, fixed(d.p50), fixed(d.p99), fixed(d.p50 - base.d.p50), fixed(d.p99 - base.d.p99), fixed(p.p50), fixed(p.p99), fixed(p.p50 - base.p.p50), fixed(p.p99 - base.p.p99), int(r.failures)]);
+  rows.push([
+    r.name,
+    fixed(d.p50),
+    fixed(d.p99),
+    fixed(d.p50 - base.d.p50),
+    fixed(d.p99 - base.d.p99),
+    fixed(p.p50),
+    fixed(p.p99),
+    fixed(p.p50 - base.p.p50),
+    fixed(p.p99 - base.p.p99),
+    int(r.failures),
+  ]);
 }
 console.log(table(rows));
 for (const n of notes) console.log(`\n${n}`);
@@ -288,8 +327,10 @@ const po = CASES[3] ? added(results.get(CASES[3])!) : undefined;
 const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
 console.log('\nTargets (what each check adds over (a), the worse of Deployments and Pods):');
 if (po) {
-  console.log(`  below Polaris': p50 +${fixed(g.p50)} vs +${fixed(po.p50)} ms (${verdict(g.p50 < po.p50)}), p99 +${fixed(g.p99)} vs +${fixed(po.p99)} ms (${verdict(g.p99 < po.p99)})`);
-} else console.log('  below Polaris\': not measured');
+  console.log(
+    `  below Polaris': p50 +${fixed(g.p50)} vs +${fixed(po.p50)} ms (${verdict(g.p50 < po.p50)}), p99 +${fixed(g.p99)} vs +${fixed(po.p99)} ms (${verdict(g.p99 < po.p99)})`,
+  );
+} else console.log("  below Polaris': not measured");
 console.log(
   `  within 1.5× of the ValidatingAdmissionPolicy's: p50 ${fixed(g.p50 / vap.p50)}× (+${fixed(g.p50)} vs +${fixed(vap.p50)} ms: ${verdict(g.p50 <= 1.5 * vap.p50)}), ` +
     `p99 ${fixed(g.p99 / vap.p99)}× (+${fixed(g.p99)} vs +${fixed(vap.p99)} ms: ${verdict(g.p99 <= 1.5 * vap.p99)})`,

@@ -28,9 +28,7 @@ interface Tool {
   argv: string[];
 }
 
-const tools: Tool[] = [
-  { name: 'practice-gate audit', argv: [process.execPath, BIN, 'audit', dir, '--format', 'json'] },
-];
+const tools: Tool[] = [{ name: 'practice-gate audit', argv: [process.execPath, BIN, 'audit', dir, '--format', 'json'] }];
 if (peers.kubeScore) tools.push({ name: 'kube-score score', argv: [peers.kubeScore, 'score', '-o', 'json', ...files] });
 if (peers.polaris) {
   const argv = [peers.polaris, 'audit', '--audit-path', dir, '--format', 'json'];
@@ -81,7 +79,10 @@ function timings(list: Tool[]): Timing[] {
 
 /** One more run under /usr/bin/time -v: its peak memory, and its JSON output for the verdicts. */
 function inspect(tool: Tool): { peak: number | undefined; json: unknown } {
-  const run = spawnSync(hasTime ? '/usr/bin/time' : tool.argv[0]!, hasTime ? ['-v', ...tool.argv] : tool.argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const run = spawnSync(hasTime ? '/usr/bin/time' : tool.argv[0]!, hasTime ? ['-v', ...tool.argv] : tool.argv.slice(1), {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
   return { peak: m?.[1] ? Number(m[1]) / 1024 : undefined, json: JSON.parse(run.stdout) as unknown };
 }
@@ -94,10 +95,15 @@ try {
 } catch {
   // not in a checkout
 }
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 console.log(`# Offline audit: ${files.length} manifests (${corpusSummary()})`);
 console.log(`machine: ${machine()}; commit ${commit}; load average at the start ${load()}`);
-console.log(`timing: 1 warm-up each, then ${RUNS} runs per tool, the tools taking turns; median wall and user+sys CPU seconds; memory: /usr/bin/time -v\n`);
+console.log(
+  `timing: 1 warm-up each, then ${RUNS} runs per tool, the tools taking turns; median wall and user+sys CPU seconds; memory: /usr/bin/time -v\n`,
+);
 
 function corpusSummary(): string {
   const kinds = new Map<string, number>();
@@ -112,17 +118,43 @@ function corpusSummary(): string {
 const outputs = new Map(tools.map((t) => [t, inspect(t)]));
 const speed = timings(tools).map((t, i) => ({ tool: tools[i]!, ...t, peak: outputs.get(tools[i]!)!.peak }));
 const base = speed[0]!;
-const rows = [['tool', 'median wall s', 'min – max s', 'CPU s (user+sys)', 'manifests/s', 'peak RSS MiB', 'wall vs practice-gate', 'CPU vs practice-gate', 'memory vs practice-gate']];
+const rows = [
+  [
+    'tool',
+    'median wall s',
+    'min – max s',
+    'CPU s (user+sys)',
+    'manifests/s',
+    'peak RSS MiB',
+    'wall vs practice-gate',
+    'CPU vs practice-gate',
+    'memory vs practice-gate',
+  ],
+];
 for (const s of speed) {
-  rows.push([s.tool.name, fixed(s.median), `${fixed(s.min)} – ${fixed(s.max)}`, fixed(s.cpu), int(files.length / s.median), fixed(s.peak, 0), ratio(s.median, base.median), ratio(s.cpu, base.cpu), ratio(s.peak, base.peak)]);
+  rows.push([
+    s.tool.name,
+    fixed(s.median),
+    `${fixed(s.min)} – ${fixed(s.max)}`,
+    fixed(s.cpu),
+    int(files.length / s.median),
+    fixed(s.peak, 0),
+    ratio(s.median, base.median),
+    ratio(s.cpu, base.cpu),
+    ratio(s.peak, base.peak),
+  ]);
 }
 if (!peers.polaris) rows.push(['polaris audit', 'not built', '', '', '', '', '', '', '']);
 console.log(table(rows));
 console.log(`\nload average at the end of the timed runs ${load()}`);
 
 // The fixed cost of one practice-gate process (Node start-up, module loading), for the breakdown.
-const [startup] = timings([{ name: 'practice-gate audit (1 manifest)', argv: [process.execPath, BIN, 'audit', files[0]!, '--format', 'json'] }]);
-console.log(`\npractice-gate audit of 1 manifest (start-up and module loading): median ${fixed(startup!.median)} s wall, ${fixed(startup!.cpu)} s CPU`);
+const [startup] = timings([
+  { name: 'practice-gate audit (1 manifest)', argv: [process.execPath, BIN, 'audit', files[0]!, '--format', 'json'] },
+]);
+console.log(
+  `\npractice-gate audit of 1 manifest (start-up and module loading): median ${fixed(startup!.median)} s wall, ${fixed(startup!.cpu)} s CPU`,
+);
 
 // ---- verdicts on the shared checks ----------------------------------------------------------
 
@@ -136,7 +168,12 @@ interface KsObject {
 }
 type PolarisChecks = Record<string, { ID: string; Message: string; Success: boolean }> | null;
 interface PolarisReport {
-  Results: Array<{ Name: string; Kind: string; Results: PolarisChecks; PodResult: { Results: PolarisChecks; ContainerResults: Array<{ Name: string; Results: PolarisChecks }> | null } | null }>;
+  Results: Array<{
+    Name: string;
+    Kind: string;
+    Results: PolarisChecks;
+    PodResult: { Results: PolarisChecks; ContainerResults: Array<{ Name: string; Results: PolarisChecks }> | null } | null;
+  }>;
 }
 
 /** Per file: which shared checks fail, and why (messages). */
@@ -166,7 +203,11 @@ const SHARED: Array<{ ours: string; ks: string; only?: RegExp; polaris: string }
   { ours: 'probes', ks: 'pod-probes', polaris: 'readinessProbeMissing|livenessProbeMissing' },
   { ours: 'image-tag-pinned', ks: 'container-image-tag', polaris: 'tagNotSpecified' },
   { ours: 'no-privilege-escalation', ks: 'container-security-context-privileged', polaris: 'privilegeEscalationAllowed|runAsPrivileged' },
-  { ours: 'pdb-coverage', ks: 'deployment-has-poddisruptionbudget|statefulset-has-poddisruptionbudget', polaris: 'missingPodDisruptionBudget' },
+  {
+    ours: 'pdb-coverage',
+    ks: 'deployment-has-poddisruptionbudget|statefulset-has-poddisruptionbudget',
+    polaris: 'missingPodDisruptionBudget',
+  },
 ];
 
 function ksVerdicts(objects: KsObject[]): Verdicts {
@@ -189,12 +230,17 @@ function ksVerdicts(objects: KsObject[]): Verdicts {
 
 /** Polaris names objects, not files: the corpus says which file holds which kind/name. */
 function polarisVerdicts(report: PolarisReport): Verdicts {
-  const fileOf = new Map(corpus(COUNT).map(({ file, object }) => [`${String(object.kind)}/${(object.metadata as { name: string }).name}`, file]));
+  const fileOf = new Map(
+    corpus(COUNT).map(({ file, object }) => [`${String(object.kind)}/${(object.metadata as { name: string }).name}`, file]),
+  );
   const out: Verdicts = new Map();
   for (const r of report.Results) {
     const file = fileOf.get(`${r.Kind}/${r.Name}`);
     if (!file) continue;
-    const levels: Array<[string, PolarisChecks]> = [['', r.Results], ['pod: ', r.PodResult?.Results ?? null]];
+    const levels: Array<[string, PolarisChecks]> = [
+      ['', r.Results],
+      ['pod: ', r.PodResult?.Results ?? null],
+    ];
     for (const c of r.PodResult?.ContainerResults ?? []) levels.push([`container: `, c.Results]);
     const m = new Map<string, string[]>();
     for (const s of SHARED) {
@@ -234,8 +280,12 @@ function compare(gate: Verdicts, peer: Verdicts, peerName: string): { cells: Map
     }
     const count = (m: Map<string, string[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
     cells.set(s.ours, [int(agree), int(count(oursOnly)), int(count(theirsOnly))]);
-    for (const [side, m] of [['only practice-gate fails', oursOnly], [`only ${peerName} fails`, theirsOnly]] as const) {
-      for (const [why, fs] of [...m].sort((x, y) => y[1].length - x[1].length)) classes.push(`- ${s.ours}, ${side} (${fs.length}, e.g. ${fs[0]}): ${why}`);
+    for (const [side, m] of [
+      ['only practice-gate fails', oursOnly],
+      [`only ${peerName} fails`, theirsOnly],
+    ] as const) {
+      for (const [why, fs] of [...m].sort((x, y) => y[1].length - x[1].length))
+        classes.push(`- ${s.ours}, ${side} (${fs.length}, e.g. ${fs[0]}): ${why}`);
     }
   }
   return { cells, classes, judged: judged.length };
@@ -255,14 +305,18 @@ if (comparisons.length > 0) {
   for (const s of SHARED) {
     const row = [s.ours, int(comparisons[0]!.result.judged)];
     for (const c of comparisons) {
-      const check = c.name === 'kube-score' ? `${s.ks.replace('|', ' / ')}${s.only ? ` (${s.only.source})` : ''}` : s.polaris.replace('|', ' / ');
+      const check =
+        c.name === 'kube-score' ? `${s.ks.replace('|', ' / ')}${s.only ? ` (${s.only.source})` : ''}` : s.polaris.replace('|', ' / ');
       row.push(check, ...c.result.cells.get(s.ours)!);
     }
     vrows.push(row);
   }
   console.log(`\n## Verdicts on the shared checks (per object: does the check fail?)\n`);
   console.log(table(vrows));
-  for (const c of comparisons) console.log(`\nDisagreement classes with ${c.name} (object kind: the reasons the failing side gave):\n${c.result.classes.join('\n') || '- none'}`);
+  for (const c of comparisons)
+    console.log(
+      `\nDisagreement classes with ${c.name} (object kind: the reasons the failing side gave):\n${c.result.classes.join('\n') || '- none'}`,
+    );
 }
 
 if (process.env.BENCH_KEEP) console.log(`\ncorpus kept in ${dir}`);

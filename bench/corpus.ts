@@ -36,13 +36,38 @@ function practices(rnd: () => number): Practices {
   if (rnd() < 0.35) return COMPLIANT;
   if (rnd() < 0.1) return NOTHING;
   return {
-    nonRoot: pick(rnd, [['container', 5], ['pod', 2], ['uid', 1], ['low-uid', 1], ['root', 1], ['none', 2]] as const),
+    nonRoot: pick(rnd, [
+      ['container', 5],
+      ['pod', 2],
+      ['uid', 1],
+      ['low-uid', 1],
+      ['root', 1],
+      ['none', 2],
+    ] as const),
     readOnlyRoot: rnd() < 0.6,
-    requests: pick(rnd, [['both', 6], ['limits', 1], ['cpu', 1], ['none', 2]] as const),
+    requests: pick(rnd, [
+      ['both', 6],
+      ['limits', 1],
+      ['cpu', 1],
+      ['none', 2],
+    ] as const),
     memoryLimit: rnd() < 0.6,
-    probes: pick(rnd, [['both', 6], ['readiness', 2], ['none', 2]] as const),
-    image: pick(rnd, [['pinned', 6], ['digest', 1], ['latest', 2], ['untagged', 1]] as const),
-    escalation: pick(rnd, [['denied', 6], ['unset', 3], ['privileged', 1]] as const),
+    probes: pick(rnd, [
+      ['both', 6],
+      ['readiness', 2],
+      ['none', 2],
+    ] as const),
+    image: pick(rnd, [
+      ['pinned', 6],
+      ['digest', 1],
+      ['latest', 2],
+      ['untagged', 1],
+    ] as const),
+    escalation: pick(rnd, [
+      ['denied', 6],
+      ['unset', 3],
+      ['privileged', 1],
+    ] as const),
   };
 }
 
@@ -56,10 +81,16 @@ export function corpus(count: number, seed = 7): Array<{ file: string; object: K
   const rnd = random(seed);
   const out: Array<{ file: string; object: KubeJson }> = [];
   let i = 0;
-  const add = (object: KubeJson) => out.push({ file: `${String(out.length).padStart(4, '0')}-${String(object.kind).toLowerCase()}.yaml`, object });
+  const add = (object: KubeJson) =>
+    out.push({ file: `${String(out.length).padStart(4, '0')}-${String(object.kind).toLowerCase()}.yaml`, object });
   while (out.length < count) {
     const name = `svc-${i++}`;
-    const kind = pick(rnd, [['Deployment', 14], ['BigDeployment', 1], ['Pod', 4], ['StatefulSet', 1]] as const);
+    const kind = pick(rnd, [
+      ['Deployment', 14],
+      ['BigDeployment', 1],
+      ['Pod', 4],
+      ['StatefulSet', 1],
+    ] as const);
     const app = practices(rnd);
     const sidecars = rnd() < 0.5 ? app : practices(rnd);
     if (kind === 'Pod') add(pod(name, app));
@@ -68,7 +99,11 @@ export function corpus(count: number, seed = 7): Array<{ file: string; object: K
       const replicas = rnd() < 0.2 ? 1 : 3;
       const ps = [app, sidecars];
       add(kind === 'BigDeployment' ? bigDeployment(name, ps) : deployment(name, ps, { replicas }));
-      const budgets = pick(rnd, [[0, 5], [1, 4], [2, 1]] as const);
+      const budgets = pick(rnd, [
+        [0, 5],
+        [1, 4],
+        [2, 1],
+      ] as const);
       for (let b = 0; b < budgets && out.length < count; b++) add(pdb(b === 0 ? name : `${name}-extra`, { app: name }));
       if (rnd() < 0.7 && out.length < count) add(service(name));
     }

@@ -59,9 +59,19 @@ function contextObjects(): KubeObject[] {
       i % 3 === 0
         ? { matchExpressions: [{ key: 'app', operator: 'In', values: [`svc-${i}`, `svc-${i}-canary`] }] }
         : { matchLabels: { app: `svc-${i}`, tier: 'backend' } };
-    pdbs.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `svc-${i}`, namespace: NAMESPACE }, spec: { maxUnavailable: 1, selector } } as KubeObject);
+    pdbs.push({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: `svc-${i}`, namespace: NAMESPACE },
+      spec: { maxUnavailable: 1, selector },
+    } as KubeObject);
   }
-  pdbs.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api', namespace: NAMESPACE }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'api' } } } } as KubeObject);
+  pdbs.push({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'api', namespace: NAMESPACE },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'api' } } },
+  } as KubeObject);
   return pdbs;
 }
 
@@ -103,7 +113,15 @@ function measure(name: string, object: KubeObject, context: ClusterContext, conf
   rates.sort((a, b) => a - b);
   wallRates.sort((a, b) => a - b);
   const median = (sorted: number[]) => sorted[Math.floor(ROUNDS / 2)]!;
-  return { name, findings: once(), median: median(rates), min: rates[0]!, max: rates[ROUNDS - 1]!, wallMedian: median(wallRates), retainedBytes };
+  return {
+    name,
+    findings: once(),
+    median: median(rates),
+    min: rates[0]!,
+    max: rates[ROUNDS - 1]!,
+    wallMedian: median(wallRates),
+    retainedBytes,
+  };
 }
 
 function table(rows: string[][]): string {

@@ -28,7 +28,10 @@ function deployment(i: number): Record<string, unknown> {
     name,
     image: `registry.example.com/${namespace}/${name}:1.${i % 40}.3`,
     ports: [{ containerPort: port, protocol: 'TCP' }],
-    env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+    env: [
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
     readinessProbe: { httpGet: { path: '/ready', port }, periodSeconds: 10 },
     livenessProbe: { httpGet: { path: '/health', port }, periodSeconds: 10 },
@@ -53,10 +56,27 @@ function deployment(i: number): Record<string, unknown> {
       generation: 4,
       creationTimestamp: '2030-01-01T00:00:00Z',
       labels: { app, 'app.kubernetes.io/managed-by': 'Helm' },
-      annotations: { 'deployment.kubernetes.io/revision': '4', 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec }) },
+      annotations: {
+        'deployment.kubernetes.io/revision': '4',
+        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec }),
+      },
       managedFields: [
-        { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'apps/v1', time: '2030-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:template': { 'f:spec': { 'f:containers': {} } } } } },
-        { manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'apps/v1', subresource: 'status', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:replicas': {}, 'f:conditions': {} } } },
+        {
+          manager: 'kubectl-client-side-apply',
+          operation: 'Update',
+          apiVersion: 'apps/v1',
+          time: '2030-01-01T00:00:00Z',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:template': { 'f:spec': { 'f:containers': {} } } } },
+        },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'apps/v1',
+          subresource: 'status',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:status': { 'f:replicas': {}, 'f:conditions': {} } },
+        },
       ],
     },
     spec,
@@ -67,8 +87,20 @@ function deployment(i: number): Record<string, unknown> {
       availableReplicas: 3,
       updatedReplicas: 3,
       conditions: [
-        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastUpdateTime: '2030-01-01T00:00:00Z', lastTransitionTime: '2030-01-01T00:00:00Z' },
-        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', lastUpdateTime: '2030-01-01T00:00:00Z', lastTransitionTime: '2030-01-01T00:00:00Z' },
+        {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          lastUpdateTime: '2030-01-01T00:00:00Z',
+          lastTransitionTime: '2030-01-01T00:00:00Z',
+        },
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          lastUpdateTime: '2030-01-01T00:00:00Z',
+          lastTransitionTime: '2030-01-01T00:00:00Z',
+        },
       ],
     },
   };
@@ -116,7 +148,9 @@ async function main(): Promise<void> {
 
   console.log(`${COUNT} Deployments of two containers in ${NAMESPACES} namespaces, heap after GC, node ${process.version}`);
   console.log(`whole objects, as listed: ${(wholeBytes / 2 ** 20).toFixed(1)} MiB, ${kib(wholeBytes / COUNT)} KiB per Deployment`);
-  console.log(`kept by the informers (projection, reflector map, context index): ${(stored / 2 ** 20).toFixed(1)} MiB, ${Math.round(stored / COUNT)} bytes per Deployment`);
+  console.log(
+    `kept by the informers (projection, reflector map, context index): ${(stored / 2 ** 20).toFixed(1)} MiB, ${Math.round(stored / COUNT)} bytes per Deployment`,
+  );
 }
 
 await main();

@@ -36,11 +36,21 @@ const BODIES = [
 /** practice-gate's answer to `body`, byte for byte, for the floor to stringify. */
 function answerOf(server: Server, body: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path: server.path, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks)));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: server.path,
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -50,7 +60,10 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 pinSelf();
 const dir = mkdtempSync(join(tmpdir(), 'pg-bench-judging-'));
@@ -68,14 +81,36 @@ console.log(
     `${WARMUP_SECONDS} s warm-up then ${SECONDS} s per turn; ${ROUNDS} rounds, floor, gate and gate without log line taking turns (order rotates each round)\n`,
 );
 
-const rows = [['body', 'KiB', 'answer KiB', 'floor µs / review', 'gate µs / review', 'gate / floor per round', 'median ratio', `target <= ${TARGET}×`, 'no log line: µs / review', 'ratio', 'gate reviews/s', 'failed']];
+const rows = [
+  [
+    'body',
+    'KiB',
+    'answer KiB',
+    'floor µs / review',
+    'gate µs / review',
+    'gate / floor per round',
+    'median ratio',
+    `target <= ${TARGET}×`,
+    'no log line: µs / review',
+    'ratio',
+    'gate reviews/s',
+    'failed',
+  ],
+];
 const servers: Server[] = [];
 try {
   const gate = await startGate(certs);
   const quiet = await startQuietGate(certs, await freePort());
   servers.push(gate, quiet);
   // V8 optimises the hot code over the first thousands of reviews: all bodies, before any turn.
-  for (const s of [gate, quiet]) await measure(s, BODIES.map((b) => b.body), CONNECTIONS, 2 * WARMUP_SECONDS, WARMUP_SECONDS);
+  for (const s of [gate, quiet])
+    await measure(
+      s,
+      BODIES.map((b) => b.body),
+      CONNECTIONS,
+      2 * WARMUP_SECONDS,
+      WARMUP_SECONDS,
+    );
   for (const [i, b] of BODIES.entries()) {
     const answerFile = join(dir, `answer-${i}.json`);
     const answer = await answerOf(gate, b.body);

@@ -17,7 +17,9 @@ if (!certFile || !keyFile) {
   process.exit(2);
 }
 // Another build's run.js (e.g. main's) can be measured with the same harness.
-const { startServer } = (await import(runModule ? pathToFileURL(runModule).href : '../src/server/run.js')) as { startServer: typeof StartServer };
+const { startServer } = (await import(runModule ? pathToFileURL(runModule).href : '../src/server/run.js')) as {
+  startServer: typeof StartServer;
+};
 const gc = (globalThis as { gc?: () => void }).gc;
 let baseline = 0;
 let pool: { stats: { lastHeapBytes: number } } | undefined;

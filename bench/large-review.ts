@@ -27,14 +27,33 @@ type Json = Record<string, unknown>;
 
 /** A container as the API server stores it: the fields it defaults are filled in. */
 function container(name: string, compliant: boolean): Json {
-  const base: Json = { name, image: 'registry.example/app:1.4.2', resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' };
+  const base: Json = {
+    name,
+    image: 'registry.example/app:1.4.2',
+    resources: {},
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+    imagePullPolicy: 'IfNotPresent',
+  };
   if (!compliant) return { ...base, image: 'app', securityContext: { runAsUser: 0, privileged: true } };
   return {
     ...base,
     resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
     securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-    readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
-    livenessProbe: { httpGet: { path: '/live', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+    readinessProbe: {
+      httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' },
+      timeoutSeconds: 1,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 3,
+    },
+    livenessProbe: {
+      httpGet: { path: '/live', port: 8080, scheme: 'HTTP' },
+      timeoutSeconds: 1,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 3,
+    },
   };
 }
 
@@ -58,7 +77,14 @@ function deployment(containers: Json[], volumes: number, withManagedFields = tru
       ...(withManagedFields
         ? {
             managedFields: [
-              { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'apps/v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:volumes': managed } } } } },
+              {
+                manager: 'kubectl-client-side-apply',
+                operation: 'Update',
+                apiVersion: 'apps/v1',
+                time: '2026-01-01T00:00:00Z',
+                fieldsType: 'FieldsV1',
+                fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:volumes': managed } } } },
+              },
             ],
           }
         : {}),
@@ -66,7 +92,10 @@ function deployment(containers: Json[], volumes: number, withManagedFields = tru
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: 'wide' } },
-      template: { metadata: { labels: { app: 'wide' } }, spec: { containers, volumes: vols, restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler' } },
+      template: {
+        metadata: { labels: { app: 'wide' } },
+        spec: { containers, volumes: vols, restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler' },
+      },
     },
   };
 }
@@ -93,7 +122,8 @@ function review(operation: 'CREATE' | 'UPDATE', object: Json, oldObject: Json | 
 }
 
 /** The patched object (root, privileged) next to the compliant one it replaces. */
-const volumesUpdate = (volumes: number) => review('UPDATE', deployment([container('app', false)], volumes), deployment([container('app', true)], volumes));
+const volumesUpdate = (volumes: number) =>
+  review('UPDATE', deployment([container('app', false)], volumes), deployment([container('app', true)], volumes));
 /**
  * What a real kube-apiserver sent for a Deployment with 66,000 Secret volumes (test/e2e/bounds.test.ts,
  * bodies captured): the CREATE with its managedFields (10.56 MiB, the largest review seen; the
@@ -101,8 +131,17 @@ const volumesUpdate = (volumes: number) => review('UPDATE', deployment([containe
  * managedFields (8.04 MiB). This model is within 1% of those sizes.
  */
 const apiServerCreate = (volumes: number) => review('CREATE', deployment([container('app', true)], volumes), null);
-const apiServerPatch = (volumes: number) => review('UPDATE', deployment([container('app', false)], volumes, false), deployment([container('app', true)], volumes, false));
-const failingContainers = (n: number) => review('CREATE', deployment(Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app' })), 0), null);
+const apiServerPatch = (volumes: number) =>
+  review('UPDATE', deployment([container('app', false)], volumes, false), deployment([container('app', true)], volumes, false));
+const failingContainers = (n: number) =>
+  review(
+    'CREATE',
+    deployment(
+      Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app' })),
+      0,
+    ),
+    null,
+  );
 
 /** The volume count whose UPDATE review is just under `bytes`. */
 function volumesFor(bytes: number): number {
@@ -149,11 +188,21 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
 
 function post(port: number, agent: Agent, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/validate', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -167,7 +216,11 @@ function pollHealth(probePort: number): { stop(): Promise<number> } {
   const loop = (async () => {
     while (running) {
       const started = performance.now();
-      await new Promise<void>((resolve, reject) => http.get({ host: '127.0.0.1', port: probePort, path: '/healthz', agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      await new Promise<void>((resolve, reject) =>
+        http
+          .get({ host: '127.0.0.1', port: probePort, path: '/healthz', agent }, (res) => res.resume().on('end', resolve))
+          .on('error', reject),
+      );
       worst = Math.max(worst, performance.now() - started);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -191,7 +244,7 @@ async function main(): Promise<void> {
   const child = await startChild(certs.certFile, certs.keyFile);
   const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
   const cases: Array<{ name: string; body: string }> = [
-    { name: 'UPDATE, 66,000 secret volumes (the issue\'s patch)', body: volumesUpdate(66_000) },
+    { name: "UPDATE, 66,000 secret volumes (the issue's patch)", body: volumesUpdate(66_000) },
     { name: 'UPDATE, 10,000 secret volumes (~1.5 MiB stored)', body: volumesUpdate(10_000) },
     { name: 'CREATE, 66,000 volumes + managedFields (largest real)', body: apiServerCreate(66_000) },
     { name: 'UPDATE, 66,000 volumes, no managedFields (real patch)', body: apiServerPatch(66_000) },
@@ -200,7 +253,18 @@ async function main(): Promise<void> {
     { name: 'CREATE, 100,000 failing containers', body: failingContainers(100_000) },
     { name: 'UPDATE over the limit (17 MiB)', body: volumesUpdate(volumesFor(17 * MiB)) },
   ];
-  const rows = [['review', 'body MiB', 'status / allowed', 'answer ms (median)', 'server CPU ms (median)', 'heap growth MiB (max)', 'worker heap MiB (max)', '/healthz worst ms']];
+  const rows = [
+    [
+      'review',
+      'body MiB',
+      'status / allowed',
+      'answer ms (median)',
+      'server CPU ms (median)',
+      'heap growth MiB (max)',
+      'worker heap MiB (max)',
+      '/healthz worst ms',
+    ],
+  ];
   await post(child.port, agent, failingContainers(10)); // warm-up
   for (const c of cases) {
     const latencies: number[] = [];
@@ -218,7 +282,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 30));
       const cpuBefore = cpuSeconds(child.pid);
       const started = performance.now();
-      const res = await post(child.port, agent, c.body).catch((err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }));
+      const res = await post(child.port, agent, c.body).catch((err: NodeJS.ErrnoException) => ({
+        status: 0,
+        text: err.code ?? err.message,
+      }));
       latencies.push(performance.now() - started);
       const cpuAfter = cpuSeconds(child.pid);
       if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.push((cpuAfter - cpuBefore) * 1000);
@@ -234,7 +301,16 @@ async function main(): Promise<void> {
       const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
       outcome = res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}`;
     }
-    rows.push([c.name, fixed(c.body.length / MiB, 1), outcome, fixed(median(latencies), 0), fixed(median(cpu), 0), fixed(heap, 1), fixed(workerHeap, 1), fixed(health, 0)]);
+    rows.push([
+      c.name,
+      fixed(c.body.length / MiB, 1),
+      outcome,
+      fixed(median(latencies), 0),
+      fixed(median(cpu), 0),
+      fixed(heap, 1),
+      fixed(workerHeap, 1),
+      fixed(health, 0),
+    ]);
   }
   child.stop();
   agent.destroy();

@@ -14,6 +14,12 @@ if (!certFile || !keyFile || !pdbs || !namespaces) {
   process.exit(2);
 }
 const context = ContextIndex.fromObjects(pdbsFor(Number(pdbs), Number(namespaces)) as KubeObject[]);
-const handle = await startServer({ tls: { files: { certFile, keyFile } }, port: 0, host: '127.0.0.1', context, logger: pino(pino.destination({ dest: 2, sync: false })) });
+const handle = await startServer({
+  tls: { files: { certFile, keyFile } },
+  port: 0,
+  host: '127.0.0.1',
+  context,
+  logger: pino(pino.destination({ dest: 2, sync: false })),
+});
 process.stdout.write(`${JSON.stringify({ port: handle.port })}\n`);
 process.on('SIGTERM', () => void handle.close().then(() => process.exit(0)));

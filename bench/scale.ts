@@ -46,7 +46,12 @@ function engineMicros(object: KubeObject, context: ContextIndex): { median: numb
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function webhookLatency(certs: { certFile: string; keyFile: string }, pdbs: number, namespaces: number, body: string): Promise<{ p50: number; p99: number }> {
+async function webhookLatency(
+  certs: { certFile: string; keyFile: string },
+  pdbs: number,
+  namespaces: number,
+  body: string,
+): Promise<{ p50: number; p99: number }> {
   const args = [SERVER, certs.certFile, certs.keyFile, String(pdbs), String(namespaces)];
   const child = canPin ? spawn('taskset', ['-c', '1', process.execPath, ...args]) : spawn(process.execPath, args);
   child.stderr.resume(); // the decision log, one line per review
@@ -59,10 +64,22 @@ async function webhookLatency(certs: { certFile: string; keyFile: string }, pdbs
     const once = () =>
       new Promise<number>((resolve, reject) => {
         const t = process.hrtime.bigint();
-        const req = request({ host: '127.0.0.1', port, path: '/validate', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t) / 1e6) : reject(new Error(`status ${res.statusCode}`))));
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/validate',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t) / 1e6) : reject(new Error(`status ${res.statusCode}`)),
+            );
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -84,7 +101,9 @@ const dir = mkdtempSync(join(tmpdir(), 'pg-bench-scale-'));
 const certs = writeCerts(join(dir, 'pki'));
 console.log('# Scale: PodDisruptionBudgets in the context, containers in the object');
 console.log(`machine: ${machine()}; ${POLICIES.length} policies, default config`);
-console.log(`engine: CPU µs per evaluate(), median of 7 rounds of 2,000; webhook: ${REQUESTS} reviews one at a time over one keep-alive HTTPS connection${canPin ? ', server on core 1, client on core 0' : ''}\n`);
+console.log(
+  `engine: CPU µs per evaluate(), median of 7 rounds of 2,000; webhook: ${REQUESTS} reviews one at a time over one keep-alive HTTPS connection${canPin ? ', server on core 1, client on core 0' : ''}\n`,
+);
 
 try {
   const api = deployment('api', [COMPLIANT]) as KubeObject;
@@ -96,22 +115,61 @@ try {
       const context = ContextIndex.fromObjects(pdbsFor(count, namespaces) as KubeObject[]);
       const e = engineMicros(api, context);
       const w = await webhookLatency(certs, count, namespaces, body);
-      pdbRows.push([count.toLocaleString('en-US'), context.pdbsIn('shop').length.toLocaleString('en-US'), fixed(e.median, 1), fixed(w.p50), fixed(w.p99)]);
+      pdbRows.push([
+        count.toLocaleString('en-US'),
+        context.pdbsIn('shop').length.toLocaleString('en-US'),
+        fixed(e.median, 1),
+        fixed(w.p50),
+        fixed(w.p99),
+      ]);
     }
   }
   console.log('3-container compliant Deployment, one PDB selecting it:\n');
   console.log(table(pdbRows));
 
-  const cRows = [['containers', 'body KiB', 'engine µs/eval (compliant)', 'engine µs/eval (none kept)', 'findings (none kept)', 'webhook p50 ms', 'webhook p99 ms']];
+  const cRows = [
+    [
+      'containers',
+      'body KiB',
+      'engine µs/eval (compliant)',
+      'engine µs/eval (none kept)',
+      'findings (none kept)',
+      'webhook p50 ms',
+      'webhook p99 ms',
+    ],
+  ];
   const context = ContextIndex.fromObjects(pdbsFor(10, 1) as KubeObject[]);
   for (const n of [1, 3, 10, 25, 50]) {
     const good = deployment('api', [COMPLIANT], { containers: n }) as KubeObject;
-    const bad = deployment('api', [{ ...COMPLIANT, nonRoot: 'none', readOnlyRoot: false, requests: 'none', memoryLimit: false, probes: 'none', image: 'latest', escalation: 'unset' }], { containers: n }) as KubeObject;
+    const bad = deployment(
+      'api',
+      [
+        {
+          ...COMPLIANT,
+          nonRoot: 'none',
+          readOnlyRoot: false,
+          requests: 'none',
+          memoryLimit: false,
+          probes: 'none',
+          image: 'latest',
+          escalation: 'unset',
+        },
+      ],
+      { containers: n },
+    ) as KubeObject;
     const g = engineMicros(good, context);
     const b = engineMicros(bad, context);
     const goodBody = review(good as Record<string, unknown>);
     const w = await webhookLatency(certs, 10, 1, goodBody);
-    cRows.push([String(n), fixed(Buffer.byteLength(goodBody) / 1024, 1), fixed(g.median, 1), fixed(b.median, 1), String(b.findings), fixed(w.p50), fixed(w.p99)]);
+    cRows.push([
+      String(n),
+      fixed(Buffer.byteLength(goodBody) / 1024, 1),
+      fixed(g.median, 1),
+      fixed(b.median, 1),
+      String(b.findings),
+      fixed(w.p50),
+      fixed(w.p99),
+    ]);
   }
   console.log('\n10 PDBs in the namespace; the compliant object is what the webhook is sent:\n');
   console.log(table(cRows));

@@ -36,7 +36,11 @@ function measure(commands: string[]): Timing[] {
   const dir = mkdtempSync(join(tmpdir(), 'practice-gate-startup-'));
   const out = join(dir, 'hyperfine.json');
   try {
-    execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(RUNS), '--ignore-failure', '--style', 'none', '--export-json', out, ...commands], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'hyperfine',
+      ['-N', '--warmup', '3', '--runs', String(RUNS), '--ignore-failure', '--style', 'none', '--export-json', out, ...commands],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ median: number; user: number; system: number }> }).results;
     return results.map((r) => ({ wall: r.median, cpu: r.user + r.system }));
   } finally {
@@ -47,7 +51,10 @@ function measure(commands: string[]): Timing[] {
 const imageVersion = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
 const lines: Array<{ label: string; node: string }> = [{ label: `node ${process.version} (this machine)`, node: process.execPath }];
 if (imageVersion && `v${imageVersion}` !== process.version) {
-  const dir = execFileSync('bash', [join(ROOT, '.ci', 'node-from-registry.sh'), imageVersion], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const dir = execFileSync('bash', [join(ROOT, '.ci', 'node-from-registry.sh'), imageVersion], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   lines.push({ label: `node v${imageVersion} (the image's)`, node: join(dir, 'node') });
 }
 const peers = ensurePeers();
@@ -65,7 +72,12 @@ lines.forEach((line, i) => {
   const bare = timings[2 * i] as Timing;
   const audit = timings[2 * i + 1] as Timing;
   rows.push([`${line.label}: node -e 0`, fixed(bare.wall * 1000, 0), fixed(bare.cpu * 1000, 0), '']);
-  rows.push([`${line.label}: practice-gate audit`, fixed(audit.wall * 1000, 0), fixed(audit.cpu * 1000, 0), `${fixed(audit.cpu / bare.cpu, 2)}× (wall ${fixed(audit.wall / bare.wall, 2)}×)`]);
+  rows.push([
+    `${line.label}: practice-gate audit`,
+    fixed(audit.wall * 1000, 0),
+    fixed(audit.cpu * 1000, 0),
+    `${fixed(audit.cpu / bare.cpu, 2)}× (wall ${fixed(audit.wall / bare.wall, 2)}×)`,
+  ]);
 });
 const ks = timings[2 * lines.length];
 rows.push(['kube-score score', ks ? fixed(ks.wall * 1000, 0) : 'not built', ks ? fixed(ks.cpu * 1000, 0) : '', '']);

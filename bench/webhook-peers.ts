@@ -35,18 +35,28 @@ const BODIES = MIX.map((m) => m.body);
 /** One review's answer: status and the AdmissionReview's response. */
 function ask(server: Server, body: string): Promise<{ status: number; allowed?: boolean; message?: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path: server.path, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        try {
-          const r = (JSON.parse(text) as { response?: { allowed?: boolean; status?: { message?: string } } }).response;
-          resolve({ status: res.statusCode ?? 0, allowed: r?.allowed, message: r?.status?.message });
-        } catch {
-          resolve({ status: res.statusCode ?? 0, message: text.slice(0, 200) });
-        }
-      });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: server.path,
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          try {
+            const r = (JSON.parse(text) as { response?: { allowed?: boolean; status?: { message?: string } } }).response;
+            resolve({ status: res.statusCode ?? 0, allowed: r?.allowed, message: r?.status?.message });
+          } catch {
+            resolve({ status: res.statusCode ?? 0, message: text.slice(0, 200) });
+          }
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -58,7 +68,9 @@ async function proveJudges(server: Server): Promise<string> {
   const bad = await ask(server, review(deployment('api', [NOTHING])));
   const first = (m?: string) => (m ?? '').trim().split('\n').slice(0, 3).join(' / ').slice(0, 160);
   if (good.status !== 200 || good.allowed !== true || bad.status !== 200 || bad.allowed !== false) {
-    throw new Error(`${server.name} does not judge the reviews: compliant -> ${JSON.stringify(good)}, no practices -> ${JSON.stringify(bad)}`);
+    throw new Error(
+      `${server.name} does not judge the reviews: compliant -> ${JSON.stringify(good)}, no practices -> ${JSON.stringify(bad)}`,
+    );
   }
   return `${server.name}: compliant Deployment allowed; Deployment with no practices denied ("${first(bad.message)}...")`;
 }
@@ -74,14 +86,19 @@ try {
 } catch {
   // not in a checkout
 }
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 console.log('# The webhook alone: practice-gate vs peers vs the bare-HTTPS ceiling');
 console.log(`machine: ${machine()}; commit ${commit}; load average at the start ${load()}`);
 console.log(
   `${canPin ? 'each server pinned to core 1, the load generator (autocannon) to core 0' : 'no CPU pinning'}; HTTPS keep-alive, HTTP/1.1, ` +
     `no pipelining; ${WARMUP_SECONDS} s warm-up then ${SECONDS} s per level; concurrency ${LEVELS.join(', ')}; ${ROUNDS} rounds, the servers taking turns at every level`,
 );
-console.log(`mix, cycled per connection: ${MIX.map((m) => `${m.name} (${(Buffer.byteLength(m.body) / 1024).toFixed(1)} KiB)`).join('; ')}\n`);
+console.log(
+  `mix, cycled per connection: ${MIX.map((m) => `${m.name} (${(Buffer.byteLength(m.body) / 1024).toFixed(1)} KiB)`).join('; ')}\n`,
+);
 
 const missing: string[] = [];
 const servers: Server[] = [];
@@ -146,12 +163,40 @@ const med = (ms: Measure[]): Measure => ({
 console.log(`load average during the rounds: ${loads.join('; ')}; at the end ${load()}\n`);
 console.log('Medians over the rounds:\n');
 const gate = results.get('practice-gate')!;
-const rows = [['server', 'concurrency', 'reviews/s', 'p50 ms', 'p99 ms', 'CPU s / 1,000 reviews', 'peak RSS MiB', 'failed', 'throughput vs gate', 'p99 vs gate', 'CPU vs gate', 'RSS vs gate']];
+const rows = [
+  [
+    'server',
+    'concurrency',
+    'reviews/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU s / 1,000 reviews',
+    'peak RSS MiB',
+    'failed',
+    'throughput vs gate',
+    'p99 vs gate',
+    'CPU vs gate',
+    'RSS vs gate',
+  ],
+];
 for (const [name, byLevel] of results) {
   for (const [level, ms] of byLevel) {
     const m = med(ms);
     const g = med(gate.get(level)!);
-    rows.push([name, String(level), int(m.rps), fixed(m.p50), fixed(m.p99), fixed(m.cpuPer1000, 3), fixed(m.peakMiB, 0), int(m.failures), ratio(m.rps, g.rps), ratio(m.p99, g.p99), ratio(m.cpuPer1000, g.cpuPer1000), ratio(m.peakMiB, g.peakMiB)]);
+    rows.push([
+      name,
+      String(level),
+      int(m.rps),
+      fixed(m.p50),
+      fixed(m.p99),
+      fixed(m.cpuPer1000, 3),
+      fixed(m.peakMiB, 0),
+      int(m.failures),
+      ratio(m.rps, g.rps),
+      ratio(m.p99, g.p99),
+      ratio(m.cpuPer1000, g.cpuPer1000),
+      ratio(m.peakMiB, g.peakMiB),
+    ]);
   }
 }
 console.log(table(rows));
@@ -190,5 +235,7 @@ for (const mix of MIX) {
   const g = cell('practice-gate');
   brows.push([mix.name, ...names.map((n) => fixed(cell(n), 3)), ...names.slice(1).map((n) => ratio(cell(n), g))]);
 }
-console.log(`\nCPU per review, one body at a time (one kept-alive connection, every answer awaited; 5 warm-up reviews, then at least 10 and ${PER_BODY_SECONDS} s per server and body; median over the rounds):\n`);
+console.log(
+  `\nCPU per review, one body at a time (one kept-alive connection, every answer awaited; 5 warm-up reviews, then at least 10 and ${PER_BODY_SECONDS} s per server and body; median over the rounds):\n`,
+);
 console.log(table(brows));

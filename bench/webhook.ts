@@ -82,7 +82,10 @@ function deployment(name: string, env: object[] = []): object {
 
 /** The same Deployment carrying a large configuration in env: about 100 KiB of JSON. */
 function bigDeployment(): object {
-  const env = Array.from({ length: 850 }, (_, i) => ({ name: `FEATURE_FLAG_${String(i).padStart(4, '0')}`, value: `enabled;owner=team-${i % 17};rollout=${'x'.repeat(64)}` }));
+  const env = Array.from({ length: 850 }, (_, i) => ({
+    name: `FEATURE_FLAG_${String(i).padStart(4, '0')}`,
+    value: `enabled;owner=team-${i % 17};rollout=${'x'.repeat(64)}`,
+  }));
   return deployment('api-large-config', env);
 }
 
@@ -241,7 +244,14 @@ interface FixedRate {
 function post(agent: Agent, port: number, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/validate', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
@@ -256,7 +266,14 @@ function post(agent: Agent, port: number, body: string): Promise<void> {
 function answerOf(port: number, body: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/validate', method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -285,7 +302,12 @@ async function fixedRate(port: number, body: string, rate: number, seconds: numb
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
     for (; sent < due; sent++) {
       const t0 = performance.now();
-      pending.push(post(agent, port, body).then(() => void latencies.push(performance.now() - t0), () => void failures++));
+      pending.push(
+        post(agent, port, body).then(
+          () => void latencies.push(performance.now() - t0),
+          () => void failures++,
+        ),
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
@@ -293,7 +315,13 @@ async function fixedRate(port: number, body: string, rate: number, seconds: numb
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN, failures };
+  return {
+    rate: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+    failures,
+  };
 }
 
 function table(rows: string[][]): string {
@@ -318,7 +346,11 @@ writeFileSync(certFile, certs.serving.cert);
 writeFileSync(keyFile, certs.serving.key);
 
 console.log(`practice-gate webhook benchmark: ${POLICIES.length} policies, default config`);
-console.log(`node ${process.version}, ${arch()}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${arch()}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log(
   `${pinning ? 'server pinned to core 1, load generator to core 0' : 'no CPU pinning (needs Linux, taskset, 2 cores)'}; ` +
     `autocannon, ${CONNECTIONS} keep-alive HTTPS connections, HTTP/1.1, no pipelining; ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s measured`,
@@ -327,18 +359,38 @@ console.log(`bodies: ${FIXTURES.map((f) => `${f.name} ${(Buffer.byteLength(f.bod
 console.log("the ceiling answers each body with practice-gate's own answer for it, so both send the same bytes\n");
 
 const startCeiling = (answerFile: string, json: boolean) =>
-  start(json ? 'json floor' : 'ceiling', [CEILING, certFile, keyFile, answerFile, ...(json ? ['--json'] : [])], (line) => (JSON.parse(line) as { port?: number }).port);
-const gate = await start('practice-gate', [BIN, 'serve', '--tls-cert', certFile, '--tls-key', keyFile, '--port', '0', '--host', '127.0.0.1'], (line) => {
-  const entry = JSON.parse(line) as { msg?: string; port?: number };
-  return entry.msg === 'practice-gate listening' ? entry.port : undefined;
-});
+  start(
+    json ? 'json floor' : 'ceiling',
+    [CEILING, certFile, keyFile, answerFile, ...(json ? ['--json'] : [])],
+    (line) => (JSON.parse(line) as { port?: number }).port,
+  );
+const gate = await start(
+  'practice-gate',
+  [BIN, 'serve', '--tls-cert', certFile, '--tls-key', keyFile, '--port', '0', '--host', '127.0.0.1'],
+  (line) => {
+    const entry = JSON.parse(line) as { msg?: string; port?: number };
+    return entry.msg === 'practice-gate listening' ? entry.port : undefined;
+  },
+);
 
 const rows: string[][] = [
-  ['body', 'ceiling req/s', 'gate req/s', 'gate / ceiling', 'ceiling per CPU-s', 'gate per CPU-s', 'gate / ceiling (CPU)', 'gate p50 ms', 'gate p99 ms'],
+  [
+    'body',
+    'ceiling req/s',
+    'gate req/s',
+    'gate / ceiling',
+    'ceiling per CPU-s',
+    'gate per CPU-s',
+    'gate / ceiling (CPU)',
+    'gate p50 ms',
+    'gate p99 ms',
+  ],
 ];
 const results: Array<{ name: string; gate: Measure; ceiling: Measure }> = [];
 const ceilings: Target[] = [];
-const floorRows: string[][] = [['body', 'ceiling per CPU-s', 'JSON floor per CPU-s', 'gate per CPU-s', 'ceiling µs', 'JSON floor µs', 'gate µs']];
+const floorRows: string[][] = [
+  ['body', 'ceiling per CPU-s', 'JSON floor per CPU-s', 'gate per CPU-s', 'ceiling µs', 'JSON floor µs', 'gate µs'],
+];
 try {
   for (const [i, fixture] of FIXTURES.entries()) {
     // The ceiling answers with the gate's own answer for this body.
@@ -352,8 +404,17 @@ try {
     await stop(floor);
     const g = await measure(gate, fixture.body);
     results.push({ name: fixture.name, gate: g, ceiling: c });
-    floorRows.push([fixture.name, int(c.perCpuSecond), int(f.perCpuSecond), int(g.perCpuSecond), us(c.perCpuSecond), us(f.perCpuSecond), us(g.perCpuSecond)]);
-    const cpuRatio = g.perCpuSecond !== undefined && c.perCpuSecond !== undefined ? `${Math.round((100 * g.perCpuSecond) / c.perCpuSecond)}%` : 'n/a';
+    floorRows.push([
+      fixture.name,
+      int(c.perCpuSecond),
+      int(f.perCpuSecond),
+      int(g.perCpuSecond),
+      us(c.perCpuSecond),
+      us(f.perCpuSecond),
+      us(g.perCpuSecond),
+    ]);
+    const cpuRatio =
+      g.perCpuSecond !== undefined && c.perCpuSecond !== undefined ? `${Math.round((100 * g.perCpuSecond) / c.perCpuSecond)}%` : 'n/a';
     rows.push([
       fixture.name,
       int(c.rps),
@@ -369,10 +430,14 @@ try {
   }
   console.log('Throughput (as fast as the server answers; latencies in whole ms, as autocannon reports them):\n');
   console.log(table(rows));
-  console.log('\nCPU per request: bare HTTPS ceiling, the same plus JSON.parse of the body and JSON.stringify of the answer, practice-gate:\n');
+  console.log(
+    '\nCPU per request: bare HTTPS ceiling, the same plus JSON.parse of the body and JSON.stringify of the answer, practice-gate:\n',
+  );
   console.log(table(floorRows));
 
-  const fixedRows: string[][] = [['body', 'achieved reviews/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'ceiling p50 ms', 'ceiling p99 ms']];
+  const fixedRows: string[][] = [
+    ['body', 'achieved reviews/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'ceiling p50 ms', 'ceiling p99 ms'],
+  ];
   const fixed: FixedRate[] = [];
   for (const [i, fixture] of FIXTURES.entries()) {
     const ceiling = ceilings[2 * i]!;
@@ -388,8 +453,13 @@ try {
 
   const typical = results[1]!;
   console.log('\nTargets (Deployment, 3 containers):');
-  const cpuShare = typical.gate.perCpuSecond && typical.ceiling.perCpuSecond ? `${Math.round((100 * typical.gate.perCpuSecond) / typical.ceiling.perCpuSecond)}%` : 'n/a';
-  console.log(`  >= 50% of the ceiling: ${Math.round((100 * typical.gate.rps) / typical.ceiling.rps)}% wall clock, ${cpuShare} per CPU-second`);
+  const cpuShare =
+    typical.gate.perCpuSecond && typical.ceiling.perCpuSecond
+      ? `${Math.round((100 * typical.gate.perCpuSecond) / typical.ceiling.perCpuSecond)}%`
+      : 'n/a';
+  console.log(
+    `  >= 50% of the ceiling: ${Math.round((100 * typical.gate.rps) / typical.ceiling.rps)}% wall clock, ${cpuShare} per CPU-second`,
+  );
   console.log(`  >= 3,000 reviews/s on one core: ${int(typical.gate.rps)}/s wall clock, ${int(typical.gate.perCpuSecond)} per CPU-second`);
   console.log(`  p99 < 5 ms at ${FIXED_RATE}/s: ${ms(fixed[1]!.p99)} ms`);
   console.log(`\nlog lines from the gate: ${int(gate.logLines())} (one per review, warm-ups included)`);

@@ -5,7 +5,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { POLICIES } from '../policies/index.js';
-import { CHART_REGISTRY_FILE, VALUES_SCHEMA_FILE, VALUES_SCHEMA_SOURCE, chartRegistryYaml, valuesSchemaJson } from '../src/registry/chart.js';
+import {
+  CHART_REGISTRY_FILE,
+  VALUES_SCHEMA_FILE,
+  VALUES_SCHEMA_SOURCE,
+  chartRegistryYaml,
+  valuesSchemaJson,
+} from '../src/registry/chart.js';
 
 // Compiled to dist/scripts/: the repository is two levels up.
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

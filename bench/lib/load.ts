@@ -16,7 +16,13 @@ export interface Measure {
   peakMiB: number | undefined;
 }
 
-function cannon(server: Server, bodies: string[], connections: number, seconds: number, latencies: number[] = []): Promise<autocannon.Result> {
+function cannon(
+  server: Server,
+  bodies: string[],
+  connections: number,
+  seconds: number,
+  latencies: number[] = [],
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -37,10 +43,17 @@ function cannon(server: Server, bodies: string[], connections: number, seconds: 
   });
 }
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Warm-up, then `seconds` of load at `connections`, with the server's CPU time around it. */
-export async function measure(server: Server, bodies: string[], connections: number, seconds: number, warmupSeconds: number): Promise<Measure> {
+export async function measure(
+  server: Server,
+  bodies: string[],
+  connections: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<Measure> {
   await cannon(server, bodies, connections, warmupSeconds);
   const before = cpuSeconds(server.child.pid);
   const latencies: number[] = [];
@@ -61,7 +74,14 @@ export async function measure(server: Server, bodies: string[], connections: num
 function post(agent: Agent, server: Server, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: server.port, path: server.path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: server.path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -78,7 +98,13 @@ function post(agent: Agent, server: Server, body: string): Promise<number> {
  * server that takes a second per review (under load, autocannon's windows would cut reviews
  * in half). `warm` reviews first, then at least `min` reviews and at least `seconds`.
  */
-export async function cpuPerReview(server: Server, body: string, warm: number, min: number, seconds: number): Promise<{ cpu: number | undefined; reviews: number; failures: number }> {
+export async function cpuPerReview(
+  server: Server,
+  body: string,
+  warm: number,
+  min: number,
+  seconds: number,
+): Promise<{ cpu: number | undefined; reviews: number; failures: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
   try {
     for (let i = 0; i < warm; i++) await post(agent, server, body);

@@ -103,7 +103,11 @@ const SIDECARS = [
  * An API with an Envoy proxy and a log shipper (3 containers), or `containers` of them:
  * the app first, then sidecars. `practices[i]` applies to container i (the last one repeats).
  */
-export function deployment(name: string, practices: Practices[], options: { containers?: number; env?: object[]; replicas?: number } = {}): KubeJson {
+export function deployment(
+  name: string,
+  practices: Practices[],
+  options: { containers?: number; env?: object[]; replicas?: number } = {},
+): KubeJson {
   const n = options.containers ?? 3;
   const ps = Array.from({ length: n }, (_, i) => practices[Math.min(i, practices.length - 1)]!);
   const containers = ps.map((p, i) => {
@@ -128,17 +132,30 @@ export function deployment(name: string, practices: Practices[], options: { cont
 
 /** ~100 KiB of JSON: the same Deployment carrying a large configuration in env. */
 export function bigDeployment(name: string, practices: Practices[]): KubeJson {
-  const env = Array.from({ length: 850 }, (_, i) => ({ name: `FEATURE_FLAG_${String(i).padStart(4, '0')}`, value: `enabled;owner=team-${i % 17};rollout=${'x'.repeat(64)}` }));
+  const env = Array.from({ length: 850 }, (_, i) => ({
+    name: `FEATURE_FLAG_${String(i).padStart(4, '0')}`,
+    value: `enabled;owner=team-${i % 17};rollout=${'x'.repeat(64)}`,
+  }));
   return deployment(name, practices, { env });
 }
 
 /** The Service in front of a workload's pods (kube-score checks probes only on pods behind one). */
 export function service(name: string, port = 8080): KubeJson {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NAMESPACE }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: port }] } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: NAMESPACE },
+    spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: port }] },
+  };
 }
 
 export function pdb(name: string, matchLabels: Record<string, string>, namespace = NAMESPACE): KubeJson {
-  return { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace }, spec: { maxUnavailable: 1, selector: { matchLabels } } };
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace },
+    spec: { maxUnavailable: 1, selector: { matchLabels } },
+  };
 }
 
 export function review(object: KubeJson, uid = '0df28fbd-5f5f-11e8-bc74-36e6bb280816'): string {

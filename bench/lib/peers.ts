@@ -10,7 +10,9 @@ export interface Peers {
 }
 
 // From the source (bench/lib) or the build (dist/bench/lib): the script stays in bench/peers.
-const SCRIPT = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../../../bench/peers/ensure-peers.sh' : '../peers/ensure-peers.sh', import.meta.url));
+const SCRIPT = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/bench/') ? '../../../bench/peers/ensure-peers.sh' : '../peers/ensure-peers.sh', import.meta.url),
+);
 
 export function ensurePeers(): Peers {
   const run = spawnSync('bash', [SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000 });

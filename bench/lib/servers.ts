@@ -40,7 +40,15 @@ export function writeCerts(dir: string): Certs {
   return { certFile, keyFile, dir };
 }
 
-function launch(name: string, command: string, args: string[], path: string, portOf: (line: string) => number | undefined, env?: NodeJS.ProcessEnv, pin = true): Promise<Server> {
+function launch(
+  name: string,
+  command: string,
+  args: string[],
+  path: string,
+  portOf: (line: string) => number | undefined,
+  env?: NodeJS.ProcessEnv,
+  pin = true,
+): Promise<Server> {
   const child = pin ? spawnOnCore1(command, args, env) : spawn(command, args, { env: env ?? process.env });
   let output = '';
   return new Promise<Server>((resolve, reject) => {
@@ -87,7 +95,20 @@ export function startGate(certs: Certs, extra: string[] = []): Promise<Server> {
  * It then says nothing when it listens, so it gets a port and is waited for with a handshake.
  */
 export async function startQuietGate(certs: Certs, port: number): Promise<Server> {
-  const child = spawnOnCore1(process.execPath, [BIN, 'serve', '--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn']);
+  const child = spawnOnCore1(process.execPath, [
+    BIN,
+    'serve',
+    '--tls-cert',
+    certs.certFile,
+    '--tls-key',
+    certs.keyFile,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+  ]);
   child.stdout.resume();
   child.stderr.resume();
   const server: Server = { name: 'practice-gate, --log-level warn', port, path: '/validate', child, stop: () => stop(child) };
@@ -108,7 +129,13 @@ async function untilHandshake(server: Server): Promise<void> {
 
 /** A bare Node HTTPS server answering one fixed AdmissionReview: what TLS and HTTP/1.1 alone cost. */
 export function startCeiling(certs: Certs): Promise<Server> {
-  return launch('bare HTTPS ceiling', process.execPath, [CEILING, certs.certFile, certs.keyFile], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
+  return launch(
+    'bare HTTPS ceiling',
+    process.execPath,
+    [CEILING, certs.certFile, certs.keyFile],
+    '/validate',
+    (line) => (JSON.parse(line) as { port?: number }).port,
+  );
 }
 
 /**
@@ -117,12 +144,24 @@ export function startCeiling(certs: Certs): Promise<Server> {
  * so both write the same bytes): the least any JSON webhook in Node.js does per review.
  */
 export function startJsonFloor(certs: Certs, answerFile: string, name = 'JSON floor'): Promise<Server> {
-  return launch(name, process.execPath, [CEILING, certs.certFile, certs.keyFile, answerFile, '--json'], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
+  return launch(
+    name,
+    process.execPath,
+    [CEILING, certs.certFile, certs.keyFile, answerFile, '--json'],
+    '/validate',
+    (line) => (JSON.parse(line) as { port?: number }).port,
+  );
 }
 
 /** The ceiling plus JSON.parse of each body and its uid in the answer. */
 export function startParseCeiling(certs: Certs): Promise<Server> {
-  return launch('HTTPS + JSON.parse ceiling', process.execPath, [PARSE_CEILING, certs.certFile, certs.keyFile], '/validate', (line) => (JSON.parse(line) as { port?: number }).port);
+  return launch(
+    'HTTPS + JSON.parse ceiling',
+    process.execPath,
+    [PARSE_CEILING, certs.certFile, certs.keyFile],
+    '/validate',
+    (line) => (JSON.parse(line) as { port?: number }).port,
+  );
 }
 
 /**

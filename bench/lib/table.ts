@@ -9,4 +9,6 @@ export function table(rows: string[][]): string {
 export const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 export const fixed = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));
 export const ratio = (n: number | undefined, base: number | undefined) =>
-  n === undefined || base === undefined || !Number.isFinite(n) || !Number.isFinite(base) || base === 0 ? 'n/a' : `${(n / base).toFixed(2)}×`;
+  n === undefined || base === undefined || !Number.isFinite(n) || !Number.isFinite(base) || base === 0
+    ? 'n/a'
+    : `${(n / base).toFixed(2)}×`;

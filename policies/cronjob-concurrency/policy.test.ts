@@ -18,7 +18,10 @@ t.test('unset means Allow: warn at spec.concurrencyPolicy', async (t) => {
 
 t.test('an explicit Allow warns', async (t) => {
   const findings = judge(policy, get('allow'));
-  t.same(findings.map((f) => f.path), ['spec.concurrencyPolicy']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.concurrencyPolicy'],
+  );
   t.match(findings[0]?.message, /Allow lets runs overlap/);
 });
 
@@ -27,9 +30,10 @@ t.test('the values are case-sensitive', async (t) => {
 });
 
 t.test('a malformed spec is reported, not thrown', async (t) => {
-  t.same(judge(policy, { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' }, spec: 5 }).map((f) => f.path), [
-    'spec.concurrencyPolicy',
-  ]);
+  t.same(
+    judge(policy, { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' }, spec: 5 }).map((f) => f.path),
+    ['spec.concurrencyPolicy'],
+  );
 });
 
 t.test('every bad example fails', async (t) => {

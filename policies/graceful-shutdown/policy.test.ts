@@ -37,36 +37,62 @@ t.test('a serving container without a preStop pause is recorded (audit by defaul
   t.match(findings[0], { policy: 'graceful-shutdown', action: 'audit', container: 'api', path: `${C}.lifecycle.preStop` });
   t.match(findings[0]?.message, /container "api" is sent requests after SIGTERM: add a preStop sleep of 5s/);
   t.match(findings[0]?.remediation, /sleep: \{ seconds: 5 \}/);
-  t.same(judge(policy, get('zero-sleep')).map((f) => f.path), [`${C}.lifecycle.preStop`], 'sleep 0 pauses nothing');
+  t.same(
+    judge(policy, get('zero-sleep')).map((f) => f.path),
+    [`${C}.lifecycle.preStop`],
+    'sleep 0 pauses nothing',
+  );
 });
 
 t.test('a preStop pause as long as the grace period leaves no time after SIGTERM', async (t) => {
   const equal = judge(policy, get('pause-equals-default-grace'));
-  t.same(equal.map((f) => f.path), [`${C}.lifecycle.preStop`], 'no terminationGracePeriodSeconds: the default 30 s');
+  t.same(
+    equal.map((f) => f.path),
+    [`${C}.lifecycle.preStop`],
+    'no terminationGracePeriodSeconds: the default 30 s',
+  );
   t.match(equal[0]?.message, /preStop 30s >= grace 30s: set terminationGracePeriodSeconds: 60/);
-  t.match(judge(policy, get('exec-sleep-longer-than-grace'))[0]?.message, /preStop 60s >= grace 45s: set terminationGracePeriodSeconds: 90/);
+  t.match(
+    judge(policy, get('exec-sleep-longer-than-grace'))[0]?.message,
+    /preStop 60s >= grace 45s: set terminationGracePeriodSeconds: 90/,
+  );
   t.match(judge(policy, get('shell-sleep-infinity'))[0]?.message, /preStop never ends: use a preStop sleep of 5s/);
   t.same(judge(policy, withPreStop({ sleep: { seconds: 29 } })), [], 'one second short of the grace period is not all of it');
-  t.equal(judge(policy, withPreStop({ sleep: { seconds: 10 } }, { terminationGracePeriodSeconds: 10 })).length, 1, 'equal to an explicit grace period');
+  t.equal(
+    judge(policy, withPreStop({ sleep: { seconds: 10 } }, { terminationGracePeriodSeconds: 10 })).length,
+    1,
+    'equal to an explicit grace period',
+  );
 });
 
 t.test(`a grace period under 10 s is too short to drain; 10 s and the default pass`, async (t) => {
   const findings = judge(policy, get('short-grace'));
-  t.same(findings.map((f) => f.path), ['spec.template.spec.terminationGracePeriodSeconds']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.template.spec.terminationGracePeriodSeconds'],
+  );
   t.notOk(findings[0]?.container, 'about the pod, not a container');
   t.match(findings[0]?.message, /terminationGracePeriodSeconds 5 is too short to drain: set it to 30 or more/);
   const paused = { sleep: { seconds: 5 } };
   t.same(judge(policy, withPreStop(paused, { terminationGracePeriodSeconds: 10 })), []);
   t.same(judge(policy, withPreStop(paused, { terminationGracePeriodSeconds: null })), [], 'null is unset: the default');
   const zero = judge(policy, withPreStop(paused, { terminationGracePeriodSeconds: 0 }));
-  t.same(zero.map((f) => f.path).sort(), [`${C}.lifecycle.preStop`, 'spec.template.spec.terminationGracePeriodSeconds'], '0 is SIGKILL at once');
+  t.same(
+    zero.map((f) => f.path).sort(),
+    [`${C}.lifecycle.preStop`, 'spec.template.spec.terminationGracePeriodSeconds'],
+    '0 is SIGKILL at once',
+  );
 });
 
 t.test('a grace period of the wrong type is reported, never read as the default', async (t) => {
   t.match(judge(policy, get('grace-not-a-number'))[0]?.message, /not a whole number of seconds: set it/);
   for (const value of ['30', 1.5, -1, true, {}]) {
     const findings = judge(policy, withPreStop({ sleep: { seconds: 5 } }, { terminationGracePeriodSeconds: value }));
-    t.same(findings.map((f) => f.path), ['spec.template.spec.terminationGracePeriodSeconds'], JSON.stringify(value));
+    t.same(
+      findings.map((f) => f.path),
+      ['spec.template.spec.terminationGracePeriodSeconds'],
+      JSON.stringify(value),
+    );
   }
 });
 
@@ -111,7 +137,11 @@ t.test('how long a preStop hook pauses', async (t) => {
 t.test('hooks of untrusted shape never crash and never pass: they are reported', async (t) => {
   for (const preStop of ['x', 5, [], { sleep: { seconds: '5' } }, { exec: { command: [1, 2] } }, { sleep: null }, {}]) {
     const findings = judge(policy, withPreStop(preStop));
-    t.same(findings.map((f) => f.path), [`${C}.lifecycle.preStop`], JSON.stringify(preStop));
+    t.same(
+      findings.map((f) => f.path),
+      [`${C}.lifecycle.preStop`],
+      JSON.stringify(preStop),
+    );
     t.match(findings[0]?.message, /preStop is not a hook the API accepts: use sleep/);
   }
   t.same(judge(policy, withPreStop({ httpGet: { path: '/drain', port: 8080 } })), [], 'an httpGet hook may pause: not judged');
@@ -132,9 +162,20 @@ t.test('which containers and pods are judged', async (t) => {
   };
   t.same(judge(policy, init), [], 'an init container that runs to completion is not stopped by the grace period');
   const sidecar = structuredClone(init);
-  (sidecar.spec as { initContainers: Record<string, unknown>[] }).initContainers[0]!.restartPolicy = 'Always';
-  t.same(judge(policy, sidecar).map((f) => f.container), ['setup'], "a native sidecar's preStop counts against the grace period");
-  const bare = { ...deployment(), kind: 'Pod', apiVersion: 'v1', spec: { restartPolicy: 'Never', containers: [{ name: 'a', ports: [{ containerPort: 1 }] }] } };
+  const [initContainer] = (sidecar.spec as { initContainers: Record<string, unknown>[] }).initContainers;
+  if (!initContainer) throw new Error('the example has an init container');
+  initContainer.restartPolicy = 'Always';
+  t.same(
+    judge(policy, sidecar).map((f) => f.container),
+    ['setup'],
+    "a native sidecar's preStop counts against the grace period",
+  );
+  const bare = {
+    ...deployment(),
+    kind: 'Pod',
+    apiVersion: 'v1',
+    spec: { restartPolicy: 'Never', containers: [{ name: 'a', ports: [{ containerPort: 1 }] }] },
+  };
   t.same(judge(policy, bare), [], 'a pod that runs to completion');
   t.notOk(policy.kinds.includes('Job') || policy.kinds.includes('CronJob'), 'batch kinds are not judged');
 });

@@ -17,7 +17,8 @@ const FIX =
   'spec:\n  terminationGracePeriodSeconds: 45   # the pause, then time to drain after SIGTERM\n  containers:\n    - name: app\n' +
   '      lifecycle:\n        preStop:\n          sleep: { seconds: 5 }   # Kubernetes 1.30+; older: exec: { command: [sleep, "5"] }';
 
-const PAUSE_FIX = 'lifecycle:\n  preStop:\n    sleep: { seconds: 5 }   # Kubernetes 1.30+; older: exec: { command: [sleep, "5"] } in the image';
+const PAUSE_FIX =
+  'lifecycle:\n  preStop:\n    sleep: { seconds: 5 }   # Kubernetes 1.30+; older: exec: { command: [sleep, "5"] } in the image';
 
 const policy: WorkloadPolicy = {
   id: 'graceful-shutdown',

@@ -23,7 +23,11 @@ function deployment(spec: Record<string, unknown>, metadata: Record<string, unkn
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'api', namespace: 'shop', ...metadata },
-    spec: { ...spec, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api' }] } } },
+    spec: {
+      ...spec,
+      selector: { matchLabels: { app: 'api' } },
+      template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api' }] } },
+    },
   };
 }
 const hpa = (target = 'api', kind = 'Deployment'): KubeObject => ({
@@ -34,7 +38,12 @@ const hpa = (target = 'api', kind = 'Deployment'): KubeObject => ({
 });
 /** As kubectl apply stores it: the manifest as JSON in the annotation, replicas defaulted on the object. */
 function applied(manifestSpec: Record<string, unknown>, liveReplicas = 1): KubeObject {
-  const manifest = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop', labels: { team: 'a' } }, spec: manifestSpec };
+  const manifest = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'api', namespace: 'shop', labels: { team: 'a' } },
+    spec: manifestSpec,
+  };
   return deployment({ replicas: liveReplicas }, { uid: 'u-1', annotations: { [LAST_APPLIED]: JSON.stringify(manifest) } });
 }
 const count = (obj: KubeObject, context: Iterable<KubeObject> = [hpa()]) => judge(policy, obj, context).length;
@@ -65,7 +74,11 @@ t.test('an object from the API server is judged by what kubectl apply recorded, 
   t.match(judge(policy, applied({ replicas: 4 }, 9), [hpa()])[0]?.message, /replicas: 4 undoes/, 'the value the apply puts back');
   t.equal(count(applied({ selector: {} }, 9)), 0, 'the recorded manifest leaves replicas to the HPA');
   t.equal(count(applied({ replicas: null })), 0, 'null is unset');
-  t.equal(count(deployment({ replicas: 1 }, { uid: 'u-1' })), 0, 'no record (kubectl create, Helm, server-side apply): the API default cannot be told from a choice');
+  t.equal(
+    count(deployment({ replicas: 1 }, { uid: 'u-1' })),
+    0,
+    'no record (kubectl create, Helm, server-side apply): the API default cannot be told from a choice',
+  );
   t.equal(count(deployment({ replicas: 3 })), 1, 'a manifest file says it itself');
   t.equal(count(deployment({})), 0);
   t.equal(count(deployment({ replicas: '3' })), 1, 'a value the API refuses is still set');
@@ -85,7 +98,11 @@ t.test('an annotation of the wrong shape never crashes and never hides the objec
 t.test('which workloads and HPAs', async (t) => {
   t.equal(count(deployment({ replicas: 3 }), [hpa('api', 'StatefulSet')]), 0, 'an HPA of another kind of that name');
   t.equal(count(deployment({ replicas: 3 }), [hpa('web')]), 0, 'an HPA of another workload');
-  t.equal(count(deployment({ replicas: 3 }), [{ ...hpa(), metadata: { name: 'h', namespace: 'other' } }]), 0, 'an HPA in another namespace');
+  t.equal(
+    count(deployment({ replicas: 3 }), [{ ...hpa(), metadata: { name: 'h', namespace: 'other' } }]),
+    0,
+    'an HPA in another namespace',
+  );
   const rs = { ...deployment({ replicas: 3 }), kind: 'ReplicaSet' };
   t.equal(count(rs, [hpa('api', 'ReplicaSet')]), 1, 'a ReplicaSet an HPA scales');
   const owned = { ...rs, metadata: { ...metaOf(rs), ownerReferences: [{ kind: 'Deployment', name: 'api', uid: 'x', controller: true }] } };
@@ -96,7 +113,11 @@ t.test('which workloads and HPAs', async (t) => {
 
 t.test('UPDATEs: a change of the recorded replicas is judged, a label in the same manifest is not', async (t) => {
   const before = applied({ replicas: 3 });
-  t.equal(changesJudgedFields(before, applied({ replicas: 3, paused: false }), 'Deployment', config), false, 'the annotation changed, its replicas did not');
+  t.equal(
+    changesJudgedFields(before, applied({ replicas: 3, paused: false }), 'Deployment', config),
+    false,
+    'the annotation changed, its replicas did not',
+  );
   const relabelled = structuredClone(before);
   const meta = relabelled.metadata as { annotations: Record<string, string> };
   meta.annotations[LAST_APPLIED] = (meta.annotations[LAST_APPLIED] ?? '').replace('"team":"a"', '"team":"b"');
@@ -124,12 +145,21 @@ t.test("the webhook's informers: an HPA that arrives after the workload, then go
   sources.horizontalpodautoscalers.emit('ADDED', hpaObject);
   t.equal(review(cache.context), 1, 'the HPA arrives: the next apply of the workload warns');
   sources.horizontalpodautoscalers.emit('DELETED', hpaObject);
-  t.equal(review(cache.context), 0, 'the HPA is deleted: replicas are the manifest\'s again');
+  t.equal(review(cache.context), 0, "the HPA is deleted: replicas are the manifest's again");
 });
 
 t.test('the cluster audit (PolicyReports, audit --cluster) judges the stored objects the same way', async (t) => {
-  const objects = [applied({ replicas: 3 }), { ...applied({}), metadata: { name: 'web', namespace: 'shop', uid: 'u-2' } }, hpa(), hpa('web')] as Record<string, unknown>[];
+  const objects = [
+    applied({ replicas: 3 }),
+    { ...applied({}), metadata: { name: 'web', namespace: 'shop', uid: 'u-2' } },
+    hpa(),
+    hpa('web'),
+  ] as Record<string, unknown>[];
   const scan = await scanCluster(listReader(objects), config);
   const found = scan.judged.flatMap((j) => j.evaluation.findings.map((f) => `${j.evaluation.name}: ${f.policy}`));
-  t.same(found, ['api: hpa-managed-replicas'], 'the recorded manifest of api sets replicas; web, stored without a record, carries only the API default');
+  t.same(
+    found,
+    ['api: hpa-managed-replicas'],
+    'the recorded manifest of api sets replicas; web, stored without a record, carries only the API default',
+  );
 });

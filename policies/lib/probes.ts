@@ -2,7 +2,15 @@ import { isRecord, longRunningContainers } from '../../src/engine/index.js';
 import type { Container, ContainerRef, Workload } from '../../src/engine/index.js';
 
 /** Pod kinds that run for a long time; Job and CronJob pods run to completion. */
-export const LONG_RUNNING_KINDS: readonly string[] = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'PodTemplate'];
+export const LONG_RUNNING_KINDS: readonly string[] = [
+  'Pod',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'PodTemplate',
+];
 
 /**
  * Pods that exit when their work is done: Job and CronJob pods, and any pod whose

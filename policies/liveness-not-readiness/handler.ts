@@ -20,13 +20,22 @@ export function sameCheck(a: unknown, b: unknown, container: Container): boolean
   return handlers > 0;
 }
 
-function sameHandler(kind: (typeof HANDLERS)[number], x: Record<string, unknown>, y: Record<string, unknown>, container: Container): boolean {
+function sameHandler(
+  kind: (typeof HANDLERS)[number],
+  x: Record<string, unknown>,
+  y: Record<string, unknown>,
+  container: Container,
+): boolean {
   if (kind === 'exec') return sameJson(x.command ?? null, y.command ?? null);
   if (!sameJson(portOf(x.port, container), portOf(y.port, container))) return false;
   if (kind === 'grpc') return sameJson(x.service ?? '', y.service ?? '');
   if (!sameJson(x.host ?? '', y.host ?? '')) return false;
   if (kind === 'tcpSocket') return true;
-  return sameJson(x.scheme ?? 'HTTP', y.scheme ?? 'HTTP') && sameJson(pathOf(x.path), pathOf(y.path)) && sameHeaders(x.httpHeaders, y.httpHeaders);
+  return (
+    sameJson(x.scheme ?? 'HTTP', y.scheme ?? 'HTTP') &&
+    sameJson(pathOf(x.path), pathOf(y.path)) &&
+    sameHeaders(x.httpHeaders, y.httpHeaders)
+  );
 }
 
 /** The kubelet resolves a named port through the container's ports, then tries the name as a number. */

@@ -47,7 +47,23 @@ t.test('handlers and targets are compared as the kubelet runs them', async (t) =
   t.ok(same(http({ port: '8080' }), http({ port: 8080 })), 'a number in a string');
   t.ok(same(http({ port: 'web' }), http({ port: 8080 }), { ports: [{ name: 'web', containerPort: 8080 }] }), 'a named port');
   t.notOk(same(http({ port: 'web' }), http({ port: 8080 })), 'a name no port has stays a name');
-  t.ok(same(http({ httpHeaders: [{ name: 'X-A', value: '1' }, { name: 'b', value: '2' }] }), http({ httpHeaders: [{ name: 'B', value: '2' }, { name: 'x-a', value: '1' }] })), 'header names ignore case and order');
+  t.ok(
+    same(
+      http({
+        httpHeaders: [
+          { name: 'X-A', value: '1' },
+          { name: 'b', value: '2' },
+        ],
+      }),
+      http({
+        httpHeaders: [
+          { name: 'B', value: '2' },
+          { name: 'x-a', value: '1' },
+        ],
+      }),
+    ),
+    'header names ignore case and order',
+  );
   t.notOk(same(http({ httpHeaders: [{ name: 'X-Check', value: 'deep' }] }), http({})), 'a header that selects another check');
   t.notOk(same(http({ path: '/h?deep=1' }), http({ path: '/h' })), 'a query string');
   t.notOk(same(http({ scheme: 'HTTPS' }), http({})));
@@ -65,14 +81,25 @@ t.test('only a container with both probes, of a pod that keeps running, is judge
   const probe = { httpGet: { path: '/h', port: 1 } };
   t.same(judge(policy, pod({ livenessProbe: probe })), [], 'no readinessProbe');
   t.same(judge(policy, pod({ readinessProbe: probe })), [], 'no livenessProbe');
-  t.same(judge(policy, pod({ livenessProbe: probe, readinessProbe: probe }, { restartPolicy: 'OnFailure' })), [], 'a pod that runs to completion');
+  t.same(
+    judge(policy, pod({ livenessProbe: probe, readinessProbe: probe }, { restartPolicy: 'OnFailure' })),
+    [],
+    'a pod that runs to completion',
+  );
   const sidecar: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'p' },
-    spec: { initContainers: [{ name: 'proxy', restartPolicy: 'Always', livenessProbe: probe, readinessProbe: probe }], containers: [{ name: 'app' }] },
+    spec: {
+      initContainers: [{ name: 'proxy', restartPolicy: 'Always', livenessProbe: probe, readinessProbe: probe }],
+      containers: [{ name: 'app' }],
+    },
   };
-  t.same(judge(policy, sidecar).map((f) => f.path), ['spec.initContainers[0].livenessProbe'], 'a native sidecar');
+  t.same(
+    judge(policy, sidecar).map((f) => f.path),
+    ['spec.initContainers[0].livenessProbe'],
+    'a native sidecar',
+  );
 });
 
 t.test('probes of untrusted shape never crash and never compare equal by accident', async (t) => {
@@ -84,6 +111,19 @@ t.test('probes of untrusted shape never crash and never compare equal by acciden
   ]) {
     t.same(judge(policy, pod({ livenessProbe: liveness, readinessProbe: readiness })), [], 'no handler: nothing to compare');
   }
-  t.equal(judge(policy, pod({ livenessProbe: { httpGet: { port: [1] } }, readinessProbe: { httpGet: { port: [1] } } })).length, 1, 'odd values compare as they are');
-  t.doesNotThrow(() => judge(policy, pod({ ports: 'x', livenessProbe: { httpGet: { port: 'a', httpHeaders: ['x', 5] } }, readinessProbe: { httpGet: { port: 'a', httpHeaders: 'x' } } })));
+  t.equal(
+    judge(policy, pod({ livenessProbe: { httpGet: { port: [1] } }, readinessProbe: { httpGet: { port: [1] } } })).length,
+    1,
+    'odd values compare as they are',
+  );
+  t.doesNotThrow(() =>
+    judge(
+      policy,
+      pod({
+        ports: 'x',
+        livenessProbe: { httpGet: { port: 'a', httpHeaders: ['x', 5] } },
+        readinessProbe: { httpGet: { port: 'a', httpHeaders: 'x' } },
+      }),
+    ),
+  );
 });

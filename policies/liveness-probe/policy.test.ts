@@ -23,19 +23,26 @@ t.test('no probe: warn at the container field with the general fix', async (t) =
 
 t.test('a startupProbe does not replace it, and the fix says to keep both', async (t) => {
   const findings = judge(policy, get('startup-only'));
-  t.same(findings.map((f) => f.path), ['spec.containers[0].livenessProbe']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.containers[0].livenessProbe'],
+  );
   t.match(findings[0]?.message, /only a startupProbe/);
   t.match(findings[0]?.remediation, /keep the startupProbe/);
 });
 
 t.test('native sidecars are checked, classic init containers never', async (t) => {
-  t.same(judge(policy, get('sidecar-without-probe')).map((f) => [f.container, f.path]), [
-    ['proxy', 'spec.template.spec.initContainers[1].livenessProbe'],
-  ]);
+  t.same(
+    judge(policy, get('sidecar-without-probe')).map((f) => [f.container, f.path]),
+    [['proxy', 'spec.template.spec.initContainers[1].livenessProbe']],
+  );
 });
 
 t.test('PodTemplates are judged at their own pod spec path', async (t) => {
-  t.same(judge(policy, get('pod-template-without')).map((f) => f.path), ['template.spec.containers[0].livenessProbe']);
+  t.same(
+    judge(policy, get('pod-template-without')).map((f) => f.path),
+    ['template.spec.containers[0].livenessProbe'],
+  );
 });
 
 t.test('Job and CronJob pods are not judged, nor pods that run to completion', async (t) => {
@@ -44,7 +51,11 @@ t.test('Job and CronJob pods are not judged, nor pods that run to completion', a
   const jobPod = pick(good, 'pod-of-a-job');
   t.same(judge(policy, jobPod), []);
   const servicePod = { ...jobPod, spec: { ...(jobPod.spec as object), restartPolicy: 'Always' } };
-  t.same(judge(policy, servicePod).map((f) => f.container), ['task'], 'the same pod restarted forever is long-running');
+  t.same(
+    judge(policy, servicePod).map((f) => f.container),
+    ['task'],
+    'the same pod restarted forever is long-running',
+  );
 });
 
 t.test('every bad example fails', async (t) => {

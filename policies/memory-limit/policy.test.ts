@@ -21,11 +21,17 @@ t.test('no limit: warn at resources.limits.memory, naming the container', async 
 });
 
 t.test('a memory request or a cpu limit is not a memory limit', async (t) => {
-  t.same(judge(policy, get('cpu-limit-only')).map((f) => f.path), ['spec.containers[0].resources.limits.memory']);
+  t.same(
+    judge(policy, get('cpu-limit-only')).map((f) => f.path),
+    ['spec.containers[0].resources.limits.memory'],
+  );
 });
 
 t.test('a zero limit counts as none', async (t) => {
-  t.same(judge(policy, get('zero-limit')).map((f) => f.path), ['spec.containers[0].resources.limits.memory']);
+  t.same(
+    judge(policy, get('zero-limit')).map((f) => f.path),
+    ['spec.containers[0].resources.limits.memory'],
+  );
 });
 
 t.test('init containers and native sidecars are checked', async (t) => {

@@ -8,7 +8,7 @@ const policy: WorkloadPolicy = {
   why:
     'Memory cannot be throttled, only reclaimed. Without a limit a leaking container grows until the node runs ' +
     'out and the kernel kills whatever it picks, often a neighbour. With a limit only the leaking container is ' +
-    'restarted. Setting it equal to the memory request makes the pod\'s behaviour predictable.',
+    "restarted. Setting it equal to the memory request makes the pod's behaviour predictable.",
   fix: 'resources:\n  requests:\n    memory: 256Mi\n  limits:\n    memory: 256Mi   # the most it may ever use',
   defaultAction: 'warn',
   kinds: WORKLOAD_KINDS,

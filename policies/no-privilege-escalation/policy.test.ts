@@ -22,7 +22,10 @@ t.test('unset allowPrivilegeEscalation warns at the container field', async (t) 
 
 t.test('an explicit true fails', async (t) => {
   const findings = judge(policy, get('explicitly-allowed'));
-  t.same(findings.map((f) => f.path), ['spec.containers[0].securityContext.allowPrivilegeEscalation']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.containers[0].securityContext.allowPrivilegeEscalation'],
+  );
 });
 
 t.test('privileged: true is one finding at the privileged field, with a fix for both fields', async (t) => {
@@ -34,7 +37,10 @@ t.test('privileged: true is one finding at the privileged field, with a fix for 
 });
 
 t.test('a pod-level setting does not count', async (t) => {
-  t.same(judge(policy, get('pod-level-only')).map((f) => f.path), ['spec.containers[0].securityContext.allowPrivilegeEscalation']);
+  t.same(
+    judge(policy, get('pod-level-only')).map((f) => f.path),
+    ['spec.containers[0].securityContext.allowPrivilegeEscalation'],
+  );
 });
 
 t.test('init containers, sidecars and ephemeral containers are checked, also in Jobs', async (t) => {
@@ -53,7 +59,11 @@ t.test('Windows pods are skipped: the API forbids these fields there', async (t)
   const windows = pick(good, 'windows-pod');
   t.same(judge(policy, windows), []);
   const linux = { ...windows, spec: { ...(windows.spec as object), os: undefined } };
-  t.same(judge(policy, linux).map((f) => f.container), ['app'], 'the same pod on Linux fails');
+  t.same(
+    judge(policy, linux).map((f) => f.container),
+    ['app'],
+    'the same pod on Linux fails',
+  );
 });
 
 t.test('every bad example fails', async (t) => {

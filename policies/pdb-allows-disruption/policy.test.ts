@@ -27,14 +27,20 @@ t.test('maxUnavailable 0 or "0%" warns at spec.maxUnavailable', async (t) => {
 
 t.test('minAvailable "100%" warns at spec.minAvailable with a fix that parses', async (t) => {
   const findings = inBad(get('min-hundred-percent'));
-  t.same(findings.map((f) => f.path), ['spec.minAvailable']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.minAvailable'],
+  );
   t.match(findings[0]?.message, /minAvailable 100% lets no pod be evicted/);
   t.same(parse(findings[0]?.remediation ?? ''), { spec: { maxUnavailable: 1 } });
 });
 
 t.test('minAvailable equal to or above the replicas of a selected workload', async (t) => {
   const equal = inBad(get('min-equals-replicas'));
-  t.same(equal.map((f) => f.path), ['spec.minAvailable']);
+  t.same(
+    equal.map((f) => f.path),
+    ['spec.minAvailable'],
+  );
   t.match(equal[0]?.message, /minAvailable 3 holds all of Deployment "web" \(3 replicas\)/);
   const above = inBad(get('min-above-replicas'));
   t.match(above[0]?.message, /minAvailable 5 holds all of StatefulSet "db" \(3 replicas\)/, 'selected through matchExpressions');

@@ -20,7 +20,10 @@ function scale(workload: Workload, context: ClusterContext): { replicas: number;
 function selectorLabels(workload: Workload): Record<string, string> {
   const spec = isRecord(workload.object.spec) ? workload.object.spec : {};
   // ReplicationController's selector is a plain map; the other kinds use matchLabels.
-  const own = workload.kind === 'ReplicationController' ? stringMap(spec.selector) : stringMap(isRecord(spec.selector) ? spec.selector.matchLabels : undefined);
+  const own =
+    workload.kind === 'ReplicationController'
+      ? stringMap(spec.selector)
+      : stringMap(isRecord(spec.selector) ? spec.selector.matchLabels : undefined);
   return Object.keys(own).length > 0 ? own : { ...workload.podLabels };
 }
 

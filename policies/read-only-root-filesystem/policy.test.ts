@@ -22,12 +22,18 @@ t.test('no securityContext: deny at the container field, naming the container', 
 
 t.test('an explicit false fails', async (t) => {
   const findings = judge(policy, get('explicitly-writable'));
-  t.same(findings.map((f) => f.path), ['spec.containers[0].securityContext.readOnlyRootFilesystem']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.containers[0].securityContext.readOnlyRootFilesystem'],
+  );
 });
 
 t.test('a pod-level setting does not count: the field only exists on containers', async (t) => {
   const findings = judge(policy, get('pod-level-only'));
-  t.same(findings.map((f) => f.path), ['spec.containers[0].securityContext.readOnlyRootFilesystem']);
+  t.same(
+    findings.map((f) => f.path),
+    ['spec.containers[0].securityContext.readOnlyRootFilesystem'],
+  );
 });
 
 t.test('init containers and native sidecars are checked', async (t) => {
@@ -45,7 +51,11 @@ t.test('Windows pods are skipped, and only they: the API forbids the field there
   const windows = pick(good, 'windows-pod');
   t.same(judge(policy, windows), []);
   const linux = { ...windows, spec: { ...(windows.spec as object), os: { name: 'linux' } } };
-  t.same(judge(policy, linux).map((f) => f.container), ['app'], 'the same pod on Linux fails');
+  t.same(
+    judge(policy, linux).map((f) => f.container),
+    ['app'],
+    'the same pod on Linux fails',
+  );
   t.equal(judge(policy, get('linux-os-named')).length, 1);
 });
 

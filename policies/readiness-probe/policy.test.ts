@@ -23,19 +23,24 @@ t.test('no probe: warn at the container field, naming the container', async (t) 
 });
 
 t.test('a liveness probe does not count', async (t) => {
-  t.same(judge(policy, get('liveness-only')).map((f) => f.path), ['spec.containers[0].readinessProbe']);
+  t.same(
+    judge(policy, get('liveness-only')).map((f) => f.path),
+    ['spec.containers[0].readinessProbe'],
+  );
 });
 
 t.test('native sidecars are checked, classic init containers never', async (t) => {
-  t.same(judge(policy, get('sidecar-without-probe')).map((f) => [f.container, f.path]), [
-    ['proxy', 'spec.template.spec.initContainers[1].readinessProbe'],
-  ]);
+  t.same(
+    judge(policy, get('sidecar-without-probe')).map((f) => [f.container, f.path]),
+    [['proxy', 'spec.template.spec.initContainers[1].readinessProbe']],
+  );
 });
 
 t.test('each regular container is checked', async (t) => {
-  t.same(judge(policy, get('second-container-without')).map((f) => [f.container, f.path]), [
-    ['shipper', 'spec.template.spec.containers[1].readinessProbe'],
-  ]);
+  t.same(
+    judge(policy, get('second-container-without')).map((f) => [f.container, f.path]),
+    [['shipper', 'spec.template.spec.containers[1].readinessProbe']],
+  );
 });
 
 t.test('Job and CronJob pods are not judged, nor pods that run to completion', async (t) => {
@@ -44,7 +49,11 @@ t.test('Job and CronJob pods are not judged, nor pods that run to completion', a
   const jobPod = pick(good, 'pod-of-a-job');
   t.same(judge(policy, jobPod), []);
   const servicePod = { ...jobPod, spec: { ...(jobPod.spec as object), restartPolicy: 'Always' } };
-  t.same(judge(policy, servicePod).map((f) => f.container), ['task'], 'the same pod restarted forever is long-running');
+  t.same(
+    judge(policy, servicePod).map((f) => f.container),
+    ['task'],
+    'the same pod restarted forever is long-running',
+  );
 });
 
 t.test('readiness applies to containers that serve a port; liveness still applies to those that do not', async (t) => {
@@ -53,11 +62,19 @@ t.test('readiness applies to containers that serve a port; liveness still applie
   const served = structuredClone(loadgen) as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
   const [main] = served.spec.template.spec.containers;
   if (main) main.ports = [{ containerPort: 8089 }];
-  t.same(judge(policy, served as KubeObject).map((f) => f.container), ['main'], 'the same container with a port needs one');
+  t.same(
+    judge(policy, served as KubeObject).map((f) => f.container),
+    ['main'],
+    'the same container with a port needs one',
+  );
   const noLiveness = structuredClone(loadgen) as typeof served;
   const [bare] = noLiveness.spec.template.spec.containers;
   if (bare) delete bare.livenessProbe;
-  t.same(judge(liveness, noLiveness as KubeObject).map((f) => f.container), ['main'], 'liveness-probe still asks a port-less container for a liveness probe');
+  t.same(
+    judge(liveness, noLiveness as KubeObject).map((f) => f.container),
+    ['main'],
+    'liveness-probe still asks a port-less container for a liveness probe',
+  );
   t.same(judge(policy, pick(good, 'reloader-sidecar-without-ports')), [], 'a port-less sidecar or second container beside a probed server');
   t.same(judge(policy, pick(good, 'empty-ports-list')), [], 'ports: [] declares nothing');
 });

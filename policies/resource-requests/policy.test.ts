@@ -22,16 +22,25 @@ t.test('no resources at all: one deny per container at resources.requests, namin
 
 t.test('one missing resource: the path points at it and the fix sets only it', async (t) => {
   const memory = judge(policy, get('memory-missing'));
-  t.same(memory.map((f) => f.path), ['spec.containers[0].resources.requests.memory']);
+  t.same(
+    memory.map((f) => f.path),
+    ['spec.containers[0].resources.requests.memory'],
+  );
   t.match(memory[0]?.message, /no memory request: set resources.requests.memory/);
   t.match(memory[0]?.remediation, /memory: 128Mi/);
   t.notMatch(memory[0]?.remediation, /cpu/);
   const cpu = judge(policy, get('cpu-missing'));
-  t.same(cpu.map((f) => f.path), ['spec.containers[0].resources.requests.cpu']);
+  t.same(
+    cpu.map((f) => f.path),
+    ['spec.containers[0].resources.requests.cpu'],
+  );
 });
 
 t.test('a zero request counts as missing, even with a limit beside it', async (t) => {
-  t.same(judge(policy, get('zero-cpu-request')).map((f) => f.path), ['spec.containers[0].resources.requests.cpu']);
+  t.same(
+    judge(policy, get('zero-cpu-request')).map((f) => f.path),
+    ['spec.containers[0].resources.requests.cpu'],
+  );
 });
 
 t.test('init containers and native sidecars are checked', async (t) => {

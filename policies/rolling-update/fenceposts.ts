@@ -35,4 +35,4 @@ export function field(parent: unknown, key: string): { present: boolean; value: 
   return { present: value !== undefined && value !== null, value };
 }
 
-export const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+export const show = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));

@@ -14,10 +14,20 @@ const get = (name: string): KubeObject => {
 const judged = (obj: KubeObject) => policy.kinds.includes(String(obj.kind));
 
 function deployment(spec: Record<string, unknown>, name = 'd'): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { ...spec, template: { spec: { containers: [{ name: 'a' }] } } } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: { ...spec, template: { spec: { containers: [{ name: 'a' }] } } },
+  };
 }
 function statefulSet(spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 's', ...metadata }, spec: { ...spec, template: { spec: { containers: [{ name: 'a' }] } } } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 's', ...metadata },
+    spec: { ...spec, template: { spec: { containers: [{ name: 'a' }] } } },
+  };
 }
 const hpa = (target: string, min: unknown, max: unknown): KubeObject => ({
   apiVersion: 'autoscaling/v2',
@@ -58,9 +68,13 @@ t.test('an HPA that may scale to two or more makes a Deployment replicated, whic
 });
 
 t.test('maxUnavailable resolving to every replica warns, rounded down as the controller rounds it', async (t) => {
-  t.match(judge(policy, get('all-unavailable-percent'))[0]?.message, /maxUnavailable 100% stops all 4 replicas at once: set maxUnavailable: 0/);
+  t.match(
+    judge(policy, get('all-unavailable-percent'))[0]?.message,
+    /maxUnavailable 100% stops all 4 replicas at once: set maxUnavailable: 0/,
+  );
   t.same(paths(get('all-unavailable-count')), ['spec.strategy.rollingUpdate.maxUnavailable']);
-  const at = (replicas: number, maxUnavailable: unknown, maxSurge: unknown = 1) => paths(deployment({ replicas, strategy: { rollingUpdate: { maxUnavailable, maxSurge } } })).length;
+  const at = (replicas: number, maxUnavailable: unknown, maxSurge: unknown = 1) =>
+    paths(deployment({ replicas, strategy: { rollingUpdate: { maxUnavailable, maxSurge } } })).length;
   t.equal(at(2, '99%'), 0, '99% of 2 is 1.98: one');
   t.equal(at(100, '99%'), 0, '99% of 100 is 99');
   t.equal(at(3, '100%'), 1);
@@ -69,7 +83,11 @@ t.test('maxUnavailable resolving to every replica warns, rounded down as the con
   t.equal(at(4, 3), 0);
   t.equal(at(2, '50%'), 0, '50% of 2 is one of two');
   t.equal(at(2, '25%', '0%'), 0, 'both resolve to zero: the controller allows one unavailable, not all');
-  t.equal(paths(deployment({ replicas: 2, strategy: { type: 'RollingUpdate', rollingUpdate: null } })).length, 0, 'null rollingUpdate: the 25% default');
+  t.equal(
+    paths(deployment({ replicas: 2, strategy: { type: 'RollingUpdate', rollingUpdate: null } })).length,
+    0,
+    'null rollingUpdate: the 25% default',
+  );
 });
 
 t.test('the controller rounds maxSurge up and maxUnavailable down, and never resolves both to zero', async (t) => {
@@ -84,17 +102,25 @@ t.test('the controller rounds maxSurge up and maxUnavailable down, and never res
   t.same(resolve('0%', '25%', 3), { surge: 0, unavailable: 1 }, 'both zero: one unavailable');
   t.same(resolve(0, '100%', 0), { surge: 0, unavailable: 1 });
   t.same(resolve(2, 1, 10), { surge: 2, unavailable: 1 }, 'counts are not scaled');
-  for (const value of ['25', '25 %', '-5%', '1.5%', '%', -1, 1.5, true, null, {}, []]) t.equal(amountOf(value), undefined, JSON.stringify(value));
+  for (const value of ['25', '25 %', '-5%', '1.5%', '%', -1, 1.5, true, null, {}, []])
+    t.equal(amountOf(value), undefined, JSON.stringify(value));
 });
 
 t.test('values the API refuses are reported, never read as a default', async (t) => {
-  t.match(judge(policy, get('unavailable-not-an-amount'))[0]?.message, /maxUnavailable 25 is not a count or a percentage: set maxUnavailable: 0/);
+  t.match(
+    judge(policy, get('unavailable-not-an-amount'))[0]?.message,
+    /maxUnavailable 25 is not a count or a percentage: set maxUnavailable: 0/,
+  );
   t.match(judge(policy, get('strategy-wrong-case'))[0]?.message, /unknown strategy type rollingUpdate \(case matters\)/);
   t.same(paths(deployment({ replicas: 3, strategy: { rollingUpdate: { maxSurge: 'x' } } })), ['spec.strategy.rollingUpdate.maxSurge']);
   t.same(paths(deployment({ strategy: 'Recreate' })), ['spec.strategy']);
   t.same(paths(deployment({ strategy: { rollingUpdate: [] } })), ['spec.strategy.rollingUpdate']);
   t.same(paths(deployment({ strategy: { type: 5 } })), ['spec.strategy.type']);
-  t.same(paths(deployment({ replicas: 1, strategy: { rollingUpdate: { maxUnavailable: -1 } } })), ['spec.strategy.rollingUpdate.maxUnavailable'], 'also on one replica');
+  t.same(
+    paths(deployment({ replicas: 1, strategy: { rollingUpdate: { maxUnavailable: -1 } } })),
+    ['spec.strategy.rollingUpdate.maxUnavailable'],
+    'also on one replica',
+  );
   t.doesNotThrow(() => judge(policy, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: 'x' }));
   t.same(paths(deployment({ replicas: '3', strategy: { type: 'Recreate' } })), [], 'replicas the API refuses: the default 1');
 });
@@ -106,11 +132,32 @@ t.test('StatefulSet: OnDelete nobody owns warns; maxUnavailable of every replica
   t.same(paths(statefulSet({ replicas: 1, updateStrategy: { type: 'OnDelete' } })), ['spec.updateStrategy.type'], 'whatever the replicas');
   const owned = { ownerReferences: [{ apiVersion: 'x/v1', kind: 'Cluster', name: 'c', uid: 'u', controller: true }] };
   t.same(paths(statefulSet({ updateStrategy: { type: 'OnDelete' } }, owned)), [], 'an operator rolls its own pods');
-  t.match(judge(policy, get('statefulset-all-unavailable'))[0]?.message, /maxUnavailable 3 stops all 3 replicas at once: set maxUnavailable: 1/);
-  t.same(paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { maxUnavailable: '66%' } } })), [], '66% of 3 rounds down to 1');
-  t.same(paths(statefulSet({ replicas: 2, updateStrategy: { rollingUpdate: { maxUnavailable: '1%' } } })), [], 'rounds to 0, the controller takes 1');
-  t.same(paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { partition: 3 } } })), [], 'a partition stages a rollout on purpose');
-  t.same(paths(statefulSet({ replicas: 3, updateStrategy: { type: 'Recreate' } })), ['spec.updateStrategy.type'], 'StatefulSets have no Recreate');
+  t.match(
+    judge(policy, get('statefulset-all-unavailable'))[0]?.message,
+    /maxUnavailable 3 stops all 3 replicas at once: set maxUnavailable: 1/,
+  );
+  t.same(
+    paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { maxUnavailable: '66%' } } })),
+    [],
+    '66% of 3 rounds down to 1',
+  );
+  t.same(
+    paths(statefulSet({ replicas: 2, updateStrategy: { rollingUpdate: { maxUnavailable: '1%' } } })),
+    [],
+    'rounds to 0, the controller takes 1',
+  );
+  t.same(
+    paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { partition: 3 } } })),
+    [],
+    'a partition stages a rollout on purpose',
+  );
+  t.same(
+    paths(statefulSet({ replicas: 3, updateStrategy: { type: 'Recreate' } })),
+    ['spec.updateStrategy.type'],
+    'StatefulSets have no Recreate',
+  );
   t.same(paths(statefulSet({ updateStrategy: 'OnDelete' })), ['spec.updateStrategy']);
-  t.same(paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { maxUnavailable: '3' } } })), ['spec.updateStrategy.rollingUpdate.maxUnavailable']);
+  t.same(paths(statefulSet({ replicas: 3, updateStrategy: { rollingUpdate: { maxUnavailable: '3' } } })), [
+    'spec.updateStrategy.rollingUpdate.maxUnavailable',
+  ]);
 });

@@ -57,7 +57,8 @@ function judgeDeployment(workload: Workload, spec: Record<string, unknown>, cont
   const surge = surgeField.present ? amountOf(surgeField.value) : DEFAULT_SURGE;
   const unavailable = unavailableField.present ? amountOf(unavailableField.value) : DEFAULT_UNAVAILABLE;
   if (!surge) out.push(invalidAmount('spec.strategy.rollingUpdate.maxSurge', 'maxSurge', surgeField.value, 'maxSurge: 1'));
-  if (!unavailable) out.push(invalidAmount('spec.strategy.rollingUpdate.maxUnavailable', 'maxUnavailable', unavailableField.value, 'maxUnavailable: 0'));
+  if (!unavailable)
+    out.push(invalidAmount('spec.strategy.rollingUpdate.maxUnavailable', 'maxUnavailable', unavailableField.value, 'maxUnavailable: 0'));
   if (!surge || !unavailable || !scale) return out;
   if (resolveFenceposts(surge, unavailable, scale.count).unavailable >= scale.count) {
     out.push({
@@ -71,7 +72,9 @@ function judgeDeployment(workload: Workload, spec: Record<string, unknown>, cont
 function judgeStatefulSet(workload: Workload, spec: Record<string, unknown>, context: ClusterContext): Violation[] {
   const strategy = field(spec, 'updateStrategy');
   if (strategy.present && !isRecord(strategy.value)) {
-    return [{ path: 'spec.updateStrategy', message: 'updateStrategy is not a mapping: set type RollingUpdate', remediation: STATEFULSET_FIX }];
+    return [
+      { path: 'spec.updateStrategy', message: 'updateStrategy is not a mapping: set type RollingUpdate', remediation: STATEFULSET_FIX },
+    ];
   }
   const type = field(strategy.value, 'type');
   if (type.present && type.value === 'OnDelete') {
@@ -86,13 +89,22 @@ function judgeStatefulSet(workload: Workload, spec: Record<string, unknown>, con
     ];
   }
   if (type.present && type.value !== 'RollingUpdate') {
-    return [{ path: 'spec.updateStrategy.type', message: `unknown updateStrategy type ${show(type.value)} (case matters): set type RollingUpdate`, remediation: STATEFULSET_FIX }];
+    return [
+      {
+        path: 'spec.updateStrategy.type',
+        message: `unknown updateStrategy type ${show(type.value)} (case matters): set type RollingUpdate`,
+        remediation: STATEFULSET_FIX,
+      },
+    ];
   }
   const rolling = field(strategy.value, 'rollingUpdate');
   const unavailableField = field(rolling.value, 'maxUnavailable');
   if (!unavailableField.present) return [];
   const unavailable = amountOf(unavailableField.value);
-  if (!unavailable) return [invalidAmount('spec.updateStrategy.rollingUpdate.maxUnavailable', 'maxUnavailable', unavailableField.value, 'maxUnavailable: 1')];
+  if (!unavailable)
+    return [
+      invalidAmount('spec.updateStrategy.rollingUpdate.maxUnavailable', 'maxUnavailable', unavailableField.value, 'maxUnavailable: 1'),
+    ];
   const scale = replicated(workload, context);
   // The StatefulSet controller rounds down too, and never goes below one.
   if (scale && Math.max(1, scaled(unavailable, scale.count, false)) >= scale.count) {

@@ -57,12 +57,22 @@ t.test('every bad example fails', async (t) => {
 });
 
 t.test('a user namespace (hostUsers: false) passes, uid 0 included, as Pod Security Admission does from 1.35', async (t) => {
-  const pod = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...spec, containers: [{ name: 'app', image: 'a:1' }] } });
+  const pod = (spec: Record<string, unknown>) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { ...spec, containers: [{ name: 'app', image: 'a:1' }] },
+  });
   t.same(judge(policy, pod({ hostUsers: false })), [], 'no securityContext');
   t.same(judge(policy, pod({ hostUsers: false, securityContext: { runAsUser: 0 } })), [], 'uid 0 is not root on the node');
   t.equal(judge(policy, pod({ hostUsers: true })).length, 1, 'hostUsers: true shares the node users');
-  for (const value of ['false', 0, null, {}]) t.equal(judge(policy, pod({ hostUsers: value })).length, 1, `hostUsers ${JSON.stringify(value)} is no user namespace`);
+  for (const value of ['false', 0, null, {}])
+    t.equal(judge(policy, pod({ hostUsers: value })).length, 1, `hostUsers ${JSON.stringify(value)} is no user namespace`);
   t.equal(judge(policy, pod({ hostUsers: false, os: { name: 'windows' } })).length, 1, 'Windows has no user namespaces');
   t.equal(judge(policy, get('host-users-string')).length, 1);
-  t.same(judge(policy, pod({ securityContext: { runAsUser: 1000 } })), [], 'a non-zero uid without runAsNonRoot: the kubelet runs that uid');
+  t.same(
+    judge(policy, pod({ securityContext: { runAsUser: 1000 } })),
+    [],
+    'a non-zero uid without runAsNonRoot: the kubelet runs that uid',
+  );
 });

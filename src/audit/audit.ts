@@ -29,7 +29,9 @@ function withoutRelaxingLabels(objects: readonly SourceObject[], config: EngineC
     const meta = metaOf(item.object);
     if (item.object.kind !== 'Namespace' || stringMap(meta.labels)[LABEL_MODE] !== 'audit') return item;
     const where = item.document !== undefined ? `${item.source}: document ${item.document}` : item.source;
-    notes.push(`${where}: Namespace ${nameOf(item.object) || '(unnamed)'}: label ${LABEL_MODE}=audit ignored offline: only the --config file can relax enforcement here (in a cluster, only admins label namespaces)`);
+    notes.push(
+      `${where}: Namespace ${nameOf(item.object) || '(unnamed)'}: label ${LABEL_MODE}=audit ignored offline: only the --config file can relax enforcement here (in a cluster, only admins label namespaces)`,
+    );
     const { [LABEL_MODE]: _ignored, ...labels } = stringMap(meta.labels);
     return { ...item, object: { ...item.object, metadata: { ...meta, labels } } };
   });

@@ -46,7 +46,13 @@ function yamlErrorText(err: YAMLError): { line: number | undefined; message: str
   const head = match?.[1] ?? err.message;
   const excerpt = (match?.[2] ?? '').replace(/\s+$/, '');
   const column = start ? ` (column ${start.col})` : '';
-  const shown = excerpt === '' ? '' : `\n${excerpt.split('\n').map((l) => `    ${l}`).join('\n')}`;
+  const shown =
+    excerpt === ''
+      ? ''
+      : `\n${excerpt
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n')}`;
   return { line: start?.line, message: `${head}${column}${shown}` };
 }
 
@@ -71,7 +77,13 @@ type ProblemAt = (message: string, itemIndex?: number) => void;
  * The Kubernetes objects of one document's value (nothing for an empty document), and its
  * problems through `problemAt`. The same for both parsers, so that they cannot disagree.
  */
-function objectsOf(value: unknown, source: string, at: { document?: number; template?: string }, objects: SourceObject[], problemAt: ProblemAt): void {
+function objectsOf(
+  value: unknown,
+  source: string,
+  at: { document?: number; template?: string },
+  objects: SourceObject[],
+  problemAt: ProblemAt,
+): void {
   // helm and kustomize emit empty documents between `---`: nothing to judge, nothing wrong.
   if (value === null || value === undefined) return;
   if (!isRecord(value)) {
@@ -124,9 +136,10 @@ export function parseSourceFast({ source, text }: SourceText): ParsedSource | un
   const objects: SourceObject[] = [];
   let problem = false;
   values.forEach((value, i) => {
-    if (!problem) objectsOf(value, source, documentAt(i, multi, templates), objects, () => {
-      problem = true;
-    });
+    if (!problem)
+      objectsOf(value, source, documentAt(i, multi, templates), objects, () => {
+        problem = true;
+      });
   });
   if (problem) return undefined;
   // Each object keeps the node it was read as, for its findings' positions (fast-positions.ts).
@@ -182,7 +195,13 @@ export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource 
     try {
       value = doc.toJS();
     } catch (err) {
-      problems.push({ source, document, ...lineField(lineOf(doc.contents, lines)), ...templateField(templates, i), message: (err as Error).message });
+      problems.push({
+        source,
+        document,
+        ...lineField(lineOf(doc.contents, lines)),
+        ...templateField(templates, i),
+        message: (err as Error).message,
+      });
       return;
     }
     const docLine = lineOf(doc.contents, lines);
@@ -195,7 +214,11 @@ export function parseSourceWithYaml({ source, text }: SourceText): ParsedSource 
 }
 
 /** Where a document is: its number in a stream, and the template helm rendered it from. */
-function documentAt(index: number, multi: boolean, templates: readonly (string | undefined)[] | undefined): { document?: number; template?: string } {
+function documentAt(
+  index: number,
+  multi: boolean,
+  templates: readonly (string | undefined)[] | undefined,
+): { document?: number; template?: string } {
   return { ...(multi ? { document: index + 1 } : {}), ...templateField(templates, index) };
 }
 

@@ -166,7 +166,13 @@ interface FastOrigin {
 const ORIGINS = new WeakMap<object, FastOrigin>();
 
 /** Records where `object` was read: document `index` of the recorder, or item `item` of its List. */
-export function rememberOrigin(object: object, recorder: PositionRecorder, index: number, item: number | undefined, text: PositionedText): void {
+export function rememberOrigin(
+  object: object,
+  recorder: PositionRecorder,
+  index: number,
+  item: number | undefined,
+  text: PositionedText,
+): void {
   const positions: Log = { log: recorder.log, names: recorder.names };
   let record = recorder.documents[index] ?? -1;
   let start = recorder.starts[index] as number;
@@ -183,7 +189,12 @@ export function rememberOrigin(object: object, recorder: PositionRecorder, index
  * One step down from a record: an item, or a key (joined from several segments when the key
  * holds dots, `practice-gate.io/exempt`, as locate.ts joins them).
  */
-function child({ log, names }: Log, record: number, segments: readonly (string | number)[], at: number): { offset: number; record: number; consumed: number } | undefined {
+function child(
+  { log, names }: Log,
+  record: number,
+  segments: readonly (string | number)[],
+  at: number,
+): { offset: number; record: number; consumed: number } | undefined {
   if (record < 0) return undefined;
   const head = log[record] as number;
   const segment = segments[at] as string | number;
@@ -198,7 +209,8 @@ function child({ log, names }: Log, record: number, segments: readonly (string |
     if (parts.some((p) => typeof p === 'number')) break;
     const key = parts.join('.');
     for (let slot = record + 1; slot < record + 1 + 3 * head; slot += 3) {
-      if (String(names[log[slot + 1] as number]) === key) return { offset: log[slot] as number, record: log[slot + 2] as number, consumed: end - at };
+      if (String(names[log[slot + 1] as number]) === key)
+        return { offset: log[slot] as number, record: log[slot + 2] as number, consumed: end - at };
     }
   }
   return undefined;

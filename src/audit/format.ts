@@ -18,7 +18,12 @@ const BODY_INDENT = 2 + LABEL_WIDTH + 2;
 
 /** `api.yaml:6`, or `api.yaml, document 2` where no line is known; a helm template first when there is one. */
 function whereOf(result: AuditResult): string {
-  const at = result.line !== undefined ? `${result.source}:${result.line}` : result.document === undefined ? result.source : `${result.source}, document ${result.document}`;
+  const at =
+    result.line !== undefined
+      ? `${result.source}:${result.line}`
+      : result.document === undefined
+        ? result.source
+        : `${result.source}, document ${result.document}`;
   return result.template === undefined ? at : `${result.template}, ${at}`;
 }
 
@@ -63,7 +68,9 @@ export function formatTable(report: AuditReport, options: { color: boolean }): s
   });
   blocks.push(summaryLine(report, style));
   for (const e of report.expiredExemptions ?? []) {
-    blocks.push(style('yellow', `Exemption ${e.index} (${e.scope}) expired ${e.expires}: it no longer exempts anything. Reason was: ${e.reason}`));
+    blocks.push(
+      style('yellow', `Exemption ${e.index} (${e.scope}) expired ${e.expires}: it no longer exempts anything. Reason was: ${e.reason}`),
+    );
   }
   return `${blocks.join('\n\n')}\n`;
 }

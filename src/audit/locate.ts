@@ -82,7 +82,12 @@ export class Locator {
   }
 
   /** One step down: a sequence index, or a map key (a key may hold dots: `practice-gate.io/exempt`). */
-  #child(doc: Document.Parsed, node: unknown, segments: readonly (string | number)[], at: number): { node: unknown; offset: number | undefined; consumed: number } | undefined {
+  #child(
+    doc: Document.Parsed,
+    node: unknown,
+    segments: readonly (string | number)[],
+    at: number,
+  ): { node: unknown; offset: number | undefined; consumed: number } | undefined {
     const { isAlias, isMap, isScalar, isSeq } = yaml();
     const target = isAlias(node) ? node.resolve(doc) : node;
     const segment = segments[at];

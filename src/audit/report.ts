@@ -85,7 +85,8 @@ function presentObjects(items: readonly SourceObject[], defaultNamespace: string
   for (const { object } of items) {
     const meta = metaOf(object);
     if (typeof meta.uid === 'string' && meta.uid !== '') present.add(meta.uid);
-    if (typeof object.kind === 'string' && typeof meta.name === 'string') present.add(objectKey(object.kind, namespaceOf(object) ?? defaultNamespace, meta.name));
+    if (typeof object.kind === 'string' && typeof meta.name === 'string')
+      present.add(objectKey(object.kind, namespaceOf(object) ?? defaultNamespace, meta.name));
   }
   return present;
 }

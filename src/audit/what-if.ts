@@ -58,7 +58,11 @@ export function whatIf(report: AuditReport, config: EngineConfig): WhatIf {
     .map(({ seen: _seen, ...row }) => row)
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.policy.localeCompare(b.policy));
   const sum = (k: 'existing' | 'blockUpdates' | 'pending') => list.reduce((n, r) => n + r[k], 0);
-  return { mode: config.mode, rows: list, totals: { objects: objects.size, existing: sum('existing'), blockUpdates: sum('blockUpdates'), pending: sum('pending') } };
+  return {
+    mode: config.mode,
+    rows: list,
+    totals: { objects: objects.size, existing: sum('existing'), blockUpdates: sum('blockUpdates'), pending: sum('pending') },
+  };
 }
 
 const HEAD = ['NAMESPACE', 'POLICY', 'OBJECTS', 'EXISTING', 'BLOCK UPDATES', 'PENDING'];
@@ -67,9 +71,17 @@ export function formatWhatIf(report: WhatIf, options: { color: boolean }): strin
   const style = styler(options.color);
   const title = style('bold', `What ${report.mode} would refuse today, per namespace and policy:`);
   if (report.rows.length === 0) return `${title}\nnothing: no live object has a finding that would be refused.\n`;
-  const cells = [HEAD, ...report.rows.map((r) => [r.namespace, r.policy, String(r.objects), String(r.existing), String(r.blockUpdates), String(r.pending)])];
+  const cells = [
+    HEAD,
+    ...report.rows.map((r) => [r.namespace, r.policy, String(r.objects), String(r.existing), String(r.blockUpdates), String(r.pending)]),
+  ];
   const widths = HEAD.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  const lines = cells.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = cells.map((row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   const { objects, existing, blockUpdates, pending } = report.totals;
   return [
     title,

@@ -1,16 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import {
-  FAIL_ON,
-  STDIN,
-  STDIN_SOURCE,
-  auditTexts,
-  failsOn,
-  formatProblem,
-  readSources,
-  readStream,
-  writeStdout,
-} from '../audit/index.js';
+import { FAIL_ON, STDIN, STDIN_SOURCE, auditTexts, failsOn, formatProblem, readSources, readStream, writeStdout } from '../audit/index.js';
 import type { FailOn } from '../audit/index.js';
 import { POLICIES } from '../../policies/index.js';
 import { DEFAULT_CONFIG, compileConfig } from '../engine/index.js';
@@ -78,7 +68,8 @@ export async function runAudit(paths: string[], options: AuditOptions): Promise<
   const problems = [...read.problems, ...outcome.problems];
   for (const problem of problems) say(formatProblem(problem));
   for (const note of outcome.notes) say(note);
-  if (outcome.objectsRead === 0 && problems.length === 0) say(`no Kubernetes objects found in ${paths.map((p) => (p === STDIN ? STDIN_SOURCE : p)).join(', ')}`);
+  if (outcome.objectsRead === 0 && problems.length === 0)
+    say(`no Kubernetes objects found in ${paths.map((p) => (p === STDIN ? STDIN_SOURCE : p)).join(', ')}`);
 
   // CI keeps the report, not stderr: what was not judged is in it too.
   const report = { ...outcome.report, skipped: problems };
@@ -93,17 +84,27 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .description('Judge manifests offline: files, directories (their .yaml, .yml and .json files) or - for stdin')
     .argument('[paths...]', 'files, directories, or - to read stdin (none with --cluster)')
-    .option('--cluster', 'audit the live cluster instead (kubeconfig: --kubeconfig, else KUBECONFIG or ~/.kube/config); --namespace narrows it to one namespace')
+    .option(
+      '--cluster',
+      'audit the live cluster instead (kubeconfig: --kubeconfig, else KUBECONFIG or ~/.kube/config); --namespace narrows it to one namespace',
+    )
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig to use')
     .option('--config <file>', 'practice-gate config file (built-in defaults without one)')
-    .addOption(new Option('--format <format>', 'output format (sarif, junit, github, html: for CI and people, see README "CI")').choices([...FORMATS]).default('table'))
     .addOption(
-      new Option('--fail-on <action>', 'exit 1 when a non-exempt finding is at least this severe')
-        .choices([...FAIL_ON])
-        .default('deny'),
+      new Option('--format <format>', 'output format (sarif, junit, github, html: for CI and people, see README "CI")')
+        .choices([...FORMATS])
+        .default('table'),
+    )
+    .addOption(
+      new Option('--fail-on <action>', 'exit 1 when a non-exempt finding is at least this severe').choices([...FAIL_ON]).default('deny'),
     )
     .option('--namespace <namespace>', 'namespace of documents that name none', nonEmpty('--namespace'), 'default')
-    .addOption(new Option('--mode <mode>', "judge as if the config's mode were this; with --cluster, also print what it would refuse per namespace and policy").choices(['enforce', 'audit']))
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        "judge as if the config's mode were this; with --cluster, also print what it would refuse per namespace and policy",
+      ).choices(['enforce', 'audit']),
+    )
     .addHelpText('after', EXIT_HELP)
     .action(async (paths: string[], options: AuditOptions, command: Command) => {
       if (options.cluster) {

@@ -90,7 +90,10 @@ export interface AuditCommandOptions {
 /** The `audit --cluster` action: the offline command's options, read for a live cluster. */
 export async function clusterAuditCommand(paths: readonly string[], options: AuditCommandOptions, command: Command): Promise<number> {
   if (paths.length > 0) {
-    command.error('error: --cluster audits the live cluster, not files: drop the paths, or drop --cluster', { exitCode: EXIT_USAGE, code: 'practice-gate.usage' });
+    command.error('error: --cluster audits the live cluster, not files: drop the paths, or drop --cluster', {
+      exitCode: EXIT_USAGE,
+      code: 'practice-gate.usage',
+    });
   }
   const say = (text: string): void => void process.stderr.write(`practice-gate: ${text}\n`);
   let config: EngineConfig;

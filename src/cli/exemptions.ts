@@ -60,7 +60,10 @@ export function formatExemptions(rows: readonly ExemptionRow[], color: boolean):
       `  policies: ${r.policies ? r.policies.join(', ') : 'all'}`,
       `  reason:   ${r.reason}`,
     ];
-    if (r.objects !== undefined) lines.push(`  objects:  ${r.objects} live ${r.objects === 1 ? 'object' : 'objects'} matched${r.state === 'expired' ? ' (no longer exempt)' : ''}`);
+    if (r.objects !== undefined)
+      lines.push(
+        `  objects:  ${r.objects} live ${r.objects === 1 ? 'object' : 'objects'} matched${r.state === 'expired' ? ' (no longer exempt)' : ''}`,
+      );
     return lines.join('\n');
   });
   return `${blocks.join('\n\n')}\n`;
@@ -69,7 +72,9 @@ export function formatExemptions(rows: readonly ExemptionRow[], color: boolean):
 export function registerExemptions(program: Command): void {
   program
     .command('exemptions')
-    .description("List the config's exemptions: scope, reason, expiry (active, expiring, expired); with --cluster, the live objects each covers")
+    .description(
+      "List the config's exemptions: scope, reason, expiry (active, expiring, expired); with --cluster, the live objects each covers",
+    )
     .option('--config <file>', 'practice-gate config file')
     .option('--cluster', 'count the live objects each exemption matches (kubeconfig: --kubeconfig, else KUBECONFIG or ~/.kube/config)')
     .option('--kubeconfig <file>', 'with --cluster: the kubeconfig to use')
@@ -99,7 +104,11 @@ export function registerExemptions(program: Command): void {
         counts = counted;
       }
       const rows = exemptionRows(config, now, counts);
-      writeStdout(options.format === 'json' ? `${JSON.stringify({ exemptions: rows }, null, 2)}\n` : formatExemptions(rows, wantsColor(process.stdout)));
+      writeStdout(
+        options.format === 'json'
+          ? `${JSON.stringify({ exemptions: rows }, null, 2)}\n`
+          : formatExemptions(rows, wantsColor(process.stdout)),
+      );
       process.exitCode = EXIT_OK;
     });
 }

@@ -34,10 +34,13 @@ export async function runFix(paths: string[], options: FixOptions): Promise<numb
   for (const f of outcome.notFixed) report.push(`not fixed  ${where(f)}  ${what(f)}: ${f.finding.policy}: ${f.reason}`);
   const { deny, warn, audit } = outcome.remaining;
   const files = outcome.changed.size;
-  report.push(`${options.diff ? 'would change' : 'changed'} ${files} file${files === 1 ? '' : 's'} (${outcome.fixed.length} fixes); left: ${deny} deny, ${warn} warn, ${audit} audit`);
+  report.push(
+    `${options.diff ? 'would change' : 'changed'} ${files} file${files === 1 ? '' : 's'} (${outcome.fixed.length} fixes); left: ${deny} deny, ${warn} warn, ${audit} audit`,
+  );
 
   if (options.diff) {
-    for (const [source, { before, after }] of outcome.changed) writeStdout(createTwoFilesPatch(`a/${source}`, `b/${source}`, before, after, undefined, undefined, { context: 3 }));
+    for (const [source, { before, after }] of outcome.changed)
+      writeStdout(createTwoFilesPatch(`a/${source}`, `b/${source}`, before, after, undefined, undefined, { context: 3 }));
     for (const line of report) process.stderr.write(`${line}\n`);
   } else {
     for (const [source, { after }] of outcome.changed) {
@@ -53,4 +56,3 @@ export async function runFix(paths: string[], options: FixOptions): Promise<numb
   if (problems.length > 0) return EXIT_USAGE;
   return deny > 0 ? EXIT_FINDINGS : EXIT_OK;
 }
-

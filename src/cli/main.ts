@@ -8,7 +8,8 @@ const program = new Command('practice-gate')
   .exitOverride();
 
 /** After a usage error, one line that points to the help instead of the whole help pushing the error off screen. */
-const helpHint = (command: Command): string => `(run '${['practice-gate', ...(command.parent ? [command.name()] : [])].join(' ')} --help' for usage)`;
+const helpHint = (command: Command): string =>
+  `(run '${['practice-gate', ...(command.parent ? [command.name()] : [])].join(' ')} --help' for usage)`;
 
 // Each command's module (and what it imports) loads only when that command runs: `audit` in
 // CI is mostly start-up, and need not load the certificate or server flags. Without a known

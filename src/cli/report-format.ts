@@ -12,7 +12,13 @@ export type { ReportFormat };
  * A report in the format asked for, for the offline and the cluster audit alike. Table and
  * JSON need nothing more; the CI formats load only when asked (start-up time is the audit's cost).
  */
-export async function formatAs(report: AuditReport, format: ReportFormat, config: EngineConfig, failOn: FailOn, stdout: { isTTY?: boolean }): Promise<string> {
+export async function formatAs(
+  report: AuditReport,
+  format: ReportFormat,
+  config: EngineConfig,
+  failOn: FailOn,
+  stdout: { isTTY?: boolean },
+): Promise<string> {
   if (format === 'json') return formatJson(report);
   if (format === 'table') return formatTable(report, { color: wantsColor(stdout) });
   const { formatContext, formatReport } = await import('../audit/formats/index.js');

@@ -28,7 +28,8 @@ const EXIT_FAILED = 1;
 
 function usageProblem(flags: ServeFlags): string | undefined {
   if (flags.selfManagedCerts) {
-    if (flags.dev || flags.tlsCert || flags.tlsKey) return '--self-managed-certs keeps its certificates in a Secret: drop --tls-cert/--tls-key/--dev, or drop --self-managed-certs';
+    if (flags.dev || flags.tlsCert || flags.tlsKey)
+      return '--self-managed-certs keeps its certificates in a Secret: drop --tls-cert/--tls-key/--dev, or drop --self-managed-certs';
     return undefined;
   }
   if (flags.dev) {
@@ -95,7 +96,13 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<num
     await interim?.close();
     const usage = err instanceof ClusterUsageError || err instanceof KubeConfigError || err instanceof CertOptionsError;
     const code = (err as NodeJS.ErrnoException).code;
-    say(usage ? (err as Error).message : code === 'EADDRINUSE' ? `port ${flags.probePort} is already in use` : `cannot start the cluster features: ${describeError(err)}`);
+    say(
+      usage
+        ? (err as Error).message
+        : code === 'EADDRINUSE'
+          ? `port ${flags.probePort} is already in use`
+          : `cannot start the cluster features: ${describeError(err)}`,
+    );
     return usage ? EXIT_USAGE : EXIT_FAILED;
   }
   process.off('SIGTERM', exitWhileWaiting).off('SIGINT', exitWhileWaiting);

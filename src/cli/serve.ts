@@ -53,8 +53,17 @@ export function registerServe(program: Command): void {
     .option('--dev', 'generate in-memory dev certificates for 127.0.0.1 and print a webhook configuration for them')
     .option('--dev-webhook-config <file>', 'with --dev: also write the webhook configuration to this file')
     .option('--config <file>', 'config file (YAML); reloaded when it changes, a bad version is refused')
-    .addOption(new Option('--on-error <mode>', 'answer when judging fails: allow (with a warning) or deny').choices(['allow', 'deny']).default('allow'))
-    .option('--shutdown-timeout <seconds>', 'how long in-flight reviews may take to finish on SIGTERM', seconds, DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000)
+    .addOption(
+      new Option('--on-error <mode>', 'answer when judging fails: allow (with a warning) or deny')
+        .choices(['allow', 'deny'])
+        .default('allow'),
+    )
+    .option(
+      '--shutdown-timeout <seconds>',
+      'how long in-flight reviews may take to finish on SIGTERM',
+      seconds,
+      DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000,
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     // For tests and rehearsals of a deadline: the clock starts at this time and runs on.
     .addOption(new Option('--now <time>', 'judge deadlines and expiry as if started at this time').argParser(instantFlag).hideHelp());

@@ -14,7 +14,8 @@ export async function startStartupProbes(port: number, host: string, waitingFor:
   const notReady = JSON.stringify(readiness);
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
-    const [status, body] = path === '/healthz' ? [200, '{"status":"ok"}'] : path === '/readyz' ? [503, notReady] : [404, '{"error":"starting"}'];
+    const [status, body] =
+      path === '/healthz' ? [200, '{"status":"ok"}'] : path === '/readyz' ? [503, notReady] : [404, '{"error":"starting"}'];
     response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
     response.end(body);
   });

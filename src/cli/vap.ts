@@ -16,7 +16,7 @@ export function registerVap(program: Command): void {
     .action(async (options: { config?: string; namespace: string; excludeNamespace: string[] }) => {
       const { ConfigError, loadEngineConfig } = await import('../config/load.js');
       const { vapObjects } = await import('../rules/index.js');
-      let config;
+      let config: ReturnType<typeof loadEngineConfig>;
       try {
         config = loadEngineConfig(options.config);
       } catch (err) {

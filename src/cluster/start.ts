@@ -121,7 +121,10 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
     certs = new SelfManagedCerts({
       secrets: clients.secretStore(options.namespace, c.secretName),
       webhooks: clients.webhookStore(c.webhookConfig),
-      secretWatch: clients.listerWatcher({ apiVersion: 'v1', kind: 'Secret', plural: 'secrets' }, { namespace: options.namespace, fieldSelector: `metadata.name=${c.secretName}` }),
+      secretWatch: clients.listerWatcher(
+        { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' },
+        { namespace: options.namespace, fieldSelector: `metadata.name=${c.secretName}` },
+      ),
       replicas: {
         slices: clients.endpointSliceSource(options.namespace, c.service),
         // SNI as the API server sends it for a Service reference.

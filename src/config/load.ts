@@ -28,12 +28,15 @@ function schemaFor(registry: readonly Policy[], customIds: readonly string[] = [
   const kindGlob = z
     .string()
     .min(1)
-    .refine((glob) => {
-      const matches = picomatch(glob, { dot: true });
-      return kinds.some((kind) => matches(kind));
-    }, {
-      error: (issue) => `"${String(issue.input)}" matches no kind practice-gate judges (kinds are case-sensitive): ${kinds.join(', ')}`,
-    });
+    .refine(
+      (glob) => {
+        const matches = picomatch(glob, { dot: true });
+        return kinds.some((kind) => matches(kind));
+      },
+      {
+        error: (issue) => `"${String(issue.input)}" matches no kind practice-gate judges (kinds are case-sensitive): ${kinds.join(', ')}`,
+      },
+    );
   const action = z.enum(ACTIONS as [Action, ...Action[]]);
   const policySetting = z.union([action, policyRollout(action)]);
   const globs = z.array(z.string().min(1)).min(1);
@@ -42,7 +45,10 @@ function schemaFor(registry: readonly Policy[], customIds: readonly string[] = [
       namespaces: globs.optional(),
       names: globs.optional(),
       kinds: z.array(kindGlob).min(1).optional(),
-      policies: z.array(z.enum(ids as [string, ...string[]])).min(1).optional(),
+      policies: z
+        .array(z.enum(ids as [string, ...string[]]))
+        .min(1)
+        .optional(),
       reason: z.string({ error: REASON_NEEDED }).trim().min(1, REASON_NEEDED),
       expires: instant.optional(),
     })
@@ -126,7 +132,9 @@ export function parseConfigText(text: string, source: string, registry: readonly
   // A truncated or half-written file looks the same as an empty one; read as "all defaults" it
   // would drop every exemption and switch audit mode to enforce without a word.
   if (document === null || document === undefined) {
-    throw new ConfigError(`invalid config ${source}: the file is empty (nothing but whitespace, comments or null); write {} to run every policy with its default`);
+    throw new ConfigError(
+      `invalid config ${source}: the file is empty (nothing but whitespace, comments or null); write {} to run every policy with its default`,
+    );
   }
   return parseConfig(document, source, registry);
 }

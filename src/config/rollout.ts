@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { parseInstant } from '../engine/index.js';
 import type { Action, Config, ExistingViolations, PolicyRollout } from '../engine/index.js';
 
-export const INSTANT_HELP = 'must be a date YYYY-MM-DD (00:00 UTC) or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset like +01:00 (UTC when none)';
+export const INSTANT_HELP =
+  'must be a date YYYY-MM-DD (00:00 UTC) or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset like +01:00 (UTC when none)';
 
 /** A date or time as admins write it; YAML may hand over a Date when a tool quoted nothing. */
 export const instant = z
@@ -23,7 +24,9 @@ export const rolloutFields = {
   exemptionWarningDays: z.number().int().min(0).max(3650).optional(),
 };
 
-type PolicySetting = Action | { action?: Action | undefined; from?: string | undefined; existingViolations?: ExistingViolations | undefined };
+type PolicySetting =
+  | Action
+  | { action?: Action | undefined; from?: string | undefined; existingViolations?: ExistingViolations | undefined };
 
 interface Parsed extends Omit<Config, 'policies' | 'rollout'> {
   policies: Partial<Record<string, PolicySetting>>;

@@ -134,7 +134,11 @@ export function compileConfig(config: Config, registry: readonly Policy[]): Engi
 }
 
 /** True when the exemption covers this object and policy, expiry aside. */
-export function exemptionCovers(e: CompiledExemption, target: { namespace: string; name: string; kind: string }, policyId?: string): boolean {
+export function exemptionCovers(
+  e: CompiledExemption,
+  target: { namespace: string; name: string; kind: string },
+  policyId?: string,
+): boolean {
   if (e.namespaces && !e.namespaces(target.namespace)) return false;
   if (e.names && !e.names(target.name)) return false;
   if (e.kinds && !e.kinds(target.kind)) return false;

@@ -102,12 +102,20 @@ function annotation(object: KubeObject, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function annotationExemptions(object: KubeObject, now: number | undefined): { all: boolean; ids: Set<string>; reason: string; expires?: string } | undefined {
+function annotationExemptions(
+  object: KubeObject,
+  now: number | undefined,
+): { all: boolean; ids: Set<string>; reason: string; expires?: string } | undefined {
   const value = annotation(object, ANNOTATION_EXEMPT);
   if (value === undefined) return undefined;
   const expires = deadline(annotation(object, ANNOTATION_EXEMPT_EXPIRES));
   if (expires && (now === undefined || now >= expires.at)) return undefined;
-  const ids = new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  const ids = new Set(
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
   return {
     all: ids.has('all'),
     ids,
@@ -127,7 +135,12 @@ const CHUNK = 512;
  * Violations that name no container are about the pod or the object, the same for every
  * slice: only the first slice's count.
  */
-function checkInChunks(policy: WorkloadPolicy, workload: Workload, context: ClusterContext, listed: number): { kept: Violation[]; total: number } {
+function checkInChunks(
+  policy: WorkloadPolicy,
+  workload: Workload,
+  context: ClusterContext,
+  listed: number,
+): { kept: Violation[]; total: number } {
   const all = workload.containers;
   if (all.length <= CHUNK) {
     const violations = policy.check(workload, context);

@@ -7,7 +7,10 @@ const CONTAINER_INDEX = /\b(containers|initContainers|ephemeralContainers)\[\d+\
 
 /** The identity of a finding across two versions of an object. */
 export function findingKey(finding: Finding): string {
-  const path = finding.container === undefined ? finding.path : finding.path.replace(CONTAINER_INDEX, (_, list: string) => `${list}[${JSON.stringify(finding.container)}]`);
+  const path =
+    finding.container === undefined
+      ? finding.path
+      : finding.path.replace(CONTAINER_INDEX, (_, list: string) => `${list}[${JSON.stringify(finding.container)}]`);
   return `${finding.policy}\u0000${finding.container ?? ''}\u0000${path}`;
 }
 

@@ -28,8 +28,21 @@ export function exemptionScope(e: Exemption): string {
 export function exemptionStatuses(config: EngineConfig, now: number): ExemptionStatus[] {
   return config.exemptions.map((compiled, index) => {
     const expires = compiled.expires;
-    const state: ExemptionState = !expires ? 'active' : now >= expires.at ? 'expired' : expires.at - now <= config.exemptionWarningMs ? 'expiring' : 'active';
-    return { index, exemption: compiled.written, compiled, ...(expires ? { expires } : {}), state, scope: exemptionScope(compiled.written) };
+    const state: ExemptionState = !expires
+      ? 'active'
+      : now >= expires.at
+        ? 'expired'
+        : expires.at - now <= config.exemptionWarningMs
+          ? 'expiring'
+          : 'active';
+    return {
+      index,
+      exemption: compiled.written,
+      compiled,
+      ...(expires ? { expires } : {}),
+      state,
+      scope: exemptionScope(compiled.written),
+    };
   });
 }
 

@@ -38,7 +38,8 @@ export function planFix(finding: AuditFinding, current: unknown): FixPlan {
       if (current === undefined || current === null) return { value: 'Forbid' };
       if (current === 'Allow') return { reason: 'concurrencyPolicy Allow was chosen: choose Forbid or Replace' };
       // A case mistake (`forbid`) has one meaning.
-      if (typeof current === 'string' && ['forbid', 'replace'].includes(current.toLowerCase())) return { value: current[0]?.toUpperCase() + current.slice(1).toLowerCase() };
+      if (typeof current === 'string' && ['forbid', 'replace'].includes(current.toLowerCase()))
+        return { value: current[0]?.toUpperCase() + current.slice(1).toLowerCase() };
       return { reason: `unknown concurrencyPolicy ${JSON.stringify(current)}: choose Forbid or Replace` };
   }
   return { reason: NEEDS_A_PERSON[finding.policy] ?? 'no safe automatic fix' };

@@ -30,7 +30,10 @@ function parse(text: string): Parsed {
   return { docs: Array.isArray(docs) ? docs : [], lines };
 }
 
-const keyPath = (edit: Pick<FieldEdit, 'item' | 'path'>): (string | number)[] => [...(edit.item !== undefined ? ['items', edit.item] : []), ...pathSegments(edit.path)];
+const keyPath = (edit: Pick<FieldEdit, 'item' | 'path'>): (string | number)[] => [
+  ...(edit.item !== undefined ? ['items', edit.item] : []),
+  ...pathSegments(edit.path),
+];
 
 /** The value at a path as the manifest has it (undefined when missing). */
 export function valueAt(text: string, edit: Omit<FieldEdit, 'value'>): unknown {
@@ -75,7 +78,11 @@ function applyOne(text: string, edit: FieldEdit): string | undefined {
   let depth = 0;
   for (; depth < path.length; depth++) {
     const segment = path[depth];
-    const next: unknown = isMap(node) ? node.get(segment, true) : isSeq(node) && typeof segment === 'number' ? node.items[segment] : undefined;
+    const next: unknown = isMap(node)
+      ? node.get(segment, true)
+      : isSeq(node) && typeof segment === 'number'
+        ? node.items[segment]
+        : undefined;
     if (next === undefined || next === null) break;
     node = next;
   }

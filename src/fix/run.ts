@@ -63,7 +63,11 @@ export function planFixes(texts: readonly SourceText[], config: EngineConfig, na
   const problems: InputProblem[] = [];
   const plain = texts.filter((text) => {
     if (!GO_TEMPLATE.test(text.text)) return true;
-    problems.push({ source: text.source, message: 'a Helm template (Go template syntax): fix the chart\'s templates or values by hand; practice-gate fix rewrites plain manifests only' });
+    problems.push({
+      source: text.source,
+      message:
+        "a Helm template (Go template syntax): fix the chart's templates or values by hand; practice-gate fix rewrites plain manifests only",
+    });
     return false;
   });
   const judged = judge(plain, config, namespace, problems);
@@ -106,9 +110,13 @@ export function planFixes(texts: readonly SourceText[], config: EngineConfig, na
     const afterTexts = plain.map((t) => ({ source: t.source, text: changed.get(t.source)?.after ?? t.text }));
     const afterProblems: InputProblem[] = [];
     const after = judge(afterTexts, config, namespace, afterProblems);
-    const left = new Set(after.flatMap(({ item, object, findings }) => findings.filter((f) => !f.exempt).map((f) => findingKey(item.source, object, f))));
+    const left = new Set(
+      after.flatMap(({ item, object, findings }) => findings.filter((f) => !f.exempt).map((f) => findingKey(item.source, object, f))),
+    );
     const broken = [...changed.keys()].filter(
-      (source) => afterProblems.some((p) => p.source === source) || fixed.some((f) => f.source === source && left.has(findingKey(f.source, f.object, f.finding))),
+      (source) =>
+        afterProblems.some((p) => p.source === source) ||
+        fixed.some((f) => f.source === source && left.has(findingKey(f.source, f.object, f.finding))),
     );
     if (broken.length === 0) return after;
     for (const source of broken) {

@@ -12,7 +12,13 @@ export interface ApiKind {
   namespaced: boolean;
 }
 
-const kind = (kind: string, group: string, version: string, plural: string, namespaced = true): ApiKind => ({ kind, group, version, plural, namespaced });
+const kind = (kind: string, group: string, version: string, plural: string, namespaced = true): ApiKind => ({
+  kind,
+  group,
+  version,
+  plural,
+  namespaced,
+});
 
 /** In the order lists and rules follow: owners before what they own, so a scan meets a Deployment before its Pods. */
 export const API_KINDS: readonly ApiKind[] = [
@@ -42,7 +48,8 @@ const BY_KIND: ReadonlyMap<string, ApiKind> = new Map(API_KINDS.map((k) => [k.ki
 
 export function apiKind(name: string): ApiKind {
   const found = BY_KIND.get(name);
-  if (!found) throw new Error(`a policy judges ${name}, which src/registry/api-kinds.ts does not know: add its API group, version and plural there`);
+  if (!found)
+    throw new Error(`a policy judges ${name}, which src/registry/api-kinds.ts does not know: add its API group, version and plural there`);
   return found;
 }
 

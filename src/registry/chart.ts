@@ -47,7 +47,10 @@ export function chartRegistry(registry: readonly Policy[]): ChartRegistry {
     webhookName: WEBHOOK_NAME,
     webhookRules: webhookRules(registry),
     informerRules: rbac([...watched].map(apiKind), ['list', 'watch']),
-    auditRules: rbac(listed.map((k) => apiKind(k.kind)), ['list']),
+    auditRules: rbac(
+      listed.map((k) => apiKind(k.kind)),
+      ['list'],
+    ),
   };
 }
 

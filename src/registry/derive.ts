@@ -42,7 +42,10 @@ export function byGroup(kinds: readonly ApiKind[], key: (k: ApiKind) => string):
 
 /** The webhook's rules: CREATE and UPDATE of every kind a registered policy judges. */
 export function webhookRules(registry: readonly Policy[]): WebhookRule[] {
-  const groups = byGroup(inCatalogOrder(judgedKinds(registry)), (k) => `${k.group}/${k.version}/${k.namespaced ? 'Namespaced' : 'Cluster'}`);
+  const groups = byGroup(
+    inCatalogOrder(judgedKinds(registry)),
+    (k) => `${k.group}/${k.version}/${k.namespaced ? 'Namespaced' : 'Cluster'}`,
+  );
   return [...groups.values()].map((kinds) => {
     const [first] = kinds as [ApiKind, ...ApiKind[]];
     return {

@@ -46,7 +46,8 @@ export function regexLiterals(ast: ASTNode): { pattern: string; start: number }[
     if (name !== 'matches' && name !== 'find' && name !== 'findAll') continue;
     const callArgs = node.args[node.op === 'rcall' ? 2 : 1] as unknown;
     const pattern = Array.isArray(callArgs) ? (callArgs[node.op === 'rcall' ? 0 : 1] as unknown) : undefined;
-    if (isNode(pattern) && pattern.op === 'value' && typeof pattern.args === 'string') out.push({ pattern: pattern.args, start: pattern.start ?? 0 });
+    if (isNode(pattern) && pattern.op === 'value' && typeof pattern.args === 'string')
+      out.push({ pattern: pattern.args, start: pattern.start ?? 0 });
   }
   return out;
 }

@@ -48,7 +48,8 @@ export class BudgetExceeded extends Error {
 
 function quantityOf(text: string): Quantity {
   const q = Quantity.parse(text);
-  if (q === undefined) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': "${text}"`);
+  if (q === undefined)
+    throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': "${text}"`);
   return q;
 }
 

@@ -84,7 +84,10 @@ function compileExpression(text: string, where: string, wants: 'bool' | 'string'
     try {
       re2(pattern);
     } catch (err) {
-      throw new RuleCompileError(where, `the regular expression ${JSON.stringify(pattern)} is not RE2, which Kubernetes uses: ${(err as Error).message} (at ${position(text, start)})`);
+      throw new RuleCompileError(
+        where,
+        `the regular expression ${JSON.stringify(pattern)} is not RE2, which Kubernetes uses: ${(err as Error).message} (at ${position(text, start)})`,
+      );
     }
   }
   const planned = env.parse(instrumented(ast));

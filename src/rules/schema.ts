@@ -6,20 +6,31 @@ import type { RuleSpec } from './compile.js';
 
 const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
-export function ruleSchema(setting: z.ZodType<Action | { action?: Action | undefined }>, judgedKinds: readonly string[], builtIn: readonly string[]) {
+export function ruleSchema(
+  setting: z.ZodType<Action | { action?: Action | undefined }>,
+  judgedKinds: readonly string[],
+  builtIn: readonly string[],
+) {
   const validation = z
     .strictObject({
       expression: z.string().trim().min(1),
       message: z.string().trim().min(1).optional(),
       messageExpression: z.string().trim().min(1).optional(),
-      fieldPath: z.string().regex(/^[A-Za-z0-9_.[\]-]*$/, 'a dotted field path like spec.replicas').optional(),
+      fieldPath: z
+        .string()
+        .regex(/^[A-Za-z0-9_.[\]-]*$/, 'a dotted field path like spec.replicas')
+        .optional(),
     })
-    .refine((v) => v.message === undefined || v.messageExpression === undefined, { message: 'give message or messageExpression, not both' });
+    .refine((v) => v.message === undefined || v.messageExpression === undefined, {
+      message: 'give message or messageExpression, not both',
+    });
   return z.strictObject({
     id: z
       .string()
       .regex(KEBAB, 'must be kebab-case (lower-case letters, digits and dashes), e.g. require-team-label')
-      .refine((id) => !builtIn.includes(id), { error: (issue) => `"${String(issue.input)}" is a built-in policy; give your rule its own id` }),
+      .refine((id) => !builtIn.includes(id), {
+        error: (issue) => `"${String(issue.input)}" is a built-in policy; give your rule its own id`,
+      }),
     title: z.string().trim().min(1),
     why: z.string().trim().min(1),
     fix: z.string().trim().min(1),
@@ -35,11 +46,16 @@ export function ruleSchema(setting: z.ZodType<Action | { action?: Action | undef
 export function ruleIds(document: unknown): string[] {
   const rules = typeof document === 'object' && document !== null ? (document as { rules?: unknown }).rules : undefined;
   if (!Array.isArray(rules)) return [];
-  return rules.map((r: unknown) => (typeof r === 'object' && r !== null ? (r as { id?: unknown }).id : undefined)).filter((id): id is string => typeof id === 'string');
+  return rules
+    .map((r: unknown) => (typeof r === 'object' && r !== null ? (r as { id?: unknown }).id : undefined))
+    .filter((id): id is string => typeof id === 'string');
 }
 
 /** Compiles validated rules; throws RuleCompileError naming the first bad expression. */
-export function compileRules(specs: readonly (RuleSpec & { action: Action | { action?: Action | undefined } })[], source: string): ObjectPolicy[] {
+export function compileRules(
+  specs: readonly (RuleSpec & { action: Action | { action?: Action | undefined } })[],
+  source: string,
+): ObjectPolicy[] {
   const seen = new Set<string>();
   return specs.map((spec, i) => {
     const where = `rules[${i}] (${spec.id})`;

@@ -89,7 +89,11 @@ export function vapObjects(config: EngineConfig, options: VapOptions): Record<st
     out.push({
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',
-      metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'practice-gate' }, annotations: { 'practice-gate.io/rule': spec.id, 'practice-gate.io/title': spec.title } },
+      metadata: {
+        name,
+        labels: { 'app.kubernetes.io/managed-by': 'practice-gate' },
+        annotations: { 'practice-gate.io/rule': spec.id, 'practice-gate.io/title': spec.title },
+      },
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: { resourceRules: resourceRules(spec.kinds) },

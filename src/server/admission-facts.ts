@@ -3,7 +3,21 @@ import type { AdmissionFacts } from '../engine/index.js';
 import type { AdmissionRequest } from './admission.js';
 
 /** The AdmissionRequest fields VAP's `request` variable carries; the objects are separate variables. */
-const REQUEST_FIELDS = ['uid', 'kind', 'resource', 'subResource', 'requestKind', 'requestResource', 'requestSubResource', 'name', 'namespace', 'operation', 'userInfo', 'options', 'dryRun'] as const;
+const REQUEST_FIELDS = [
+  'uid',
+  'kind',
+  'resource',
+  'subResource',
+  'requestKind',
+  'requestResource',
+  'requestSubResource',
+  'name',
+  'namespace',
+  'operation',
+  'userInfo',
+  'options',
+  'dryRun',
+] as const;
 
 export function admissionFacts(request: AdmissionRequest): AdmissionFacts {
   const fields: Record<string, unknown> = {};

@@ -86,7 +86,9 @@ export async function joinParts(parts: readonly string[]): Promise<unknown> {
     const slice = JSON.parse(part) as Slice;
     const target = containerAt(root, slice.path);
     if (Array.isArray(target)) target.push(...slice.values);
-    else slice.values.forEach((v, i) => define(target, slice.keys?.[i] ?? '', v));
+    else {
+      for (const [i, v] of slice.values.entries()) define(target, slice.keys?.[i] ?? '', v);
+    }
   }
   return root;
 }

@@ -87,7 +87,9 @@ export class BodyPool {
     const busy = this.#queue.length + this.#slots.filter((s) => s.current).length;
     if (busy >= this.options.maxPending) {
       this.stats.refused++;
-      return Promise.reject(new BodyNotParsed(`${busy} large bodies are already being parsed (the most at once is ${this.options.maxPending})`));
+      return Promise.reject(
+        new BodyNotParsed(`${busy} large bodies are already being parsed (the most at once is ${this.options.maxPending})`),
+      );
     }
     return new Promise((resolve, reject) => {
       const pending: Pending = { job: { id: this.#nextId++, body, fields }, resolve, reject, deadline: undefined };

@@ -19,7 +19,8 @@ export function exemptionExpiryGauge(registry: Registry, config: () => EngineCon
       // Read from the running config at each scrape: a reload needs no bookkeeping here.
       gauge.reset();
       config().exemptions.forEach((e, i) => {
-        if (e.expires && Number.isFinite(e.expires.at)) gauge.set({ exemption: String(i), scope: exemptionScope(e.written) }, e.expires.at / 1000);
+        if (e.expires && Number.isFinite(e.expires.at))
+          gauge.set({ exemption: String(i), scope: exemptionScope(e.written) }, e.expires.at / 1000);
       });
     },
   });

@@ -9,7 +9,10 @@ export const MAX_JSON_DEPTH = 512;
 /** A body the parser refuses; `statusCode` is what the client gets. */
 export class BodyError extends Error {
   /** 415 for a body labelled as something the gate does not read (src/server/body-headers.ts). */
-  constructor(message: string, readonly statusCode: 400 | 415 = 400) {
+  constructor(
+    message: string,
+    readonly statusCode: 400 | 415 = 400,
+  ) {
     super(message);
     this.name = 'BodyError';
   }

@@ -181,7 +181,10 @@ class Distinct {
  * One audit annotation per policy with findings, the exempt ones under `exempt`, so the
  * audit log records what would have been denied or warned, for whom and where.
  */
-export function formatAuditAnnotations(applied: readonly AppliedFinding[], omitted: readonly AppliedOmission[] = []): Record<string, string> | undefined {
+export function formatAuditAnnotations(
+  applied: readonly AppliedFinding[],
+  omitted: readonly AppliedOmission[] = [],
+): Record<string, string> | undefined {
   const byKey = new Map<string, Distinct>();
   const add = (key: string, entry: string) => {
     let entries = byKey.get(key);
@@ -209,7 +212,10 @@ export function formatAuditAnnotations(applied: readonly AppliedFinding[], omitt
 
 /** The warning when --on-error allow lets an object through that could not be judged. */
 export function uncheckedWarning(subject: string, error: string): string {
-  return clamp(`${WARNING_PREFIX} ${subject} was admitted unchecked: practice-gate failed while judging it (${clamp(error, 80)})`, WARNING_MAX);
+  return clamp(
+    `${WARNING_PREFIX} ${subject} was admitted unchecked: practice-gate failed while judging it (${clamp(error, 80)})`,
+    WARNING_MAX,
+  );
 }
 
 /** The status message when --on-error deny refuses an object that could not be judged. */

@@ -76,7 +76,11 @@ export function unjudgedAnswer(headText: string, state: ReviewState, unjudged: U
       uid,
       allowed: false,
       auditAnnotations: annotations,
-      status: { code: unjudged.code, reason: unjudged.reason, message: `${subject} was refused unchecked: ${unjudged.why}. ${unjudged.fix}` },
+      status: {
+        code: unjudged.code,
+        reason: unjudged.reason,
+        message: `${subject} was refused unchecked: ${unjudged.why}. ${unjudged.fix}`,
+      },
     },
   };
 }
@@ -87,8 +91,7 @@ export function oversizeAnswer(body: OversizeBody, state: ReviewState): Oversize
     annotation: OVERSIZE_ANNOTATION,
     note: `${mib(body.bytes)} over the ${mib(body.limit)} limit: not judged`,
     why: `its AdmissionReview is ${mib(body.bytes)}, over practice-gate's ${mib(body.limit)} limit`,
-    fix:
-      'Make the object smaller (fewer containers or volumes, large data in a ConfigMap or Secret); if it must be this large, ask your cluster admins to exempt it in the practice-gate config',
+    fix: 'Make the object smaller (fewer containers or volumes, large data in a ConfigMap or Secret); if it must be this large, ask your cluster admins to exempt it in the practice-gate config',
     code: 413,
     reason: 'RequestEntityTooLarge',
   });

@@ -48,7 +48,8 @@ function closingQuote(text: string, open: number): number {
   return -1;
 }
 
-const childPath = (frame: Frame): string => (frame.array ? `${frame.path}[]` : frame.path === '' ? (frame.key ?? '') : `${frame.path}.${frame.key ?? ''}`);
+const childPath = (frame: Frame): string =>
+  frame.array ? `${frame.path}[]` : frame.path === '' ? (frame.key ?? '') : `${frame.path}.${frame.key ?? ''}`;
 
 /**
  * Reads the head fields from the start of a JSON AdmissionReview, which may be cut anywhere.

@@ -70,7 +70,12 @@ const omittedWith = (omitted: readonly AppliedOmission[], outcome: string): numb
  * updates would leave it stuck in Terminating, whatever it breaks.
  */
 function beingDeleted(object: unknown): boolean {
-  return isRecord(object) && isRecord(object.metadata) && object.metadata.deletionTimestamp !== undefined && object.metadata.deletionTimestamp !== null;
+  return (
+    isRecord(object) &&
+    isRecord(object.metadata) &&
+    object.metadata.deletionTimestamp !== undefined &&
+    object.metadata.deletionTimestamp !== null
+  );
 }
 
 export function reviewAdmission(request: AdmissionRequest, state: ReviewState): ReviewOutcome {
@@ -94,7 +99,11 @@ export function reviewAdmission(request: AdmissionRequest, state: ReviewState): 
   if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], omitted: [], engineSeconds };
 
   const judged = applyOutcomes(evaluation);
-  const { applied, quiet } = judgeUpdate(request, evaluation, judged, state, { namespace, now, maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY });
+  const { applied, quiet } = judgeUpdate(request, evaluation, judged, state, {
+    namespace,
+    now,
+    maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
+  });
   // Findings past the cap were never matched against the old object: only an UPDATE that
   // changed nothing judged may count them as existing, or new violations appended after 25
   // old ones would pass as old.
@@ -106,7 +115,8 @@ export function reviewAdmission(request: AdmissionRequest, state: ReviewState): 
   const annotations = formatAuditAnnotations(applied, omitted);
   if (annotations) response.auditAnnotations = annotations;
   const notices = quiet ? [] : expiryNotices(subject, applied);
-  if (warnings.length > 0 || notices.length > 0) response.warnings = [...formatWarnings(subject, warnings, omittedWith(omitted, 'warn')), ...notices];
+  if (warnings.length > 0 || notices.length > 0)
+    response.warnings = [...formatWarnings(subject, warnings, omittedWith(omitted, 'warn')), ...notices];
   if (denials.length > 0) {
     response.allowed = false;
     response.status = { code: 403, reason: 'Forbidden', message: formatDenial(subject, denials, omittedWith(omitted, 'deny')) };

@@ -142,7 +142,15 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     https.rejectUnauthorized = true;
     if (!separateProbes) log.warn('--client-ca without --probe-port: kubelet probes send no client certificate and will fail');
   }
-  const app = buildApp({ state, metrics, logger: log, onError: options.onError ?? 'allow', https, probes: !separateProbes, ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}) });
+  const app = buildApp({
+    state,
+    metrics,
+    logger: log,
+    onError: options.onError ?? 'allow',
+    https,
+    probes: !separateProbes,
+    ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}),
+  });
   const probeApp = separateProbes ? buildApp({ state, metrics, logger: log, validate: false }) : undefined;
   const connections = new ConnectionTracker(app.server as HttpServer);
   options.configureApp?.(app);
@@ -194,12 +202,28 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
 
     const skipped = options.context ? [] : clusterPolicyIds(initial.config);
     if (skipped.length > 0) {
-      log.warn({ policies: skipped }, `no cluster connection: not running ${skipped.join(', ')} (needs the cluster's PodDisruptionBudgets and HPAs); run with a kubeconfig or in a cluster to check it`);
+      log.warn(
+        { policies: skipped },
+        `no cluster connection: not running ${skipped.join(', ')} (needs the cluster's PodDisruptionBudgets and HPAs); run with a kubeconfig or in a cluster to check it`,
+      );
     }
-    release.push(reportExemptionsDaily(log, () => state.engineConfig, () => state.now()));
+    release.push(
+      reportExemptionsDaily(
+        log,
+        () => state.engineConfig,
+        () => state.now(),
+      ),
+    );
     state.setCondition('certificates', true);
     log.info(
-      { port, probePort, host, fingerprint: material.fingerprint, notAfter: material.notAfter.toISOString(), config: options.configFile ?? null },
+      {
+        port,
+        probePort,
+        host,
+        fingerprint: material.fingerprint,
+        notAfter: material.notAfter.toISOString(),
+        config: options.configFile ?? null,
+      },
       'practice-gate listening',
     );
 

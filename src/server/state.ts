@@ -22,7 +22,10 @@ export class GateState implements ReviewState {
 
   readonly #clock: () => number;
 
-  constructor(engineConfig: EngineConfig, options: { context?: ClusterContext; conditions?: readonly ConditionName[]; now?: () => number } = {}) {
+  constructor(
+    engineConfig: EngineConfig,
+    options: { context?: ClusterContext; conditions?: readonly ConditionName[]; now?: () => number } = {},
+  ) {
     this.#engineConfig = engineConfig;
     this.#clock = options.now ?? Date.now;
     this.#context = options.context ?? EMPTY_CONTEXT;

@@ -27,7 +27,11 @@ function tolerated(config: EngineConfig, policyId: string): boolean {
  * `oldObject` fails on an object that has none) leaves no finding counted as existing: the update
  * is judged like a CREATE, never let through on an error.
  */
-function oldFindings(before: KubeObject, state: { engineConfig: EngineConfig; context: ClusterContext }, options: EvaluateOptions): ReadonlySet<string> {
+function oldFindings(
+  before: KubeObject,
+  state: { engineConfig: EngineConfig; context: ClusterContext },
+  options: EvaluateOptions,
+): ReadonlySet<string> {
   try {
     return findingKeys(evaluate(before, state.context, state.engineConfig, options));
   } catch (err) {

@@ -15,7 +15,6 @@ export interface WebhookConfigOptions {
   registry?: readonly Policy[];
 }
 
-
 export function webhookConfiguration(options: WebhookConfigOptions): Record<string, unknown> {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',

@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import forge from 'node-forge';
-import {
-  CertificateInputError,
-  checkDnsName,
-  checkIpAddress,
-  checkNamespaceName,
-  checkServiceName,
-  ipAddressBytes,
-} from './names.js';
+import { CertificateInputError, checkDnsName, checkIpAddress, checkNamespaceName, checkServiceName, ipAddressBytes } from './names.js';
 import { parseCertificates, pemBlocks } from './pem.js';
 import { DEFAULT_CA_VALIDITY_DAYS, DEFAULT_SERVING_VALIDITY_DAYS, MAX_VALIDITY_DAYS } from './validity.js';
 
@@ -99,10 +92,7 @@ export function generateServingCert(ca: PemPair, options: ServingCertOptions): P
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
-      altNames: [
-        ...dnsNames.map((value) => ({ type: 2, value })),
-        ...ipAddresses.map((ip) => ({ type: 7, value: ipAddressBytes(ip) })),
-      ],
+      altNames: [...dnsNames.map((value) => ({ type: 2, value })), ...ipAddresses.map((ip) => ({ type: 7, value: ipAddressBytes(ip) }))],
     },
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caKeyIdentifier(caCert) },
@@ -156,17 +146,13 @@ function randomSerial(): string {
 function validityWindow(options: ValidityOptions, defaultDays: number): { notBefore: Date; notAfter: Date } {
   const days = options.validityDays ?? defaultDays;
   if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS) {
-    throw new CertificateInputError(
-      `validity must be a whole number of days from 1 to ${MAX_VALIDITY_DAYS}, got ${days}`,
-    );
+    throw new CertificateInputError(`validity must be a whole number of days from 1 to ${MAX_VALIDITY_DAYS}, got ${days}`);
   }
   const now = Date.now();
   const notBefore = options.notBefore ?? new Date(now - CLOCK_SKEW_MS);
   const notAfter = options.notAfter ?? new Date(now + days * DAY_MS);
   if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime()) || notAfter <= notBefore) {
-    throw new CertificateInputError(
-      `notAfter (${String(notAfter)}) must be a valid date after notBefore (${String(notBefore)})`,
-    );
+    throw new CertificateInputError(`notAfter (${String(notAfter)}) must be a valid date after notBefore (${String(notBefore)})`);
   }
   // Whole seconds: that is all X.509 time encodes, and it keeps the caller's view equal to the certificate's.
   return { notBefore: wholeSeconds(notBefore), notAfter: wholeSeconds(notAfter) };
@@ -211,9 +197,7 @@ function parseCA(ca: PemPair): { caCert: forge.pki.Certificate; caKey: forge.pki
 /** The CA's own subjectKeyIdentifier when it has one, so the chain links even for a CA made by another tool. */
 function caKeyIdentifier(caCert: forge.pki.Certificate): string {
   const ski = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
-  return ski?.subjectKeyIdentifier
-    ? forge.util.hexToBytes(ski.subjectKeyIdentifier)
-    : caCert.generateSubjectKeyIdentifier().getBytes();
+  return ski?.subjectKeyIdentifier ? forge.util.hexToBytes(ski.subjectKeyIdentifier) : caCert.generateSubjectKeyIdentifier().getBytes();
 }
 
 function toPemPair(cert: forge.pki.Certificate, key: forge.pki.PrivateKey): PemPair {

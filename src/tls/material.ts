@@ -134,22 +134,16 @@ function validateContents(m: TlsContents, labels: Labels): TlsMaterial {
 
 function parseKey(pem: string, label: string): KeyObject {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
-    throw new TlsError(
-      `${label} is encrypted; practice-gate needs the key unencrypted (as in a kubernetes.io/tls Secret)`,
-    );
+    throw new TlsError(`${label} is encrypted; practice-gate needs the key unencrypted (as in a kubernetes.io/tls Secret)`);
   }
   try {
     return createPrivateKey(pem);
   } catch (err) {
-    throw new TlsError(
-      `${label}: not a PEM private key (${(err as Error).message})${swapHint(pem, 'CERTIFICATE')}`,
-    );
+    throw new TlsError(`${label}: not a PEM private key (${(err as Error).message})${swapHint(pem, 'CERTIFICATE')}`);
   }
 }
 
 /** The commonest mix-up is passing the key as the certificate or the other way round. */
 function swapHint(text: string, otherType: string): string {
-  return new RegExp(`-----BEGIN [A-Z ]*${otherType}-----`).test(text)
-    ? '; it looks like the certificate and key files are swapped'
-    : '';
+  return new RegExp(`-----BEGIN [A-Z ]*${otherType}-----`).test(text) ? '; it looks like the certificate and key files are swapped' : '';
 }

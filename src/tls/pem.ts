@@ -21,8 +21,7 @@ export function parseCertificates(text: string): X509Certificate[] {
   const blocks = pemBlocks(text);
   const certs = blocks.filter((b) => b.type === 'CERTIFICATE');
   if (certs.length === 0) {
-    const found =
-      blocks.length > 0 ? `it holds ${blocks.map((b) => b.type).join(', ')} instead` : 'it holds no PEM block at all';
+    const found = blocks.length > 0 ? `it holds ${blocks.map((b) => b.type).join(', ')} instead` : 'it holds no PEM block at all';
     throw new Error(`expected a PEM certificate (-----BEGIN CERTIFICATE-----) but ${found}`);
   }
   return certs.map((block, i) => {

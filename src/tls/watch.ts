@@ -2,14 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { SettledWatch, type WatchTimers } from '../fs/watch.js';
-import {
-  readTlsFiles,
-  TlsError,
-  validateTlsFiles,
-  type TlsContents,
-  type TlsFiles,
-  type TlsMaterial,
-} from './material.js';
+import { readTlsFiles, TlsError, validateTlsFiles, type TlsContents, type TlsFiles, type TlsMaterial } from './material.js';
 
 export interface TlsWatcherEvents {
   reload: [material: TlsMaterial];

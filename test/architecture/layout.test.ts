@@ -58,20 +58,29 @@ const graph = importGraph();
 
 t.test('every relative import names a module that exists', async (t) => {
   t.ok(graph.size >= 100, `${graph.size} modules read`);
-  const missing = [...graph].flatMap(([file, targets]) => targets.filter((target) => !graph.has(target)).map((target) => `${file} -> ${target}`));
+  const missing = [...graph].flatMap(([file, targets]) =>
+    targets.filter((target) => !graph.has(target)).map((target) => `${file} -> ${target}`),
+  );
   t.same(missing, [], 'the walk sees every import (a path it cannot resolve would hide a cycle)');
 });
 
 t.test('no import cycles among the modules of src and policies', async (t) => {
-  t.same(cycles(graph).map((cycle) => cycle.join(' -> ')), []);
+  t.same(
+    cycles(graph).map((cycle) => cycle.join(' -> ')),
+    [],
+  );
 });
 
 t.test('the cycle check finds a cycle when there is one', async (t) => {
   const withCycle = new Map(graph);
-  withCycle.set('src/cluster/scan/scan-result.ts', [...(graph.get('src/cluster/scan/scan-result.ts') ?? []), 'src/cluster/scan/scanner.ts']);
+  withCycle.set('src/cluster/scan/scan-result.ts', [
+    ...(graph.get('src/cluster/scan/scan-result.ts') ?? []),
+    'src/cluster/scan/scanner.ts',
+  ]);
   const found = cycles(withCycle);
   t.ok(found.length > 0, 'the added import closes a cycle');
-  for (const cycle of found) t.ok(cycle.includes('src/cluster/scan/scan-result.ts') && cycle.includes('src/cluster/scan/scanner.ts'), cycle.join(' -> '));
+  for (const cycle of found)
+    t.ok(cycle.includes('src/cluster/scan/scan-result.ts') && cycle.includes('src/cluster/scan/scanner.ts'), cycle.join(' -> '));
 });
 
 t.test('the cluster code never imports the command line', async (t) => {
@@ -83,8 +92,14 @@ t.test('the cluster code never imports the command line', async (t) => {
 
 t.test('src/cluster keeps its four parts in their own folders', async (t) => {
   const entries = readdirSync(join(REPO, 'src/cluster'), { withFileTypes: true });
-  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   t.same(folders, ['api', 'certs', 'leader', 'scan'], 'API access and watches, certificates, leader election, the cluster audit');
-  const loose = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+  const loose = entries
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
   t.same(loose, ['clock.ts', 'start.ts'], 'at the root only what all four share (the clock) and what ties them together (start)');
 });

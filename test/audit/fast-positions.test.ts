@@ -74,7 +74,7 @@ const POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n';
 // Layouts people write by hand: every one is read by the fast path and compared.
 const TRICKY: Record<string, string> = {
   'flow mappings and sequences': `${POD}spec: { containers: [ { name: a, image: "x:1", ports: [ {containerPort: 80}, { containerPort: 81 } ] } ] }\n`,
-  'JSON': '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "a","image":"x"}]}}\n',
+  JSON: '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "a","image":"x"}]}}\n',
   'quoted keys and values': `${POD}spec:\n  "containers":\n    - 'name': "a"\n      "image" : 'x:1'\n      "security Context": {}\n`,
   'space before the colon': `${POD}spec :\n  containers  :\n    - name : a\n      image:   x\n`,
   'multi-line plain and quoted scalars': `${POD}  annotations:\n    a: one\n      two\n    b: "one\n      two"\n    c: 'x\n\n      y'\nspec:\n  containers:\n  - name: a\n    image: x\n`,

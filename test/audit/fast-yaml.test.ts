@@ -19,7 +19,9 @@ function canon(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canon).join(',')}]`;
   if (Object.getPrototypeOf(value) !== Object.prototype) return `<${Object.prototype.toString.call(value)}>`;
-  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${canon(v)}`).join(',')}}`;
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${JSON.stringify(k)}:${canon(v)}`)
+    .join(',')}}`;
 }
 
 /** Same result as the reference, whichever path read it; returns which path that was. */
@@ -54,7 +56,8 @@ const FAST: Record<string, string> = {
   'plain multi-line scalars and comments': `${POD}data:\n  a: plain\n    continued\n\n    para\n  b: x # comment\n  c: x#not-a-comment\n`,
   'flow collections': `${POD}data: {b: [1, 2, {c: d}], "e": f, g: }\nh: [a, b, ]\ni: [x: 1, y]\n`,
   JSON: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ kind: 'Pod', metadata: { name: 'p' } }] }, null, 2),
-  'typed list': 'apiVersion: apps/v1\nkind: DeploymentList\nitems:\n  - metadata: { name: a }\n  - apiVersion: apps/v1beta2\n    metadata: { name: b }\n',
+  'typed list':
+    'apiVersion: apps/v1\nkind: DeploymentList\nitems:\n  - metadata: { name: a }\n  - apiVersion: apps/v1beta2\n    metadata: { name: b }\n',
   'compact sequences': `${POD}a:\n- b\n- c\nd:\n  - e: 1\n    f: 2\n  -   g: 3\n`,
 };
 
@@ -103,9 +106,35 @@ t.test('YAML 1.1 as kubectl reads it (go-yaml v2): booleans, octal, merge keys; 
   const values = fastDocuments(FAST.numbers!)?.[0] as { nums: unknown[] };
   t.same(
     values.nums.map(canon),
-    [8, '"0o10"', 31, '"0X1F"', 5, 1000, 1, '-0', 1, 0.5, 1000, 0.001, 'Infinity', '-Infinity', 'NaN', '"nan"', 493, 8, 12345678901234567000, 'Infinity', '"."', '"e5"', '"-.e1"', 10.5].map(String),
+    [
+      8,
+      '"0o10"',
+      31,
+      '"0X1F"',
+      5,
+      1000,
+      1,
+      '-0',
+      1,
+      0.5,
+      1000,
+      0.001,
+      'Infinity',
+      '-Infinity',
+      'NaN',
+      '"nan"',
+      493,
+      8,
+      12345678901234567000,
+      'Infinity',
+      '"."',
+      '"e5"',
+      '"-.e1"',
+      10.5,
+    ].map(String),
   );
-  const data = (fastDocuments(FAST['YAML 1.1 booleans, as kubectl reads them']!)?.[0] as { data: Record<string, unknown> } | undefined)?.data;
+  const data = (fastDocuments(FAST['YAML 1.1 booleans, as kubectl reads them']!)?.[0] as { data: Record<string, unknown> } | undefined)
+    ?.data;
   t.same(data, { a: true, b: false, c: true, d: false, e: true, f: false, g: true, h: false, i: 'tRue', j: 'yes' });
   const times = (fastDocuments(FAST['timestamps stay strings']!)?.[0] as { data: Record<string, unknown> } | undefined)?.data;
   t.same(times, { a: '2024-01-01', b: '2024-01-01T10:00:00Z', c: '12:30:45', d: '1:20' }, 'no dates, no sexagesimal numbers');
@@ -117,9 +146,16 @@ t.test('YAML 1.1 as kubectl reads it (go-yaml v2): booleans, octal, merge keys; 
 
 t.test('document numbers: empty documents between separators still count', async (t) => {
   const { objects } = parseSource({ source: 'm.yaml', text: FAST['multi-document with empty documents']! });
-  t.same(objects.map((o) => o.document), [1, 3]);
+  t.same(
+    objects.map((o) => o.document),
+    [1, 3],
+  );
   const single = parseSource({ source: 's.yaml', text: `---\n${POD}` });
-  t.same(single.objects.map((o) => o.document), [undefined], 'one document: no number, as before');
+  t.same(
+    single.objects.map((o) => o.document),
+    [undefined],
+    'one document: no number, as before',
+  );
 });
 
 t.test('problems keep their exact text and position', async (t) => {
@@ -138,7 +174,12 @@ t.test('problems keep their exact text and position', async (t) => {
 t.test('an alias bomb is still refused by yaml', async (t) => {
   const names = 'abcdefghi';
   const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (let i = 1; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(10).fill(`*${names[i - 1]}`).join(', ')}]`);
+  for (let i = 1; i < names.length; i++)
+    lines.push(
+      `${names[i]}: &${names[i]} [${Array(10)
+        .fill(`*${names[i - 1]}`)
+        .join(', ')}]`,
+    );
   const text = `kind: ConfigMap\n${lines.join('\n')}\n`;
   t.equal(fastDocuments(text), undefined);
   const { objects, problems } = parseSource({ source: 'bomb.yaml', text });
@@ -173,8 +214,43 @@ t.test('generated inputs: the fast path agrees with yaml or declines', async (t)
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const WORDS = ['true', 'no', 'on', 'null', '~', '0', '-0', '010', '0o17', '0x1f', '1.', '.5', '1e5', '.inf', '.NaN', '2024-01-01', '1:30', 'a b', 'x: y', 'x:y', 'a #b', 'a# b', '- x', '-x', "'", '"', '', 'k', '12345678901234567890', 'é', '💥'];
-  const word = () => (rnd() < 0.85 ? pick(WORDS) : Array.from({ length: Math.floor(rnd() * 6) }, () => pick('ab1 .-_:#,/"\'\\[]{}|>?@%~\n'.split(''))).join(''));
+  const WORDS = [
+    'true',
+    'no',
+    'on',
+    'null',
+    '~',
+    '0',
+    '-0',
+    '010',
+    '0o17',
+    '0x1f',
+    '1.',
+    '.5',
+    '1e5',
+    '.inf',
+    '.NaN',
+    '2024-01-01',
+    '1:30',
+    'a b',
+    'x: y',
+    'x:y',
+    'a #b',
+    'a# b',
+    '- x',
+    '-x',
+    "'",
+    '"',
+    '',
+    'k',
+    '12345678901234567890',
+    'é',
+    '💥',
+  ];
+  const word = () =>
+    rnd() < 0.85
+      ? pick(WORDS)
+      : Array.from({ length: Math.floor(rnd() * 6) }, () => pick('ab1 .-_:#,/"\'\\[]{}|>?@%~\n'.split(''))).join('');
   const scalar = (indent: number, flow: boolean): string => {
     const w = word();
     const r = rnd();
@@ -182,7 +258,9 @@ t.test('generated inputs: the fast path agrees with yaml or declines', async (t)
     if (r < 0.65) return `"${w.replace(/["\\]/g, '\\$&').replace(/\n/g, pick(['\\n', '\n\n ', '\n  ']))}"`;
     if (r < 0.8 || flow) return `'${w.replace(/'/g, "''").replace(/\n/g, '\n ')}'`;
     const pad = ' '.repeat(indent + 2);
-    const body = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => (rnd() < 0.2 ? ' '.repeat(Math.floor(rnd() * (indent + 4))) : pad + word().replace(/\n/g, '')));
+    const body = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () =>
+      rnd() < 0.2 ? ' '.repeat(Math.floor(rnd() * (indent + 4))) : pad + word().replace(/\n/g, ''),
+    );
     return `${pick(['|', '>', '|-', '>+', '|2'])}\n${body.join('\n')}`;
   };
   const flowNode = (depth: number): string => {
@@ -197,7 +275,11 @@ t.test('generated inputs: the fast path agrees with yaml or declines', async (t)
       const at = ' '.repeat(rnd() < 0.5 ? indent : indent + 2);
       return Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => `\n${at}-${block(at.length + 2, depth + 1)}`).join('');
     }
-    return Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => `\n${' '.repeat(indent)}${word().replace(/\n/g, '')}:${block(indent + 2, depth + 1)}${rnd() < 0.1 ? pick([' # c', '# c']) : ''}`).join('');
+    return Array.from(
+      { length: 1 + Math.floor(rnd() * 4) },
+      () =>
+        `\n${' '.repeat(indent)}${word().replace(/\n/g, '')}:${block(indent + 2, depth + 1)}${rnd() < 0.1 ? pick([' # c', '# c']) : ''}`,
+    ).join('');
   };
   const doc = () => (rnd() < 0.6 ? `kind: Pod${block(0, 0)}\n` : `${block(0, 0).replace(/^\n/, '')}\n`);
   let fast = 0;
@@ -206,7 +288,8 @@ t.test('generated inputs: the fast path agrees with yaml or declines', async (t)
     const text = Array.from({ length: rnd() < 0.7 ? 1 : 2 + Math.floor(rnd() * 2) }, doc).join(pick(['---\n', '--- # c\n', '...\n---\n']));
     const input = { source: 'g.yaml', text };
     const got = parseSourceFast(input);
-    if (got !== undefined && canon(got) !== canon(parseSourceWithYaml(input))) t.fail(`parseSourceFast differs from yaml on ${JSON.stringify(text)}`);
+    if (got !== undefined && canon(got) !== canon(parseSourceWithYaml(input)))
+      t.fail(`parseSourceFast differs from yaml on ${JSON.stringify(text)}`);
     // Stricter, document by document: no error in yaml, the same values, the same documents.
     const documents = fastDocuments(text);
     if (documents === undefined) continue;

@@ -11,8 +11,25 @@ const report: AuditReport = {
       namespace: 'shop',
       name: 'api',
       findings: [
-        { policy: 'memory-limit', action: 'warn', container: 'app', path: 'spec.x', message: 'no limit', remediation: 'resources:\n  limits:\n    memory: 256Mi', exempt: false },
-        { policy: 'run-as-non-root', action: 'deny', container: 'app', path: 'spec.y', message: 'root', remediation: 'runAsNonRoot: true', exempt: true, exemptReason: 'OPS-12' },
+        {
+          policy: 'memory-limit',
+          action: 'warn',
+          container: 'app',
+          path: 'spec.x',
+          message: 'no limit',
+          remediation: 'resources:\n  limits:\n    memory: 256Mi',
+          exempt: false,
+        },
+        {
+          policy: 'run-as-non-root',
+          action: 'deny',
+          container: 'app',
+          path: 'spec.y',
+          message: 'root',
+          remediation: 'runAsNonRoot: true',
+          exempt: true,
+          exemptReason: 'OPS-12',
+        },
       ],
     },
     { source: 'all.yaml', document: 3, apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: 'shop', name: 'api', findings: [] },
@@ -65,7 +82,10 @@ t.test('wantsColor: a terminal, unless NO_COLOR says otherwise', async (t) => {
 });
 
 t.test('nothing to judge says so', async (t) => {
-  t.equal(formatTable({ results: [], summary: { objects: 0, deny: 0, warn: 0, audit: 0, exempt: 0 } }, { color: false }), 'No workloads or PodDisruptionBudgets to judge.\n');
+  t.equal(
+    formatTable({ results: [], summary: { objects: 0, deny: 0, warn: 0, audit: 0, exempt: 0 } }, { color: false }),
+    'No workloads or PodDisruptionBudgets to judge.\n',
+  );
 });
 
 t.test('JSON is one document that reads back as the report', async (t) => {

@@ -40,7 +40,10 @@ function sample(): AuditReport {
   const noLimit = workload('api').replace(', limits: { memory: 64Mi }', '');
   const files = [
     { source: 'k8s/apps.yaml', text: `${noLimit}---\n${workload('legacy')}---\nkind: [broken\n` },
-    { source: '<stdin>', text: `---\n# Source: shop/templates/root.yaml\n${workload('root').replace('runAsNonRoot: true', 'runAsUser: 0')}` },
+    {
+      source: '<stdin>',
+      text: `---\n# Source: shop/templates/root.yaml\n${workload('root').replace('runAsNonRoot: true', 'runAsUser: 0')}`,
+    },
   ];
   const outcome = auditTexts(files, config, 'default');
   return { ...outcome.report, skipped: outcome.problems };
@@ -50,25 +53,46 @@ t.test('SARIF: valid against the SARIF 2.1.0 schema, one rule per policy, result
   const report = sample();
   const log = JSON.parse(formatSarif(report, context())) as {
     version: string;
-    runs: Array<{ tool: { driver: { rules: Array<{ id: string; help: { text: string } }> } }; results: Array<Record<string, any>>; invocations: Array<Record<string, any>> }>;
+    runs: Array<{
+      tool: { driver: { rules: Array<{ id: string; help: { text: string } }> } };
+      results: Array<Record<string, any>>;
+      invocations: Array<Record<string, any>>;
+    }>;
   };
   t.ok(validateSarif(log), JSON.stringify(validateSarif.errors?.slice(0, 3)));
   t.equal(log.version, '2.1.0');
   const [run] = log.runs;
-  t.same(run?.tool.driver.rules.map((r) => r.id), POLICIES.map((p) => p.id), 'one rule per policy');
+  t.same(
+    run?.tool.driver.rules.map((r) => r.id),
+    POLICIES.map((p) => p.id),
+    'one rule per policy',
+  );
   t.match(run?.tool.driver.rules.find((r) => r.id === 'run-as-non-root')?.help.text, /runAsNonRoot: true/, 'the fix is the help');
 
   const ro = run?.results.find((r) => r.ruleId === 'read-only-root-filesystem' && r.message.text.includes('shop/api'));
-  t.match(ro, { level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: 'k8s/apps.yaml' }, region: { startLine: 12, startColumn: 11 } } }] });
+  t.match(ro, {
+    level: 'error',
+    locations: [{ physicalLocation: { artifactLocation: { uri: 'k8s/apps.yaml' }, region: { startLine: 12, startColumn: 11 } } }],
+  });
   t.notOk(ro?.suppressions, 'not exempt');
   const exempt = run?.results.find((r) => r.ruleId === 'read-only-root-filesystem' && r.message.text.includes('shop/legacy'));
-  t.match(exempt, { suppressions: [{ kind: 'external', justification: 'OPS-12: writes /var/cache' }] }, 'exempt: suppressed with its reason');
+  t.match(
+    exempt,
+    { suppressions: [{ kind: 'external', justification: 'OPS-12: writes /var/cache' }] },
+    'exempt: suppressed with its reason',
+  );
   t.equal(exempt?.locations[0].physicalLocation.region.startLine, 28, 'second document: lines count from the top of the file');
 
   const root = run?.results.find((r) => r.ruleId === 'run-as-non-root');
-  t.match(root, { level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: 'shop/templates/root.yaml' } } }] }, 'piped helm output: the template');
+  t.match(
+    root,
+    { level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: 'shop/templates/root.yaml' } } }] },
+    'piped helm output: the template',
+  );
   t.notOk(root?.locations[0].physicalLocation.region, "no lines: they are the stream's, not the template's");
-  t.match(run?.invocations, [{ executionSuccessful: false, toolExecutionNotifications: [{ level: 'error', message: { text: /k8s\/apps\.yaml: document 3/ } }] }]);
+  t.match(run?.invocations, [
+    { executionSuccessful: false, toolExecutionNotifications: [{ level: 'error', message: { text: /k8s\/apps\.yaml: document 3/ } }] },
+  ]);
 
   t.notOk(validateSarif({ version: '2.1.0', runs: [{ results: [] }] }), 'the validator does reject a log without a tool');
 });
@@ -88,7 +112,9 @@ t.test('JUnit: a case per object and active policy, failures for deny, and for w
   t.equal(ro?.getAttribute('line'), '12', 'the securityContext the missing field belongs in');
   const passing = api.find((c) => c.getAttribute('name') === 'run-as-non-root');
   t.equal(passing?.childNodes.length, 0, 'a policy the object meets is a passing case');
-  const exempt = cases.find((c) => c.getAttribute('classname') === 'Deployment shop/legacy' && c.getAttribute('name') === 'read-only-root-filesystem');
+  const exempt = cases.find(
+    (c) => c.getAttribute('classname') === 'Deployment shop/legacy' && c.getAttribute('name') === 'read-only-root-filesystem',
+  );
   t.equal(exempt?.getElementsByTagName('skipped')[0]?.getAttribute('message'), 'exempt: OPS-12: writes /var/cache');
   const root = cases.find((c) => c.getAttribute('classname') === 'Deployment shop/root' && c.getAttribute('name') === 'run-as-non-root');
   t.equal(root?.getAttribute('file'), 'shop/templates/root.yaml');
@@ -108,7 +134,18 @@ t.test('JUnit: a case per object and active policy, failures for deny, and for w
 
 t.test('JUnit: characters XML cannot carry are escaped or dropped, so the file always parses', async (t) => {
   const report: AuditReport = {
-    results: [{ source: 'a&b.yaml', apiVersion: 'v1', kind: 'Pod', namespace: 'x', name: '<p>', findings: [{ policy: 'run-as-non-root', action: 'deny', path: 'spec', message: 'say "hi" \u0001 & <b>', remediation: ']]>', exempt: false }] }],
+    results: [
+      {
+        source: 'a&b.yaml',
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: 'x',
+        name: '<p>',
+        findings: [
+          { policy: 'run-as-non-root', action: 'deny', path: 'spec', message: 'say "hi" \u0001 & <b>', remediation: ']]>', exempt: false },
+        ],
+      },
+    ],
     summary: { objects: 1, deny: 1, warn: 0, audit: 0, exempt: 0 },
   };
   const doc = xml(formatJunit(report, context()));
@@ -120,8 +157,14 @@ t.test('JUnit: characters XML cannot carry are escaped or dropped, so the file a
 function parseCommand(line: string): { command: string; props: Record<string, string>; message: string } | undefined {
   const match = /^::(\w+)(?: ([^:]*))?::(.*)$/.exec(line);
   if (!match) return undefined;
-  const unescapeGithub = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
-  const props = Object.fromEntries((match[2] ?? '').split(',').filter(Boolean).map((p) => p.split('=', 2).map(unescapeGithub) as [string, string]));
+  const unescapeGithub = (s: string) =>
+    s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+  const props = Object.fromEntries(
+    (match[2] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => p.split('=', 2).map(unescapeGithub) as [string, string]),
+  );
   return { command: match[1] ?? '', props, message: unescapeGithub(match[3] ?? '') };
 }
 
@@ -134,11 +177,21 @@ t.test('GitHub annotations: one per open finding, on its file and line, with the
   const ro = commands.find((c) => c.message.includes('shop/api') && c.props.title?.includes('read-only-root-filesystem'));
   t.match(ro, { command: 'error', props: { file: 'k8s/apps.yaml', line: '12', col: '11' } });
   t.match(ro?.message, /readOnlyRootFilesystem[\s\S]*\nfix:\n[\s\S]*readOnlyRootFilesystem: true/, 'message and fix survive the escaping');
-  t.match(commands.find((c) => c.props.title?.includes('memory-limit')), { command: 'warning', props: { file: 'k8s/apps.yaml', line: '13' } }, 'warn: a warning');
+  t.match(
+    commands.find((c) => c.props.title?.includes('memory-limit')),
+    { command: 'warning', props: { file: 'k8s/apps.yaml', line: '13' } },
+    'warn: a warning',
+  );
   const root = commands.find((c) => c.message.includes('shop/root'));
   t.equal(root?.props.file, undefined, "piped output: no file, its lines are not the repository's");
   t.match(root?.props.title, /shop\/templates\/root\.yaml/);
-  t.match(commands.find((c) => c.message.includes('document 3')), { command: 'error', props: { file: 'k8s/apps.yaml' } });
+  t.match(
+    commands.find((c) => c.message.includes('document 3')),
+    { command: 'error', props: { file: 'k8s/apps.yaml' } },
+  );
   t.match(lines.at(-1), /^practice-gate: 3 objects judged: \d+ deny, \d+ warn, \d+ audit, 1 exempt$/);
-  t.notOk(commands.some((c) => c.message.includes('OPS-12')), 'exempt findings are not annotated');
+  t.notOk(
+    commands.some((c) => c.message.includes('OPS-12')),
+    'exempt findings are not annotated',
+  );
 });

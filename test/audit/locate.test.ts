@@ -7,7 +7,8 @@ import { POLICIES } from '../../policies/index.js';
 
 const config = compileConfig(DEFAULT_CONFIG, POLICIES);
 const audit = (source: string, text: string) => auditTexts([{ source, text }], config, 'default');
-const find = (result: AuditResult | undefined, policy: string): AuditFinding | undefined => result?.findings.find((f) => f.policy === policy);
+const find = (result: AuditResult | undefined, policy: string): AuditFinding | undefined =>
+  result?.findings.find((f) => f.policy === policy);
 /** The text at a finding's line and column: what an editor would show under the cursor. */
 const at = (text: string, f: AuditFinding | undefined): string => {
   const line = text.split('\n')[(f?.line ?? 0) - 1] ?? '';
@@ -74,20 +75,35 @@ t.test('path segments: keys, indexes, and keys with dots are joined back when th
 });
 
 t.test('sources without findings keep the fast path and carry no positions', async (t) => {
-  const good = deployment.replace('runAsNonRoot: false', 'runAsNonRoot: true').replace(':latest', ':1.0').replace(/ {8}- name: sidecar\n.*\n/, '');
+  const good = deployment
+    .replace('runAsNonRoot: false', 'runAsNonRoot: true')
+    .replace(':latest', ':1.0')
+    .replace(/ {8}- name: sidecar\n.*\n/, '');
   t.not(parseSourceFast({ source: 'good.yaml', text: good }), undefined, 'the fast parser reads it');
   const { report } = audit('good.yaml', good);
-  t.same(report.results.map((r) => [r.findings.length, r.line]), [[0, undefined]]);
+  t.same(
+    report.results.map((r) => [r.findings.length, r.line]),
+    [[0, undefined]],
+  );
 });
 
-const helm = (docs: string[]) => docs.map((d) => `---\n# Source: shop/templates/${d}.yaml\n${d === 'empty' ? '' : `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${d} }\n`}`).join('');
+const helm = (docs: string[]) =>
+  docs
+    .map(
+      (d) =>
+        `---\n# Source: shop/templates/${d}.yaml\n${d === 'empty' ? '' : `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${d} }\n`}`,
+    )
+    .join('');
 
 t.test("helm's # Source: comments name the template of each document, split as the YAML parser splits them", async (t) => {
   const cases: Array<[string, string]> = [
     ['helm output', helm(['a', 'b', 'c'])],
     ['an empty template between two', helm(['a', 'empty', 'c'])],
     ['a leading comment and no first marker', `# Source: shop/templates/a.yaml\nkind: A\n---\n# Source: shop/templates/b.yaml\nkind: B\n`],
-    ['content on a marker line, a block scalar with a comment-like line', `--- # Source: not/this.yaml\n# Source: shop/templates/a.yaml\nkind: A\ndata: |\n  # Source: inside/a/scalar.yaml\n---\nkind: B\n`],
+    [
+      'content on a marker line, a block scalar with a comment-like line',
+      `--- # Source: not/this.yaml\n# Source: shop/templates/a.yaml\nkind: A\ndata: |\n  # Source: inside/a/scalar.yaml\n---\nkind: B\n`,
+    ],
     ['a trailing marker', `${helm(['a'])}---\n`],
   ];
   for (const [name, text] of cases) {
@@ -97,8 +113,18 @@ t.test("helm's # Source: comments name the template of each document, split as t
     t.equal(names?.length, Array.isArray(docs) ? docs.length : -1, `${name}: one name per parsed document`);
   }
   t.same(helmTemplates(helm(['a', 'empty', 'c']), 3), ['shop/templates/a.yaml', 'shop/templates/empty.yaml', 'shop/templates/c.yaml']);
-  t.same(helmTemplates(`--- # Source: not/this.yaml\n# Source: shop/templates/a.yaml\nkind: A\ndata: |\n  # Source: inside/a/scalar.yaml\n---\nkind: B\n`, 2), ['shop/templates/a.yaml', undefined]);
-  t.equal(helmTemplates(helm(['a', 'b']), 3), undefined, 'a count that disagrees with the parser names nothing rather than the wrong document');
+  t.same(
+    helmTemplates(
+      `--- # Source: not/this.yaml\n# Source: shop/templates/a.yaml\nkind: A\ndata: |\n  # Source: inside/a/scalar.yaml\n---\nkind: B\n`,
+      2,
+    ),
+    ['shop/templates/a.yaml', undefined],
+  );
+  t.equal(
+    helmTemplates(helm(['a', 'b']), 3),
+    undefined,
+    'a count that disagrees with the parser names nothing rather than the wrong document',
+  );
   t.equal(helmTemplates('kind: A\n', 1), undefined, 'no # Source: comment at all');
 });
 
@@ -108,6 +134,14 @@ t.test('findings and malformed documents on piped helm output name their templat
   t.match(report.results, [{ source: '<stdin>', document: 2, template: 'shop/templates/deploy.yaml' }]);
   t.match(problems, [{ source: '<stdin>', document: 3, template: 'shop/templates/broken.yaml' }]);
   const good = helm(['a', 'b']);
-  t.same(parseSourceFast({ source: '<stdin>', text: good })?.objects.map((o) => o.template), ['shop/templates/a.yaml', 'shop/templates/b.yaml'], 'fast path');
-  t.same(parseSourceWithYaml({ source: '<stdin>', text: good }).objects.map((o) => o.template), ['shop/templates/a.yaml', 'shop/templates/b.yaml'], 'yaml path');
+  t.same(
+    parseSourceFast({ source: '<stdin>', text: good })?.objects.map((o) => o.template),
+    ['shop/templates/a.yaml', 'shop/templates/b.yaml'],
+    'fast path',
+  );
+  t.same(
+    parseSourceWithYaml({ source: '<stdin>', text: good }).objects.map((o) => o.template),
+    ['shop/templates/a.yaml', 'shop/templates/b.yaml'],
+    'yaml path',
+  );
 });

@@ -5,7 +5,14 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
-import { CHART_REGISTRY_FILE, VALUES_SCHEMA_FILE, VALUES_SCHEMA_SOURCE, chartRegistry, chartRegistryYaml, valuesSchemaJson } from '../../src/registry/chart.js';
+import {
+  CHART_REGISTRY_FILE,
+  VALUES_SCHEMA_FILE,
+  VALUES_SCHEMA_SOURCE,
+  chartRegistry,
+  chartRegistryYaml,
+  valuesSchemaJson,
+} from '../../src/registry/chart.js';
 import { WEBHOOK_NAME } from '../../src/server/webhook-name.js';
 
 const REPO = new URL('../../', import.meta.url);
@@ -38,14 +45,27 @@ t.test('the schema knows every policy id, through one definition of a policy set
   for (const id of ids) t.same(configPolicies.properties[id], { $ref: '#/definitions/policySetting' }, id);
   t.equal(configPolicies.additionalProperties, false);
   t.same(schema.properties.config.properties.exemptions.items.properties.policies.items.enum, ids);
-  t.match(schema.definitions.policySetting, { oneOf: [{ enum: ['deny', 'warn', 'audit', 'off', false] }, { type: 'object', additionalProperties: false }] });
+  t.match(schema.definitions.policySetting, {
+    oneOf: [{ enum: ['deny', 'warn', 'audit', 'off', false] }, { type: 'object', additionalProperties: false }],
+  });
 });
 
 t.test('every object in the schema is closed', async (t) => {
   // Open objects are the ones that pass Kubernetes fields through unchanged.
-  const open = new Set(['global', 'affinity', 'podAnnotations', 'podLabels', 'nodeSelector', 'serviceAccount.annotations',
-    'webhook.objectSelector.matchLabels', 'monitoring.serviceMonitor.labels', 'monitoring.prometheusRule.labels',
-    'monitoring.prometheusRule.alertLabels', 'monitoring.grafanaDashboard.labels', 'monitoring.grafanaDashboard.annotations']);
+  const open = new Set([
+    'global',
+    'affinity',
+    'podAnnotations',
+    'podLabels',
+    'nodeSelector',
+    'serviceAccount.annotations',
+    'webhook.objectSelector.matchLabels',
+    'monitoring.serviceMonitor.labels',
+    'monitoring.prometheusRule.labels',
+    'monitoring.prometheusRule.alertLabels',
+    'monitoring.grafanaDashboard.labels',
+    'monitoring.grafanaDashboard.annotations',
+  ]);
   const walk = (node: Record<string, unknown>, path: string): void => {
     if (node.type === 'object' && !open.has(path)) t.equal(node.additionalProperties, false, `${path || '(root)'} is closed`);
     const props = (node.properties ?? {}) as Record<string, Record<string, unknown>>;
@@ -56,7 +76,8 @@ t.test('every object in the schema is closed', async (t) => {
   };
   const schema = JSON.parse(read(VALUES_SCHEMA_FILE));
   walk(schema, '');
-  for (const [name, definition] of Object.entries(schema.definitions as Record<string, Record<string, unknown>>)) walk(definition, `#${name}`);
+  for (const [name, definition] of Object.entries(schema.definitions as Record<string, Record<string, unknown>>))
+    walk(definition, `#${name}`);
 });
 
 t.test('values.yaml keeps no hand list of policy ids: `practice-gate policies` lists them', async (t) => {

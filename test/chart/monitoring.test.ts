@@ -6,21 +6,41 @@ import { metaOf } from '../../src/engine/index.js';
 
 type Obj = Record<string, any>;
 const MONITORING_KINDS = ['ServiceMonitor', 'PrometheusRule'];
-const ALL_ON = ['--set', 'monitoring.serviceMonitor.enabled=true', '--set', 'monitoring.prometheusRule.enabled=true', '--set', 'monitoring.grafanaDashboard.enabled=true'];
+const ALL_ON = [
+  '--set',
+  'monitoring.serviceMonitor.enabled=true',
+  '--set',
+  'monitoring.prometheusRule.enabled=true',
+  '--set',
+  'monitoring.grafanaDashboard.enabled=true',
+];
 
 t.test('off by default: nothing that needs the Prometheus Operator or Grafana', async (t) => {
   const objects = render();
-  t.same(objects.filter((o) => MONITORING_KINDS.includes(String(o.kind))), []);
+  t.same(
+    objects.filter((o) => MONITORING_KINDS.includes(String(o.kind))),
+    [],
+  );
   t.notOk(objects.some((o) => o.kind === 'ConfigMap' && String(metaOf(o).name).endsWith('-dashboard')));
 });
 
 t.test('on: a ServiceMonitor for the Service, alerts, and a dashboard for the sidecar', async (t) => {
-  const objects = render([...ALL_ON, '--set', 'monitoring.serviceMonitor.labels.release=kps', '--set', 'monitoring.prometheusRule.alertLabels.team=platform']);
+  const objects = render([
+    ...ALL_ON,
+    '--set',
+    'monitoring.serviceMonitor.labels.release=kps',
+    '--set',
+    'monitoring.prometheusRule.alertLabels.team=platform',
+  ]);
   const monitor = one<Obj>(objects, 'ServiceMonitor');
   const service = one<Obj>(objects, 'Service');
   t.equal(monitor.metadata.labels.release, 'kps', 'extra labels for the Prometheus that selects it');
-  for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) t.equal(service.metadata.labels[key], value, `selects the Service by ${key}`);
-  t.ok(service.spec.ports.some((p: Obj) => p.name === monitor.spec.endpoints[0].port), 'scrapes a port the Service has');
+  for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels))
+    t.equal(service.metadata.labels[key], value, `selects the Service by ${key}`);
+  t.ok(
+    service.spec.ports.some((p: Obj) => p.name === monitor.spec.endpoints[0].port),
+    'scrapes a port the Service has',
+  );
   t.same(monitor.spec.namespaceSelector.matchNames, [NAMESPACE]);
 
   const rule = one<Obj>(objects, 'PrometheusRule');
@@ -35,9 +55,17 @@ t.test('on: a ServiceMonitor for the Service, alerts, and a dashboard for the si
   t.equal(down?.expr, `absent(up{job="${FULLNAME}",namespace="${NAMESPACE}"} == 1)`, "the ServiceMonitor's job and namespace");
   t.equal(down?.labels.severity, 'warning', 'failurePolicy Ignore: an outage lets writes through, a warning');
   const failClosed = one<Obj>(render([...ALL_ON, '--set', 'webhook.failurePolicy=Fail']), 'PrometheusRule').spec.groups[0].rules;
-  t.equal(failClosed.find((r: Obj) => r.alert === 'PracticeGateWebhookDown').labels.severity, 'critical', 'failurePolicy Fail: an outage blocks pods, critical');
+  t.equal(
+    failClosed.find((r: Obj) => r.alert === 'PracticeGateWebhookDown').labels.severity,
+    'critical',
+    'failurePolicy Fail: an outage blocks pods, critical',
+  );
   t.match(rules.find((r) => r.alert === 'PracticeGateCertificateExpiring')?.expr, / < 14 \* 86400$/);
-  t.match(rules.find((r) => r.alert === 'PracticeGateCertificateExpiring')?.annotations.description, /helm upgrade/, 'certs.mode=helm: the upgrade renews it');
+  t.match(
+    rules.find((r) => r.alert === 'PracticeGateCertificateExpiring')?.annotations.description,
+    /helm upgrade/,
+    'certs.mode=helm: the upgrade renews it',
+  );
 
   const dashboard = one<Obj>(objects, 'ConfigMap', `${FULLNAME}-dashboard`);
   t.equal(dashboard.metadata.labels.grafana_dashboard, '1', "the sidecar's default label");

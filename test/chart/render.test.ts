@@ -76,8 +76,19 @@ t.test('default values', async (t) => {
   t.same(
     kinds(objects),
     [
-      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Pod',
-      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', VWC,
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Pod',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+      VWC,
     ].sort(),
     'renders the webhook, its RBAC, certificates, PolicyReport CRD and test pod',
   );
@@ -101,10 +112,19 @@ t.test('default values', async (t) => {
     t.same(webhook.matchConditions, [{ name: 'not-terminating', expression: '!has(object.metadata.deletionTimestamp)' }]);
     const ops = new Set(webhook.rules.map((r: Obj) => r.operations.join(',')));
     t.same([...ops], ['CREATE,UPDATE'], 'every rule covers CREATE and UPDATE only');
-    const covered = webhook.rules.flatMap((r: Obj) => r.resources.map((res: string) => `${r.apiGroups[0] || 'core'}/${r.apiVersions[0]}/${res}`));
+    const covered = webhook.rules.flatMap((r: Obj) =>
+      r.resources.map((res: string) => `${r.apiGroups[0] || 'core'}/${r.apiVersions[0]}/${res}`),
+    );
     t.same(covered.sort(), [
-      'apps/v1/daemonsets', 'apps/v1/deployments', 'apps/v1/replicasets', 'apps/v1/statefulsets',
-      'batch/v1/cronjobs', 'batch/v1/jobs', 'core/v1/pods', 'core/v1/podtemplates', 'core/v1/replicationcontrollers',
+      'apps/v1/daemonsets',
+      'apps/v1/deployments',
+      'apps/v1/replicasets',
+      'apps/v1/statefulsets',
+      'batch/v1/cronjobs',
+      'batch/v1/jobs',
+      'core/v1/pods',
+      'core/v1/podtemplates',
+      'core/v1/replicationcontrollers',
       'policy/v1/poddisruptionbudgets',
     ]);
     t.same(webhook.rules, REGISTRY.webhookRules, 'the rules serve --dev prints');
@@ -112,7 +132,11 @@ t.test('default values', async (t) => {
   });
 
   t.test('RBAC is what the default features need', async (t) => {
-    t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES, VWC_AUDIT_RULE], 'the audit reads its own webhook configuration, by name, to judge what it is sent');
+    t.same(
+      rulesOf(one(objects, 'ClusterRole')),
+      [...INFORMER_RULES, ...AUDIT_RULES, VWC_AUDIT_RULE],
+      'the audit reads its own webhook configuration, by name, to judge what it is sent',
+    );
     t.same(rulesOf(one(objects, 'Role')), LEASE_RULES, 'leader election for the cluster scan, its own Lease by name');
     for (const binding of [one(objects, 'ClusterRoleBinding'), one(objects, 'RoleBinding')]) {
       t.same(binding.subjects, [{ kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE }]);
@@ -128,10 +152,22 @@ t.test('default values', async (t) => {
     const [container] = spec.containers;
     t.equal(container.image, 'practice-gate:0.1.0', 'a pinned tag: the chart appVersion');
     t.same(container.command, ['node', '--enable-source-maps', '/app/dist/cli/practice-gate.js', 'serve']);
-    t.same(spec.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    t.same(spec.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     t.same(container.securityContext, {
-      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     t.same(container.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } });
     const probePort = container.ports.find((p: Obj) => p.name === container.readinessProbe.httpGet.port);
@@ -142,16 +178,39 @@ t.test('default values', async (t) => {
     t.equal(spec.terminationGracePeriodSeconds, 40);
     t.equal(spec.automountServiceAccountToken, true);
     t.notOk(spec.priorityClassName);
-    t.same(spec.topologySpreadConstraints, [{
-      topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway',
-      labelSelector: { matchLabels: deployment.spec.selector.matchLabels }, matchLabelKeys: ['pod-template-hash'],
-    }]);
-    t.same(container.env.map((e: Obj) => [e.name, e.valueFrom.fieldRef.fieldPath]), [['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace']]);
+    t.same(spec.topologySpreadConstraints, [
+      {
+        topologyKey: 'kubernetes.io/hostname',
+        maxSkew: 1,
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+        matchLabelKeys: ['pod-template-hash'],
+      },
+    ]);
+    t.same(
+      container.env.map((e: Obj) => [e.name, e.valueFrom.fieldRef.fieldPath]),
+      [
+        ['POD_NAME', 'metadata.name'],
+        ['POD_NAMESPACE', 'metadata.namespace'],
+      ],
+    );
     const a = args(objects);
-    for (const flag of ['--port=8443', '--host=0.0.0.0', '--probe-port=8080', '--config=/etc/practice-gate/config/config.yaml',
-      '--on-error=allow', '--shutdown-timeout=25', '--audit-interval=10m', `--lease-name=${FULLNAME}-audit`,
-      '--lease-duration=15s', '--lease-renew-deadline=10s', '--lease-retry-period=2s', `--webhook-config=${FULLNAME}`,
-      '--tls-cert=/etc/practice-gate/tls/tls.crt', '--tls-key=/etc/practice-gate/tls/tls.key']) {
+    for (const flag of [
+      '--port=8443',
+      '--host=0.0.0.0',
+      '--probe-port=8080',
+      '--config=/etc/practice-gate/config/config.yaml',
+      '--on-error=allow',
+      '--shutdown-timeout=25',
+      '--audit-interval=10m',
+      `--lease-name=${FULLNAME}-audit`,
+      '--lease-duration=15s',
+      '--lease-renew-deadline=10s',
+      '--lease-retry-period=2s',
+      `--webhook-config=${FULLNAME}`,
+      '--tls-cert=/etc/practice-gate/tls/tls.crt',
+      '--tls-key=/etc/practice-gate/tls/tls.key',
+    ]) {
       t.ok(a.includes(flag), `passes ${flag}`);
     }
     t.notOk(a.includes('--self-managed-certs'));
@@ -172,14 +231,27 @@ t.test('default values', async (t) => {
 
   t.test('the Service', async (t) => {
     const svc = one(objects, 'Service');
-    t.same(svc.spec.ports.map((p: Obj) => [p.port, p.targetPort]), [[443, 'https-webhook'], [8080, 'http-metrics']]);
+    t.same(
+      svc.spec.ports.map((p: Obj) => [p.port, p.targetPort]),
+      [
+        [443, 'https-webhook'],
+        [8080, 'http-metrics'],
+      ],
+    );
     const ports = deploymentPod(objects).spec.containers[0].ports.map((p: Obj) => [p.name, p.containerPort]);
-    t.same(ports, [['https-webhook', 8443], ['http-metrics', 8080]]);
+    t.same(ports, [
+      ['https-webhook', 8443],
+      ['http-metrics', 8080],
+    ]);
   });
 
   t.test('the config file', async (t) => {
     const config = parse(one(objects, 'ConfigMap').data['config.yaml']);
-    t.same(config, { mode: 'audit', policies: {}, exemptions: [], objectExemptions: false, controllers: [] }, 'audit mode on a fresh install');
+    t.same(
+      config,
+      { mode: 'audit', policies: {}, exemptions: [], objectExemptions: false, controllers: [] },
+      'audit mode on a fresh install',
+    );
   });
 
   t.test('helm-generated certificates', async (t) => {
@@ -195,16 +267,24 @@ t.test('default values', async (t) => {
     t.equal(createPrivateKey(pem('tls.key')).asymmetricKeyDetails?.modulusLength, 2048, 'a 2048-bit RSA key');
     t.ok(cert.checkPrivateKey(createPrivateKey(pem('tls.key'))), 'key and certificate belong together');
     t.equal(webhookOf(objects).clientConfig.caBundle, secret.data['ca.crt'], 'the API server trusts exactly that CA');
-    t.ok(Date.parse(secret.metadata.annotations['practice-gate.io/cert-not-after']) > Date.now() + 3000 * 86_400_000, 'valid for ~10 years');
-    t.equal(secret.metadata.annotations['practice-gate.io/cert-dns-names'],
-      [FULLNAME, `${FULLNAME}.${NAMESPACE}`, SERVICE_DNS, `${SERVICE_DNS}.cluster.local`].join(','));
+    t.ok(
+      Date.parse(secret.metadata.annotations['practice-gate.io/cert-not-after']) > Date.now() + 3000 * 86_400_000,
+      'valid for ~10 years',
+    );
+    t.equal(
+      secret.metadata.annotations['practice-gate.io/cert-dns-names'],
+      [FULLNAME, `${FULLNAME}.${NAMESPACE}`, SERVICE_DNS, `${SERVICE_DNS}.cluster.local`].join(','),
+    );
   });
 
   t.test('the PolicyReport CRD', async (t) => {
     const crd = one(objects, 'CustomResourceDefinition');
     t.equal(crd.metadata.name, 'policyreports.wgpolicyk8s.io');
     t.equal(crd.spec.scope, 'Namespaced');
-    t.same(crd.spec.versions.map((v: Obj) => [v.name, v.served, v.storage]), [['v1alpha2', true, true]]);
+    t.same(
+      crd.spec.versions.map((v: Obj) => [v.name, v.served, v.storage]),
+      [['v1alpha2', true, true]],
+    );
     t.equal(crd.metadata.annotations['helm.sh/resource-policy'], 'keep', 'reports of other tools survive an uninstall');
   });
 
@@ -213,7 +293,11 @@ t.test('default values', async (t) => {
     t.equal(pod.metadata.annotations['helm.sh/hook'], 'test');
     t.equal(pod.spec.restartPolicy, 'Never');
     t.equal(pod.spec.automountServiceAccountToken, false, 'the test needs no API access');
-    t.same(pod.spec.containers[0].securityContext, deploymentPod(objects).spec.containers[0].securityContext, 'as locked down as the webhook');
+    t.same(
+      pod.spec.containers[0].securityContext,
+      deploymentPod(objects).spec.containers[0].securityContext,
+      'as locked down as the webhook',
+    );
     t.equal(pod.spec.containers[0].image, 'practice-gate:0.1.0');
     t.match(pod.spec.containers[0].args[0], `https.request`);
     t.match(pod.spec.containers[0].args[0], SERVICE_DNS);
@@ -253,15 +337,25 @@ t.test('certs.mode=selfManaged', async (t) => {
   for (const flag of ['--self-managed-certs', `--cert-secret=${FULLNAME}-tls`, `--webhook-config=${FULLNAME}`, `--service=${FULLNAME}`]) {
     t.ok(a.includes(flag), `passes ${flag}`);
   }
-  t.notOk(a.some((x) => x.startsWith('--tls-cert')), 'no certificate files');
+  t.notOk(
+    a.some((x) => x.startsWith('--tls-cert')),
+    'no certificate files',
+  );
   t.notOk(deploymentPod(objects).spec.volumes.some((v: Obj) => v.name === 'tls'));
-  t.same(rulesOf(one(objects, 'ClusterRole')), [...INFORMER_RULES, ...AUDIT_RULES, VWC_RULE], 'may patch only its own webhook configuration');
+  t.same(
+    rulesOf(one(objects, 'ClusterRole')),
+    [...INFORMER_RULES, ...AUDIT_RULES, VWC_RULE],
+    'may patch only its own webhook configuration',
+  );
   t.same(rulesOf(one(objects, 'Role')), [...CERT_RULES, ...LEASE_RULES]);
   t.equal(one(objects, 'Role').metadata.namespace, NAMESPACE, 'Secrets of its own namespace only');
   // The binary probes the endpoints of --service on the EndpointSlice port of this name.
   const service = one(objects, 'Service');
   t.equal(service.metadata.name, FULLNAME, 'the Service --service names');
-  t.ok(service.spec.ports.some((p: Obj) => p.name === DEFAULT_WEBHOOK_PORT_NAME), `its webhook port is named ${DEFAULT_WEBHOOK_PORT_NAME}`);
+  t.ok(
+    service.spec.ports.some((p: Obj) => p.name === DEFAULT_WEBHOOK_PORT_NAME),
+    `its webhook port is named ${DEFAULT_WEBHOOK_PORT_NAME}`,
+  );
 
   const noAudit = render(['--set', 'certs.mode=selfManaged', '--set', 'clusterAudit.enabled=false']);
   t.same(rulesOf(one(noAudit, 'ClusterRole')), [...INFORMER_RULES, VWC_RULE]);
@@ -275,13 +369,23 @@ t.test('clusterAudit.enabled=false drops the scan, its RBAC and the CRD', async 
   t.equal(objects.filter((o) => o.kind === 'CustomResourceDefinition').length, 0);
   t.ok(args(objects).includes('--audit-interval=0'));
   t.notOk(args(objects).some((a) => a.startsWith('--lease-') || a.startsWith('--webhook-config')));
-  t.equal(render(['--set', 'clusterAudit.enabled=false', '--set', 'policyReportCRD.install=true'])
-    .filter((o) => o.kind === 'CustomResourceDefinition').length, 1, 'install=true renders it anyway');
+  t.equal(
+    render(['--set', 'clusterAudit.enabled=false', '--set', 'policyReportCRD.install=true']).filter(
+      (o) => o.kind === 'CustomResourceDefinition',
+    ).length,
+    1,
+    'install=true renders it anyway',
+  );
   t.equal(render(['--set', 'policyReportCRD.install=false']).filter((o) => o.kind === 'CustomResourceDefinition').length, 0);
 });
 
 t.test('excluded namespaces and selectors', async (t) => {
-  const objects = render(['--values', 'charts/practice-gate/ci/selectors-values.yaml', '--set', `webhook.excludedNamespaces={istio-system,${NAMESPACE},kube-system}`]);
+  const objects = render([
+    '--values',
+    'charts/practice-gate/ci/selectors-values.yaml',
+    '--set',
+    `webhook.excludedNamespaces={istio-system,${NAMESPACE},kube-system}`,
+  ]);
   const webhook = webhookOf(objects);
   t.same(excludedNamespaces(webhook), [NAMESPACE, 'kube-system', 'istio-system'], 'extra namespaces join, without duplicates');
   t.same(webhook.namespaceSelector.matchExpressions.at(-1), { key: 'team', operator: 'Exists' });
@@ -299,20 +403,41 @@ t.test('excluded namespaces and selectors', async (t) => {
 t.test('values that change the pod', async (t) => {
   const enforce = render(['--values', 'charts/practice-gate/ci/enforce-values.yaml']);
   const [container] = deploymentPod(enforce).spec.containers;
-  t.equal(container.image, `registry.example.com/platform/practice-gate:0.1.0@sha256:4f6c1a4b3e0d2c9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817`);
+  t.equal(
+    container.image,
+    `registry.example.com/platform/practice-gate:0.1.0@sha256:4f6c1a4b3e0d2c9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817`,
+  );
   t.equal(deploymentPod(enforce).spec.priorityClassName, 'system-cluster-critical');
   t.equal(webhookOf(enforce).failurePolicy, 'Fail');
   t.equal(webhookOf(enforce).timeoutSeconds, 3);
   t.ok(args(enforce).includes('--on-error=deny'));
-  t.same(parse(one(enforce, 'ConfigMap').data['config.yaml']).policies,
-    { 'image-tag-pinned': 'deny', 'liveness-probe': 'warn', 'cronjob-concurrency': { action: 'audit' }, 'pdb-coverage': 'off', 'memory-limit': { action: 'off' } },
-    'a bare off, which helm reads as false, is written as "off"');
+  t.same(
+    parse(one(enforce, 'ConfigMap').data['config.yaml']).policies,
+    {
+      'image-tag-pinned': 'deny',
+      'liveness-probe': 'warn',
+      'cronjob-concurrency': { action: 'audit' },
+      'pdb-coverage': 'off',
+      'memory-limit': { action: 'off' },
+    },
+    'a bare off, which helm reads as false, is written as "off"',
+  );
 
   const old = deploymentPod(render(['--kube-version', '1.29.0']));
-  t.same(old.spec.containers[0].lifecycle, { preStop: { exec: { command: ['/bin/sleep', '10'] } } }, 'before 1.30 the preStop sleeps with /bin/sleep');
+  t.same(
+    old.spec.containers[0].lifecycle,
+    { preStop: { exec: { command: ['/bin/sleep', '10'] } } },
+    'before 1.30 the preStop sleeps with /bin/sleep',
+  );
   t.notOk(webhookOf(render(['--kube-version', '1.27.0'])).matchConditions, 'no matchConditions before 1.28');
-  t.notOk(deploymentPod(render(['--set', 'server.preStop.sleepSeconds=0', '--set', 'terminationGracePeriodSeconds=30'])).spec.containers[0].lifecycle);
-  t.notOk(deploymentPod(render(['--set', 'resources.limits.cpu=null'])).spec.containers[0].resources.limits.cpu, 'the CPU limit can be removed');
+  t.notOk(
+    deploymentPod(render(['--set', 'server.preStop.sleepSeconds=0', '--set', 'terminationGracePeriodSeconds=30'])).spec.containers[0]
+      .lifecycle,
+  );
+  t.notOk(
+    deploymentPod(render(['--set', 'resources.limits.cpu=null'])).spec.containers[0].resources.limits.cpu,
+    'the CPU limit can be removed',
+  );
   t.notOk(deploymentPod(render(['--set', 'topologySpread.enabled=false'])).spec.topologySpreadConstraints);
   t.equal(render(['--set', 'podDisruptionBudget.enabled=false']).filter((o) => o.kind === 'PodDisruptionBudget').length, 0);
   t.equal(render(['--set', 'tests.enabled=false']).filter((o) => o.kind === 'Pod').length, 0);
@@ -327,27 +452,43 @@ t.test('every ci/ values file: a config the binary accepts, the exclusions, only
     const objects = render(['--values', file]);
     const text = one(objects, 'ConfigMap').data['config.yaml'];
     t.doesNotThrow(() => parseConfig(parse(text), file, POLICIES), `${name}: the config parses`);
-    t.same(kinds(objects).filter((k) => k === VWC), [VWC], `${name}: one webhook configuration`);
+    t.same(
+      kinds(objects).filter((k) => k === VWC),
+      [VWC],
+      `${name}: one webhook configuration`,
+    );
 
     const webhook = one(objects, VWC).webhooks[0];
     const excluded = excludedNamespaces(webhook);
     t.ok(excluded.includes(NAMESPACE) && excluded.includes('kube-system'), `${name}: never its own namespace or kube-system`);
-    t.ok(webhook.namespaceSelector.matchExpressions.some((e: Obj) => e.key === 'practice-gate.io/ignore' && e.operator === 'NotIn'), `${name}: the opt-out label`);
+    t.ok(
+      webhook.namespaceSelector.matchExpressions.some((e: Obj) => e.key === 'practice-gate.io/ignore' && e.operator === 'NotIn'),
+      `${name}: the opt-out label`,
+    );
 
     const clusterRules = rulesOf(one(objects, 'ClusterRole')).map((r) => JSON.stringify(r));
     for (const rule of clusterRules) t.ok(knownClusterRules.includes(rule), `${name}: ClusterRole rule ${rule} is one docs/rbac.md names`);
     // The informers always run: without watch on a kind its cache never syncs and /readyz stays false.
-    for (const rule of INFORMER_RULES.map((r) => JSON.stringify(r))) t.ok(clusterRules.includes(rule), `${name}: the informers' rule ${rule}`);
+    for (const rule of INFORMER_RULES.map((r) => JSON.stringify(r)))
+      t.ok(clusterRules.includes(rule), `${name}: the informers' rule ${rule}`);
     for (const role of objects.filter((o) => o.kind === 'Role') as Obj[]) {
       t.equal(role.metadata?.namespace, NAMESPACE, `${name}: the Role stays in the release namespace`);
-      for (const rule of rulesOf(role)) t.ok(knownRoleRules.includes(JSON.stringify(rule)), `${name}: Role rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
+      for (const rule of rulesOf(role))
+        t.ok(knownRoleRules.includes(JSON.stringify(rule)), `${name}: Role rule ${JSON.stringify(rule)} is one docs/rbac.md names`);
     }
 
     const spec = deploymentPod(objects).spec;
     const [container] = spec.containers;
     t.match(spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, `${name}: pod security context`);
-    t.match(container.securityContext, { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, `${name}: container security context`);
-    t.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory, `${name}: requests and a memory limit`);
+    t.match(
+      container.securityContext,
+      { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      `${name}: container security context`,
+    );
+    t.ok(
+      container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory,
+      `${name}: requests and a memory limit`,
+    );
     t.match(container.readinessProbe, { httpGet: { path: '/readyz' } }, `${name}: readiness probe`);
     t.match(container.livenessProbe, { httpGet: { path: '/healthz' } }, `${name}: liveness probe`);
   }

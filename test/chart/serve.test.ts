@@ -32,7 +32,10 @@ function freePort(): Promise<number> {
 async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
   const ready = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}:\n${log()}`);
-    return fetch(url).then((r) => r.ok, () => false);
+    return fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
   };
   await waitUntil('serve to become ready', ready, { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
     throw err.message.startsWith('serve exited') ? err : new Error(`serve never became ready:\n${log()}`);
@@ -56,7 +59,11 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
 
   const pod = one<Obj>(objects, 'Deployment').spec.template.spec;
   const container = pod.containers[0];
-  t.same(container.command, ['node', '--enable-source-maps', '/app/dist/cli/practice-gate.js', 'serve'], 'the image runs node on the bundled CLI');
+  t.same(
+    container.command,
+    ['node', '--enable-source-maps', '/app/dist/cli/practice-gate.js', 'serve'],
+    'the image runs node on the bundled CLI',
+  );
   const [port, probePort] = [await freePort(), await freePort()];
   const remap: Record<string, string> = {
     '--port=8443': `--port=${port}`,

@@ -49,7 +49,14 @@ spec: { maxUnavailable: 1, selector: { matchLabels: { app: api } } }
 `;
 
 interface JsonReport {
-  results: Array<{ source: string; document?: number; kind: string; namespace: string; name: string; findings: Array<Record<string, unknown>> }>;
+  results: Array<{
+    source: string;
+    document?: number;
+    kind: string;
+    namespace: string;
+    name: string;
+    findings: Array<Record<string, unknown>>;
+  }>;
   summary: Record<string, number>;
   skipped?: unknown[];
 }
@@ -75,7 +82,11 @@ t.test('JSON output has exactly the documented shape', async (t) => {
   t.strictSame(report.skipped, [], 'nothing skipped');
   t.equal(report.results.length, 1);
   const [result] = report.results;
-  t.same(Object.keys(result!), ['source', 'line', 'apiVersion', 'kind', 'namespace', 'name', 'findings'], 'no document number for a one-document file');
+  t.same(
+    Object.keys(result!),
+    ['source', 'line', 'apiVersion', 'kind', 'namespace', 'name', 'findings'],
+    'no document number for a one-document file',
+  );
   t.match(result, { source: 'deploy.yaml', line: 1, apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'api' });
   const [finding] = result!.findings;
   t.same(Object.keys(finding!), ['policy', 'action', 'container', 'path', 'message', 'remediation', 'exempt', 'file', 'line', 'column']);
@@ -113,7 +124,9 @@ t.test('List objects: kind List and typed lists whose items carry no kind', asyn
   const list = JSON.stringify({
     apiVersion: 'v1',
     kind: 'List',
-    items: [JSON.parse(JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', namespace: 'shop' }, spec: {} }))],
+    items: [
+      JSON.parse(JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', namespace: 'shop' }, spec: {} })),
+    ],
   });
   const typed = `apiVersion: apps/v1
 kind: DeploymentList
@@ -131,17 +144,24 @@ items:
       ['typed.yaml', 'Deployment', 'shop/b'],
     ],
   );
-  t.same(report.results[1]!.findings.map((f) => f.container), ['app'], 'typed-list items are judged as their kind');
+  t.same(
+    report.results[1]!.findings.map((f) => f.container),
+    ['app'],
+    'typed-list items are judged as their kind',
+  );
 });
 
 t.test('stdin: `-` reads a stream, e.g. from helm template', async (t) => {
   const { json } = workspace(t, {});
   const { code, report } = await json(['-'], `---\n# Source: chart/templates/deploy.yaml\n${root('api')}---\n${pdb}`);
   t.equal(code, 1);
-  t.same(report.results.map((r) => [r.source, r.kind, r.document]), [
-    ['<stdin>', 'Deployment', 1],
-    ['<stdin>', 'PodDisruptionBudget', 2],
-  ]);
+  t.same(
+    report.results.map((r) => [r.source, r.kind, r.document]),
+    [
+      ['<stdin>', 'Deployment', 1],
+      ['<stdin>', 'PodDisruptionBudget', 2],
+    ],
+  );
 });
 
 t.test('a malformed document among good ones: the good ones are still judged, exit 2 names file and position', async (t) => {
@@ -149,10 +169,13 @@ t.test('a malformed document among good ones: the good ones are still judged, ex
   const { json } = workspace(t, { 'deploy.yaml': text });
   const { code, report, stderr } = await json(['deploy.yaml']);
   t.equal(code, 2, 'invalid input wins over findings');
-  t.same(report.results.map((r) => [r.name, r.document]), [
-    ['first', 1],
-    ['last', 3],
-  ]);
+  t.same(
+    report.results.map((r) => [r.name, r.document]),
+    [
+      ['first', 1],
+      ['last', 3],
+    ],
+  );
   t.equal(report.summary.deny, 2);
   t.match(stderr, /^practice-gate: deploy\.yaml: document 2 \(line 14\): /m, 'the line counts from the top of the file');
 });
@@ -162,7 +185,10 @@ t.test('documents that are not Kubernetes objects are errors with their position
   const { json } = workspace(t, { 'odd.yaml': text });
   const { code, report, stderr } = await json(['odd.yaml']);
   t.equal(code, 2);
-  t.same(report.results.map((r) => r.name), ['ok']);
+  t.same(
+    report.results.map((r) => r.name),
+    ['ok'],
+  );
   t.match(stderr, /odd\.yaml: document 2 \(line 13\): not a Kubernetes object \(found a list\)/);
   t.match(stderr, /odd\.yaml: document 3 \(line 16\): not a Kubernetes object: it has no kind/);
   t.match(stderr, /odd\.yaml: document 4 \(line 18\): not a Kubernetes object \(found a number\)/);
@@ -212,16 +238,17 @@ t.test('a directory is searched recursively for .yaml, .yml and .json, in sorted
       'b.yaml': root('b'),
       'a.yml': root('a'),
       'notes.txt': 'kind: not a manifest',
-      nested: { 'c.json': JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'c' }, spec: { containers: [{ name: 'c' }] } }) },
+      nested: {
+        'c.json': JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'c' }, spec: { containers: [{ name: 'c' }] } }),
+      },
     },
   });
   const { code, report } = await json(['manifests']);
   t.equal(code, 1);
-  t.same(report.results.map((r) => r.source), [
-    join('manifests', 'a.yml'),
-    join('manifests', 'b.yaml'),
-    join('manifests', 'nested', 'c.json'),
-  ]);
+  t.same(
+    report.results.map((r) => r.source),
+    [join('manifests', 'a.yml'), join('manifests', 'b.yaml'), join('manifests', 'nested', 'c.json')],
+  );
 });
 
 t.test('a missing path: exit 2 naming it, and the other paths are still judged', async (t) => {
@@ -229,13 +256,21 @@ t.test('a missing path: exit 2 naming it, and the other paths are still judged',
   const { code, report, stderr } = await json(['missing.yaml', 'deploy.yaml']);
   t.equal(code, 2);
   t.match(stderr, /missing\.yaml: cannot read: no such file or directory$/m, 'in words, not ENOENT');
-  t.same(report.results.map((r) => r.name), ['api']);
+  t.same(
+    report.results.map((r) => r.name),
+    ['api'],
+  );
 });
 
 t.test('exit status follows --fail-on', async (t) => {
   const warnConfig = `policies:\n  run-as-non-root: warn\n${ONLY_RUN_AS_NON_ROOT.replace('policies:\n', '')}`;
   const auditConfig = warnConfig.replace('run-as-non-root: warn', 'run-as-non-root: audit');
-  const { dir } = workspace(t, { 'root.yaml': root('api'), 'clean.yaml': nonRoot('api'), 'warn.yaml': warnConfig, 'audit.yaml': auditConfig });
+  const { dir } = workspace(t, {
+    'root.yaml': root('api'),
+    'clean.yaml': nonRoot('api'),
+    'warn.yaml': warnConfig,
+    'audit.yaml': auditConfig,
+  });
   const cases: Array<[config: string, file: string, failOn: string | undefined, code: number]> = [
     ['only-run-as-non-root.yaml', 'root.yaml', undefined, 1],
     ['only-run-as-non-root.yaml', 'root.yaml', 'deny', 1],
@@ -256,7 +291,12 @@ t.test('exit status follows --fail-on', async (t) => {
 
 t.test('usage errors exit 2', async (t) => {
   const { dir } = workspace(t, { 'deploy.yaml': root('api') });
-  for (const args of [['audit'], ['audit', '--format', 'xml', 'deploy.yaml'], ['audit', '--fail-on', 'sometimes', 'deploy.yaml'], ['audit', '--namespace', '', 'deploy.yaml']]) {
+  for (const args of [
+    ['audit'],
+    ['audit', '--format', 'xml', 'deploy.yaml'],
+    ['audit', '--fail-on', 'sometimes', 'deploy.yaml'],
+    ['audit', '--namespace', '', 'deploy.yaml'],
+  ]) {
     const { code, stderr } = await runCli(args, { cwd: dir });
     t.equal(code, 2, args.join(' '));
     t.not(stderr, '', `${args.join(' ')} explains itself`);
@@ -266,7 +306,11 @@ t.test('usage errors exit 2', async (t) => {
 t.test('actions after config and mode; exemptions are counted apart and never fail', async (t) => {
   const exemptConfig = `${ONLY_RUN_AS_NON_ROOT}exemptions:\n  - names: ["legacy-*"]\n    reason: vendor image runs as root, ticket OPS-12\n`;
   const auditMode = `mode: audit\n${ONLY_RUN_AS_NON_ROOT}`;
-  const { dir } = workspace(t, { 'exempt.yaml': exemptConfig, 'audit-mode.yaml': auditMode, 'all.yaml': `${root('legacy-billing')}---\n${root('api')}` });
+  const { dir } = workspace(t, {
+    'exempt.yaml': exemptConfig,
+    'audit-mode.yaml': auditMode,
+    'all.yaml': `${root('legacy-billing')}---\n${root('api')}`,
+  });
 
   const exempt = await runCli(['audit', '--format', 'json', '--config', 'exempt.yaml', 'all.yaml'], { cwd: dir });
   const report = JSON.parse(exempt.stdout) as JsonReport;
@@ -274,7 +318,10 @@ t.test('actions after config and mode; exemptions are counted apart and never fa
   t.equal(report.results[1]!.findings[0]!.exemptReason, undefined, 'only exempt findings carry a reason');
   t.strictSame(report.summary, { objects: 2, deny: 1, warn: 0, audit: 0, exempt: 1 });
 
-  const onlyExempt = await runCli(['audit', '--config', 'exempt.yaml', '--fail-on', 'warn', '-'], { cwd: dir, input: root('legacy-billing') });
+  const onlyExempt = await runCli(['audit', '--config', 'exempt.yaml', '--fail-on', 'warn', '-'], {
+    cwd: dir,
+    input: root('legacy-billing'),
+  });
   t.equal(onlyExempt.code, 0, 'an exempt finding does not fail the run');
 
   const audit = await runCli(['audit', '--format', 'json', '--config', 'audit-mode.yaml', 'all.yaml'], { cwd: dir });
@@ -283,7 +330,10 @@ t.test('actions after config and mode; exemptions are counted apart and never fa
 });
 
 t.test('object exemptions by annotation, when the config allows them', async (t) => {
-  const annotated = root('batch', `, annotations: { practice-gate.io/exempt: run-as-non-root, practice-gate.io/exempt-reason: "needs root for chown" }`);
+  const annotated = root(
+    'batch',
+    `, annotations: { practice-gate.io/exempt: run-as-non-root, practice-gate.io/exempt-reason: "needs root for chown" }`,
+  );
   const { dir } = workspace(t, {
     'annotated.yaml': annotated,
     'allow.yaml': `objectExemptions: true\n${ONLY_RUN_AS_NON_ROOT}`,
@@ -298,20 +348,36 @@ t.test('object exemptions by annotation, when the config allows them', async (t)
 t.test('--namespace: documents without one belong to it, and so does the context built from them', async (t) => {
   const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: { practice-gate.io/mode: enforce }\n';
   const auditMode = `mode: audit\n${ONLY_RUN_AS_NON_ROOT}`;
-  const { dir, json } = workspace(t, { 'all.yaml': `${ns}---\n${root('api')}---\n${root('other', ', namespace: elsewhere')}`, 'audit-mode.yaml': auditMode });
+  const { dir, json } = workspace(t, {
+    'all.yaml': `${ns}---\n${root('api')}---\n${root('other', ', namespace: elsewhere')}`,
+    'audit-mode.yaml': auditMode,
+  });
 
   const audited = async (args: string[]) => {
     const res = await runCli(['audit', '--format', 'json', '--config', 'audit-mode.yaml', ...args], { cwd: dir });
     return (JSON.parse(res.stdout) as JsonReport).results.map((r) => [r.namespace, r.findings[0]?.action]);
   };
-  t.same(await audited(['all.yaml']), [['default', 'warn'], ['elsewhere', 'warn']], 'audit mode: deny becomes warn');
+  t.same(
+    await audited(['all.yaml']),
+    [
+      ['default', 'warn'],
+      ['elsewhere', 'warn'],
+    ],
+    'audit mode: deny becomes warn',
+  );
   t.same(
     await audited(['--namespace', 'shop', 'all.yaml']),
-    [['shop', 'deny'], ['elsewhere', 'warn']],
+    [
+      ['shop', 'deny'],
+      ['elsewhere', 'warn'],
+    ],
     'the shop Namespace in the same input enforces its objects; an explicit namespace is kept',
   );
   const inDefault = await json(['all.yaml']);
-  t.same(inDefault.report.results.map((r) => r.namespace), ['default', 'elsewhere']);
+  t.same(
+    inDefault.report.results.map((r) => r.namespace),
+    ['default', 'elsewhere'],
+  );
 });
 
 t.test('a Namespace in the manifests cannot relax enforcement: its audit label is ignored, with a note', async (t) => {
@@ -319,8 +385,14 @@ t.test('a Namespace in the manifests cannot relax enforcement: its audit label i
   const { json } = workspace(t, { 'all.yaml': `${ns}---\n${root('api', ', namespace: shop')}` });
   const res = await json(['all.yaml']);
   t.equal(res.code, 1, 'the deny still fails the build');
-  t.same(res.report.results.map((r) => [r.namespace, r.findings[0]?.action]), [['shop', 'deny']]);
-  t.match(res.stderr, 'practice-gate: all.yaml: document 1: Namespace shop: label practice-gate.io/mode=audit ignored offline: only the --config file can relax enforcement');
+  t.same(
+    res.report.results.map((r) => [r.namespace, r.findings[0]?.action]),
+    [['shop', 'deny']],
+  );
+  t.match(
+    res.stderr,
+    'practice-gate: all.yaml: document 1: Namespace shop: label practice-gate.io/mode=audit ignored offline: only the --config file can relax enforcement',
+  );
 });
 
 t.test('table output: grouped by object, every detail of a finding, a summary, no colour in a pipe', async (t) => {
@@ -331,7 +403,11 @@ t.test('table output: grouped by object, every detail of a finding, a summary, n
   const lines = stdout.split('\n');
   t.equal(lines[0], 'Deployment default/api (deploy.yaml:1)', 'an object with findings: file:line');
   t.match(lines[1], /^ {2}DENY +run-as-non-root +container "app"$/);
-  t.match(stdout, /^ {4,}deploy\.yaml:10:11 {2}spec\.template\.spec\.containers\[0\]\.securityContext\.runAsNonRoot$/m, 'each finding: file:line:column, then the field');
+  t.match(
+    stdout,
+    /^ {4,}deploy\.yaml:10:11 {2}spec\.template\.spec\.containers\[0\]\.securityContext\.runAsNonRoot$/m,
+    'each finding: file:line:column, then the field',
+  );
   t.match(stdout, /^ {4,}container "app" may run as root/m);
   t.match(stdout, /^ {4,}fix:\n {6,}securityContext:\n {8,}runAsNonRoot: true/m, 'the fix is shown indented, as YAML');
   t.match(stdout, /^PodDisruptionBudget default\/api \(deploy\.yaml, document 2\)\n {2}passes every policy$/m);
@@ -344,14 +420,25 @@ t.test('examples/good passes every registered policy; examples/bad fails with fi
   t.equal(good.code, 0, good.stderr);
   const goodReport = JSON.parse(good.stdout) as JsonReport;
   t.same(goodReport.results.map((r) => r.kind).sort(), ['CronJob', 'Deployment', 'PodDisruptionBudget']);
-  t.same(goodReport.results.flatMap((r) => r.findings), [], 'not a single finding, not even warn or audit');
+  t.same(
+    goodReport.results.flatMap((r) => r.findings),
+    [],
+    'not a single finding, not even warn or audit',
+  );
 
   const bad = await runCli(['audit', '--format', 'json', 'examples/bad'], { cwd: repo.pathname });
   t.equal(bad.code, 1, bad.stderr);
   const badReport = JSON.parse(bad.stdout) as JsonReport;
   for (const result of badReport.results) t.not(result.findings.length, 0, `${result.kind} ${result.name} shows something to fix`);
   const policies = new Set(badReport.results.flatMap((r) => r.findings.map((f) => f.policy)));
-  for (const id of ['run-as-non-root', 'readiness-probe', 'liveness-probe', 'image-tag-pinned', 'cronjob-concurrency', 'pdb-allows-disruption']) {
+  for (const id of [
+    'run-as-non-root',
+    'readiness-probe',
+    'liveness-probe',
+    'image-tag-pinned',
+    'cronjob-concurrency',
+    'pdb-allows-disruption',
+  ]) {
     t.ok(policies.has(id), `examples/bad shows ${id}`);
   }
 });

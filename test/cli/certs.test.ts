@@ -9,10 +9,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/practice-gate.js');
 
 // The test runs the built CLI, as users do; a missing or stale build would test the wrong code.
-const sources = [
-  join(ROOT, 'src/cli/certs.ts'),
-  ...readdirSync(join(ROOT, 'src/tls')).map((f) => join(ROOT, 'src/tls', f)),
-];
+const sources = [join(ROOT, 'src/cli/certs.ts'), ...readdirSync(join(ROOT, 'src/tls')).map((f) => join(ROOT, 'src/tls', f))];
 for (const source of sources.filter((s) => s.endsWith('.ts'))) {
   const built = source.replace(`${ROOT}src/`, `${ROOT}dist/src/`).replace(/\.ts$/, '.js');
   if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
@@ -43,9 +40,18 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 t.test('writes the CA and serving pair and prints only the caBundle', async (t) => {
   const out = join(t.testdir(), 'certs', 'nested');
   const run = await certs(
-    '--service', 'practice-gate', '--namespace', 'gate',
-    '--dns', 'webhook.example.com', '--ip', '10.96.0.12', '--ip', 'fd00::12',
-    '--out', out,
+    '--service',
+    'practice-gate',
+    '--namespace',
+    'gate',
+    '--dns',
+    'webhook.example.com',
+    '--ip',
+    '10.96.0.12',
+    '--ip',
+    'fd00::12',
+    '--out',
+    out,
   );
   t.equal(run.code, 0, run.stderr);
 

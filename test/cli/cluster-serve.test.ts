@@ -14,7 +14,6 @@ import { builtCli } from '../helpers/cli.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
 import { pollUntil, waitUntil } from '../helpers/poll.js';
 
-
 function practiceGate(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [builtCli(), ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -73,11 +72,27 @@ function servedCertificate(port: number): Promise<X509Certificate> {
   });
 }
 
-t.test('serve --kubeconfig --self-managed-certs: serves the Secret\'s certificate, ready once caches synced', async (t) => {
+t.test("serve --kubeconfig --self-managed-certs: serves the Secret's certificate, ready once caches synced", async (t) => {
   const { api, kubeconfig } = await fakeCluster(t);
-  api.put('admissionregistration.k8s.io/v1/validatingwebhookconfigurations', { metadata: { name: 'practice-gate' }, webhooks: [{ name: 'validate.practice-gate.io', clientConfig: {} }] });
+  api.put('admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
+    metadata: { name: 'practice-gate' },
+    webhooks: [{ name: 'validate.practice-gate.io', clientConfig: {} }],
+  });
   const gate = practiceGate(
-    ['serve', '--kubeconfig', kubeconfig, '--self-managed-certs', '--port', '0', '--probe-port', '0', '--host', '127.0.0.1', '--audit-interval', '0'],
+    [
+      'serve',
+      '--kubeconfig',
+      kubeconfig,
+      '--self-managed-certs',
+      '--port',
+      '0',
+      '--probe-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--audit-interval',
+      '0',
+    ],
     { POD_NAMESPACE: 'pg-system', POD_NAME: 'practice-gate-0' },
   );
   t.teardown(() => gate.child.kill('SIGKILL'));
@@ -99,13 +114,22 @@ t.test('serve --kubeconfig --self-managed-certs: serves the Secret\'s certificat
 
   // The caches sync in the background after the server listens: ready once every informer listed.
   const notReadyYet: Array<{ status: number; body: unknown }> = [];
-  const ready = await pollUntil('readiness', async () => {
-    const answer = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
-    if (answer.status === 200) return answer;
-    notReadyYet.push(answer);
-    return undefined;
-  }, { ...CHILD_WAIT, intervalMs: 100 });
-  for (const r of notReadyYet.slice(0, 1)) t.match(r, { status: 503, body: { ready: false, conditions: { certificates: true, caches: false } } }, 'not ready only while the caches sync');
+  const ready = await pollUntil(
+    'readiness',
+    async () => {
+      const answer = await json(`http://127.0.0.1:${listening.probePort}/readyz`);
+      if (answer.status === 200) return answer;
+      notReadyYet.push(answer);
+      return undefined;
+    },
+    { ...CHILD_WAIT, intervalMs: 100 },
+  );
+  for (const r of notReadyYet.slice(0, 1))
+    t.match(
+      r,
+      { status: 503, body: { ready: false, conditions: { certificates: true, caches: false } } },
+      'not ready only while the caches sync',
+    );
   t.match(ready, { status: 200, body: { ready: true, conditions: { certificates: true, caches: true } } });
 
   gate.child.kill('SIGTERM');
@@ -139,7 +163,20 @@ t.test('serve --self-managed-certs with the API server unreachable: alive, not r
   );
   const probePort = await freePort();
   const gate = practiceGate(
-    ['serve', '--kubeconfig', kubeconfig, '--self-managed-certs', '--port', '0', '--probe-port', String(probePort), '--host', '127.0.0.1', '--audit-interval', '0'],
+    [
+      'serve',
+      '--kubeconfig',
+      kubeconfig,
+      '--self-managed-certs',
+      '--port',
+      '0',
+      '--probe-port',
+      String(probePort),
+      '--host',
+      '127.0.0.1',
+      '--audit-interval',
+      '0',
+    ],
     { POD_NAMESPACE: 'pg-system', POD_NAME: 'practice-gate-0' },
   );
   t.teardown(() => gate.child.kill('SIGKILL'));
@@ -161,18 +198,29 @@ t.test('serve --self-managed-certs without a cluster: exit 2 saying what to add'
   t.match(gate.stderr(), /--self-managed-certs needs the cluster: run in a pod, or pass --kubeconfig/);
 });
 
-t.test('audit --cluster prints the offline audit\'s JSON for a live namespace', async (t) => {
+t.test("audit --cluster prints the offline audit's JSON for a live namespace", async (t) => {
   const { api, kubeconfig } = await fakeCluster(t);
   api.put('v1/namespaces', { metadata: { name: 'shop' } });
   api.put('apps/v1/deployments', {
     metadata: { namespace: 'shop', name: 'web' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:latest' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:latest' }] } },
+    },
   });
-  api.put('apps/v1/deployments', { metadata: { namespace: 'other', name: 'elsewhere' }, spec: { template: { spec: { containers: [{ name: 'x' }] } } } });
+  api.put('apps/v1/deployments', {
+    metadata: { namespace: 'other', name: 'elsewhere' },
+    spec: { template: { spec: { containers: [{ name: 'x' }] } } },
+  });
   const gate = practiceGate(['audit', '--cluster', '--kubeconfig', kubeconfig, '--namespace', 'shop', '--format', 'json']);
   t.equal(await gate.exited, 1, 'a deny finding');
   const report = JSON.parse(gate.stdout()) as { results: Array<{ name: string; source: string }> };
-  t.same(report.results.map((r) => r.name), ['web'], 'only the namespace asked for');
+  t.same(
+    report.results.map((r) => r.name),
+    ['web'],
+    'only the namespace asked for',
+  );
   t.equal(report.results[0]?.source, 'cluster fake');
 
   const noPaths = practiceGate(['audit']);

@@ -7,11 +7,23 @@ t.test('--format json lists every registered policy with what a user needs', asy
   t.equal(code, 0);
   t.equal(stderr, '');
   const listed = (JSON.parse(stdout) as { policies: Array<Record<string, unknown>> }).policies;
-  t.same(listed.map((p) => p.id), POLICIES.map((p) => p.id), 'every policy, in registry order');
+  t.same(
+    listed.map((p) => p.id),
+    POLICIES.map((p) => p.id),
+    'every policy, in registry order',
+  );
   for (const [i, policy] of POLICIES.entries()) {
     t.strictSame(
       listed[i],
-      { id: policy.id, defaultAction: policy.defaultAction, title: policy.title, kinds: [...policy.kinds], why: policy.why, fix: policy.fix, source: 'built-in' },
+      {
+        id: policy.id,
+        defaultAction: policy.defaultAction,
+        title: policy.title,
+        kinds: [...policy.kinds],
+        why: policy.why,
+        fix: policy.fix,
+        source: 'built-in',
+      },
       policy.id,
     );
   }
@@ -22,7 +34,11 @@ t.test('the table shows id, default action, title, why and the fix for each poli
   t.equal(code, 0);
   t.notMatch(stdout, /\x1b\[/, 'no colour in a pipe');
   for (const policy of POLICIES) {
-    t.match(stdout, new RegExp(`^${policy.id} +default: ${policy.defaultAction}\\n {2}${escapeRegExp(policy.title)}\\n {2}why: `, 'm'), policy.id);
+    t.match(
+      stdout,
+      new RegExp(`^${policy.id} +default: ${policy.defaultAction}\\n {2}${escapeRegExp(policy.title)}\\n {2}why: `, 'm'),
+      policy.id,
+    );
     const firstFixLine = policy.fix.split('\n')[0]!;
     t.match(stdout, new RegExp(`^ {4}${escapeRegExp(firstFixLine)}$`, 'm'), `${policy.id} fix, indented`);
   }

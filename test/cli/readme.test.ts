@@ -14,7 +14,10 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 
 t.test('the policies table lists every registered policy with its default action and title, and nothing else', async (t) => {
   const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` \| (deny|warn|audit) \| (.*) \|$/gm)];
-  t.same(rows.map((m) => [m[1], m[2]]), POLICIES.map((p) => [p.id, p.defaultAction]));
+  t.same(
+    rows.map((m) => [m[1], m[2]]),
+    POLICIES.map((p) => [p.id, p.defaultAction]),
+  );
   // What it checks starts with the policy's title (`practice-gate policies` prints the same); details may follow.
   for (const [i, policy] of POLICIES.entries()) t.ok(rows[i]?.[3]?.startsWith(policy.title), `${policy.id}: "${policy.title}"`);
 });
@@ -31,11 +34,21 @@ t.test('the full config example is a valid config', async (t) => {
 
 t.test('the first lines give the main command and the test command, and .ci/run runs that test command', async (t) => {
   const firstBlock = /^# practice-gate\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  t.match(firstBlock, /^npm ci && npm run build && npx practice-gate serve --dev\b/m, 'the main job: the webhook on its embedded dev certificates');
+  t.match(
+    firstBlock,
+    /^npm ci && npm run build && npx practice-gate serve --dev\b/m,
+    'the main job: the webhook on its embedded dev certificates',
+  );
   const testLine = firstBlock.split('\n').find((line) => line.startsWith('npm ci && npm test'));
   if (!testLine) throw new Error('README: no `npm ci && npm test` line in the first block');
-  const commands = testLine.replace(/#.*$/, '').split('&&').map((c) => c.trim()).slice(1);
-  const ciLines = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8').split('\n').map((l) => l.trim());
+  const commands = testLine
+    .replace(/#.*$/, '')
+    .split('&&')
+    .map((c) => c.trim())
+    .slice(1);
+  const ciLines = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   for (const command of commands) t.ok(ciLines.includes(command), `.ci/run runs \`${command}\``);
 });
 
@@ -44,7 +57,11 @@ t.test('the first command, run as written, leaves a webhook configuration file k
   // names its own file. Run what follows `npx practice-gate` with the built CLI (what npx
   // runs), in a scratch directory, on a free port instead of 8443.
   const firstLine = (/^# practice-gate\n+```sh\n([^\n]*)/.exec(readme)?.[1] ?? '').replace(/#.*$/, '').trim();
-  const serve = firstLine.split('&&').map((c) => c.trim()).at(-1) ?? '';
+  const serve =
+    firstLine
+      .split('&&')
+      .map((c) => c.trim())
+      .at(-1) ?? '';
   t.match(serve, /^npx practice-gate serve --dev /);
   const args = serve.replace(/^npx practice-gate /, '').split(/\s+/);
   const file = args[args.indexOf('--dev-webhook-config') + 1] ?? '';
@@ -63,8 +80,16 @@ t.test('the first command, run as written, leaves a webhook configuration file k
   const docs = parseAllDocuments(readFileSync(written, 'utf8'));
   t.equal(docs.length, 1, 'one document');
   t.same(docs[0]?.errors, [], 'valid YAML');
-  const config = docs[0]?.toJS() as { apiVersion: string; kind: string; webhooks: Array<{ clientConfig: { url: string; caBundle: string } }> };
-  t.match(config, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'practice-gate-dev' } });
+  const config = docs[0]?.toJS() as {
+    apiVersion: string;
+    kind: string;
+    webhooks: Array<{ clientConfig: { url: string; caBundle: string } }>;
+  };
+  t.match(config, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'practice-gate-dev' },
+  });
   t.match(config.webhooks[0]?.clientConfig.url, /^https:\/\/127\.0\.0\.1:\d+\/validate$/);
   t.match(Buffer.from(config.webhooks[0]?.clientConfig.caBundle ?? '', 'base64').toString(), /^-----BEGIN CERTIFICATE-----/);
   child.kill('SIGTERM');

@@ -9,7 +9,6 @@ import { parse, parseAllDocuments } from 'yaml';
 import { builtCli } from '../helpers/cli.js';
 import { admissionReview, eventually, httpsRequest, pod } from '../helpers/server.js';
 
-
 interface Running {
   child: ChildProcessWithoutNullStreams;
   stdout: () => string;
@@ -80,19 +79,31 @@ t.test('serve --dev prints a webhook configuration, judges over HTTPS with that 
   const ca = Buffer.from(hook?.clientConfig.caBundle ?? '', 'base64').toString('utf8');
   t.match(ca, /^-----BEGIN CERTIFICATE-----/, 'the caBundle is the base64 of a PEM CA');
   const port = Number(new URL(hook?.clientConfig.url ?? '').port);
-  const res = await httpsRequest(port, { body: JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'cli' })), ca });
+  const res = await httpsRequest(port, {
+    body: JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'cli' })),
+    ca,
+  });
   t.equal(res.status, 200);
-  t.match(res.json().response, { uid: 'cli', allowed: false, status: { code: 403, message: /\[run-as-non-root\] container "app" may run as root/ } });
+  t.match(res.json().response, {
+    uid: 'cli',
+    allowed: false,
+    status: { code: 403, message: /\[run-as-non-root\] container "app" may run as root/ },
+  });
   await eventually(() => gate.stderr().includes('"msg":"admission review"'));
   t.pass('logs go to stderr with --dev');
 
   // Without a cluster connection nothing says whether a PDB covers a workload: the README's
   // compliant example is admitted without a word, and start-up said once what is not run.
-  const good = parseAllDocuments(readFileSync(new URL('../../examples/good/api.yaml', import.meta.url), 'utf8')).map((d) => d.toJS() as { kind: string });
+  const good = parseAllDocuments(readFileSync(new URL('../../examples/good/api.yaml', import.meta.url), 'utf8')).map(
+    (d) => d.toJS() as { kind: string },
+  );
   const deployment = good.find((o) => o.kind === 'Deployment');
   const api = await httpsRequest(port, { body: JSON.stringify(admissionReview(deployment, { uid: 'good', namespace: 'shop' })), ca });
   t.strictSame(api.json().response, { uid: 'good', allowed: true }, 'examples/good/api.yaml: allowed, no warning, no finding');
-  const notRun = gate.stderr().split('\n').filter((l) => l.includes('no cluster connection: not running pdb-coverage'));
+  const notRun = gate
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('no cluster connection: not running pdb-coverage'));
   t.equal(notRun.length, 1, 'said once at start-up');
   t.notMatch(gate.stdout(), /"msg"/, 'and never to stdout');
 
@@ -105,8 +116,14 @@ t.test('usage errors exit 2 with a message that says what to do', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [['serve'], /serve needs --tls-cert and --tls-key .* for a local try, use --dev/],
     [['serve', '--dev', '--tls-cert', 'a.crt'], /--dev generates its own certificates/],
-    [['serve', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key'], /TLS certificate file \/nonexistent\/tls\.crt does not exist/],
-    [['serve', '--dev', '--config', '/nonexistent/config.yaml'], /cannot read config \/nonexistent\/config\.yaml: no such file or directory$/m],
+    [
+      ['serve', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key'],
+      /TLS certificate file \/nonexistent\/tls\.crt does not exist/,
+    ],
+    [
+      ['serve', '--dev', '--config', '/nonexistent/config.yaml'],
+      /cannot read config \/nonexistent\/config\.yaml: no such file or directory$/m,
+    ],
     [['serve', '--dev', '--on-error', 'maybe'], /option '--on-error <mode>' argument 'maybe' is invalid/],
     [['serve', '--dev', '--port', '99999'], /must be a port number/],
   ];

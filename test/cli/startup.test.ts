@@ -52,7 +52,10 @@ async function loadedBy(t: Test, args: string[], files: Record<string, string> =
   // Through env(1): the test runner instruments the node processes it sees spawned (with modules
   // of its own, child_process among them) by rewriting NODE_OPTIONS; env sets ours last.
   const options = `--import ${pathToFileURL(join(dir, 'register.mjs')).href} --require ${join(dir, 'cjs.cjs')}`;
-  const run = spawnSync('env', [`NODE_OPTIONS=${options}`, `LOADLOG=${log}`, process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync('env', [`NODE_OPTIONS=${options}`, `LOADLOG=${log}`, process.execPath, BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   if (run.error) throw run.error;
   return { code: run.status, urls: readFileSync(log, 'utf8').trim().split('\n') };
 }
@@ -62,44 +65,79 @@ const POD = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containe
 t.test('an offline audit loads neither @kubernetes/client-node nor the server', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings: the audit really ran');
-  t.ok(urls.some((u) => u.endsWith('/dist/cli/practice-gate.js')), 'the hook saw the bundle load');
-  t.ok(urls.some((u) => u === 'node:fs'), 'the Node modules loaded are listed');
+  t.ok(
+    urls.some((u) => u.endsWith('/dist/cli/practice-gate.js')),
+    'the hook saw the bundle load',
+  );
+  t.ok(
+    urls.some((u) => u === 'node:fs'),
+    'the Node modules loaded are listed',
+  );
   // yaml: held by the next test.
-  for (const heavy of [...HEAVY, ...AUDIT_ONLY_WHEN_NEEDED.filter((m) => !m.test('node_modules/yaml/'))]) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
-  t.notOk(urls.find((u) => /node_modules\/diff\//.test(u)), 'nor the diff library, for the table or JSON');
+  for (const heavy of [...HEAVY, ...AUDIT_ONLY_WHEN_NEEDED.filter((m) => !m.test('node_modules/yaml/'))])
+    t.notOk(
+      urls.find((u) => heavy.test(u)),
+      `nothing matching ${heavy} is loaded`,
+    );
+  t.notOk(
+    urls.find((u) => /node_modules\/diff\//.test(u)),
+    'nor the diff library, for the table or JSON',
+  );
 });
 
 t.test('an offline audit loads the CLI as one file, and no package from node_modules', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings');
-  const files = urls.filter((u) => u.startsWith('file:') || u.startsWith('/')).filter((u) => !/\/(hooks\.mjs|register\.mjs|cjs\.cjs)$/.test(u));
-  t.same(files.map((u) => u.replace(/^.*\/(bin|dist)\//, '$1/')), ['bin/practice-gate.js', 'dist/cli/practice-gate.js'], 'the launcher and the bundle');
+  const files = urls
+    .filter((u) => u.startsWith('file:') || u.startsWith('/'))
+    .filter((u) => !/\/(hooks\.mjs|register\.mjs|cjs\.cjs)$/.test(u));
+  t.same(
+    files.map((u) => u.replace(/^.*\/(bin|dist)\//, '$1/')),
+    ['bin/practice-gate.js', 'dist/cli/practice-gate.js'],
+    'the launcher and the bundle',
+  );
 });
 
-t.test("findings take their lines from the fast parse: a file with findings does not load the yaml library", async (t) => {
+t.test('findings take their lines from the fast parse: a file with findings does not load the yaml library', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings');
-  t.notOk(urls.find((u) => /node_modules\/yaml\//.test(u)), 'yaml is not loaded');
+  t.notOk(
+    urls.find((u) => /node_modules\/yaml\//.test(u)),
+    'yaml is not loaded',
+  );
 });
 
 t.test('an offline audit of a file without findings does not load the yaml library', async (t) => {
-  const good = 'apiVersion: batch/v1\nkind: Job\nmetadata: { name: j }\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      securityContext: { runAsNonRoot: true }\n      containers:\n        - name: app\n          image: example/app:1.0\n          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }\n          resources: { requests: { cpu: 10m, memory: 64Mi }, limits: { memory: 64Mi } }\n';
+  const good =
+    'apiVersion: batch/v1\nkind: Job\nmetadata: { name: j }\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      securityContext: { runAsNonRoot: true }\n      containers:\n        - name: app\n          image: example/app:1.0\n          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }\n          resources: { requests: { cpu: 10m, memory: 64Mi }, limits: { memory: 64Mi } }\n';
   const { code, urls } = await loadedBy(t, ['audit', 'job.yaml', '--format', 'json'], { 'job.yaml': good });
   t.equal(code, 0, 'no finding');
-  for (const heavy of AUDIT_ONLY_WHEN_NEEDED) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
+  for (const heavy of AUDIT_ONLY_WHEN_NEEDED)
+    t.notOk(
+      urls.find((u) => heavy.test(u)),
+      `nothing matching ${heavy} is loaded`,
+    );
 });
 
 t.test('what the offline audit leaves out still loads when it is needed', async (t) => {
   const files = { 'pod.yaml': `${POD}  labels: &l { a: b }\n`, 'config.yaml': 'mode: audit\n' };
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--config', 'config.yaml', '--format', 'json'], files);
   t.equal(code, 0, 'audit mode: findings, exit 0');
-  for (const needed of AUDIT_ONLY_WHEN_NEEDED.slice(0, 2)) t.ok(urls.find((u) => needed.test(u)), `${needed} is loaded for the config and the anchor`);
+  for (const needed of AUDIT_ONLY_WHEN_NEEDED.slice(0, 2))
+    t.ok(
+      urls.find((u) => needed.test(u)),
+      `${needed} is loaded for the config and the anchor`,
+    );
 });
 
 t.test('serve --help lists every flag without loading the server or the cluster code', async (t) => {
   const { code, urls } = await loadedBy(t, ['serve', '--help']);
   t.equal(code, 0);
-  for (const heavy of HEAVY) t.notOk(urls.find((u) => heavy.test(u)), `nothing matching ${heavy} is loaded`);
+  for (const heavy of HEAVY)
+    t.notOk(
+      urls.find((u) => heavy.test(u)),
+      `nothing matching ${heavy} is loaded`,
+    );
 });
 
 t.test('serve --help states the defaults the server applies', async (t) => {

@@ -86,7 +86,12 @@ class WebhookServer implements WebhookStore {
   }
 }
 
-function manager(secrets: SecretStore, webhooks: WebhookStore, clock: FakeClock, extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {}) {
+function manager(
+  secrets: SecretStore,
+  webhooks: WebhookStore,
+  clock: FakeClock,
+  extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {},
+) {
   const { logger, lines } = captureLogger();
   const certs = new SelfManagedCerts({
     secrets,
@@ -118,7 +123,10 @@ function assertTrusted(t: Test, webhooks: WebhookServer, servingPems: string[]):
     const cas = bundle === '' ? [] : parseCertificates(Buffer.from(bundle, 'base64').toString('utf8'));
     for (const pem of servingPems) {
       const cert = x509(pem);
-      t.ok(cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey)), `${name} trusts the CA of a served certificate`);
+      t.ok(
+        cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey)),
+        `${name} trusts the CA of a served certificate`,
+      );
     }
   }
 }
@@ -172,7 +180,11 @@ t.test('two replicas starting at once end up with one CA', async (t) => {
   t.equal(secrets.conflicts, 1, 'one lost with 409');
   t.equal(ma.fingerprint, mb.fingerprint, 'both serve the same certificate');
   t.equal(ma.fingerprint, fingerprint(secrets.secret?.data[KEY.cert]));
-  t.same(webhooks.trusted(), [[fingerprint(secrets.secret?.data[KEY.caCert])], [fingerprint(secrets.secret?.data[KEY.caCert])]], 'caBundle holds the one CA');
+  t.same(
+    webhooks.trusted(),
+    [[fingerprint(secrets.secret?.data[KEY.caCert])], [fingerprint(secrets.secret?.data[KEY.caCert])]],
+    'caBundle holds the one CA',
+  );
   await a.certs.close();
   await b.certs.close();
 });
@@ -201,7 +213,10 @@ t.test('an update that loses to another replica (409) adopts what that replica w
   t.equal(material.fingerprint, fingerprint(written), 'and served');
   t.equal(b.certs.current.fingerprint, material.fingerprint, 'both replicas serve one certificate');
   t.same(webhooks.trusted(), [[fingerprint(ca)], [fingerprint(ca)]], 'caBundle unchanged: the one CA');
-  t.match(a.lines.find((l) => l.event === 'certs-conflict'), { attempt: 1 });
+  t.match(
+    a.lines.find((l) => l.event === 'certs-conflict'),
+    { attempt: 1 },
+  );
   await a.certs.close();
   await b.certs.close();
 });
@@ -221,14 +236,14 @@ t.test("a replaced CA that loses the race (409) adopts the other replica's CA: o
   t.equal(secrets.conflicts, 1);
   t.equal(secrets.updates, 2, 'one write each; the loser wrote nothing more');
   const served = x509(secrets.secret?.data[KEY.cert]);
-  t.equal(material.fingerprint, served.fingerprint256, 'the loser serves the winner\'s certificate');
+  t.equal(material.fingerprint, served.fingerprint256, "the loser serves the winner's certificate");
   t.ok(served.checkIssued(x509(ca)) && served.verify(x509(ca).publicKey), 'signed by the one CA');
   t.same(webhooks.trusted(), [[fingerprint(ca)], [fingerprint(ca)]], 'caBundle holds that CA only');
   await a.certs.close();
   await b.certs.close();
 });
 
-t.test('a running replica whose renewal loses the race reloads the winner\'s certificate', async (t) => {
+t.test("a running replica whose renewal loses the race reloads the winner's certificate", async (t) => {
   const clock = new FakeClock(Date.now());
   const secrets = new SecretServer();
   const webhooks = new WebhookServer();
@@ -398,12 +413,15 @@ t.test('every replica reloads what another replica wrote, through the watch', as
   if (!current) throw new Error('no secret');
   const ca = { cert: current.data[KEY.caCert] ?? '', key: current.data[KEY.caKey] ?? '' };
   const serving = generateServingCert(ca, { commonName: 'x', dnsNames: DNS, ipAddresses: [] });
-  await secrets.update(current.resourceVersion, { ...current, data: { ...current.data, [KEY.cert]: serving.cert, [KEY.key]: serving.key } });
+  await secrets.update(current.resourceVersion, {
+    ...current,
+    data: { ...current.data, [KEY.cert]: serving.cert, [KEY.key]: serving.key },
+  });
   watch.emit('MODIFIED', { metadata: { namespace: NS, name: 'practice-gate-tls' } });
   await flush();
 
   t.equal(reloads.length, 1);
-  t.equal(reloads[0]?.fingerprint, fingerprint(serving.cert), 'serves the other replica\'s certificate');
+  t.equal(reloads[0]?.fingerprint, fingerprint(serving.cert), "serves the other replica's certificate");
   t.equal(certs.current.fingerprint, fingerprint(serving.cert));
   await certs.close();
 });
@@ -426,7 +444,12 @@ t.test('a serving certificate is renewed when its renewal is due, not at the nex
   // check renewed 20 s after expiry, and new connections got the expired certificate meanwhile.
   const clock = new FakeClock(Date.now());
   const secrets = new SecretServer();
-  const { certs, reloads } = manager(secrets, new WebhookServer(), clock, { certValidityMs: 40_000, renewBeforeMs: 30_000, caValidityMs: 3_600_000, recheckMs: 60_000 });
+  const { certs, reloads } = manager(secrets, new WebhookServer(), clock, {
+    certValidityMs: 40_000,
+    renewBeforeMs: 30_000,
+    caValidityMs: 3_600_000,
+    recheckMs: 60_000,
+  });
   const first = await certs.start();
   await clock.advance(11_000);
   t.equal(reloads.length, 1, 'renewed 10 s after issue, when 30 s are left');
@@ -457,7 +480,10 @@ t.test('an API server that cannot be reached at start is retried until it answer
   });
   await flush();
   t.equal(done, false);
-  t.match(lines.find((l) => l.event === 'certs-failed'), { msg: /cannot get serving certificates/ });
+  t.match(
+    lines.find((l) => l.event === 'certs-failed'),
+    { msg: /cannot get serving certificates/ },
+  );
   await clock.advance(1000);
   await clock.advance(1000);
   const material = await started;
@@ -490,7 +516,10 @@ t.test('staging remembers when it started, so that the delay survives restarts',
 });
 
 t.test('timing options that would renew forever are refused', async (t) => {
-  t.throws(() => manager(new SecretServer(), new WebhookServer(), new FakeClock(), { certValidityMs: DAY_MS, renewBeforeMs: 2 * DAY_MS }), CertOptionsError);
+  t.throws(
+    () => manager(new SecretServer(), new WebhookServer(), new FakeClock(), { certValidityMs: DAY_MS, renewBeforeMs: 2 * DAY_MS }),
+    CertOptionsError,
+  );
 });
 
 /**
@@ -498,7 +527,12 @@ t.test('timing options that would renew forever are refused', async (t) => {
  * the replicas through `slices` and `probe`: replica gate-a (this manager) and gate-b, whose
  * served certificate the test chooses.
  */
-async function switched(t: Test, slices: FakeSlices | undefined, probe: FakeProbe, extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {}) {
+async function switched(
+  t: Test,
+  slices: FakeSlices | undefined,
+  probe: FakeProbe,
+  extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {},
+) {
   const clock = new FakeClock(Date.now());
   const secrets = new SecretServer();
   const webhooks = new WebhookServer();
@@ -515,7 +549,13 @@ async function switched(t: Test, slices: FakeSlices | undefined, probe: FakeProb
   return { clock, secrets, webhooks, ...m, oldCa, newCa, oldServing };
 }
 
-const twoReplicas = () => new FakeSlices([endpointSlice([{ pod: 'gate-a', address: '10.0.0.1' }, { pod: 'gate-b', address: '10.0.0.2' }])]);
+const twoReplicas = () =>
+  new FakeSlices([
+    endpointSlice([
+      { pod: 'gate-a', address: '10.0.0.1' },
+      { pod: 'gate-b', address: '10.0.0.2' },
+    ]),
+  ]);
 const OVERLAP_PLUS_CHECK = 600_000 + 2_000;
 
 t.test('ca-prev retires once the overlap is over and every endpoint serves the new CA', async (t) => {
@@ -532,8 +572,14 @@ t.test('ca-prev retires once the overlap is over and every endpoint serves the n
   t.same(probe.probed.sort(), ['10.0.0.1:8443', '10.0.0.2:8443']);
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'ca-prev retired');
   t.same(r.webhooks.trusted(), [[fingerprint(r.newCa)], [fingerprint(r.newCa)]], 'caBundle holds the new CA only');
-  t.match(r.lines.filter((l) => l.event === 'replicas-check-mode'), [{ mode: 'endpoints' }]);
-  t.match(r.lines.find((l) => l.event === 'replicas-caught-up'), { endpoints: 2 });
+  t.match(
+    r.lines.filter((l) => l.event === 'replicas-check-mode'),
+    [{ mode: 'endpoints' }],
+  );
+  t.match(
+    r.lines.find((l) => l.event === 'replicas-caught-up'),
+    { endpoints: 2 },
+  );
 });
 
 t.test('an endpoint still serving the old CA keeps ca-prev, named in the log, until it reloads', async (t) => {
@@ -546,11 +592,14 @@ t.test('an endpoint still serving the old CA keeps ca-prev, named in the log, un
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], r.oldCa, 'ca-prev kept');
   t.same(r.webhooks.trusted()[0]?.sort(), [fingerprint(r.oldCa), fingerprint(r.newCa)].sort(), 'caBundle still trusts gate-b');
   assertTrusted(t, r.webhooks, [r.oldServing, r.certs.current.cert]);
-  t.match(r.lines.find((l) => l.event === 'replicas-lagging'), {
-    level: WARN,
-    lagging: [{ pod: 'gate-b', address: '10.0.0.2', port: 8443, why: /not by the current CA/ }],
-    endpoints: 2,
-  });
+  t.match(
+    r.lines.find((l) => l.event === 'replicas-lagging'),
+    {
+      level: WARN,
+      lagging: [{ pod: 'gate-b', address: '10.0.0.2', port: 8443, why: /not by the current CA/ }],
+      endpoints: 2,
+    },
+  );
 
   await r.clock.advance(60_000);
   t.equal(slices.lists, 2, 'looked again at the next periodic check');
@@ -569,7 +618,10 @@ t.test('an endpoint that cannot be reached keeps ca-prev', async (t) => {
   probe.fail('10.0.0.2', networkError('ETIMEDOUT'));
   await r.clock.advance(OVERLAP_PLUS_CHECK);
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], r.oldCa, 'ca-prev kept');
-  t.match(r.lines.find((l) => l.event === 'replicas-lagging'), { lagging: [{ pod: 'gate-b', address: '10.0.0.2', why: /unreachable: .*ETIMEDOUT/ }] });
+  t.match(
+    r.lines.find((l) => l.event === 'replicas-lagging'),
+    { lagging: [{ pod: 'gate-b', address: '10.0.0.2', why: /unreachable: .*ETIMEDOUT/ }] },
+  );
 });
 
 t.test('a watch-triggered reconcile does not probe, and does not retire without a verdict', async (t) => {
@@ -589,7 +641,11 @@ t.test('no EndpointSlices for the Service (called by URL): ca-prev retires after
   const r = await switched(t, slices, probe);
   await r.clock.advance(OVERLAP_PLUS_CHECK);
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired by time');
-  t.match(r.lines.filter((l) => l.event === 'replicas-check-mode'), [{ mode: 'time', why: 'no EndpointSlices for the Service' }], 'said once which way it decided');
+  t.match(
+    r.lines.filter((l) => l.event === 'replicas-check-mode'),
+    [{ mode: 'time', why: 'no EndpointSlices for the Service' }],
+    'said once which way it decided',
+  );
   t.same(probe.probed, []);
 });
 
@@ -600,7 +656,10 @@ t.test('not allowed to list EndpointSlices: ca-prev retires after the overlap, a
   const r = await switched(t, slices, probe);
   await r.clock.advance(OVERLAP_PLUS_CHECK);
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired by time');
-  t.match(r.lines.filter((l) => l.event === 'replicas-check-mode'), [{ mode: 'time', why: 'not allowed to list EndpointSlices' }]);
+  t.match(
+    r.lines.filter((l) => l.event === 'replicas-check-mode'),
+    [{ mode: 'time', why: 'not allowed to list EndpointSlices' }],
+  );
 });
 
 t.test('an API server that does not answer the list keeps ca-prev until it does', async (t) => {
@@ -611,7 +670,10 @@ t.test('an API server that does not answer the list keeps ca-prev until it does'
   probe.serve('10.0.0.2', () => r.certs.current.cert);
   await r.clock.advance(OVERLAP_PLUS_CHECK);
   t.ok(r.secrets.secret?.data[KEY.prevCaCert], 'kept: cannot tell');
-  t.match(r.lines.find((l) => l.event === 'replicas-unknown'), { why: /ECONNREFUSED/ });
+  t.match(
+    r.lines.find((l) => l.event === 'replicas-unknown'),
+    { why: /ECONNREFUSED/ },
+  );
   slices.failure = undefined;
   await r.clock.advance(60_000);
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired at the next check');
@@ -631,7 +693,10 @@ t.test('a replica that never catches up keeps ca-prev only until the old CA expi
   await r.clock.advance(12_000);
   t.equal(r.secrets.secret?.data[KEY.prevCaCert], undefined, 'retired once expired: it helps nobody any more');
   t.same(r.webhooks.trusted(), [[fingerprint(r.newCa)], [fingerprint(r.newCa)]]);
-  t.match(r.lines.find((l) => l.event === 'ca-prev-expired'), { level: 50, lagging: ['gate-b 10.0.0.2'], msg: /gate-b 10\.0\.0\.2/ });
+  t.match(
+    r.lines.find((l) => l.event === 'ca-prev-expired'),
+    { level: 50, lagging: ['gate-b 10.0.0.2'], msg: /gate-b 10\.0\.0\.2/ },
+  );
 });
 
 /**
@@ -652,7 +717,12 @@ function shortLivedCas(t: Test, timings: Partial<ConstructorParameters<typeof Se
 t.test('an old CA that expires within the overlap leaves at its expiry, without an error: nobody was waited for', async (t) => {
   // --ca-validity 90s --cert-validity 60s --cert-renew-before 50s: staged at 40 s, switched some
   // 5 s later, when the old CA has about 45 s left.
-  const { clock, secrets, slices, certs, lines } = shortLivedCas(t, { caValidityMs: 90_000, certValidityMs: 60_000, renewBeforeMs: 50_000, caOverlapMs: 600_000 });
+  const { clock, secrets, slices, certs, lines } = shortLivedCas(t, {
+    caValidityMs: 90_000,
+    certValidityMs: 60_000,
+    renewBeforeMs: 50_000,
+    caOverlapMs: 600_000,
+  });
   await certs.start();
   const oldCa = secrets.secret?.data[KEY.caCert];
   await clock.advance(50_000);
@@ -666,7 +736,12 @@ t.test('an old CA that expires within the overlap leaves at its expiry, without 
 t.test('a CA due to switch again while ca-prev waits for a lagging replica waits too, and keeps serving', async (t) => {
   // --ca-validity 100s --cert-renew-before 80s: the new CA is expiring 20 s after it is made,
   // long before the old one has expired. A second switch would overwrite ca-prev.
-  const { clock, secrets, webhooks, probe, certs, lines } = shortLivedCas(t, { caValidityMs: 100_000, certValidityMs: 90_000, renewBeforeMs: 80_000, caOverlapMs: 10_000 });
+  const { clock, secrets, webhooks, probe, certs, lines } = shortLivedCas(t, {
+    caValidityMs: 100_000,
+    certValidityMs: 90_000,
+    renewBeforeMs: 80_000,
+    caOverlapMs: 10_000,
+  });
   const first = await certs.start();
   const ca1 = secrets.secret?.data[KEY.caCert] ?? '';
   probe.serve('10.0.0.1', () => certs.current.cert);
@@ -691,6 +766,9 @@ t.test('a CA due to switch again while ca-prev waits for a lagging replica waits
 
   await clock.advance(12_000); // CA 1 expires at 100 s
   t.equal(secrets.secret?.data[KEY.prevCaCert], ca2, 'CA 1 retired at its expiry, and the second switch went ahead');
-  t.match(lines.find((l) => l.event === 'ca-prev-expired'), { lagging: ['gate-b 10.0.0.2'] });
+  t.match(
+    lines.find((l) => l.event === 'ca-prev-expired'),
+    { lagging: ['gate-b 10.0.0.2'] },
+  );
   assertTrusted(t, webhooks, [certs.current.cert]);
 });

@@ -20,14 +20,35 @@ function setup() {
   const readiness: boolean[] = [];
   const registry = new Registry();
   const cache = new ClusterCache({
-    sources: { namespaces, poddisruptionbudgets: pdbs, horizontalpodautoscalers: hpas, deployments, statefulsets, replicasets, replicationcontrollers },
+    sources: {
+      namespaces,
+      poddisruptionbudgets: pdbs,
+      horizontalpodautoscalers: hpas,
+      deployments,
+      statefulsets,
+      replicasets,
+      replicationcontrollers,
+    },
     logger,
     clock,
     backoff,
     registry,
     onSynced: (ready) => readiness.push(ready),
   });
-  return { clock, lines, namespaces, pdbs, hpas, deployments, statefulsets, replicasets, replicationcontrollers, readiness, registry, cache };
+  return {
+    clock,
+    lines,
+    namespaces,
+    pdbs,
+    hpas,
+    deployments,
+    statefulsets,
+    replicasets,
+    replicationcontrollers,
+    readiness,
+    registry,
+    cache,
+  };
 }
 
 const ns = (name: string, labels: Record<string, string> = {}) => ({ kind: 'Namespace', apiVersion: 'v1', metadata: { name, labels } });
@@ -43,7 +64,11 @@ const hpa = (namespace: string, name: string, target: string) => ({
   metadata: { namespace, name },
   spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target }, minReplicas: 2, maxReplicas: 5 },
 });
-const pdbNames = (cache: ClusterCache, namespace: string) => cache.context.pdbsIn(namespace).map((p) => metaOf(p).name).sort();
+const pdbNames = (cache: ClusterCache, namespace: string) =>
+  cache.context
+    .pdbsIn(namespace)
+    .map((p) => metaOf(p).name)
+    .sort();
 
 async function staleness(registry: Registry, resource: string): Promise<number> {
   const metric = await registry.getSingleMetric('practice_gate_cache_staleness_seconds')?.get();
@@ -101,7 +126,7 @@ t.test('an unreachable API server at start: not ready, retried with backoff unti
   await s.cache.synced;
   t.same(s.readiness, [true]);
   t.same(pdbNames(s.cache, 'shop'), ['web']);
-  t.ok(await staleness(s.registry, 'poddisruptionbudgets') === 0);
+  t.ok((await staleness(s.registry, 'poddisruptionbudgets')) === 0);
   await s.cache.close();
 });
 
@@ -150,7 +175,11 @@ t.test('a half-open watch connection does not read as current forever: the watch
   t.equal(await staleness(s.registry, 'poddisruptionbudgets'), 0, 'indistinguishable from a quiet watch up to its timeout');
   await s.clock.advance(WATCHDOG_MARGIN_MS);
   t.ok(dead?.abortedByClient, 'given up on after timeoutSeconds plus the margin');
-  t.equal(await staleness(s.registry, 'poddisruptionbudgets'), timeoutSeconds + WATCHDOG_MARGIN_MS / 1000, 'and the gauge counts from the last sign of life');
+  t.equal(
+    await staleness(s.registry, 'poddisruptionbudgets'),
+    timeoutSeconds + WATCHDOG_MARGIN_MS / 1000,
+    'and the gauge counts from the last sign of life',
+  );
   t.equal(s.cache.status().poddisruptionbudgets?.watching, false);
   t.same(pdbNames(s.cache, 'shop'), ['web'], 'reviews still see the last known state');
 
@@ -177,7 +206,10 @@ t.test('410 Gone in the stream: list again, and drop what was deleted in the gap
   t.equal(s.pdbs.listCalls, 2, 'listed again');
   t.same(pdbNames(s.cache, 'shop'), ['new', 'web']);
   t.equal(s.pdbs.openWatch?.resourceVersion, s.pdbs.resourceVersion, 'watching from the new list');
-  t.notOk(s.lines.some((l) => l.level >= WARN), 'a routine expiry is not a warning');
+  t.notOk(
+    s.lines.some((l) => l.level >= WARN),
+    'a routine expiry is not a warning',
+  );
   await s.cache.close();
 });
 

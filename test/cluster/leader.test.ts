@@ -205,7 +205,13 @@ t.test('a leader that finds the lease taken by another stops at once', async (t)
   const taken = server.store({ partitioned: false, hang: false });
   const current = server.lease;
   if (!current) throw new Error('no lease');
-  await taken.update(current.resourceVersion, { holderIdentity: 'pod-x', leaseDurationSeconds: 15, acquireTime: clock.now(), renewTime: clock.now(), leaseTransitions: 1 });
+  await taken.update(current.resourceVersion, {
+    holderIdentity: 'pod-x',
+    leaseDurationSeconds: 15,
+    acquireTime: clock.now(),
+    renewTime: clock.now(),
+    leaseTransitions: 1,
+  });
   await clock.advance(2000);
   t.equal(a.elector.isLeader, false);
   t.equal(a.stopped.length, 1);

@@ -30,7 +30,10 @@ function setup(extra: Partial<ReflectorOptions> = {}) {
 }
 
 const pdb = (name: string) => ({ kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', metadata: { namespace: 'shop', name } });
-const bookmark = (resourceVersion: string) => ({ type: 'BOOKMARK', object: { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', metadata: { resourceVersion } } });
+const bookmark = (resourceVersion: string) => ({
+  type: 'BOOKMARK',
+  object: { kind: 'PodDisruptionBudget', apiVersion: 'policy/v1', metadata: { resourceVersion } },
+});
 
 t.test('a watch that goes silent (half-open connection) is aborted and resumed from the last resourceVersion', async (t) => {
   const s = setup();

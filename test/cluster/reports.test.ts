@@ -1,6 +1,13 @@
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { buildPolicyReport, MANAGED_BY_LABEL, MAX_REPORT_BYTES, MAX_REPORT_RESULTS, ReportPublisher, TRUNCATED_ANNOTATION } from '../../src/cluster/scan/reports.js';
+import {
+  buildPolicyReport,
+  MANAGED_BY_LABEL,
+  MAX_REPORT_BYTES,
+  MAX_REPORT_RESULTS,
+  ReportPublisher,
+  TRUNCATED_ANNOTATION,
+} from '../../src/cluster/scan/reports.js';
 import type { PolicyReport } from '../../src/cluster/scan/reports.js';
 import { scanCluster } from '../../src/cluster/scan/scanner.js';
 import type { ClusterReader, ScanKind } from '../../src/cluster/scan/scanner.js';
@@ -26,14 +33,21 @@ const good = (name: string) => ({
   readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
   livenessProbe: { httpGet: { path: '/live', port: 8080 } },
 });
-const rootContainer = (name: string) => ({ ...good(name), securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false } });
+const rootContainer = (name: string) => ({
+  ...good(name),
+  securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+});
 
 function deployment(namespace: string, name: string, containers: object[], annotations: Record<string, string> = {}) {
   return {
     kind: 'Deployment',
     apiVersion: 'apps/v1',
     metadata: { namespace, name, uid: `uid-${namespace}-${name}`, annotations },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers } },
+    },
   };
 }
 const ns = (name: string) => ({ kind: 'Namespace', apiVersion: 'v1', metadata: { name } });
@@ -47,7 +61,11 @@ t.test('one result per object and policy, containers joined, with the fields Pol
   const result = await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app'), rootContainer('sidecar')])], engine);
   const report = buildPolicyReport('shop', result.judged, engine, NOW);
 
-  t.match(report, { apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { name: 'practice-gate', namespace: 'shop', labels: { [MANAGED_BY_LABEL]: 'practice-gate' } } });
+  t.match(report, {
+    apiVersion: 'wgpolicyk8s.io/v1alpha2',
+    kind: 'PolicyReport',
+    metadata: { name: 'practice-gate', namespace: 'shop', labels: { [MANAGED_BY_LABEL]: 'practice-gate' } },
+  });
   const nonRoot = report.results.filter((r) => r.policy === 'run-as-non-root');
   t.equal(nonRoot.length, 1, 'two failing containers make one result, not two');
   t.match(nonRoot[0], {
@@ -83,14 +101,21 @@ t.test('configured action maps to result and severity as if in audit mode; exemp
     [
       ns('shop'),
       deployment('shop', 'web', [writable]),
-      deployment('shop', 'legacy', [writable], { 'practice-gate.io/exempt': 'run-as-non-root', 'practice-gate.io/exempt-reason': 'vendor image, ticket OPS-12' }),
+      deployment('shop', 'legacy', [writable], {
+        'practice-gate.io/exempt': 'run-as-non-root',
+        'practice-gate.io/exempt-reason': 'vendor image, ticket OPS-12',
+      }),
     ],
     engine,
   );
   const report = buildPolicyReport('shop', result.judged, engine, NOW);
   const find = (name: string, policy: string) => report.results.find((r) => r.resources[0]?.name === name && r.policy === policy);
   t.match(find('web', 'run-as-non-root'), { result: 'warn', severity: 'medium', properties: { action: 'warn' } });
-  t.match(find('web', 'read-only-root-filesystem'), { result: 'warn', severity: 'low', properties: { action: 'audit' } }, 'audit findings are recorded, at low severity');
+  t.match(
+    find('web', 'read-only-root-filesystem'),
+    { result: 'warn', severity: 'low', properties: { action: 'audit' } },
+    'audit findings are recorded, at low severity',
+  );
   t.match(find('legacy', 'run-as-non-root'), { result: 'skip', properties: { exemptReason: 'vendor image, ticket OPS-12' } });
   t.equal(report.summary.skip, 1);
   t.equal(report.summary.warn, report.results.filter((r) => r.result === 'warn').length);
@@ -125,7 +150,11 @@ t.test('reports are created, left alone when nothing changed, emptied when fixed
 
   const deleted = [ns('shop'), ns('empty')];
   await p.publish(await scan(deleted), engine, NOW + 1_800_000);
-  t.same(store.reports.get('shop/practice-gate')?.summary, { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 }, 'emptied once the object is deleted');
+  t.same(
+    store.reports.get('shop/practice-gate')?.summary,
+    { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 },
+    'emptied once the object is deleted',
+  );
 
   const exempted = config({ exemptions: [{ namespaces: ['shop'], reason: 'handed over to team X' }] });
   t.match(await p.publish(await scan(bad, exempted), exempted, NOW + 2_400_000), { deleted: 1 });
@@ -136,22 +165,27 @@ t.test('a result keeps the timestamp of when it was first seen', async (t) => {
   const { store, publisher: p } = publisher();
   const engine = config();
   await p.publish(await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app')])]), engine, NOW);
-  await p.publish(await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app')]), deployment('shop', 'api', [rootContainer('api')])]), engine, NOW + 600_000);
-  const results = store.reports.get('shop/practice-gate')?.results.filter((r) => r.policy === 'run-as-non-root') ?? [];
-  t.same(
-    results.map((r) => [r.resources[0]?.name, r.timestamp.seconds]).sort(),
-    [
-      ['api', (NOW + 600_000) / 1000],
-      ['web', NOW / 1000],
-    ],
+  await p.publish(
+    await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app')]), deployment('shop', 'api', [rootContainer('api')])]),
+    engine,
+    NOW + 600_000,
   );
+  const results = store.reports.get('shop/practice-gate')?.results.filter((r) => r.policy === 'run-as-non-root') ?? [];
+  t.same(results.map((r) => [r.resources[0]?.name, r.timestamp.seconds]).sort(), [
+    ['api', (NOW + 600_000) / 1000],
+    ['web', NOW / 1000],
+  ]);
 });
 
 /** A JSON value with its object keys sorted, the way the API server returns custom resources. */
 function keysSorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(keysSorted);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, keysSorted(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, keysSorted(v)]),
+  );
 }
 
 t.test('a report read back with its keys in another order is unchanged: no write', async (t) => {
@@ -223,17 +257,28 @@ t.test('too many findings for one report: the most severe are listed, the summar
   const lowAll = full.results.filter((r) => r.severity === 'low').map((r) => `${r.resources[0]?.name}/${r.policy}`);
   t.same(lowKept, lowAll.slice(0, 2), 'a stable choice among equals');
   const order = capped.results.map((r) => `${r.resources[0]?.kind}/${r.resources[0]?.name}/${r.policy}`);
-  t.same(order, [...order].sort((a, b) => a.localeCompare(b)), 'listed in the usual order, by object then policy');
-  t.same(buildPolicyReport('shop', result.judged, engine, NOW, capped, { maxResults: limit, maxBytes: 10_000_000 }), capped, 'the same input gives the same report: no write');
+  t.same(
+    order,
+    [...order].sort((a, b) => a.localeCompare(b)),
+    'listed in the usual order, by object then policy',
+  );
+  t.same(
+    buildPolicyReport('shop', result.judged, engine, NOW, capped, { maxResults: limit, maxBytes: 10_000_000 }),
+    capped,
+    'the same input gives the same report: no write',
+  );
 
-  const bytes = capped.results.filter((r) => r.result === 'fail').slice(0, 3).reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+  const bytes = capped.results
+    .filter((r) => r.result === 'fail')
+    .slice(0, 3)
+    .reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
   const bySize = buildPolicyReport('shop', result.judged, engine, NOW, undefined, { maxResults: 1000, maxBytes: bytes });
   t.equal(bySize.results.length, 3, 'the byte budget caps too');
   t.ok(bySize.results.every((r) => r.result === 'fail'));
   t.equal(bySize.metadata.annotations?.[TRUNCATED_ANNOTATION], `3/${total}`);
 });
 
-t.test('the default cap keeps a report of a crowded namespace well under etcd\'s 1.5 MiB', async (t) => {
+t.test("the default cap keeps a report of a crowded namespace well under etcd's 1.5 MiB", async (t) => {
   const engine = config();
   const result = await scan(crowded('shop', 150), engine);
   const report = buildPolicyReport('shop', result.judged, engine, NOW);
@@ -244,7 +289,11 @@ t.test('the default cap keeps a report of a crowded namespace well under etcd\'s
   const size = Buffer.byteLength(JSON.stringify(report));
   t.ok(size < 900_000, `${size} bytes`);
   const order = report.results.map((r) => `${r.resources[0]?.name}/${r.policy}`);
-  t.same(order, [...order].sort((a, b) => a.localeCompare(b)), 'listed by object, then policy');
+  t.same(
+    order,
+    [...order].sort((a, b) => a.localeCompare(b)),
+    'listed by object, then policy',
+  );
   t.ok(report.summary.fail < MAX_REPORT_RESULTS);
   t.equal(report.results.filter((r) => r.result === 'fail').length, report.summary.fail, 'every fail is listed, warnings fill the rest');
 

@@ -12,7 +12,8 @@ import { httpError, networkError } from '../helpers/cluster.js';
 
 const caA = generateCA({ commonName: 'CA A' });
 const caB = generateCA({ commonName: 'CA B' });
-const serving = (ca: typeof caA) => generateServingCert(ca, { commonName: 'gate', dnsNames: ['practice-gate.practice-gate.svc'], ipAddresses: [] });
+const serving = (ca: typeof caA) =>
+  generateServingCert(ca, { commonName: 'gate', dnsNames: ['practice-gate.practice-gate.svc'], ipAddresses: [] });
 const underA = serving(caA);
 const underB = serving(caB);
 
@@ -26,16 +27,26 @@ t.test('servingEndpoints: ready endpoints and terminating ones still serving, on
       { pod: 'gone', address: '10.0.0.5', conditions: { ready: false, serving: false, terminating: true } },
       { pod: 'old-api', address: '10.0.0.6', conditions: { ready: false } },
     ]),
-    endpointSlice([{ pod: 'ready', address: 'fd00::1', conditions: { ready: true } }], [{ name: 'http-metrics', port: 8080 }, { name: 'https-webhook', port: 9443 }]),
+    endpointSlice(
+      [{ pod: 'ready', address: 'fd00::1', conditions: { ready: true } }],
+      [
+        { name: 'http-metrics', port: 8080 },
+        { name: 'https-webhook', port: 9443 },
+      ],
+    ),
   ];
-  t.same(servingEndpoints(slices, 'https-webhook'), {
-    endpoints: [
-      { address: '10.0.0.1', port: 8443, pod: 'ready' },
-      { address: '10.0.0.2', port: 8443, pod: 'unset' },
-      { address: '10.0.0.4', port: 8443, pod: 'draining' },
-      { address: 'fd00::1', port: 9443, pod: 'ready' },
-    ],
-  }, 'not ready (no serving condition: an older API server) and not serving ones are not called');
+  t.same(
+    servingEndpoints(slices, 'https-webhook'),
+    {
+      endpoints: [
+        { address: '10.0.0.1', port: 8443, pod: 'ready' },
+        { address: '10.0.0.2', port: 8443, pod: 'unset' },
+        { address: '10.0.0.4', port: 8443, pod: 'draining' },
+        { address: 'fd00::1', port: 9443, pod: 'ready' },
+      ],
+    },
+    'not ready (no serving condition: an older API server) and not serving ones are not called',
+  );
 });
 
 t.test('servingEndpoints: nothing to observe without slices or without the port', async (t) => {
@@ -47,7 +58,13 @@ t.test('servingEndpoints: nothing to observe without slices or without the port'
 });
 
 t.test('checkRollout: caught up, lagging, unreachable', async (t) => {
-  const slices = new FakeSlices([endpointSlice([{ pod: 'a', address: '10.0.0.1' }, { pod: 'b', address: '10.0.0.2' }, { pod: 'c', address: '10.0.0.3' }])]);
+  const slices = new FakeSlices([
+    endpointSlice([
+      { pod: 'a', address: '10.0.0.1' },
+      { pod: 'b', address: '10.0.0.2' },
+      { pod: 'c', address: '10.0.0.3' },
+    ]),
+  ]);
   const probe = new FakeProbe();
   probe.serve('10.0.0.1', underA.cert);
   probe.serve('10.0.0.2', underA.cert);
@@ -72,11 +89,20 @@ t.test('checkRollout: caught up, lagging, unreachable', async (t) => {
 t.test('checkRollout: forbidden or absent EndpointSlices fall back to time; other errors keep deciding later', async (t) => {
   const probe = new FakeProbe();
   const failing = (err: unknown) => Object.assign(new FakeSlices([]), { failure: err });
-  t.same(await checkRollout({ slices: failing(httpError(403)), probe, caPem: caA.cert }), { mode: 'time', why: 'not allowed to list EndpointSlices' });
-  t.same(await checkRollout({ slices: failing(httpError(404)), probe, caPem: caA.cert }), { mode: 'time', why: 'EndpointSlices not served by this API server' });
+  t.same(await checkRollout({ slices: failing(httpError(403)), probe, caPem: caA.cert }), {
+    mode: 'time',
+    why: 'not allowed to list EndpointSlices',
+  });
+  t.same(await checkRollout({ slices: failing(httpError(404)), probe, caPem: caA.cert }), {
+    mode: 'time',
+    why: 'EndpointSlices not served by this API server',
+  });
   t.match(await checkRollout({ slices: failing(networkError()), probe, caPem: caA.cert }), { mode: 'unknown', why: /ECONNREFUSED/ });
   t.match(await checkRollout({ slices: failing(httpError(500)), probe, caPem: caA.cert }), { mode: 'unknown', why: /HTTP 500/ });
-  t.same(await checkRollout({ slices: new FakeSlices([]), probe, caPem: caA.cert }), { mode: 'time', why: 'no EndpointSlices for the Service' });
+  t.same(await checkRollout({ slices: new FakeSlices([]), probe, caPem: caA.cert }), {
+    mode: 'time',
+    why: 'no EndpointSlices for the Service',
+  });
   t.same(probe.probed, [], 'nothing probed');
 });
 

@@ -22,9 +22,13 @@ const chartConfig = {
     },
   ],
 };
-const object = (labels: Record<string, string> = {}): KubeObject => ({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'api', namespace: 'shop', labels } });
+const object = (labels: Record<string, string> = {}): KubeObject => ({
+  kind: 'Deployment',
+  apiVersion: 'apps/v1',
+  metadata: { name: 'api', namespace: 'shop', labels },
+});
 
-t.test('the scope of the chart\'s webhook configuration: what the API server would send', async (t) => {
+t.test("the scope of the chart's webhook configuration: what the API server would send", async (t) => {
   const scope = scopeOfWebhookConfiguration('pg-practice-gate', chartConfig);
   if (!scope) throw new Error('no scope');
   t.equal(scope.source, 'ValidatingWebhookConfiguration pg-practice-gate');
@@ -54,7 +58,7 @@ t.test('absent selectors mean everything; several webhooks: any one that would b
   t.equal(scopeOfWebhookConfiguration('x', 'garbage'), undefined);
 });
 
-t.test('without the configuration: everything but kube-system and practice-gate\'s own namespace', async (t) => {
+t.test("without the configuration: everything but kube-system and practice-gate's own namespace", async (t) => {
   const scope = builtInScope('pg-system');
   t.notOk(scope.namespace('kube-system', {}));
   t.notOk(scope.namespace('pg-system', {}));

@@ -19,7 +19,18 @@ const root = (namespace: string, name: string) => ({
     selector: { matchLabels: { app: name } },
     template: {
       metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'app', image: 'app:1.0', securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }, resources: { requests: { cpu: '1m', memory: '1Mi' }, limits: { memory: '1Mi' } }, readinessProbe: {}, livenessProbe: {} }] },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'app:1.0',
+            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+            resources: { requests: { cpu: '1m', memory: '1Mi' }, limits: { memory: '1Mi' } },
+            readinessProbe: {},
+            livenessProbe: {},
+          },
+        ],
+      },
     },
   },
 });
@@ -53,9 +64,15 @@ t.test('what enforce would refuse, per namespace and policy, existing violations
   t.match(text, /2 existing violations that new writes \(CREATEs\) of the same content would have refused/);
 
   const denying = await audit({ existingViolations: 'deny' }, 'json');
-  const report = JSON.parse(denying.text) as { whatIf: { mode: string; rows: Array<Record<string, unknown>>; totals: Record<string, number> } };
+  const report = JSON.parse(denying.text) as {
+    whatIf: { mode: string; rows: Array<Record<string, unknown>>; totals: Record<string, number> };
+  };
   t.equal(report.whatIf.mode, 'enforce');
-  t.same(report.whatIf.rows.find((r) => r.namespace === 'shop'), { namespace: 'shop', policy: 'run-as-non-root', objects: 2, existing: 2, blockUpdates: 2, pending: 0 }, 'under existingViolations: deny their next UPDATE is refused');
+  t.same(
+    report.whatIf.rows.find((r) => r.namespace === 'shop'),
+    { namespace: 'shop', policy: 'run-as-non-root', objects: 2, existing: 2, blockUpdates: 2, pending: 0 },
+    'under existingViolations: deny their next UPDATE is refused',
+  );
   t.same(report.whatIf.totals, { objects: 3, existing: 2, blockUpdates: 2, pending: 1 });
 
   const one = JSON.parse((await audit({}, 'json', 'shop')).text) as { whatIf: { rows: Array<{ namespace: string }> } };
@@ -64,42 +81,70 @@ t.test('what enforce would refuse, per namespace and policy, existing violations
 
 t.test('exemptions: state by expiry, and how many live objects each matches', async (t) => {
   const config = compileConfig(
-    parseConfig({
-      exemptions: [
-        { namespaces: ['shop'], reason: 'legacy until Q1', expires: '2027-01-01' },
-        { names: ['nightly'], policies: ['run-as-non-root'], reason: 'vendor job', expires: '2027-01-20' },
-        { kinds: ['CronJob'], reason: 'LimitRange' },
-      ],
-    }, 'gate.yaml'),
+    parseConfig(
+      {
+        exemptions: [
+          { namespaces: ['shop'], reason: 'legacy until Q1', expires: '2027-01-01' },
+          { names: ['nightly'], policies: ['run-as-non-root'], reason: 'vendor job', expires: '2027-01-20' },
+          { kinds: ['CronJob'], reason: 'LimitRange' },
+        ],
+      },
+      'gate.yaml',
+    ),
     POLICIES,
   );
   const counts = await countExemptedObjects(config, undefined, () => {}, reader);
   t.same(counts, [2, 1, 0]);
   const rows = exemptionRows(config, parseInstant('2027-01-10')!, counts);
-  t.same(rows.map((r) => [r.state, r.objects]), [['expired', 2], ['expiring', 1], ['active', 0]]);
+  t.same(
+    rows.map((r) => [r.state, r.objects]),
+    [
+      ['expired', 2],
+      ['expiring', 1],
+      ['active', 0],
+    ],
+  );
   const text = formatExemptions(rows, false);
-  t.match(text, /#0  EXPIRED  expired 2027-01-01\n  scope:    namespaces shop\n  policies: all\n  reason:   legacy until Q1\n  objects:  2 live objects matched \(no longer exempt\)/);
+  t.match(
+    text,
+    /#0  EXPIRED  expired 2027-01-01\n  scope:    namespaces shop\n  policies: all\n  reason:   legacy until Q1\n  objects:  2 live objects matched \(no longer exempt\)/,
+  );
   t.match(text, /#1  EXPIRING  expires 2027-01-20/);
   t.match(text, /#2  ACTIVE  never expires/);
 
-  const { text: audited } = await audit({ exemptions: [{ namespaces: ['shop'], reason: 'legacy until Q1', expires: '2020-01-01' }] }, 'table');
-  t.match(audited, /Exemption 0 \(namespaces=shop policies=all\) expired 2020-01-01: it no longer exempts anything/, 'the audit summary names the expired exemption');
+  const { text: audited } = await audit(
+    { exemptions: [{ namespaces: ['shop'], reason: 'legacy until Q1', expires: '2020-01-01' }] },
+    'table',
+  );
+  t.match(
+    audited,
+    /Exemption 0 \(namespaces=shop policies=all\) expired 2020-01-01: it no longer exempts anything/,
+    'the audit summary names the expired exemption',
+  );
   t.match(audited, /shop\s+run-as-non-root\s+2\s+2/, 'and its objects count as refused again');
 });
 
 t.test('PolicyReports name the expired exemption where it stopped applying, and the expiry where it still does', async (t) => {
   const config = compileConfig(
-    parseConfig({
-      exemptions: [
-        { namespaces: ['shop'], names: ['web'], reason: 'legacy until Q1', expires: '2027-01-01' },
-        { namespaces: ['shop'], names: ['api'], reason: 'vendor image', expires: '2027-01-20' },
-      ],
-    }, 'gate.yaml'),
+    parseConfig(
+      {
+        exemptions: [
+          { namespaces: ['shop'], names: ['web'], reason: 'legacy until Q1', expires: '2027-01-01' },
+          { namespaces: ['shop'], names: ['api'], reason: 'vendor image', expires: '2027-01-20' },
+        ],
+      },
+      'gate.yaml',
+    ),
     POLICIES,
   );
   const now = parseInstant('2027-01-10')!;
   const scan = await scanCluster(reader, config, { now });
-  const report = buildPolicyReport('shop', scan.judged.filter((j) => j.evaluation.namespace === 'shop'), config, now);
+  const report = buildPolicyReport(
+    'shop',
+    scan.judged.filter((j) => j.evaluation.namespace === 'shop'),
+    config,
+    now,
+  );
   const result = (name: string) => report.results.find((r) => r.resources[0]?.name === name && r.policy === 'run-as-non-root');
   t.equal(result('web')?.result, 'fail');
   t.equal(result('web')?.properties.exemptionExpired, 'exemption 0 expired 2027-01-01: legacy until Q1');

@@ -41,8 +41,19 @@ function deployment(namespace: string, name: string, replicas: number, app = nam
       uid: `uid-${name}`,
       generation: 3,
       labels: { app, team: 'shop' },
-      annotations: { 'deployment.kubernetes.io/revision': '3', 'kubectl.kubernetes.io/last-applied-configuration': '{"a":"very long json"}' },
-      managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }],
+      annotations: {
+        'deployment.kubernetes.io/revision': '3',
+        'kubectl.kubernetes.io/last-applied-configuration': '{"a":"very long json"}',
+      },
+      managedFields: [
+        {
+          manager: 'kubectl-client-side-apply',
+          operation: 'Update',
+          apiVersion: 'apps/v1',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+        },
+      ],
     },
     spec: {
       replicas,
@@ -50,7 +61,9 @@ function deployment(namespace: string, name: string, replicas: number, app = nam
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
       template: {
         metadata: { labels: { app, tier: 'web' }, annotations: { 'prometheus.io/scrape': 'true' } },
-        spec: { containers: [{ name: 'app', image: 'registry.example/app:1.2.3', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+        spec: {
+          containers: [{ name: 'app', image: 'registry.example/app:1.2.3', resources: { requests: { cpu: '100m', memory: '128Mi' } } }],
+        },
       },
     },
     status: { replicas, readyReplicas: replicas, conditions: [{ type: 'Available', status: 'True' }] },
@@ -67,7 +80,9 @@ function replicaSetOf(owner: Record<string, unknown>, hash: string): Record<stri
       namespace: meta.namespace,
       name: `${meta.name}-${hash}`,
       uid: `uid-${meta.name}-${hash}`,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: meta.name, uid: meta.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: meta.name, uid: meta.uid, controller: true, blockOwnerDeletion: true },
+      ],
     },
     spec: { replicas: spec.replicas, selector: spec.selector, template: spec.template },
   };
@@ -86,7 +101,11 @@ function disruptionFindings(context: ClusterContext, object: KubeObject): string
   return (evaluation?.findings ?? []).filter((f) => f.policy === 'pdb-allows-disruption').map((f) => f.message);
 }
 
-const names = (context: ClusterContext, namespace: string) => context.workloadsIn(namespace).map((w) => `${w.kind}/${w.name}`).sort();
+const names = (context: ClusterContext, namespace: string) =>
+  context
+    .workloadsIn(namespace)
+    .map((w) => `${w.kind}/${w.name}`)
+    .sort();
 
 t.test('a PDB write is judged against the live workloads it selects', async (t) => {
   const s = setup();
@@ -148,14 +167,27 @@ t.test('ReplicaSets: a controller-owned one is never stored, an orphan is, an ad
   // The events it skipped still moved the watch on: a resumed watch does not replay them.
   s.sources.replicasets.closeWatch(networkError('ECONNRESET'));
   await s.clock.advance(1000);
-  t.equal(s.sources.replicasets.openWatch?.resourceVersion, s.sources.replicasets.resourceVersion, 'resumed from the last event, skipped or not');
+  t.equal(
+    s.sources.replicasets.openWatch?.resourceVersion,
+    s.sources.replicasets.resourceVersion,
+    'resumed from the last event, skipped or not',
+  );
   await s.cache.close();
 });
 
 t.test('what is stored of a workload is a projection, not the object', async (t) => {
   const s = setup();
   const full = deployment('shop', 'web', 3);
-  s.sources.deployments.put({ ...full, metadata: { ...(full.metadata as object), ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'u1', controller: true }, { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u2' }] } });
+  s.sources.deployments.put({
+    ...full,
+    metadata: {
+      ...(full.metadata as object),
+      ownerReferences: [
+        { apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'u1', controller: true },
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u2' },
+      ],
+    },
+  });
   s.cache.start();
   await s.cache.synced;
   const [stored] = s.cache.context.workloadsIn('shop');
@@ -164,7 +196,13 @@ t.test('what is stored of a workload is a projection, not the object', async (t)
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'shop', resourceVersion: '101', uid: 'uid-web', ownerReferences: [{ controller: true, apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'u1' }] },
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        resourceVersion: '101',
+        uid: 'uid-web',
+        ownerReferences: [{ controller: true, apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'u1' }],
+      },
       spec: { template: { metadata: { labels: { app: 'web', tier: 'web' } } }, replicas: 3, selector: { matchLabels: { app: 'web' } } },
     },
     'no managedFields, annotations, labels, pod spec or status; only the controller ownerReference',
@@ -172,8 +210,15 @@ t.test('what is stored of a workload is a projection, not the object', async (t)
   t.equal(stored?.controllerOwned, true, 'and an owned StatefulSet or Deployment still reads as controller-owned');
   t.equal(stored?.replicas, 3);
 
-  const rc = projectWorkload('ReplicationController', 'v1', { metadata: { name: 'old' }, spec: { selector: { app: 'old', n: 1 }, template: {} } });
-  t.same(rc?.object.spec, { template: { metadata: { labels: {} } }, selector: { app: 'old' } }, "a ReplicationController's selector is a plain map");
+  const rc = projectWorkload('ReplicationController', 'v1', {
+    metadata: { name: 'old' },
+    spec: { selector: { app: 'old', n: 1 }, template: {} },
+  });
+  t.same(
+    rc?.object.spec,
+    { template: { metadata: { labels: {} } }, selector: { app: 'old' } },
+    "a ReplicationController's selector is a plain map",
+  );
   const twice = projectWorkload('Deployment', 'apps/v1', stored?.object);
   t.same(twice?.object, stored?.object, 'projecting a projection changes nothing (the client projects list pages first)');
   t.equal(projectWorkload('Deployment', 'apps/v1', { metadata: {} }), undefined, 'no name, nothing to key it by');
@@ -192,7 +237,15 @@ t.test('readiness waits for the workload lists too; each has its staleness sampl
   t.same(s.readiness, [true]);
   const metric = await s.registry.getSingleMetric('practice_gate_cache_staleness_seconds')?.get();
   const resources = (metric?.values ?? []).map((v) => v.labels.resource).sort();
-  t.same(resources, ['deployments', 'horizontalpodautoscalers', 'namespaces', 'poddisruptionbudgets', 'replicasets', 'replicationcontrollers', 'statefulsets']);
+  t.same(resources, [
+    'deployments',
+    'horizontalpodautoscalers',
+    'namespaces',
+    'poddisruptionbudgets',
+    'replicasets',
+    'replicationcontrollers',
+    'statefulsets',
+  ]);
   t.same(Object.keys(s.cache.status()).sort(), resources);
   await s.cache.close();
 });

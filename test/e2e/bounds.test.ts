@@ -86,7 +86,10 @@ const PATCH = JSON.stringify([
 
 /** The largest `bytes` the webhook logged for a review of `name` (the request's Content-Length). */
 async function reviewBytes(name: string): Promise<number> {
-  const lines = await webhook.logged(`the UPDATE review of ${name}`, (e) => e.msg === 'admission review' && e.name === name && e.operation === 'UPDATE');
+  const lines = await webhook.logged(
+    `the UPDATE review of ${name}`,
+    (e) => e.msg === 'admission review' && e.name === name && e.operation === 'UPDATE',
+  );
   return Math.max(...lines.map((e) => (typeof e.bytes === 'number' ? e.bytes : 0)));
 }
 
@@ -131,7 +134,10 @@ t.test('SIGTERM under kubectl traffic: every review the webhook took is answered
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'restart', namespace: NS },
-    spec: { selector: { matchLabels: { app: 'restart' } }, template: { metadata: { labels: { app: 'restart' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] } } },
+    spec: {
+      selector: { matchLabels: { app: 'restart' } },
+      template: { metadata: { labels: { app: 'restart' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] } },
+    },
   });
   let judged = 0;
   let running = true;
@@ -154,5 +160,9 @@ t.test('SIGTERM under kubectl traffic: every review the webhook took is answered
   // review that reached the webhook and was cut: the API server logs those as EOF or resets.
   t.notMatch(readFileSync(webhook.logFile, 'utf8'), /shutdown timeout/, 'the shutdown drained without cutting connections');
   const apiserverLog = readFileSync(`${cluster.dir}/kube-apiserver.log`, 'utf8');
-  t.notMatch(apiserverLog, /practice-gate[^\n]*(EOF|connection reset|broken pipe)/, 'the API server saw no call cut: no EOF, reset or broken pipe');
+  t.notMatch(
+    apiserverLog,
+    /practice-gate[^\n]*(EOF|connection reset|broken pipe)/,
+    'the API server saw no call cut: no EOF, reset or broken pipe',
+  );
 });

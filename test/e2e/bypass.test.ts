@@ -55,17 +55,28 @@ function podSpec(securityContext: Obj, restartPolicy = 'Always'): Obj {
   };
 }
 
-const owner = (apiVersion: string, kind: string, name: string, uid: string) => [{ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true }];
+const owner = (apiVersion: string, kind: string, name: string, uid: string) => [
+  { apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true },
+];
 
 const pod = (name: string, securityContext: Obj, ownerReferences?: Obj[]): string =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name }, ...(ownerReferences ? { ownerReferences } : {}) }, spec: podSpec(securityContext) });
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: name }, ...(ownerReferences ? { ownerReferences } : {}) },
+    spec: podSpec(securityContext),
+  });
 
 const replicaSet = (name: string, securityContext: Obj, ownerReferences?: Obj[]): string =>
   JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: { name, ...(ownerReferences ? { ownerReferences } : {}) },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: podSpec(securityContext) } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: podSpec(securityContext) },
+    },
   });
 
 const job = (name: string, securityContext: Obj, ownerReferences?: Obj[]): string =>
@@ -85,8 +96,10 @@ function deployment(name: string): string {
   });
 }
 
-const exists = async (kind: string, name: string): Promise<boolean> => (await cluster.kubectl(['get', kind, name, '-n', NS, '-o', 'name'])).code === 0;
-const uidOf = async (kind: string, name: string): Promise<string> => (await kubectlOk(['get', kind, name, '-n', NS, '-o', 'jsonpath={.metadata.uid}'])).trim();
+const exists = async (kind: string, name: string): Promise<boolean> =>
+  (await cluster.kubectl(['get', kind, name, '-n', NS, '-o', 'name'])).code === 0;
+const uidOf = async (kind: string, name: string): Promise<string> =>
+  (await kubectlOk(['get', kind, name, '-n', NS, '-o', 'jsonpath={.metadata.uid}'])).trim();
 
 function refused(t: Test, res: CommandResult, subject: string): void {
   t.not(res.code, 0, 'refused');
@@ -102,7 +115,11 @@ t.before(async () => {
   // The namespace user: create, patch and read workloads and ConfigMaps in one namespace, nothing else.
   await kubectlOk(['create', 'serviceaccount', 'dev', '-n', NS]);
   await kubectlOk([
-    'create', 'role', 'dev', '-n', NS,
+    'create',
+    'role',
+    'dev',
+    '-n',
+    NS,
     '--verb=create,patch,get,list',
     '--resource=pods,configmaps,replicasets.apps,deployments.apps,jobs.batch,cronjobs.batch',
   ]);
@@ -132,14 +149,26 @@ t.test('a root, privileged Pod claiming a ConfigMap the user owns as its control
   const uid = await uidOf('configmap', 'mine');
   t.ok(uid, 'a real ConfigMap with its real uid');
   refused(t, await asDev(['create', '-f', '-'], pod('plain-root', ROOT)), 'Pod team/plain-root');
-  refused(t, await asDev(['create', '-f', '-'], pod('claims-configmap', ROOT, owner('v1', 'ConfigMap', 'mine', uid))), 'Pod team/claims-configmap');
+  refused(
+    t,
+    await asDev(['create', '-f', '-'], pod('claims-configmap', ROOT, owner('v1', 'ConfigMap', 'mine', uid))),
+    'Pod team/claims-configmap',
+  );
   t.notOk(await exists('pod', 'claims-configmap'), 'nothing was stored');
 });
 
 t.test('a Job claiming a CronJob and a ReplicaSet claiming a Deployment, with made-up uids, are refused', async (t) => {
   const madeUp = '2f0a3c1e-9d8b-4c7a-b6e5-000000000001';
-  refused(t, await asDev(['create', '-f', '-'], job('claims-cronjob', ROOT, owner('batch/v1', 'CronJob', 'nightly', madeUp))), 'Job team/claims-cronjob');
-  refused(t, await asDev(['create', '-f', '-'], replicaSet('claims-deployment', ROOT, owner('apps/v1', 'Deployment', 'web', madeUp))), 'ReplicaSet team/claims-deployment');
+  refused(
+    t,
+    await asDev(['create', '-f', '-'], job('claims-cronjob', ROOT, owner('batch/v1', 'CronJob', 'nightly', madeUp))),
+    'Job team/claims-cronjob',
+  );
+  refused(
+    t,
+    await asDev(['create', '-f', '-'], replicaSet('claims-deployment', ROOT, owner('apps/v1', 'Deployment', 'web', madeUp))),
+    'ReplicaSet team/claims-deployment',
+  );
   t.notOk(await exists('job', 'claims-cronjob'));
   t.notOk(await exists('replicaset', 'claims-deployment'));
 });
@@ -152,7 +181,15 @@ t.test('kubectl patch cannot add an owner claim together with root to a stored R
     { op: 'replace', path: '/spec/template/spec/containers/0/securityContext', value: ROOT },
   ]);
   refused(t, await asDev(['patch', 'replicaset', 'patched', '--type=json', '-p', patch]), 'ReplicaSet team/patched');
-  const stored = await kubectlOk(['get', 'replicaset', 'patched', '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].securityContext.runAsUser}']);
+  const stored = await kubectlOk([
+    'get',
+    'replicaset',
+    'patched',
+    '-n',
+    NS,
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].securityContext.runAsUser}',
+  ]);
   t.equal(stored, '10001', 'the stored ReplicaSet is unchanged');
 });
 
@@ -161,27 +198,64 @@ t.test('what kube-controller-manager writes for a judged owner is only recorded,
   const webUid = await uidOf('deployment', 'web');
 
   // The deployment-controller writing the ReplicaSet of the Deployment the webhook judged: admitted.
-  const rs = await asController('deployment-controller', ['create', '-f', '-'], replicaSet('web-5d8f', ROOT, owner('apps/v1', 'Deployment', 'web', webUid)));
+  const rs = await asController(
+    'deployment-controller',
+    ['create', '-f', '-'],
+    replicaSet('web-5d8f', ROOT, owner('apps/v1', 'Deployment', 'web', webUid)),
+  );
   t.equal(rs.code, 0, rs.stderr);
   t.notMatch(rs.stderr, /Warning/, 'no warning: the findings are recorded in the audit log only');
   const rsUid = await uidOf('replicaset', 'web-5d8f');
 
   // The replicaset-controller writing that ReplicaSet's Pod: admitted.
-  const made = await asController('replicaset-controller', ['create', '-f', '-'], pod('web-5d8f-x2x4q', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid)));
+  const made = await asController(
+    'replicaset-controller',
+    ['create', '-f', '-'],
+    pod('web-5d8f-x2x4q', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid)),
+  );
   t.equal(made.code, 0, made.stderr);
 
   // The same writes from the namespace user are refused.
-  refused(t, await asDev(['create', '-f', '-'], replicaSet('web-6c9a', ROOT, owner('apps/v1', 'Deployment', 'web', webUid))), 'ReplicaSet team/web-6c9a');
-  refused(t, await asDev(['create', '-f', '-'], pod('web-5d8f-y7z8w', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid))), 'Pod team/web-5d8f-y7z8w');
+  refused(
+    t,
+    await asDev(['create', '-f', '-'], replicaSet('web-6c9a', ROOT, owner('apps/v1', 'Deployment', 'web', webUid))),
+    'ReplicaSet team/web-6c9a',
+  );
+  refused(
+    t,
+    await asDev(['create', '-f', '-'], pod('web-5d8f-y7z8w', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid))),
+    'Pod team/web-5d8f-y7z8w',
+  );
 
   // A controller writing for an owner that is not the one the cache knows is judged as itself
   // (once the watch has brought the Deployment into the cache: until then the controller's word is taken).
   const wrongOwner = replicaSet('web-7e1b', ROOT, owner('apps/v1', 'Deployment', 'web', '2f0a3c1e-9d8b-4c7a-b6e5-000000000003'));
-  await waitFor('the webhook\'s cache to know Deployment web', async () =>
-    ((await asController('deployment-controller', ['create', '--dry-run=server', '-f', '-'], wrongOwner)).code !== 0 ? true : undefined), 30_000, 300);
+  await waitFor(
+    "the webhook's cache to know Deployment web",
+    async () =>
+      (await asController('deployment-controller', ['create', '--dry-run=server', '-f', '-'], wrongOwner)).code !== 0 ? true : undefined,
+    30_000,
+    300,
+  );
   refused(t, await asController('deployment-controller', ['create', '-f', '-'], wrongOwner), 'ReplicaSet team/web-7e1b');
   t.notOk(await exists('replicaset', 'web-7e1b'));
   // A controller writing an object kind it never makes is judged as itself.
-  refused(t, await asController('replicaset-controller', ['create', '-f', '-'], pod('rs-claims-deployment', ROOT, owner('apps/v1', 'Deployment', 'web', webUid))), 'Pod team/rs-claims-deployment');
-  refused(t, await asController('job-controller', ['create', '-f', '-'], pod('wrong-controller', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid))), 'Pod team/wrong-controller');
+  refused(
+    t,
+    await asController(
+      'replicaset-controller',
+      ['create', '-f', '-'],
+      pod('rs-claims-deployment', ROOT, owner('apps/v1', 'Deployment', 'web', webUid)),
+    ),
+    'Pod team/rs-claims-deployment',
+  );
+  refused(
+    t,
+    await asController(
+      'job-controller',
+      ['create', '-f', '-'],
+      pod('wrong-controller', ROOT, owner('apps/v1', 'ReplicaSet', 'web-5d8f', rsUid)),
+    ),
+    'Pod team/wrong-controller',
+  );
 });

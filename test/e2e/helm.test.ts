@@ -41,8 +41,10 @@ const NOW = Date.UTC(2030, 5, 1, 12, 0, 0);
 
 // Every kind the chart can render (and the pod kinds that would betray a leaked hook), for the
 // label query that must find exactly what the release manifest lists.
-const NAMESPACED_KINDS = 'deployments,replicasets,pods,services,serviceaccounts,configmaps,secrets,roles,rolebindings,poddisruptionbudgets,leases,jobs';
-const CLUSTER_KINDS = 'clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations,customresourcedefinitions';
+const NAMESPACED_KINDS =
+  'deployments,replicasets,pods,services,serviceaccounts,configmaps,secrets,roles,rolebindings,poddisruptionbudgets,leases,jobs';
+const CLUSTER_KINDS =
+  'clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations,customresourcedefinitions';
 
 let cluster: Cluster;
 let helmEnv: NodeJS.ProcessEnv;
@@ -78,7 +80,8 @@ async function kubectlJson(args: string[]): Promise<Obj> {
   return JSON.parse(res.stdout) as Obj;
 }
 
-const keyOf = (o: Obj): string => `${String(o.kind)} ${o.metadata?.namespace ? `${String(o.metadata.namespace)}/` : ''}${String(o.metadata?.name)}`;
+const keyOf = (o: Obj): string =>
+  `${String(o.kind)} ${o.metadata?.namespace ? `${String(o.metadata.namespace)}/` : ''}${String(o.metadata?.name)}`;
 
 /** kind namespace/name of every object in the release manifest (hooks excluded, as helm does). */
 async function manifestObjects(release = RELEASE, namespace = NS): Promise<Obj[]> {
@@ -119,17 +122,27 @@ async function asServiceAccount(): Promise<KubeClients> {
 
 /** The audit annotations of the API server's create of a Deployment (the fixture audits apps at RequestResponse). */
 async function createAnnotations(namespace: string, name: string): Promise<Record<string, string>> {
-  return waitFor(`the audit event of creating deployment ${namespace}/${name}`, async () => {
-    for (const line of readFileSync(cluster.auditLog, 'utf8').split('\n')) {
-      if (!line) continue;
-      const ev = JSON.parse(line) as Obj;
-      const ref = ev.objectRef ?? {};
-      if (ev.stage === 'ResponseComplete' && ev.verb === 'create' && ref.resource === 'deployments' && ref.namespace === namespace && ref.name === name) {
-        return (ev.annotations ?? {}) as Record<string, string>;
+  return waitFor(
+    `the audit event of creating deployment ${namespace}/${name}`,
+    async () => {
+      for (const line of readFileSync(cluster.auditLog, 'utf8').split('\n')) {
+        if (!line) continue;
+        const ev = JSON.parse(line) as Obj;
+        const ref = ev.objectRef ?? {};
+        if (
+          ev.stage === 'ResponseComplete' &&
+          ev.verb === 'create' &&
+          ref.resource === 'deployments' &&
+          ref.namespace === namespace &&
+          ref.name === name
+        ) {
+          return (ev.annotations ?? {}) as Record<string, string>;
+        }
       }
-    }
-    return undefined;
-  }, 15_000);
+      return undefined;
+    },
+    15_000,
+  );
 }
 const FAILED_OPEN = 'failed-open.validating.webhook.admission.k8s.io/round_0_index_0';
 
@@ -153,12 +166,26 @@ t.test('certs.mode=helm (the default)', async (t) => {
     t.same(
       rendered.map((o) => String(o.kind)).sort(),
       [
-        'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget',
-        'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ValidatingWebhookConfiguration',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ConfigMap',
+        'CustomResourceDefinition',
+        'Deployment',
+        'PodDisruptionBudget',
+        'Role',
+        'RoleBinding',
+        'Secret',
+        'Service',
+        'ServiceAccount',
+        'ValidatingWebhookConfiguration',
       ],
       'the release holds the webhook, its RBAC, PDB, certificates and the PolicyReport CRD (the test pod is a hook)',
     );
-    t.same(await labelledInCluster(), rendered.map(keyOf).sort(), 'the API server holds every rendered object, and nothing else of the release');
+    t.same(
+      await labelledInCluster(),
+      rendered.map(keyOf).sort(),
+      'the API server holds every rendered object, and nothing else of the release',
+    );
 
     const hooks = await helm(['get', 'hooks', RELEASE, '--namespace', NS]);
     t.match(hooks.stdout, 'helm.sh/hook: test', 'the `helm test` pod is kept as a hook');
@@ -168,7 +195,7 @@ t.test('certs.mode=helm (the default)', async (t) => {
     t.equal(deployment.spec.replicas, 2);
     t.equal(deployment.spec.template.spec.serviceAccountName, NAME);
     const pdb = await kubectlJson(['get', 'poddisruptionbudget', NAME, '--namespace', NS]);
-    t.same(pdb.spec.selector, deployment.spec.selector, 'the PDB selects exactly the Deployment\'s pods');
+    t.same(pdb.spec.selector, deployment.spec.selector, "the PDB selects exactly the Deployment's pods");
     const binding = await kubectlJson(['get', 'clusterrolebinding', NAME]);
     t.same(binding.subjects, [{ kind: 'ServiceAccount', name: NAME, namespace: NS }]);
 
@@ -176,12 +203,31 @@ t.test('certs.mode=helm (the default)', async (t) => {
     // the audit work, and nothing beyond docs/rbac.md is granted.
     const can = async (verb: string, resource: string, ...extra: string[]) =>
       (await cluster.kubectl(['auth', 'can-i', verb, resource, '--as', `system:serviceaccount:${NS}:${NAME}`, ...extra])).stdout.trim();
-    for (const resource of ['namespaces', 'poddisruptionbudgets.policy', 'horizontalpodautoscalers.autoscaling', 'deployments.apps', 'statefulsets.apps', 'replicasets.apps', 'replicationcontrollers']) {
-      for (const verb of ['list', 'watch']) t.equal(await can(verb, resource, '--all-namespaces'), 'yes', `the service account may ${verb} ${resource} cluster-wide`);
+    for (const resource of [
+      'namespaces',
+      'poddisruptionbudgets.policy',
+      'horizontalpodautoscalers.autoscaling',
+      'deployments.apps',
+      'statefulsets.apps',
+      'replicasets.apps',
+      'replicationcontrollers',
+    ]) {
+      for (const verb of ['list', 'watch'])
+        t.equal(await can(verb, resource, '--all-namespaces'), 'yes', `the service account may ${verb} ${resource} cluster-wide`);
     }
     t.equal(await can('list', 'pods', '--all-namespaces'), 'yes', 'the cluster audit lists pods');
-    t.equal(await can('get', `validatingwebhookconfigurations.admissionregistration.k8s.io/${NAME}`), 'yes', 'the audit reads its own webhook configuration');
-    for (const [verb, resource] of [['create', 'deployments.apps'], ['get', 'secrets'], ['patch', 'namespaces'], ['watch', 'pods'], ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io']]) {
+    t.equal(
+      await can('get', `validatingwebhookconfigurations.admissionregistration.k8s.io/${NAME}`),
+      'yes',
+      'the audit reads its own webhook configuration',
+    );
+    for (const [verb, resource] of [
+      ['create', 'deployments.apps'],
+      ['get', 'secrets'],
+      ['patch', 'namespaces'],
+      ['watch', 'pods'],
+      ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io'],
+    ]) {
       t.equal(await can(verb as string, resource as string, '--all-namespaces'), 'no', `nothing more: not ${verb} ${resource}`);
     }
     const crd = await kubectlJson(['get', 'customresourcedefinition', CRD]);
@@ -192,10 +238,14 @@ t.test('certs.mode=helm (the default)', async (t) => {
     );
     // Established comes before the storage of the new resource is ready: lists answer 429
     // "storage is (re)initializing" for a moment. The binary's next scan would retry; here we wait.
-    await waitFor('the API server to serve PolicyReports', async () => ((await cluster.api('GET', '/apis/wgpolicyk8s.io/v1alpha2/policyreports')).status === 200 ? true : undefined), 30_000);
+    await waitFor(
+      'the API server to serve PolicyReports',
+      async () => ((await cluster.api('GET', '/apis/wgpolicyk8s.io/v1alpha2/policyreports')).status === 200 ? true : undefined),
+      30_000,
+    );
   });
 
-  t.test('the webhook configuration trusts the chart\'s CA and skips the release namespace and kube-system', async (t) => {
+  t.test("the webhook configuration trusts the chart's CA and skips the release namespace and kube-system", async (t) => {
     const config = await vwc();
     const secret = await kubectlJson(['get', 'secret', `${NAME}-tls`, '--namespace', NS]);
     t.equal(caBundleOf(config), secret.data['ca.crt'], 'caBundle is the CA in the TLS Secret');
@@ -225,7 +275,7 @@ t.test('certs.mode=helm (the default)', async (t) => {
     }
   });
 
-  t.test('the cluster audit, as the chart\'s ServiceAccount, writes PolicyReports the CRD stores unchanged', async (t) => {
+  t.test("the cluster audit, as the chart's ServiceAccount, writes PolicyReports the CRD stores unchanged", async (t) => {
     for (const file of ['root.yaml', 'warn-only.yaml']) {
       const res = await cluster.kubectl(['apply', '--namespace', 'shop', '-f', '-'], manifest(file));
       t.equal(res.code, 0, res.stderr);
@@ -242,7 +292,12 @@ t.test('certs.mode=helm (the default)', async (t) => {
     t.ok(first.created >= 1, 'reports were created');
 
     const stored = await kubectlJson(['get', 'policyreport', 'practice-gate', '--namespace', 'shop']);
-    const expected = buildPolicyReport('shop', scan.judged.filter((j) => j.evaluation.namespace === 'shop'), engine, NOW);
+    const expected = buildPolicyReport(
+      'shop',
+      scan.judged.filter((j) => j.evaluation.namespace === 'shop'),
+      engine,
+      NOW,
+    );
     t.same(
       { labels: stored.metadata.labels, summary: stored.summary, results: stored.results },
       { labels: expected.metadata.labels, summary: expected.summary, results: expected.results },
@@ -252,20 +307,35 @@ t.test('certs.mode=helm (the default)', async (t) => {
       stored.results.some((r: Obj) => r.policy === 'run-as-non-root' && r.result === 'fail' && r.resources[0].name === 'root'),
       'the root Deployment fails run-as-non-root',
     );
-    t.ok(stored.results.some((r: Obj) => r.result === 'warn' && r.resources[0].name === 'warn-only'), 'warn-only has warnings');
+    t.ok(
+      stored.results.some((r: Obj) => r.result === 'warn' && r.resources[0].name === 'warn-only'),
+      'warn-only has warnings',
+    );
 
     const second = await publisher.publish(scan, engine, NOW + 60_000);
-    t.match(second, { created: 0, updated: 0, failed: 0, unchanged: first.created }, 'a second scan reads back the same reports and writes nothing');
+    t.match(
+      second,
+      { created: 0, updated: 0, failed: 0, unchanged: first.created },
+      'a second scan reads back the same reports and writes nothing',
+    );
 
     const table = await cluster.kubectl(['get', 'policyreport', '--namespace', 'shop']);
     t.match(table.stdout, /^NAME\s+PASS\s+FAIL\s+WARN\s+ERROR\s+SKIP\s+AGE$/m, 'kubectl shows the summary columns');
-    t.match(table.stdout, new RegExp(`^practice-gate\\s+${expected.summary.pass}\\s+${expected.summary.fail}\\s+${expected.summary.warn}\\s+0\\s+0\\s`, 'm'));
+    t.match(
+      table.stdout,
+      new RegExp(`^practice-gate\\s+${expected.summary.pass}\\s+${expected.summary.fail}\\s+${expected.summary.warn}\\s+0\\s+0\\s`, 'm'),
+    );
   });
 
   t.test('helm upgrade keeps the certificates; an upgrade inside the renewal window replaces them', async (t) => {
     const certs = async () => {
       const secret = await kubectlJson(['get', 'secret', `${NAME}-tls`, '--namespace', NS]);
-      return { ca: secret.data['ca.crt'] as string, crt: secret.data['tls.crt'] as string, key: secret.data['tls.key'] as string, caBundle: caBundleOf(await vwc()) };
+      return {
+        ca: secret.data['ca.crt'] as string,
+        crt: secret.data['tls.crt'] as string,
+        key: secret.data['tls.key'] as string,
+        caBundle: caBundleOf(await vwc()),
+      };
     };
     const before = await certs();
     const res = await upgrade('--set', 'server.logLevel=debug');
@@ -316,7 +386,11 @@ t.test('certs.mode=selfManaged', async (t) => {
     const kinds = rendered.map((o) => String(o.kind));
     t.notOk(kinds.includes('Secret'), 'the chart makes no certificate: the binary does');
     t.ok(kinds.includes('CustomResourceDefinition'), 'the CRD kept from the earlier release of this name is adopted again');
-    t.same(await labelledInCluster(), rendered.map(keyOf).sort(), 'the API server holds every rendered object, and nothing else of the release');
+    t.same(
+      await labelledInCluster(),
+      rendered.map(keyOf).sort(),
+      'the API server holds every rendered object, and nothing else of the release',
+    );
     t.notOk(caBundleOf(await vwc()), 'caBundle is empty until the binary sets it');
     const args: string[] = (await kubectlJson(['get', 'deployment', NAME, '--namespace', NS])).spec.template.spec.containers[0].args;
     t.ok(args.includes('--self-managed-certs') && args.includes(`--webhook-config=${NAME}`) && args.includes(`--cert-secret=${NAME}-tls`));
@@ -328,7 +402,11 @@ t.test('certs.mode=selfManaged', async (t) => {
     const clients = await asServiceAccount();
     const files = makeCerts(join(cluster.dir, 'self-managed'), NAME, NS);
     await clients.secretStore(NS, `${NAME}-tls`).create({
-      data: { 'ca.crt': readFileSync(files.caFile, 'utf8'), 'tls.crt': readFileSync(files.certFile, 'utf8'), 'tls.key': readFileSync(files.keyFile, 'utf8') },
+      data: {
+        'ca.crt': readFileSync(files.caFile, 'utf8'),
+        'tls.crt': readFileSync(files.certFile, 'utf8'),
+        'tls.key': readFileSync(files.keyFile, 'utf8'),
+      },
       annotations: {},
     });
     await clients.webhookStore(NAME).setCaBundle([WEBHOOK], files.caBundle);
@@ -346,18 +424,18 @@ t.test('certs.mode=selfManaged', async (t) => {
     t.equal(caBundleOf(config), files.caBundle, 'and kept caBundle');
   });
 
-  t.test('helm uninstall removes the webhook configuration; the binary\'s Secret stays, as NOTES say', async (t) => {
+  t.test("helm uninstall removes the webhook configuration; the binary's Secret stays, as NOTES say", async (t) => {
     const res = await uninstall();
     t.equal(res.code, 0, res.stderr);
     t.notOk(await exists(['validatingwebhookconfiguration', NAME]));
     t.same(await labelledInCluster(), [`CustomResourceDefinition ${CRD}`]);
-    t.ok(await exists(['secret', `${NAME}-tls`, '--namespace', NS]), 'the Secret the binary created is not helm\'s to delete');
+    t.ok(await exists(['secret', `${NAME}-tls`, '--namespace', NS]), "the Secret the binary created is not helm's to delete");
   });
 });
 
 t.test('policyReportCRD.install=auto leaves a CRD owned by another release alone', async (t) => {
   const crdBefore = await kubectlJson(['get', 'customresourcedefinition', CRD]);
-  t.equal(crdBefore.metadata.annotations['meta.helm.sh/release-name'], RELEASE, 'the CRD is still recorded as release practice-gate\'s');
+  t.equal(crdBefore.metadata.annotations['meta.helm.sh/release-name'], RELEASE, "the CRD is still recorded as release practice-gate's");
   const res = await install('other', 'other');
   t.equal(res.code, 0, res.stderr);
   t.teardown(() => uninstall('other', 'other'));

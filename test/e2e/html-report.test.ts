@@ -53,18 +53,35 @@ t.test('the HTML report of examples/bad in headless chromium', async (t) => {
 
   const count = async (what: string) => Number(await page.locator(`[data-count="${what}"] b`).textContent());
   t.same(
-    { objects: await count('objects'), deny: await count('deny'), warn: await count('warn'), audit: await count('audit'), exempt: await count('exempt') },
+    {
+      objects: await count('objects'),
+      deny: await count('deny'),
+      warn: await count('warn'),
+      audit: await count('audit'),
+      exempt: await count('exempt'),
+    },
     summary,
     'the overview shows the same counts as the JSON report',
   );
   const objects = page.locator('article.object');
   t.equal(await objects.count(), summary.objects);
   const api = page.locator('article.object', { hasText: 'Deployment shop/api' });
-  t.match(await api.textContent(), /run-as-non-root[\s\S]*may run as root[\s\S]*examples\/bad\/api\.yaml:\d+:\d+[\s\S]*runAsNonRoot: true/, 'a known finding with its place and fix');
+  t.match(
+    await api.textContent(),
+    /run-as-non-root[\s\S]*may run as root[\s\S]*examples\/bad\/api\.yaml:\d+:\d+[\s\S]*runAsNonRoot: true/,
+    'a known finding with its place and fix',
+  );
   t.match(await page.locator('#objects h2').textContent(), new RegExp(`^Objects \\(${summary.objects} of ${summary.objects} shown\\)`));
 
   await page.selectOption('#f-policy', 'cronjob-concurrency');
-  t.same(await page.locator('article.object:visible h3').allTextContents().then((all) => all.map((h) => h.split(' (')[0]?.split(' ').slice(0, 2).join(' '))), ['CronJob shop/nightly-report'], 'the policy filter leaves the one CronJob');
+  t.same(
+    await page
+      .locator('article.object:visible h3')
+      .allTextContents()
+      .then((all) => all.map((h) => h.split(' (')[0]?.split(' ').slice(0, 2).join(' '))),
+    ['CronJob shop/nightly-report'],
+    'the policy filter leaves the one CronJob',
+  );
   t.equal(await page.locator('#shown').textContent(), '1');
   t.equal(await page.locator('article.object:visible li.finding:visible').count(), 1, 'and only its finding of that policy');
   await page.selectOption('#f-policy', '');

@@ -90,7 +90,10 @@ t.test('a legacy Deployment is admitted in audit mode, with the warning that enf
   const res = await kubectl(['create', '-f', '-'], legacy());
   t.equal(res.code, 0, res.stderr);
   t.match(res.stdout, 'deployment.apps/shop created');
-  t.ok(warnings(res.stderr).some((l) => l.includes('[run-as-non-root] would deny')), res.stderr);
+  t.ok(
+    warnings(res.stderr).some((l) => l.includes('[run-as-non-root] would deny')),
+    res.stderr,
+  );
 });
 
 t.test('a namespace admin may not label the namespace: only cluster admins move it to enforce or set its deadline', async (t) => {
@@ -119,35 +122,81 @@ t.test('its namespace switched to enforce: writes that change nothing judged sti
     [
       'server-side apply of one annotation',
       ['apply', '--server-side', '--field-manager', 'gitops', '-f', '-'],
-      JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop', namespace: NS, annotations: { 'example.com/owner': 'payments' } } }),
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'shop', namespace: NS, annotations: { 'example.com/owner': 'payments' } },
+      }),
     ],
     ['kubectl scale', ['scale', 'deployment/shop', '-n', NS, '--replicas', '1']],
   ];
   for (const [what, args, input] of writes) {
     const res = await kubectl(args, input);
     t.equal(res.code, 0, `${what}: ${res.stderr}`);
-    t.same(warnings(res.stderr).filter((l) => l.includes('practice-gate')), [], `${what}: nothing re-warned`);
+    t.same(
+      warnings(res.stderr).filter((l) => l.includes('practice-gate')),
+      [],
+      `${what}: nothing re-warned`,
+    );
   }
-  const restarted = await kubectlOk(['get', 'deployment', 'shop', '-n', NS, '-o', "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}"]);
+  const restarted = await kubectlOk([
+    'get',
+    'deployment',
+    'shop',
+    '-n',
+    NS,
+    '-o',
+    "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}",
+  ]);
   t.not(restarted, '', 'the restart was stored');
 
   const bumped = await kubectl(['set', 'image', 'deployment/shop', '-n', NS, 'app=registry.example.com/shop/api:1.4.3']);
   t.equal(bumped.code, 0, bumped.stderr);
-  t.ok(warnings(bumped.stderr).some((l) => l.includes('[run-as-non-root] already existed, not refused')), `an image bump warns of the existing violation: ${bumped.stderr}`);
+  t.ok(
+    warnings(bumped.stderr).some((l) => l.includes('[run-as-non-root] already existed, not refused')),
+    `an image bump warns of the existing violation: ${bumped.stderr}`,
+  );
   const replicas = await kubectl(['patch', 'deployment', 'shop', '-n', NS, '--type', 'merge', '-p', '{"spec":{"replicas":2}}']);
   t.equal(replicas.code, 0, replicas.stderr);
-  t.ok(warnings(replicas.stderr).some((l) => l.includes('[pdb-coverage]') && !l.includes('already existed')), `two replicas without a PDB: a new warning: ${replicas.stderr}`);
+  t.ok(
+    warnings(replicas.stderr).some((l) => l.includes('[pdb-coverage]') && !l.includes('already existed')),
+    `two replicas without a PDB: a new warning: ${replicas.stderr}`,
+  );
 });
 
 t.test('writes that introduce a violation are refused or warned as usual', async (t) => {
-  const stripped = await kubectl(['patch', 'deployment', 'shop', '-n', NS, '--type', 'json', '-p', '[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext"}]']);
+  const stripped = await kubectl([
+    'patch',
+    'deployment',
+    'shop',
+    '-n',
+    NS,
+    '--type',
+    'json',
+    '-p',
+    '[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext"}]',
+  ]);
   t.not(stripped.code, 0, 'removing the securityContext is refused');
   t.match(stripped.stderr, '[read-only-root-filesystem]');
   const denial = stripped.stderr.slice(stripped.stderr.indexOf('denied the request'));
   t.notMatch(denial, '[run-as-non-root]', 'the existing violation is not what refuses it');
-  t.ok(warnings(stripped.stderr).some((l) => l.includes('[run-as-non-root] already existed')), 'it is warned as existing');
+  t.ok(
+    warnings(stripped.stderr).some((l) => l.includes('[run-as-non-root] already existed')),
+    'it is warned as existing',
+  );
 
-  const root = JSON.stringify([{ op: 'add', path: '/spec/template/spec/containers/-', value: { name: 'debug', image: 'busybox:1.36', securityContext: { runAsUser: 0, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }, resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '16Mi' } } } }]);
+  const root = JSON.stringify([
+    {
+      op: 'add',
+      path: '/spec/template/spec/containers/-',
+      value: {
+        name: 'debug',
+        image: 'busybox:1.36',
+        securityContext: { runAsUser: 0, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '16Mi' } },
+      },
+    },
+  ]);
   const added = await kubectl(['patch', 'deployment', 'shop', '-n', NS, '--type', 'json', '-p', root]);
   t.not(added.code, 0, 'adding a root container is refused');
   t.match(added.stderr, 'container "debug" runs as uid 0');
@@ -168,13 +217,16 @@ t.test('existingViolations: deny judges UPDATEs like CREATEs: the label change i
   await setConfig('mode: audit\n', async () => (await label()).code === 0);
 });
 
-t.test('staged deadlines, judged by serve\'s clock: refused once the date has passed, a warning naming it before', async (t) => {
+t.test("staged deadlines, judged by serve's clock: refused once the date has passed, a warning naming it before", async (t) => {
   const past = 'mode: audit\npolicies:\n  run-as-non-root: { action: deny, from: "2027-01-01" }\n';
   const future = 'mode: audit\npolicies:\n  run-as-non-root: { action: deny, from: "2027-02-01" }\n';
   await setConfig(future, async () => (await probeCreate()).code === 0);
   const warned = await kubectl(['apply', '--dry-run=server', '-f', '-'], legacy('staged'));
   t.equal(warned.code, 0, warned.stderr);
-  t.ok(warnings(warned.stderr).some((l) => l.includes('[run-as-non-root] refused from 2027-02-01')), warned.stderr);
+  t.ok(
+    warnings(warned.stderr).some((l) => l.includes('[run-as-non-root] refused from 2027-02-01')),
+    warned.stderr,
+  );
   await setConfig(past, async () => (await probeCreate()).code !== 0);
   const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], legacy('staged'));
   t.not(refused.code, 0);
@@ -182,24 +234,38 @@ t.test('staged deadlines, judged by serve\'s clock: refused once the date has pa
 });
 
 t.test('an expired exemption no longer exempts; one about to expire warns', async (t) => {
-  const exemption = (expires: string) => `mode: audit\nexemptions:\n  - namespaces: [${NS}]\n    policies: [run-as-non-root]\n    reason: OPS-412 root until the 2.0 image\n    expires: "${expires}"\n`;
+  const exemption = (expires: string) =>
+    `mode: audit\nexemptions:\n  - namespaces: [${NS}]\n    policies: [run-as-non-root]\n    reason: OPS-412 root until the 2.0 image\n    expires: "${expires}"\n`;
   await setConfig(exemption('2027-01-20'), async () => (await probeCreate()).code === 0);
   const soon = await kubectl(['apply', '--dry-run=server', '-f', '-'], legacy('exempted'));
   t.equal(soon.code, 0, soon.stderr);
-  t.ok(warnings(soon.stderr).some((l) => l.includes('[run-as-non-root] exempt only until 2027-01-20')), soon.stderr);
+  t.ok(
+    warnings(soon.stderr).some((l) => l.includes('[run-as-non-root] exempt only until 2027-01-20')),
+    soon.stderr,
+  );
   await setConfig(exemption('2027-01-05'), async () => (await probeCreate()).code !== 0);
   const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], legacy('exempted'));
   t.not(refused.code, 0, 'expired: refused');
   t.match(refused.stderr, '[run-as-non-root]');
-  const expired = await webhook.logged('the expired exemption', (e) => typeof e.msg === 'string' && e.msg.startsWith('exemption expired: it no longer exempts anything'));
+  const expired = await webhook.logged(
+    'the expired exemption',
+    (e) => typeof e.msg === 'string' && e.msg.startsWith('exemption expired: it no longer exempts anything'),
+  );
   t.match(expired[0], { exemption: 0 }, 'the reload logs the expired exemption');
   const metrics = await webhook.metrics();
-  t.match(metrics, /practice_gate_exemption_expiry_timestamp_seconds\{exemption="0",scope="namespaces=legacy policies=run-as-non-root"\} 1799107200/, 'the expiry is a metric');
+  t.match(
+    metrics,
+    /practice_gate_exemption_expiry_timestamp_seconds\{exemption="0",scope="namespaces=legacy policies=run-as-non-root"\} 1799107200/,
+    'the expiry is a metric',
+  );
 });
 
 t.test('before switching: what enforce would refuse, and the exemptions with the objects they cover', async (t) => {
   const configFile = join(cluster.dir, 'whatif.yaml');
-  writeFileSync(configFile, 'mode: audit\nexemptions:\n  - namespaces: [legacy]\n    policies: [run-as-non-root]\n    reason: OPS-412 root until the 2.0 image\n    expires: "2099-01-20"\n  - namespaces: [legacy]\n    names: [shop]\n    policies: [image-tag-pinned]\n    reason: pinned by the 2.0 release\n    expires: "2026-01-05"\n');
+  writeFileSync(
+    configFile,
+    'mode: audit\nexemptions:\n  - namespaces: [legacy]\n    policies: [run-as-non-root]\n    reason: OPS-412 root until the 2.0 image\n    expires: "2099-01-20"\n  - namespaces: [legacy]\n    names: [shop]\n    policies: [image-tag-pinned]\n    reason: pinned by the 2.0 release\n    expires: "2026-01-05"\n',
+  );
   const practiceGate = async (args: string[]) => {
     const res = await run(process.execPath, [CLI, ...args, '--kubeconfig', cluster.kubeconfig]);
     t.comment(`$ practice-gate ${args.join(' ')}\n${res.stdout}${res.stderr}`.trimEnd());
@@ -210,7 +276,12 @@ t.test('before switching: what enforce would refuse, and the exemptions with the
   t.match(whatIf.stdout, /What enforce would refuse today, per namespace and policy:/);
   t.match(whatIf.stdout, /legacy\s+run-as-non-root\s+1\s+1\s+0\s+0/);
   const json = await practiceGate(['audit', '--cluster', '--namespace', NS, '--mode', 'enforce', '--format', 'json', '--fail-on', 'never']);
-  t.same((JSON.parse(json.stdout) as { whatIf: { totals: unknown } }).whatIf.totals, { objects: 1, existing: 1, blockUpdates: 0, pending: 0 });
+  t.same((JSON.parse(json.stdout) as { whatIf: { totals: unknown } }).whatIf.totals, {
+    objects: 1,
+    existing: 1,
+    blockUpdates: 0,
+    pending: 0,
+  });
   const listed = await practiceGate(['exemptions', '--config', configFile, '--cluster']);
   t.equal(listed.code, 0, listed.stderr);
   t.match(listed.stdout, /#0  ACTIVE  expires 2099-01-20[\s\S]*objects:  1 live object matched/);

@@ -30,10 +30,15 @@ t.before(async () => {
   if (applied.code !== 0) throw new Error(`kubectl apply of the exported VAPs failed: ${applied.stderr}`);
   // Policies take effect asynchronously: wait until a bad example is refused by its policy.
   const canary = join(REPO, 'examples/rules/bad/no-team.yaml');
-  await waitFor('the API server to enforce the exported policies', async () => {
-    const res = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', canary]);
-    return /practice-gate-require-team-label/.test(res.stderr) ? true : undefined;
-  }, 120_000, 500);
+  await waitFor(
+    'the API server to enforce the exported policies',
+    async () => {
+      const res = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', canary]);
+      return /practice-gate-require-team-label/.test(res.stderr) ? true : undefined;
+    },
+    120_000,
+    500,
+  );
 });
 
 t.teardown(async () => cluster?.stop());
@@ -42,8 +47,14 @@ t.teardown(async () => cluster?.stop());
 async function apiServerVerdict(file: string): Promise<Verdict> {
   const res = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', file]);
   const names = (text: string) => [...text.matchAll(/practice-gate-([a-z0-9-]+)/g)].map((m) => m[1] ?? '').filter((id) => RULES.has(id));
-  const warnings = res.stderr.split('\n').filter((l) => l.startsWith('Warning:')).join('\n');
-  const errors = res.stderr.split('\n').filter((l) => !l.startsWith('Warning:')).join('\n');
+  const warnings = res.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('Warning:'))
+    .join('\n');
+  const errors = res.stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('Warning:'))
+    .join('\n');
   if (res.code !== 0 && names(errors).length === 0) throw new Error(`${file}: refused for another reason: ${res.stderr}`);
   return { deny: [...new Set(names(errors))].sort(), warn: [...new Set(names(warnings))].sort() };
 }

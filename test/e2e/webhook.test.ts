@@ -38,7 +38,8 @@ t.teardown(async () => {
   await cluster?.stop();
 });
 
-const exists = async (kind: string, name: string): Promise<boolean> => (await cluster.kubectl(['get', kind, name, '-o', 'name'])).code === 0;
+const exists = async (kind: string, name: string): Promise<boolean> =>
+  (await cluster.kubectl(['get', kind, name, '-o', 'name'])).code === 0;
 
 /** Swaps the webhook's config file and waits until the running server uses it. */
 async function setConfig(content: string, proof: () => Promise<boolean>): Promise<void> {
@@ -71,8 +72,14 @@ t.test('warn-level findings: created, and kubectl prints Warning lines naming th
   t.equal(res.code, 0, res.stderr);
   t.match(res.stdout, 'deployment.apps/warn-only created');
   const warnings = res.stderr.split('\n').filter((l) => l.startsWith('Warning:'));
-  t.ok(warnings.some((w) => w.includes('memory-limit') && w.includes('"app"')), res.stderr);
-  t.ok(warnings.some((w) => w.includes('liveness-probe')), res.stderr);
+  t.ok(
+    warnings.some((w) => w.includes('memory-limit') && w.includes('"app"')),
+    res.stderr,
+  );
+  t.ok(
+    warnings.some((w) => w.includes('liveness-probe')),
+    res.stderr,
+  );
   t.ok(await exists('deployment', 'warn-only'));
 });
 
@@ -87,7 +94,13 @@ t.test('UPDATE: breaking a compliant Deployment is refused, fixing a broken one 
   const broken = await cluster.kubectl(['apply', '-f', '-'], variant('compliant.yaml', 'compliant', withoutNonRoot));
   t.not(broken.code, 0);
   t.match(broken.stderr, '[run-as-non-root]');
-  const stored = await cluster.kubectl(['get', 'deployment', 'compliant', '-o', 'jsonpath={.spec.template.spec.securityContext.runAsNonRoot}']);
+  const stored = await cluster.kubectl([
+    'get',
+    'deployment',
+    'compliant',
+    '-o',
+    'jsonpath={.spec.template.spec.securityContext.runAsNonRoot}',
+  ]);
   t.equal(stored.stdout, 'true', 'the stored object kept its securityContext');
 
   // store a non-compliant object while the namespace is audited, then fix it under enforce
@@ -110,24 +123,48 @@ t.test('mode audit: the root Deployment is created, the warning says it would be
   t.ok(warning, res.stderr);
   t.match(warning ?? '', /\] would deny: /, 'the warning says enforce mode would deny it');
 
-  const event = await waitFor('the audit event for deployments/audited', async () => {
-    const lines = readFileSync(cluster.auditLog, 'utf8').split('\n').filter(Boolean);
-    for (const line of lines) {
-      const ev = JSON.parse(line) as { verb?: string; stage?: string; objectRef?: { resource?: string; name?: string }; annotations?: Record<string, string> };
-      if (ev.stage === 'ResponseComplete' && ev.objectRef?.resource === 'deployments' && ev.objectRef.name === 'audited' && ev.verb !== 'get') return ev;
-    }
-    return undefined;
-  }, 15_000);
+  const event = await waitFor(
+    'the audit event for deployments/audited',
+    async () => {
+      const lines = readFileSync(cluster.auditLog, 'utf8').split('\n').filter(Boolean);
+      for (const line of lines) {
+        const ev = JSON.parse(line) as {
+          verb?: string;
+          stage?: string;
+          objectRef?: { resource?: string; name?: string };
+          annotations?: Record<string, string>;
+        };
+        if (
+          ev.stage === 'ResponseComplete' &&
+          ev.objectRef?.resource === 'deployments' &&
+          ev.objectRef.name === 'audited' &&
+          ev.verb !== 'get'
+        )
+          return ev;
+      }
+      return undefined;
+    },
+    15_000,
+  );
   const keys = Object.keys(event.annotations ?? {});
-  t.ok(keys.some((k) => k.endsWith('practice-gate.io/run-as-non-root')), `audit annotations: ${keys.join(', ')}`);
+  t.ok(
+    keys.some((k) => k.endsWith('practice-gate.io/run-as-non-root')),
+    `audit annotations: ${keys.join(', ')}`,
+  );
 });
 
 t.test('without a cluster connection pdb-coverage is not run: no blind warning, and the log said why once', async (t) => {
   // This webhook has no kubeconfig, so it cannot see PDBs; test/e2e/cluster.test.ts has one and warns.
   const res = await cluster.kubectl(['apply', '-f', '-'], manifest('replicated.yaml'));
   t.equal(res.code, 0, res.stderr);
-  t.notOk(res.stderr.split('\n').some((l) => l.startsWith('Warning:') && l.includes('pdb-coverage')), res.stderr);
-  const said = await webhook.logged('the blind policy', (e) => typeof e.msg === 'string' && e.msg.includes('no cluster connection: not running pdb-coverage'));
+  t.notOk(
+    res.stderr.split('\n').some((l) => l.startsWith('Warning:') && l.includes('pdb-coverage')),
+    res.stderr,
+  );
+  const said = await webhook.logged(
+    'the blind policy',
+    (e) => typeof e.msg === 'string' && e.msg.includes('no cluster connection: not running pdb-coverage'),
+  );
   t.ok(said.length >= 1, 'the webhook log says pdb-coverage is not run without a cluster');
 });
 
@@ -145,10 +182,15 @@ t.test('failurePolicy: with the webhook stopped, Fail refuses workload writes an
   t.comment(`failurePolicy Fail, webhook down: ${refused.stderr.trim()}`);
 
   await webhook.register('Ignore');
-  const admitted = await waitFor('Ignore to take effect', async () => {
-    const res = await cluster.kubectl(['apply', '-f', '-'], variant('compliant.yaml', 'while-down-ignore'));
-    return res.code === 0 ? res : undefined;
-  }, 30_000, 500);
+  const admitted = await waitFor(
+    'Ignore to take effect',
+    async () => {
+      const res = await cluster.kubectl(['apply', '-f', '-'], variant('compliant.yaml', 'while-down-ignore'));
+      return res.code === 0 ? res : undefined;
+    },
+    30_000,
+    500,
+  );
   t.match(admitted.stdout, 'deployment.apps/while-down-ignore created');
   t.comment(`failurePolicy Ignore, webhook down: ${admitted.stdout.trim()} ${admitted.stderr.trim()}`);
 });
@@ -166,10 +208,15 @@ t.test('restart under failurePolicy Fail: nothing non-compliant gets in, and cal
   t.equal(await webhook.stop(), 0);
   await new Promise((r) => setTimeout(r, 1_500));
   await webhook.start();
-  const back = await waitFor('the API server to reach the restarted webhook', async () => {
-    const res = await cluster.kubectl(['apply', '-f', '-'], variant('root.yaml', 'loop-probe'));
-    return res.stderr.includes('denied the request') ? res : undefined;
-  }, 60_000, 300);
+  const back = await waitFor(
+    'the API server to reach the restarted webhook',
+    async () => {
+      const res = await cluster.kubectl(['apply', '-f', '-'], variant('root.yaml', 'loop-probe'));
+      return res.stderr.includes('denied the request') ? res : undefined;
+    },
+    60_000,
+    300,
+  );
   stop = true;
   await loop;
   t.match(back.stderr, '[run-as-non-root]');

@@ -3,7 +3,12 @@ import { ContextIndex, selectorMatches } from '../../src/engine/index.js';
 import type { KubeObject, LabelSelector, PodDisruptionBudget } from '../../src/engine/index.js';
 
 const pdb = (name: string, selector: unknown, namespace = 'shop'): KubeObject =>
-  ({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace }, spec: { maxUnavailable: 1, selector } }) as KubeObject;
+  ({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace },
+    spec: { maxUnavailable: 1, selector },
+  }) as KubeObject;
 
 const names = (pdbs: readonly PodDisruptionBudget[]) => pdbs.map((p) => (p.metadata as { name: string }).name);
 
@@ -24,15 +29,30 @@ const PDBS = [
 
 t.test('the candidates hold every PDB that selects the labels, in pdbsIn order', async (t) => {
   const index = ContextIndex.fromObjects(PDBS);
-  const cases: Array<Record<string, string>> = [{ app: 'web' }, { app: 'web', tier: 'front' }, { tier: 'front' }, { app: 'api', tier: 'back' }, { team: 'x' }, {}];
+  const cases: Array<Record<string, string>> = [
+    { app: 'web' },
+    { app: 'web', tier: 'front' },
+    { tier: 'front' },
+    { app: 'api', tier: 'back' },
+    { team: 'x' },
+    {},
+  ];
   for (const labels of cases) {
     const candidates = index.pdbCandidates('shop', labels);
     t.same(selecting(candidates, labels), selecting(index.pdbsIn('shop'), labels), `labels ${JSON.stringify(labels)}`);
     const order = names(index.pdbsIn('shop'));
     const positions = names(candidates).map((n) => order.indexOf(n));
-    t.same(positions, [...positions].sort((a, b) => a - b), 'in the namespace order');
+    t.same(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      'in the namespace order',
+    );
   }
-  t.same(names(index.pdbCandidates('shop', { app: 'api' })), ['expressions', 'everything', 'no-selector', 'bad-labels', 'api'], 'labelled PDBs of other apps are skipped');
+  t.same(
+    names(index.pdbCandidates('shop', { app: 'api' })),
+    ['expressions', 'everything', 'no-selector', 'bad-labels', 'api'],
+    'labelled PDBs of other apps are skipped',
+  );
   t.same(index.pdbCandidates('nowhere', { app: 'web' }), []);
 });
 

@@ -88,14 +88,28 @@ t.test('a workload: identity, mode and one finding per violation', async (t) => 
       exempt: false,
       container: 'side',
     },
-    { policy: 'warn-once', action: 'warn', configuredAction: 'warn', path: 'spec', message: 'x'.repeat(300), remediation: 'fix: own', exempt: false },
+    {
+      policy: 'warn-once',
+      action: 'warn',
+      configuredAction: 'warn',
+      path: 'spec',
+      message: 'x'.repeat(300),
+      remediation: 'fix: own',
+      exempt: false,
+    },
   ]);
 });
 
 t.test('a policy only sees its kinds; a PDB only pdb policies', async (t) => {
-  t.same(findings({ kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } }).map((f) => f.policy), ['deny-each-container']);
+  t.same(
+    findings({ kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } }).map((f) => f.policy),
+    ['deny-each-container'],
+  );
   const pdb = run({ kind: 'PodDisruptionBudget', metadata: { name: 'b', namespace: 'ns1' }, spec: {} });
-  t.same(pdb?.findings.map((f) => [f.policy, f.action, f.message]), [['pdb-always', 'audit', 'pdb in ns1']]);
+  t.same(
+    pdb?.findings.map((f) => [f.policy, f.action, f.message]),
+    [['pdb-always', 'audit', 'pdb in ns1']],
+  );
   t.equal(pdb?.controllerOwned, false);
 });
 
@@ -120,23 +134,32 @@ t.test('controller-owned objects say so and name their controller; whether they 
 
 t.test('off policies produce nothing; the config can change an action', async (t) => {
   t.same(findings(deployment(), { policies: { 'deny-each-container': 'off', 'warn-once': 'off' } }), []);
-  t.same(config({ policies: { 'warn-once': 'off' } }).active.map((a) => a.policy.id), ['deny-each-container', 'pdb-always']);
+  t.same(
+    config({ policies: { 'warn-once': 'off' } }).active.map((a) => a.policy.id),
+    ['deny-each-container', 'pdb-always'],
+  );
   const raised = findings(deployment(), { policies: { 'warn-once': 'deny', 'deny-each-container': 'audit' } });
-  t.same(raised.map((f) => [f.policy, f.action]), [
-    ['deny-each-container', 'audit'],
-    ['deny-each-container', 'audit'],
-    ['warn-once', 'deny'],
-  ]);
+  t.same(
+    raised.map((f) => [f.policy, f.action]),
+    [
+      ['deny-each-container', 'audit'],
+      ['deny-each-container', 'audit'],
+      ['warn-once', 'deny'],
+    ],
+  );
 });
 
 t.test('audit mode turns deny into warn and keeps the configured action', async (t) => {
   const result = run(deployment(), { mode: 'audit', policies: { 'pdb-always': 'deny' } });
   t.equal(result?.mode, 'audit');
-  t.same(result?.findings.map((f) => [f.policy, f.action, f.configuredAction]), [
-    ['deny-each-container', 'warn', 'deny'],
-    ['deny-each-container', 'warn', 'deny'],
-    ['warn-once', 'warn', 'warn'],
-  ]);
+  t.same(
+    result?.findings.map((f) => [f.policy, f.action, f.configuredAction]),
+    [
+      ['deny-each-container', 'warn', 'deny'],
+      ['deny-each-container', 'warn', 'deny'],
+      ['warn-once', 'warn', 'warn'],
+    ],
+  );
   const auditStays = findings(deployment(), { mode: 'audit', policies: { 'deny-each-container': 'audit' } });
   t.equal(auditStays[0]?.action, 'audit');
 });
@@ -165,19 +188,34 @@ t.test('admin exemptions by namespace, name and kind globs, and by policy', asyn
   ];
   const system = findings(deployment('x', 'kube-system'), { exemptions });
   t.ok(system.length > 0 && system.every((f) => f.exempt && f.exemptReason === 'system namespaces'), 'exempt findings are still reported');
-  t.ok(findings(deployment('x', 'kubex')).every((f) => !f.exempt), 'kubex does not match kube-*');
+  t.ok(
+    findings(deployment('x', 'kubex')).every((f) => !f.exempt),
+    'kubex does not match kube-*',
+  );
 
   const legacy = findings(deployment('legacy-billing'), { exemptions });
-  t.same(legacy.map((f) => [f.policy, f.exempt, f.exemptReason]), [
-    ['deny-each-container', false, undefined],
-    ['deny-each-container', false, undefined],
-    ['warn-once', true, 'legacy apps, being rewritten'],
-  ]);
+  t.same(
+    legacy.map((f) => [f.policy, f.exempt, f.exemptReason]),
+    [
+      ['deny-each-container', false, undefined],
+      ['deny-each-container', false, undefined],
+      ['warn-once', true, 'legacy apps, being rewritten'],
+    ],
+  );
 
   const statefulSet = { ...deployment('db', 'data'), kind: 'StatefulSet' };
-  t.ok(findings(statefulSet, { exemptions }).every((f) => f.exempt && f.exemptReason === 'stateful sets in data'), 'kind glob *Set');
-  t.ok(findings(deployment('db', 'data'), { exemptions }).every((f) => !f.exempt), 'Deployment is not *Set');
-  t.ok(findings({ ...statefulSet, metadata: { name: 'db', namespace: 'other' } }, { exemptions }).every((f) => !f.exempt), 'every condition must hold');
+  t.ok(
+    findings(statefulSet, { exemptions }).every((f) => f.exempt && f.exemptReason === 'stateful sets in data'),
+    'kind glob *Set',
+  );
+  t.ok(
+    findings(deployment('db', 'data'), { exemptions }).every((f) => !f.exempt),
+    'Deployment is not *Set',
+  );
+  t.ok(
+    findings({ ...statefulSet, metadata: { name: 'db', namespace: 'other' } }, { exemptions }).every((f) => !f.exempt),
+    'every condition must hold',
+  );
   t.equal(findings(deployment('x', 'kube-system'), { exemptions })[0]?.action, 'deny', 'an exemption does not change the action');
 });
 
@@ -186,19 +224,33 @@ t.test('object annotations exempt only when objectExemptions is on', async (t) =
     'practice-gate.io/exempt': ' warn-once , pdb-always',
     'practice-gate.io/exempt-reason': 'vendor chart, ticket OPS-12',
   });
-  t.ok(findings(annotated).every((f) => !f.exempt), 'ignored by default');
+  t.ok(
+    findings(annotated).every((f) => !f.exempt),
+    'ignored by default',
+  );
   const on = findings(annotated, { objectExemptions: true });
-  t.same(on.map((f) => [f.policy, f.exempt, f.exemptReason]), [
-    ['deny-each-container', false, undefined],
-    ['deny-each-container', false, undefined],
-    ['warn-once', true, 'vendor chart, ticket OPS-12'],
-  ]);
+  t.same(
+    on.map((f) => [f.policy, f.exempt, f.exemptReason]),
+    [
+      ['deny-each-container', false, undefined],
+      ['deny-each-container', false, undefined],
+      ['warn-once', true, 'vendor chart, ticket OPS-12'],
+    ],
+  );
   const all = findings(deployment('web', 'shop', { 'practice-gate.io/exempt': 'all' }), { objectExemptions: true });
-  t.ok(all.length === 3 && all.every((f) => f.exempt && f.exemptReason === 'object annotation practice-gate.io/exempt'), 'all, with the default reason');
+  t.ok(
+    all.length === 3 && all.every((f) => f.exempt && f.exemptReason === 'object annotation practice-gate.io/exempt'),
+    'all, with the default reason',
+  );
   const adminFirst = findings(annotated, { objectExemptions: true, exemptions: [{ namespaces: ['shop'], reason: 'admin' }] });
   t.equal(adminFirst[2]?.exemptReason, 'admin', "the admin's reason wins");
-  const odd = findings(deployment('web', 'shop', { 'practice-gate.io/exempt': 5 } as unknown as Record<string, string>), { objectExemptions: true });
-  t.ok(odd.every((f) => !f.exempt), 'a non-string annotation exempts nothing');
+  const odd = findings(deployment('web', 'shop', { 'practice-gate.io/exempt': 5 } as unknown as Record<string, string>), {
+    objectExemptions: true,
+  });
+  t.ok(
+    odd.every((f) => !f.exempt),
+    'a non-string annotation exempts nothing',
+  );
 });
 
 // Every field of a valid object, replaced in turn by each malformed value, through every real policy.
@@ -224,12 +276,28 @@ t.test('malformed input never throws, through all registered policies', async (t
       ephemeralContainers: [{ name: 'e', image: 'b' }],
     };
     const template = { metadata: { labels: { app: 'a' } }, spec: podSpec };
-    const metadata = { name: 'n', namespace: 'ns', labels: { app: 'a' }, annotations: { 'practice-gate.io/exempt': 'all' }, ownerReferences: [{ controller: true }] };
+    const metadata = {
+      name: 'n',
+      namespace: 'ns',
+      labels: { app: 'a' },
+      annotations: { 'practice-gate.io/exempt': 'all' },
+      ownerReferences: [{ controller: true }],
+    };
     if (kind === 'Pod') return { kind, metadata, spec: podSpec };
     if (kind === 'PodTemplate') return { kind, metadata, template } as KubeObject;
     if (kind === 'CronJob') return { kind, metadata, spec: { concurrencyPolicy: 'Allow', jobTemplate: { spec: { template } } } };
-    if (kind === 'PodDisruptionBudget') return { kind, metadata, spec: { minAvailable: 2, maxUnavailable: '0%', selector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['a'] }] } } };
-    if (kind === 'HorizontalPodAutoscaler') return { kind, metadata, spec: { scaleTargetRef: { kind: 'Deployment', name: 'n' }, minReplicas: 2, maxReplicas: 5 } };
+    if (kind === 'PodDisruptionBudget')
+      return {
+        kind,
+        metadata,
+        spec: {
+          minAvailable: 2,
+          maxUnavailable: '0%',
+          selector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['a'] }] },
+        },
+      };
+    if (kind === 'HorizontalPodAutoscaler')
+      return { kind, metadata, spec: { scaleTargetRef: { kind: 'Deployment', name: 'n' }, minReplicas: 2, maxReplicas: 5 } };
     return { kind, metadata, spec: { replicas: 3, selector: { matchLabels: { app: 'a' } }, template } };
   };
   const paths = (value: unknown, prefix: (string | number)[] = []): (string | number)[][] => {
@@ -277,9 +345,13 @@ t.test('malformed input never throws, through all registered policies', async (t
   t.ok(evaluations > 5000);
 });
 
-t.test('a policy id that is an Object.prototype name reads only the config\'s own keys', async (t) => {
+t.test("a policy id that is an Object.prototype name reads only the config's own keys", async (t) => {
   for (const id of Object.getOwnPropertyNames(Object.prototype)) {
     const named: WorkloadPolicy = { ...denyEach, id };
-    t.same(compileConfig(DEFAULT_CONFIG, [named]).active.map((a) => a.action), ['deny'], `${id}: its default action`);
+    t.same(
+      compileConfig(DEFAULT_CONFIG, [named]).active.map((a) => a.action),
+      ['deny'],
+      `${id}: its default action`,
+    );
   }
 });

@@ -4,7 +4,16 @@
 // evaluate() touches.
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { ContextIndex, DEFAULT_CONFIG, WORKLOAD_KINDS, changesJudgedFields, compileConfig, evaluate, judgedFields, nameOf } from '../../src/engine/index.js';
+import {
+  ContextIndex,
+  DEFAULT_CONFIG,
+  WORKLOAD_KINDS,
+  changesJudgedFields,
+  compileConfig,
+  evaluate,
+  judgedFields,
+  nameOf,
+} from '../../src/engine/index.js';
 import type { EngineConfig, FieldPath, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { examples } from '../helpers/manifests.js';
 
@@ -53,7 +62,14 @@ function uncovered(reads: readonly Read[], fields: readonly FieldPath[]): string
 }
 
 function configFor(policies: readonly Policy[]): EngineConfig {
-  return compileConfig({ ...DEFAULT_CONFIG, objectExemptions: true, exemptions: [{ kinds: ['Deployment'], names: ['nothing-*'], reason: 'r', expires: '2030-01-01' }] }, policies);
+  return compileConfig(
+    {
+      ...DEFAULT_CONFIG,
+      objectExemptions: true,
+      exemptions: [{ kinds: ['Deployment'], names: ['nothing-*'], reason: 'r', expires: '2030-01-01' }],
+    },
+    policies,
+  );
 }
 
 function readsOf(object: KubeObject, context: ContextIndex, config: EngineConfig): Read[] {
@@ -89,9 +105,15 @@ t.test('the check catches a policy that reads a field it does not declare', asyn
     defaultAction: 'deny',
     kinds: WORKLOAD_KINDS,
     target: 'workload',
-    check: (w) => (w.object.spec && (w.object.spec as Record<string, unknown>).strategy ? [] : [{ path: 'spec.strategy', message: 'no strategy' }]),
+    check: (w) =>
+      w.object.spec && (w.object.spec as Record<string, unknown>).strategy ? [] : [{ path: 'spec.strategy', message: 'no strategy' }],
   };
-  const object: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', annotations: { x: 'y' } }, spec: { template: { spec: { containers: [] } } } };
+  const object: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'a', annotations: { x: 'y' } },
+    spec: { template: { spec: { containers: [] } } },
+  };
   const config = configFor([sneaky]);
   t.same(uncovered(readsOf(object, new ContextIndex(), config), judgedFields('Deployment', config)), ['spec.strategy']);
   const declared = configFor([{ ...sneaky, reads: [['spec', 'strategy']] }]);
@@ -109,23 +131,75 @@ t.test('what an UPDATE may change without being judged', async (t) => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'api', namespace: 'shop', labels: { a: 'b' }, annotations: { x: 'y' } },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'i:1' }] } } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'api' } },
+      template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'i:1' }] } },
+    },
   };
   const changed = (mutate: (o: any) => void) => {
     const after = structuredClone(base) as any;
     mutate(after);
     return changesJudgedFields(base, after, 'Deployment', config);
   };
-  t.equal(changed((o) => (o.metadata.labels.team = 'x')), false, 'labels');
-  t.equal(changed((o) => (o.metadata.annotations['argocd.argoproj.io/tracking-id'] = 'x')), false, 'annotations');
-  t.equal(changed((o) => (o.metadata.finalizers = ['f'])), false, 'finalizers');
-  t.equal(changed((o) => (o.metadata.resourceVersion = '2')), false, 'resourceVersion');
-  t.equal(changed((o) => (o.status = { replicas: 2 })), false, 'status');
-  t.equal(changed((o) => (o.spec.template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': 'now' })), false, 'pod template annotations');
-  t.equal(changed((o) => (o.metadata.annotations['practice-gate.io/exempt'] = 'all')), true, "practice-gate's own annotations");
-  t.equal(changed((o) => (o.spec.replicas = 3)), true, 'replicas');
-  t.equal(changed((o) => (o.spec.template.metadata.labels.tier = 'web')), true, 'pod labels (PDBs select them)');
-  t.equal(changed((o) => (o.spec.template.spec.containers[0].image = 'i:2')), true, 'the pod spec');
-  t.equal(changed((o) => (o.metadata.ownerReferences = [{ kind: 'X', name: 'x', uid: 'u', controller: true }])), true, 'the controller');
-  t.equal(changed((o) => (o.spec.template.spec = JSON.parse(JSON.stringify(o.spec.template.spec)))), false, 'the same values, rebuilt');
+  t.equal(
+    changed((o) => (o.metadata.labels.team = 'x')),
+    false,
+    'labels',
+  );
+  t.equal(
+    changed((o) => (o.metadata.annotations['argocd.argoproj.io/tracking-id'] = 'x')),
+    false,
+    'annotations',
+  );
+  t.equal(
+    changed((o) => (o.metadata.finalizers = ['f'])),
+    false,
+    'finalizers',
+  );
+  t.equal(
+    changed((o) => (o.metadata.resourceVersion = '2')),
+    false,
+    'resourceVersion',
+  );
+  t.equal(
+    changed((o) => (o.status = { replicas: 2 })),
+    false,
+    'status',
+  );
+  t.equal(
+    changed((o) => (o.spec.template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': 'now' })),
+    false,
+    'pod template annotations',
+  );
+  t.equal(
+    changed((o) => (o.metadata.annotations['practice-gate.io/exempt'] = 'all')),
+    true,
+    "practice-gate's own annotations",
+  );
+  t.equal(
+    changed((o) => (o.spec.replicas = 3)),
+    true,
+    'replicas',
+  );
+  t.equal(
+    changed((o) => (o.spec.template.metadata.labels.tier = 'web')),
+    true,
+    'pod labels (PDBs select them)',
+  );
+  t.equal(
+    changed((o) => (o.spec.template.spec.containers[0].image = 'i:2')),
+    true,
+    'the pod spec',
+  );
+  t.equal(
+    changed((o) => (o.metadata.ownerReferences = [{ kind: 'X', name: 'x', uid: 'u', controller: true }])),
+    true,
+    'the controller',
+  );
+  t.equal(
+    changed((o) => (o.spec.template.spec = JSON.parse(JSON.stringify(o.spec.template.spec)))),
+    false,
+    'the same values, rebuilt',
+  );
 });

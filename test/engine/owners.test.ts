@@ -1,7 +1,16 @@
 // Who may write an object on behalf of its owner: only a controller that makes objects of that
 // kind for owners of that kind, and only for the owner the cache knows under that name.
 import t from 'tap';
-import { BUILTIN_TEMPLATE_WRITERS, ContextIndex, DEFAULT_CONFIG, EMPTY_CONTEXT, KUBE_CONTROLLER_MANAGER, WORKLOAD_KINDS, compileConfig, evaluate } from '../../src/engine/index.js';
+import {
+  BUILTIN_TEMPLATE_WRITERS,
+  ContextIndex,
+  DEFAULT_CONFIG,
+  EMPTY_CONTEXT,
+  KUBE_CONTROLLER_MANAGER,
+  WORKLOAD_KINDS,
+  compileConfig,
+  evaluate,
+} from '../../src/engine/index.js';
 import type { ClusterContext, Config, KubeObject, TrustedController, WorkloadPolicy } from '../../src/engine/index.js';
 
 const denyAll: WorkloadPolicy = {
@@ -23,33 +32,45 @@ function owned(kind: string, ownerKind: string, uid = 'uid-owner', ownerName = '
   return {
     apiVersion: 'v1',
     kind,
-    metadata: { name: 'made', namespace: 'shop', ownerReferences: [{ apiVersion: 'apps/v1', kind: ownerKind, name: ownerName, uid, controller: true }] },
+    metadata: {
+      name: 'made',
+      namespace: 'shop',
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: ownerKind, name: ownerName, uid, controller: true }],
+    },
     spec: { containers: [{ name: 'app' }] },
   };
 }
 
-function through(object: KubeObject, writer: string | undefined, options: { controllers?: TrustedController[]; context?: ClusterContext } = {}): boolean | undefined {
+function through(
+  object: KubeObject,
+  writer: string | undefined,
+  options: { controllers?: TrustedController[]; context?: ClusterContext } = {},
+): boolean | undefined {
   const config: Config = { ...DEFAULT_CONFIG, ...(options.controllers ? { controllers: options.controllers } : {}) };
-  return evaluate(object, options.context ?? EMPTY_CONTEXT, compileConfig(config, [denyAll]), writer === undefined ? {} : { writer })?.judgedThroughOwner;
+  return evaluate(object, options.context ?? EMPTY_CONTEXT, compileConfig(config, [denyAll]), writer === undefined ? {} : { writer })
+    ?.judgedThroughOwner;
 }
 
-t.test('each kube-controller-manager controller writes its own kind for its own owner kind, under its own or the shared identity', async (t) => {
-  const pairs: Array<[string, string, string]> = [
-    ['replicaset-controller', 'Pod', 'ReplicaSet'],
-    ['replication-controller', 'Pod', 'ReplicationController'],
-    ['job-controller', 'Pod', 'Job'],
-    ['statefulset-controller', 'Pod', 'StatefulSet'],
-    ['daemon-set-controller', 'Pod', 'DaemonSet'],
-    ['deployment-controller', 'ReplicaSet', 'Deployment'],
-    ['cronjob-controller', 'Job', 'CronJob'],
-  ];
-  t.equal(BUILTIN_TEMPLATE_WRITERS.length, pairs.length, 'no built-in pair is left untested');
-  for (const [controller, kind, ownerKind] of pairs) {
-    t.equal(through(owned(kind, ownerKind), sa(controller)), true, `${controller}: ${kind} of a ${ownerKind}`);
-    t.equal(through(owned(kind, ownerKind), KUBE_CONTROLLER_MANAGER), true, `${KUBE_CONTROLLER_MANAGER}: ${kind} of a ${ownerKind}`);
-    t.equal(through(owned(kind, ownerKind), DEVELOPER), false, `a user: ${kind} claiming a ${ownerKind}`);
-  }
-});
+t.test(
+  'each kube-controller-manager controller writes its own kind for its own owner kind, under its own or the shared identity',
+  async (t) => {
+    const pairs: Array<[string, string, string]> = [
+      ['replicaset-controller', 'Pod', 'ReplicaSet'],
+      ['replication-controller', 'Pod', 'ReplicationController'],
+      ['job-controller', 'Pod', 'Job'],
+      ['statefulset-controller', 'Pod', 'StatefulSet'],
+      ['daemon-set-controller', 'Pod', 'DaemonSet'],
+      ['deployment-controller', 'ReplicaSet', 'Deployment'],
+      ['cronjob-controller', 'Job', 'CronJob'],
+    ];
+    t.equal(BUILTIN_TEMPLATE_WRITERS.length, pairs.length, 'no built-in pair is left untested');
+    for (const [controller, kind, ownerKind] of pairs) {
+      t.equal(through(owned(kind, ownerKind), sa(controller)), true, `${controller}: ${kind} of a ${ownerKind}`);
+      t.equal(through(owned(kind, ownerKind), KUBE_CONTROLLER_MANAGER), true, `${KUBE_CONTROLLER_MANAGER}: ${kind} of a ${ownerKind}`);
+      t.equal(through(owned(kind, ownerKind), DEVELOPER), false, `a user: ${kind} claiming a ${ownerKind}`);
+    }
+  },
+);
 
 t.test('a ConfigMap owner lifts nothing, whoever writes the object', async (t) => {
   for (const writer of [DEVELOPER, sa('replicaset-controller'), KUBE_CONTROLLER_MANAGER, undefined]) {
@@ -60,21 +81,34 @@ t.test('a ConfigMap owner lifts nothing, whoever writes the object', async (t) =
 t.test('the right owner kind from the wrong user is judged as itself', async (t) => {
   t.equal(through(owned('Pod', 'ReplicaSet'), DEVELOPER), false, 'a developer');
   t.equal(through(owned('Pod', 'ReplicaSet'), sa('job-controller')), false, 'another controller');
-  t.equal(through(owned('Pod', 'ReplicaSet'), 'system:serviceaccount:shop:replicaset-controller'), false, 'a same-named account in a user namespace');
+  t.equal(
+    through(owned('Pod', 'ReplicaSet'), 'system:serviceaccount:shop:replicaset-controller'),
+    false,
+    'a same-named account in a user namespace',
+  );
   t.equal(through(owned('Job', 'CronJob'), DEVELOPER), false, 'a Job claiming a CronJob');
   t.equal(through(owned('ReplicaSet', 'Deployment'), DEVELOPER), false, 'a ReplicaSet claiming a Deployment');
 });
 
 t.test('the right user for the wrong owner kind or object kind is judged as itself', async (t) => {
-  t.equal(through(owned('Pod', 'Deployment'), sa('replicaset-controller')), false, 'the replicaset-controller never writes a Deployment\'s Pods');
+  t.equal(
+    through(owned('Pod', 'Deployment'), sa('replicaset-controller')),
+    false,
+    "the replicaset-controller never writes a Deployment's Pods",
+  );
   t.equal(through(owned('Pod', 'ReplicaSet'), sa('deployment-controller')), false, 'the deployment-controller never writes Pods');
   t.equal(through(owned('Deployment', 'Deployment'), sa('deployment-controller')), false, 'nor Deployments');
   t.equal(through(owned('Job', 'CronJob'), sa('job-controller')), false, 'the job-controller never writes Jobs');
-  t.equal(through(owned('Pod', 'Cluster'), KUBE_CONTROLLER_MANAGER), false, 'an operator\'s owner kind is not kube-controller-manager\'s');
+  t.equal(through(owned('Pod', 'Cluster'), KUBE_CONTROLLER_MANAGER), false, "an operator's owner kind is not kube-controller-manager's");
 });
 
-t.test('a made-up uid is refused when the cache knows the owner; an owner the cache lacks is taken on the controller\'s word', async (t) => {
-  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'owner', namespace: 'shop', uid: 'uid-real' }, spec: {} };
+t.test("a made-up uid is refused when the cache knows the owner; an owner the cache lacks is taken on the controller's word", async (t) => {
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'owner', namespace: 'shop', uid: 'uid-real' },
+    spec: {},
+  };
   const context = ContextIndex.fromObjects([deployment]);
   const writer = sa('deployment-controller');
   t.equal(through(owned('ReplicaSet', 'Deployment', 'uid-real'), writer, { context }), true, 'the real uid');
@@ -93,7 +127,11 @@ t.test('a third-party controller is trusted for what the config names, and nothi
   t.equal(through(owned('ReplicaSet', 'Rollout'), DEVELOPER, { controllers }), false, 'a user claiming a Rollout');
   t.equal(through(owned('Pod', 'Rollout'), ARGO, { controllers }), false, 'a kind it is not trusted to write');
   t.equal(through(owned('ReplicaSet', 'Deployment'), ARGO, { controllers }), false, 'an owner kind it is not trusted for');
-  t.equal(through(owned('ReplicaSet', 'Deployment'), sa('deployment-controller'), { controllers }), true, 'the built-in controllers still count');
+  t.equal(
+    through(owned('ReplicaSet', 'Deployment'), sa('deployment-controller'), { controllers }),
+    true,
+    'the built-in controllers still count',
+  );
 });
 
 t.test('without a writer (manifests, cluster scans) nothing is judged through its owner', async (t) => {

@@ -27,12 +27,18 @@ t.test('the engine and policies import only each other and picomatch', async (t)
   t.ok(files.length >= 15, `${files.length} files checked`);
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    const specifiers = [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? '');
+    const specifiers = [
+      ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm),
+      ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+    ].map((m) => m[1] ?? '');
     for (const spec of specifiers) {
       const where = relative(REPO, file);
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
-        t.ok(PURE_ROOTS.some((root) => target.startsWith(`${root}/`)), `${where}: ${spec} stays inside the engine and policies`);
+        t.ok(
+          PURE_ROOTS.some((root) => target.startsWith(`${root}/`)),
+          `${where}: ${spec} stays inside the engine and policies`,
+        );
       } else {
         t.ok(ALLOWED_PACKAGES.has(spec), `${where}: imports ${spec}`);
       }

@@ -24,7 +24,10 @@ const KINDS: Record<string, { object: KubeObject; podSpecPath: string }> = {
   StatefulSet: { object: { kind: 'StatefulSet', metadata: { name: 's' }, spec: { template } }, podSpecPath: 'spec.template.spec' },
   DaemonSet: { object: { kind: 'DaemonSet', metadata: { name: 'ds' }, spec: { template } }, podSpecPath: 'spec.template.spec' },
   ReplicaSet: { object: { kind: 'ReplicaSet', metadata: { name: 'rs' }, spec: { template } }, podSpecPath: 'spec.template.spec' },
-  ReplicationController: { object: { kind: 'ReplicationController', metadata: { name: 'rc' }, spec: { template } }, podSpecPath: 'spec.template.spec' },
+  ReplicationController: {
+    object: { kind: 'ReplicationController', metadata: { name: 'rc' }, spec: { template } },
+    podSpecPath: 'spec.template.spec',
+  },
   Job: { object: { kind: 'Job', metadata: { name: 'j' }, spec: { template } }, podSpecPath: 'spec.template.spec' },
   CronJob: {
     object: { kind: 'CronJob', metadata: { name: 'cj' }, spec: { jobTemplate: { spec: { template } } } },
@@ -67,8 +70,16 @@ for (const [kind, { object, podSpecPath }] of Object.entries(KINDS)) {
 
 t.test('container selections for the policies', async (t) => {
   const w = workloadOf(KINDS.Deployment?.object);
-  t.same(longRunningContainers(w).map((c) => c.name), ['app', 'worker', 'proxy'], 'regular containers and native sidecars');
-  t.same(resourceContainers(w).map((c) => c.name), ['app', 'worker', 'setup', 'proxy'], 'everything but ephemeral containers');
+  t.same(
+    longRunningContainers(w).map((c) => c.name),
+    ['app', 'worker', 'proxy'],
+    'regular containers and native sidecars',
+  );
+  t.same(
+    resourceContainers(w).map((c) => c.name),
+    ['app', 'worker', 'setup', 'proxy'],
+    'everything but ephemeral containers',
+  );
 });
 
 t.test('identity, namespace, replicas, ownership, Windows', async (t) => {
@@ -96,11 +107,19 @@ t.test('malformed input never throws and yields what can be read', async (t) => 
   t.same(workloadOf({ kind: 'Pod', spec: 5 }).containers, [], 'spec: 5');
   t.same(workloadOf({ kind: 'Pod', spec: { containers: 'x' } }).containers, [], 'containers: "x"');
   t.same(workloadOf({ kind: 'Deployment', spec: { template: [] } }).containers, [], 'template is an array');
-  const odd = workloadOf({ kind: 'Pod', metadata: { labels: { a: 'b', n: 1 } }, spec: { containers: [null, 5, 'x', { name: 7 }, { name: 'ok' }] } });
-  t.same(odd.containers.map((c) => [c.name, c.path]), [
-    ['containers[3]', 'spec.containers[3]'],
-    ['ok', 'spec.containers[4]'],
-  ], 'non-objects are skipped; a nameless container is named by its position');
+  const odd = workloadOf({
+    kind: 'Pod',
+    metadata: { labels: { a: 'b', n: 1 } },
+    spec: { containers: [null, 5, 'x', { name: 7 }, { name: 'ok' }] },
+  });
+  t.same(
+    odd.containers.map((c) => [c.name, c.path]),
+    [
+      ['containers[3]', 'spec.containers[3]'],
+      ['ok', 'spec.containers[4]'],
+    ],
+    'non-objects are skipped; a nameless container is named by its position',
+  );
   t.same(odd.podLabels, { a: 'b' }, 'non-string labels are dropped');
   const meta = workloadOf({ kind: 'Pod', metadata: 'x', spec: { os: 'windows' } });
   t.match(meta, { name: '', namespace: 'default', windows: false, controllerOwned: false });

@@ -144,7 +144,12 @@ export class FakeResource implements ListerWatcher {
     return { items, resourceVersion: String(this.#rv) };
   }
 
-  async watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onDone: (err?: unknown) => void, options?: WatchOptions): Promise<WatchHandle> {
+  async watch(
+    resourceVersion: string,
+    onEvent: (event: WatchEvent) => void,
+    onDone: (err?: unknown) => void,
+    options?: WatchOptions,
+  ): Promise<WatchHandle> {
     const open: OpenWatch = { resourceVersion, options, onEvent, onDone, aborted: false };
     this.watchCalls.push(open);
     if (this.watchRefusals.length > 0) {

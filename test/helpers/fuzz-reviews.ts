@@ -68,7 +68,11 @@ export function baseObject(kind: string): Json {
     case 'Pod':
       return { ...base, apiVersion: 'v1', spec: podSpec() };
     case 'CronJob':
-      return { ...base, apiVersion: 'batch/v1', spec: { schedule: '* * * * *', concurrencyPolicy: 'Allow', jobTemplate: { spec: { template } } } };
+      return {
+        ...base,
+        apiVersion: 'batch/v1',
+        spec: { schedule: '* * * * *', concurrencyPolicy: 'Allow', jobTemplate: { spec: { template } } },
+      };
     case 'PodTemplate':
       return { ...base, apiVersion: 'v1', template };
     case 'PodDisruptionBudget':
@@ -80,11 +84,22 @@ export function baseObject(kind: string): Json {
   }
 }
 
-export const BASE_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'PodTemplate', 'PodDisruptionBudget'];
+export const BASE_KINDS = [
+  'Pod',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+  'PodTemplate',
+  'PodDisruptionBudget',
+];
 
 /** The AdmissionReview the API server would send for `object`, filled to the last field. */
 export function baseReview(object: Json, operation = 'CREATE'): { [key: string]: Json } {
-  const kind = typeof object === 'object' && object !== null && !Array.isArray(object) ? object.kind ?? 'Pod' : 'Pod';
+  const kind = typeof object === 'object' && object !== null && !Array.isArray(object) ? (object.kind ?? 'Pod') : 'Pod';
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -157,7 +172,23 @@ export function nested(depth: number, leaf: Json): Json {
   return value;
 }
 
-const KNOWN_KEYS = ['kind', 'name', 'namespace', 'labels', 'annotations', 'spec', 'containers', 'securityContext', 'resources', 'requests', 'matchLabels', 'ownerReferences', 'controller', 'uid', 'template'];
+const KNOWN_KEYS = [
+  'kind',
+  'name',
+  'namespace',
+  'labels',
+  'annotations',
+  'spec',
+  'containers',
+  'securityContext',
+  'resources',
+  'requests',
+  'matchLabels',
+  'ownerReferences',
+  'controller',
+  'uid',
+  'template',
+];
 
 const keyArb = fc.oneof(fc.constantFrom(...PROTO_NAMES), fc.constantFrom(...KNOWN_KEYS), fc.string({ maxLength: 8 }));
 

@@ -36,7 +36,12 @@ const RESOURCES: Resource[] = [
   { groupVersion: 'policy/v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true },
   { groupVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true },
   { groupVersion: 'coordination.k8s.io/v1', plural: 'leases', kind: 'Lease', namespaced: true },
-  { groupVersion: 'admissionregistration.k8s.io/v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
+  {
+    groupVersion: 'admissionregistration.k8s.io/v1',
+    plural: 'validatingwebhookconfigurations',
+    kind: 'ValidatingWebhookConfiguration',
+    namespaced: false,
+  },
   { groupVersion: 'wgpolicyk8s.io/v1alpha2', plural: 'policyreports', kind: 'PolicyReport', namespaced: true },
 ];
 
@@ -140,7 +145,12 @@ export class FakeKubeApi {
   }
 
   #store(resource: Resource, namespace: string | undefined, name: string, object: Json): Json {
-    const meta: Json = { ...(object.metadata as Json), name, resourceVersion: String(++this.#rv), uid: (object.metadata as Json).uid ?? `uid-${name}` };
+    const meta: Json = {
+      ...(object.metadata as Json),
+      name,
+      resourceVersion: String(++this.#rv),
+      uid: (object.metadata as Json).uid ?? `uid-${name}`,
+    };
     if (resource.namespaced) meta.namespace = namespace;
     const stored = { ...object, apiVersion: resource.groupVersion, kind: resource.kind, metadata: meta };
     this.objects.set(keyOf(resource, namespace, name), stored);
@@ -170,13 +180,16 @@ export class FakeKubeApi {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
     };
-    const status = (code: number, reason: string) => reply(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `${reason}: ${method} ${url.pathname}` });
+    const status = (code: number, reason: string) =>
+      reply(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `${reason}: ${method} ${url.pathname}` });
 
     const failure = this.failures.get(`${method} ${url.pathname}`)?.shift();
     if (failure !== undefined) return status(failure, 'Injected');
 
     // Discovery: /api/v1, /apis/group/version
-    const discovery = RESOURCES.filter((r) => url.pathname === (r.groupVersion.includes('/') ? `/apis/${r.groupVersion}` : `/api/${r.groupVersion}`));
+    const discovery = RESOURCES.filter(
+      (r) => url.pathname === (r.groupVersion.includes('/') ? `/apis/${r.groupVersion}` : `/api/${r.groupVersion}`),
+    );
     if (discovery.length > 0) {
       const gv = discovery[0]?.groupVersion ?? '';
       if (this.missing.has(gv)) return status(404, 'NotFound');
@@ -184,7 +197,13 @@ export class FakeKubeApi {
         kind: 'APIResourceList',
         apiVersion: 'v1',
         groupVersion: gv,
-        resources: discovery.map((r) => ({ name: r.plural, kind: r.kind, namespaced: r.namespaced, singularName: '', verbs: ['get', 'list', 'watch'] })),
+        resources: discovery.map((r) => ({
+          name: r.plural,
+          kind: r.kind,
+          namespaced: r.namespaced,
+          singularName: '',
+          verbs: ['get', 'list', 'watch'],
+        })),
       });
     }
 
@@ -222,7 +241,12 @@ export class FakeKubeApi {
         const { kind: _k, apiVersion: _a, ...rest } = o;
         return rest;
       });
-      return reply(200, { kind: `${resource.kind}List`, apiVersion: resource.groupVersion, metadata: { resourceVersion: String(this.#rv), ...(next ? { continue: next } : {}) }, items });
+      return reply(200, {
+        kind: `${resource.kind}List`,
+        apiVersion: resource.groupVersion,
+        metadata: { resourceVersion: String(this.#rv), ...(next ? { continue: next } : {}) },
+        items,
+      });
     }
 
     if (name === undefined && method === 'POST') {

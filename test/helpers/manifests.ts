@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { ContextIndex, compileConfig, evaluate, DEFAULT_CONFIG, nameOf } from '../../src/engine/index.js';
 import type { Config, Finding, KubeObject, Policy } from '../../src/engine/index.js';

@@ -8,7 +8,11 @@ export interface PollOptions {
 }
 
 /** Calls `probe` until it returns something other than undefined, and returns that; throws naming `what` once `timeoutMs` has passed. */
-export async function pollUntil<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, options: PollOptions = {}): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: PollOptions = {},
+): Promise<T> {
   const { timeoutMs = 10_000, intervalMs = 25 } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -10,7 +10,10 @@ export interface FakeEndpoint {
 }
 
 /** One discovery.k8s.io/v1 EndpointSlice, shaped like the chart's Service port by default. */
-export function endpointSlice(endpoints: FakeEndpoint[], ports: Array<{ name?: string; port: number }> = [{ name: 'https-webhook', port: 8443 }]): Record<string, unknown> {
+export function endpointSlice(
+  endpoints: FakeEndpoint[],
+  ports: Array<{ name?: string; port: number }> = [{ name: 'https-webhook', port: 8443 }],
+): Record<string, unknown> {
   return {
     metadata: { name: 'practice-gate-x1', namespace: 'practice-gate', labels: { 'kubernetes.io/service-name': 'practice-gate' } },
     addressType: 'IPv4',

@@ -10,7 +10,15 @@ export function rulesConfig(rules: unknown[], extra: Record<string, unknown> = {
 }
 
 export function rule(overrides: Record<string, unknown>): Record<string, unknown> {
-  return { id: 'my-rule', title: 'T', why: 'W', fix: 'metadata: {}', kinds: ['Deployment', 'Pod'], validations: [{ expression: 'true', message: 'm' }], ...overrides };
+  return {
+    id: 'my-rule',
+    title: 'T',
+    why: 'W',
+    fix: 'metadata: {}',
+    kinds: ['Deployment', 'Pod'],
+    validations: [{ expression: 'true', message: 'm' }],
+    ...overrides,
+  };
 }
 
 /** The config error for these rules, or '' when they load. */
@@ -24,7 +32,12 @@ export function loadError(rules: unknown[]): string {
   }
 }
 
-export function findings(rules: unknown[], object: unknown, options: EvaluateOptions = {}, context: ClusterContext = EMPTY_CONTEXT): Finding[] {
+export function findings(
+  rules: unknown[],
+  object: unknown,
+  options: EvaluateOptions = {},
+  context: ClusterContext = EMPTY_CONTEXT,
+): Finding[] {
   return evaluate(object as KubeObject, context, rulesConfig(rules), options)?.findings ?? [];
 }
 

@@ -144,7 +144,10 @@ export interface RequestOptions {
 /** One HTTPS request to 127.0.0.1:port; resolves with the whole answer. */
 export function httpsRequest(port: number, options: RequestOptions): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers };
+    const headers: Record<string, string | number> = {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    };
     const req = https.request(
       {
         host: '127.0.0.1',
@@ -192,7 +195,15 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
   // loads ts-node and compiles what it imports, which on a loaded machine takes longer than the
   // 10 s request timeout. The worker path has its own tests (test/server/large-body.test.ts).
   const largeBodies = { threshold: Number.POSITIVE_INFINITY };
-  const server = await startServer({ tls: { pems: testCertificates().serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false, largeBodies, ...options });
+  const server = await startServer({
+    tls: { pems: testCertificates().serving },
+    port: 0,
+    host: '127.0.0.1',
+    registry: TEST_REGISTRY,
+    processMetrics: false,
+    largeBodies,
+    ...options,
+  });
   server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
   return server;
 }
@@ -211,6 +222,7 @@ export async function startTestGate(t: Test, actions: Record<string, Exclude<Act
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
   t.teardown(() => agent.destroy());
   const ca = certs.ca.cert;
-  const send = (body: string | Buffer, headers: Record<string, string | number> = {}) => httpsRequest(server.port, { body, headers, ca, agent });
+  const send = (body: string | Buffer, headers: Record<string, string | number> = {}) =>
+    httpsRequest(server.port, { body, headers, ca, agent });
   return { server, ca, send };
 }

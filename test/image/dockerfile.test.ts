@@ -44,13 +44,16 @@ t.test('the base image is Node 24 (LTS) pinned to a version, the same in every s
   for (const from of dockerfile.getFROMs()) t.equal(from.getImageName(), '${NODE_IMAGE}', from.getTextContent());
 });
 
-t.test('engines admits the image\'s Node release, and .ci/run runs the unit suite on that release too', async (t) => {
+t.test("engines admits the image's Node release, and .ci/run runs the unit suite on that release too", async (t) => {
   const version = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-/m.exec(dockerfileText);
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
   const ranges = pkg.engines.node.split('||').map((r) => /^\^(\d+)\.(\d+)\.(\d+)$/.exec(r.trim()));
   const major = Number(version?.[1]);
   const minor = Number(version?.[2]);
-  t.ok(ranges.some((r) => r !== null && Number(r[1]) === major && Number(r[2]) <= minor), `${pkg.engines.node} admits ${version?.[0]}`);
+  t.ok(
+    ranges.some((r) => r !== null && Number(r[1]) === major && Number(r[2]) <= minor),
+    `${pkg.engines.node} admits ${version?.[0]}`,
+  );
   const ci = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
   t.match(ci, /image_node=\$\(sed -n 's\/\^ARG NODE_IMAGE=node:/, '.ci/run reads the release from the Dockerfile');
   t.match(ci, /PATH="\$image_node_bin:\$PATH" npx tap\n/, 'and runs the unit suite with it');
@@ -75,24 +78,44 @@ t.test('the runtime stage carries only the bundle (dist/cli), the production nod
 });
 
 t.test('npm run build in the build stage sees every file it compiles', async (t) => {
-  const config = ts.getParsedCommandLineOfConfigFile(`${REPO}tsconfig.build.json`, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => t.fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
-  });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${REPO}tsconfig.build.json`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => t.fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+    },
+  );
   if (!config) throw new Error('tsconfig.build.json does not parse');
   const program = ts.createProgram(config.fileNames, config.options);
   const compiled = program
     .getSourceFiles()
     .map((f) => relative(REPO, f.fileName).split(sep).join('/'))
     .filter((f) => !f.startsWith('node_modules/') && !f.startsWith('..'));
-  t.ok(compiled.some((f) => f === 'src/cli/main.ts'), 'the CLI is part of the build');
-  t.same(compiled.filter((f) => !inContext(f)), [], 'files outside the Docker build context');
+  t.ok(
+    compiled.some((f) => f === 'src/cli/main.ts'),
+    'the CLI is part of the build',
+  );
+  t.same(
+    compiled.filter((f) => !inContext(f)),
+    [],
+    'files outside the Docker build context',
+  );
   for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) t.ok(inContext(file), file);
-  const build = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { build: string } }).scripts.build;
+  const build = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { build: string } }).scripts
+    .build;
   const scripts = [...build.matchAll(/\bnode (\S+)/g)].map((m) => m[1] as string);
   t.ok(scripts.length > 0, 'the build bundles the CLI with a script of its own');
   for (const script of scripts) t.ok(inContext(script), `${script}, run by npm run build, is in the context`);
-  for (const secret of ['.git/config', 'node_modules/x/index.js', 'dist/src/cli/main.js', 'test/e2e/webhook.test.ts', '.env', 'policies/run-as-non-root/policy.test.ts', 'policies/run-as-non-root/examples/bad.yaml']) {
+  for (const secret of [
+    '.git/config',
+    'node_modules/x/index.js',
+    'dist/src/cli/main.js',
+    'test/e2e/webhook.test.ts',
+    '.env',
+    'policies/run-as-non-root/policy.test.ts',
+    'policies/run-as-non-root/examples/bad.yaml',
+  ]) {
     t.notOk(inContext(secret), `${secret} stays out of the context`);
   }
 });

@@ -21,7 +21,8 @@ t.test('every policy folder is registered in POLICIES, and nothing else is', asy
     const module = (await import(new URL(`${id}/policy.js`, POLICY_DIR).href)) as { default?: Policy };
     t.ok(module.default && POLICIES.includes(module.default), `${id}/policy.ts is imported in policies/index.ts`);
     t.equal(module.default?.id, id, `${id}/policy.ts: id equals the folder name`);
-    for (const file of ['policy.test.ts', 'examples/good.yaml', 'examples/bad.yaml']) t.ok(existsSync(new URL(`${id}/${file}`, POLICY_DIR)), `${id}/${file}`);
+    for (const file of ['policy.test.ts', 'examples/good.yaml', 'examples/bad.yaml'])
+      t.ok(existsSync(new URL(`${id}/${file}`, POLICY_DIR)), `${id}/${file}`);
   }
 });
 
@@ -45,7 +46,12 @@ for (const policy of POLICIES) {
     t.ok(['deny', 'warn', 'audit'].includes(policy.defaultAction), 'defaultAction');
     t.ok(policy.kinds.length > 0, 'kinds');
     t.ok(['workload', 'pdb', 'object'].includes(policy.target), 'target');
-    if (policy.target === 'workload') t.same(policy.kinds.filter((k) => !WORKLOAD_KINDS.includes(k)), [], 'a workload policy judges workload kinds only');
+    if (policy.target === 'workload')
+      t.same(
+        policy.kinds.filter((k) => !WORKLOAD_KINDS.includes(k)),
+        [],
+        'a workload policy judges workload kinds only',
+      );
     t.equal(typeof policy.check, 'function', 'check');
     const fix: unknown = parse(policy.fix);
     t.ok(typeof fix === 'object' && fix !== null, 'fix parses as a YAML mapping');

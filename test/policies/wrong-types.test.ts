@@ -14,13 +14,23 @@ function policy(id: string): Policy {
 
 const deployment = (container: readonly string[], podSecurityContext?: string): KubeObject => {
   const text = deploymentYaml('web', { container });
-  return parse(podSecurityContext === undefined ? text : text.replace('      containers:', `      securityContext: ${podSecurityContext}\n      containers:`)) as KubeObject;
+  return parse(
+    podSecurityContext === undefined
+      ? text
+      : text.replace('      containers:', `      securityContext: ${podSecurityContext}\n      containers:`),
+  ) as KubeObject;
 };
 
 t.test('run-as-non-root: a quoted uid or boolean is no proof of non-root', async (t) => {
   const runAsNonRoot = policy('run-as-non-root');
   const quotedZero = judge(runAsNonRoot, deployment(['securityContext: { runAsUser: "0" }']));
-  t.match(quotedZero, [{ action: 'deny', path: 'spec.template.spec.containers[0].securityContext.runAsUser', message: /runAsUser is "0" \(a string\), not an integer/ }]);
+  t.match(quotedZero, [
+    {
+      action: 'deny',
+      path: 'spec.template.spec.containers[0].securityContext.runAsUser',
+      message: /runAsUser is "0" \(a string\), not an integer/,
+    },
+  ]);
   const quotedUid = judge(runAsNonRoot, deployment(['securityContext: { runAsUser: "10001" }']));
   t.match(quotedUid, [{ action: 'deny', message: /runAsUser is "10001" \(a string\)/ }], 'a quoted non-zero uid does not count either');
   const withNonRoot = judge(runAsNonRoot, deployment(['securityContext: { runAsNonRoot: true, runAsUser: "0" }']));
@@ -28,9 +38,18 @@ t.test('run-as-non-root: a quoted uid or boolean is no proof of non-root', async
   const fraction = judge(runAsNonRoot, deployment(['securityContext: { runAsUser: 1.5 }']));
   t.match(fraction, [{ message: /runAsUser is 1.5 \(a number\), not an integer/ }]);
   const quotedTrue = judge(runAsNonRoot, deployment(['securityContext: { runAsNonRoot: "true" }']));
-  t.match(quotedTrue, [{ path: 'spec.template.spec.containers[0].securityContext.runAsNonRoot', message: /runAsNonRoot is "true" \(a string\), not a boolean/ }]);
+  t.match(quotedTrue, [
+    {
+      path: 'spec.template.spec.containers[0].securityContext.runAsNonRoot',
+      message: /runAsNonRoot is "true" \(a string\), not a boolean/,
+    },
+  ]);
   const podLevel = judge(runAsNonRoot, deployment([], '{ runAsUser: "0" }'));
-  t.match(podLevel, [{ path: 'spec.template.spec.securityContext.runAsUser', message: /runAsUser is "0"/ }], 'the pod-level field is the one named');
+  t.match(
+    podLevel,
+    [{ path: 'spec.template.spec.securityContext.runAsUser', message: /runAsUser is "0"/ }],
+    'the pod-level field is the one named',
+  );
   const listUser = judge(runAsNonRoot, deployment(['securityContext: { runAsNonRoot: true, runAsUser: [1000] }']));
   t.match(listUser, [{ message: /runAsUser is a list, not an integer/ }]);
 });
@@ -47,11 +66,21 @@ t.test('run-as-non-root: null is unset, as Kubernetes reads it, and well-typed s
 t.test('no-privilege-escalation: privileged that is not false counts as privileged', async (t) => {
   const noEscalation = policy('no-privilege-escalation');
   const quoted = judge(noEscalation, deployment(['securityContext: { privileged: "true", allowPrivilegeEscalation: false }']));
-  t.match(quoted, [{ path: 'spec.template.spec.containers[0].securityContext.privileged', message: /privileged is "true" \(a string\), not a boolean, so it may run privileged/ }]);
+  t.match(quoted, [
+    {
+      path: 'spec.template.spec.containers[0].securityContext.privileged',
+      message: /privileged is "true" \(a string\), not a boolean, so it may run privileged/,
+    },
+  ]);
   const numeric = judge(noEscalation, deployment(['securityContext: { privileged: 1, allowPrivilegeEscalation: false }']));
   t.equal(numeric.length, 1);
   const escalation = judge(noEscalation, deployment(['securityContext: { allowPrivilegeEscalation: "false" }']));
-  t.match(escalation, [{ path: 'spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation', message: /allowPrivilegeEscalation is "false" \(a string\), not a boolean, so it may gain privileges/ }]);
+  t.match(escalation, [
+    {
+      path: 'spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation',
+      message: /allowPrivilegeEscalation is "false" \(a string\), not a boolean, so it may gain privileges/,
+    },
+  ]);
   t.same(judge(noEscalation, deployment(['securityContext: { privileged: false, allowPrivilegeEscalation: false }'])), []);
   t.same(judge(noEscalation, deployment(['securityContext: { privileged: null, allowPrivilegeEscalation: false }'])), [], 'null is unset');
 });
@@ -59,7 +88,9 @@ t.test('no-privilege-escalation: privileged that is not false counts as privileg
 t.test('read-only-root-filesystem: a quoted "true" is not read-only', async (t) => {
   const readOnly = policy('read-only-root-filesystem');
   const quoted = judge(readOnly, deployment(['securityContext: { readOnlyRootFilesystem: "true" }']));
-  t.match(quoted, [{ action: 'deny', message: /readOnlyRootFilesystem is "true" \(a string\), not a boolean, so it can write its root filesystem/ }]);
+  t.match(quoted, [
+    { action: 'deny', message: /readOnlyRootFilesystem is "true" \(a string\), not a boolean, so it can write its root filesystem/ },
+  ]);
   t.same(judge(readOnly, deployment(['securityContext: { readOnlyRootFilesystem: true }'])), []);
 });
 

@@ -64,7 +64,10 @@ t.test("the chart's values schema accepts the new policy's id", async (t) => {
   const config = ['properties', 'config', 'properties'];
   const schema = valuesSchema(source, registry);
   t.same(dig(schema, ...config, 'policies', 'properties', 'service-named-port'), { $ref: '#/definitions/policySetting' });
-  t.same(dig(schema, ...config, 'exemptions', 'items', 'properties', 'policies', 'items', 'enum'), registry.map((p) => p.id));
+  t.same(
+    dig(schema, ...config, 'exemptions', 'items', 'properties', 'policies', 'items', 'enum'),
+    registry.map((p) => p.id),
+  );
   t.notMatch(JSON.stringify(valuesSchema(source, POLICIES)), /service-named-port/);
 });
 
@@ -85,7 +88,10 @@ t.test('the cluster scan lists the new kind and judges what it finds', async (t)
 t.test('the kind list of the config accepts exemptions for the new kind', async (t) => {
   const { parseConfig } = await import('../../src/config/load.js');
   t.doesNotThrow(() => parseConfig({ exemptions: [{ kinds: ['Service'], reason: 'r' }] }, 'gate.yaml', registry));
-  t.throws(() => parseConfig({ exemptions: [{ kinds: ['Service'], reason: 'r' }] }, 'gate.yaml', POLICIES), /matches no kind practice-gate judges/);
+  t.throws(
+    () => parseConfig({ exemptions: [{ kinds: ['Service'], reason: 'r' }] }, 'gate.yaml', POLICIES),
+    /matches no kind practice-gate judges/,
+  );
 });
 
 t.test('every kind a registered policy judges is in the API catalog and in exactly one webhook rule', async (t) => {

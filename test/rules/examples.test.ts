@@ -26,7 +26,14 @@ t.test('the good examples pass every example rule', async (t) => {
 
 t.test('each bad example breaks the rule it is named for, with the message, action and path', async (t) => {
   const byFile = Object.fromEntries((await customFindings('bad')).map((r) => [r.file, r.findings]));
-  t.match(byFile['no-team.yaml'], [{ policy: 'require-team-label', action: 'deny', path: 'metadata.labels', message: 'Deployment no-team has no team label: add metadata.labels.team' }]);
+  t.match(byFile['no-team.yaml'], [
+    {
+      policy: 'require-team-label',
+      action: 'deny',
+      path: 'metadata.labels',
+      message: 'Deployment no-team has no team label: add metadata.labels.team',
+    },
+  ]);
   t.equal(byFile['no-team.yaml']?.length, 1);
   t.match(byFile['public-image.yaml'], [{ policy: 'allowed-registries', action: 'warn', message: /registry\.example\.com/ }]);
   t.equal(byFile['public-image.yaml']?.length, 1);

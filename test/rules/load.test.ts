@@ -14,12 +14,18 @@ t.test('a syntax error names the rule, the validation and the position', async (
 t.test('a type error is caught at load, not at the first request', async (t) => {
   t.match(loadError([rule({ validations: [{ expression: "1 + 'a' == 2" }] })]), /validations\[0\]\.expression: no such overload/);
   t.match(loadError([rule({ validations: [{ expression: "'a'" }] })]), /must evaluate to bool, not string/);
-  t.match(loadError([rule({ validations: [{ expression: 'true', messageExpression: '1 + 2' }] })]), /validations\[0\]\.messageExpression: must evaluate to string, not int/);
+  t.match(
+    loadError([rule({ validations: [{ expression: 'true', messageExpression: '1 + 2' }] })]),
+    /validations\[0\]\.messageExpression: must evaluate to string, not int/,
+  );
   t.match(loadError([rule({ validations: [{ expression: 'undeclared.x == 1' }] })]), /Unknown variable: undeclared/);
 });
 
 t.test('a regular expression RE2 refuses is refused, as the API server would', async (t) => {
-  t.match(loadError([rule({ validations: [{ expression: "object.metadata.name.matches('(a)\\\\1')" }] })]), /not RE2.*invalid escape sequence/);
+  t.match(
+    loadError([rule({ validations: [{ expression: "object.metadata.name.matches('(a)\\\\1')" }] })]),
+    /not RE2.*invalid escape sequence/,
+  );
   t.match(loadError([rule({ validations: [{ expression: "object.metadata.name.matches('(?=x)')" }] })]), /not RE2/);
 });
 
@@ -41,11 +47,15 @@ t.test('a rule takes actions, deadlines and exemptions like a built-in policy', 
   t.equal(active?.action, 'deny');
   t.equal(active?.from?.text, '2030-01-01');
   t.equal(active?.policy.source, 'test.yaml', 'the policy knows the file it came from');
-  t.notOk(rulesConfig([rule({ action: 'off' })]).active.some((a) => a.policy.id === 'my-rule'), 'off switches it off');
+  t.notOk(
+    rulesConfig([rule({ action: 'off' })]).active.some((a) => a.policy.id === 'my-rule'),
+    'off switches it off',
+  );
 });
 
 t.test('a bad rule in a reloaded file is a ConfigError: the watcher keeps the running config', async (t) => {
-  const text = 'rules:\n  - id: r\n    title: T\n    why: W\n    fix: x\n    kinds: [Pod]\n    validations:\n      - expression: "object.spec.containers.all(c,"\n';
+  const text =
+    'rules:\n  - id: r\n    title: T\n    why: W\n    fix: x\n    kinds: [Pod]\n    validations:\n      - expression: "object.spec.containers.all(c,"\n';
   t.throws(() => parseConfigText(text, 'cfg.yaml'), ConfigError);
   t.throws(() => parseConfigText(text, 'cfg.yaml'), /invalid config cfg\.yaml:\n {2}rules\[0\] \(r\)\.validations\[0\]\.expression/);
 });

@@ -10,18 +10,50 @@ import { admissionReview, deployment } from '../helpers/server.js';
 import { rule, rulesConfig } from '../helpers/rules.js';
 
 const RULES = [
-  rule({ id: 'team-label', action: 'deny', validations: [{ expression: "has(object.metadata.labels) && 'team' in object.metadata.labels", message: 'add a team label', fieldPath: 'metadata.labels' }] }),
-  rule({ id: 'few-replicas', action: 'warn', validations: [{ expression: 'object.spec.replicas <= 5', messageExpression: "'replicas ' + string(object.spec.replicas) + ' above 5'" }] }),
-  rule({ id: 'no-scale-down', action: 'deny', validations: [{ expression: "request.operation != 'UPDATE' || oldObject.spec.replicas <= object.spec.replicas", message: 'do not scale down here' }] }),
+  rule({
+    id: 'team-label',
+    action: 'deny',
+    validations: [
+      {
+        expression: "has(object.metadata.labels) && 'team' in object.metadata.labels",
+        message: 'add a team label',
+        fieldPath: 'metadata.labels',
+      },
+    ],
+  }),
+  rule({
+    id: 'few-replicas',
+    action: 'warn',
+    validations: [
+      { expression: 'object.spec.replicas <= 5', messageExpression: "'replicas ' + string(object.spec.replicas) + ' above 5'" },
+    ],
+  }),
+  rule({
+    id: 'no-scale-down',
+    action: 'deny',
+    validations: [
+      { expression: "request.operation != 'UPDATE' || oldObject.spec.replicas <= object.spec.replicas", message: 'do not scale down here' },
+    ],
+  }),
   // Over budget on any object with enough containers: three nested loops over the same list.
-  rule({ id: 'greedy', action: 'audit', validations: [{ expression: 'podSpec.containers.all(a, podSpec.containers.all(b, podSpec.containers.all(c, a.name != "" || b.name != "" || c.name != "")))' }] }),
+  rule({
+    id: 'greedy',
+    action: 'audit',
+    validations: [
+      {
+        expression:
+          'podSpec.containers.all(a, podSpec.containers.all(b, podSpec.containers.all(c, a.name != "" || b.name != "" || c.name != "")))',
+      },
+    ],
+  }),
 ];
 
 function setup(onError: 'allow' | 'deny') {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -29,12 +61,19 @@ function setup(onError: 'allow' | 'deny') {
   const metrics = new GateMetrics({ processMetrics: false });
   const app = buildApp({ state, metrics, logger: pino({ level: 'info' }, stream), onError });
   const post = async (body: unknown) =>
-    (await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })).json() as { response: Record<string, unknown> };
+    (
+      await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+    ).json() as { response: Record<string, unknown> };
   return { app, lines, post, metrics: async () => (await app.inject('/metrics')).body };
 }
 
 const named = (replicas: number, labels?: Record<string, string>, containers = 1) => {
-  const object = deployment('api', 'shop', Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, nonRoot: true })), labels ? { labels } : {});
+  const object = deployment(
+    'api',
+    'shop',
+    Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, nonRoot: true })),
+    labels ? { labels } : {},
+  );
   (object.spec as Record<string, unknown>).replicas = replicas;
   return object;
 };
@@ -73,7 +112,10 @@ for (const onError of ['allow', 'deny'] as const) {
     t.teardown(() => app.close());
     const { response } = await post(admissionReview(named(2, { team: 'x' }, 150)));
     t.equal(response.allowed, onError === 'allow');
-    t.match(lines.find((l) => l.msg === 'judging failed'), { rule: 'greedy', err: { message: /custom rule greedy .* over its cost budget/ } });
+    t.match(
+      lines.find((l) => l.msg === 'judging failed'),
+      { rule: 'greedy', err: { message: /custom rule greedy .* over its cost budget/ } },
+    );
     t.match(await metrics(), 'practice_gate_rule_errors_total{rule="greedy",reason="over_budget"} 1');
   });
 }

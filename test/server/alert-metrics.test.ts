@@ -51,7 +51,8 @@ function check(t: Pick<Test, 'ok'>, where: string, expr: string): number {
     const allowed = new Set([...(known ?? []), ...(labelsOf.has(base) ? TARGET_LABELS : []), ...(name.endsWith('_bucket') ? ['le'] : [])]);
     for (const [label, value] of labels) {
       t.ok(allowed.has(label), `${where}: ${name} has the label ${label}`);
-      if (VALUES[label] && !value.includes('$')) t.ok(VALUES[label]?.includes(value), `${where}: ${label}="${value}" is a value practice-gate records`);
+      if (VALUES[label] && !value.includes('$'))
+        t.ok(VALUES[label]?.includes(value), `${where}: ${label}="${value}" is a value practice-gate records`);
     }
   }
   return all.length;
@@ -62,7 +63,13 @@ t.test("the PrometheusRule's alert expressions name real metrics and labels", as
   const exprs = [...template.matchAll(/^\s+expr: (.+)$/gm)].map((m) => (m[1] as string).replace(/\{\{[^}]*\}\}/g, '1'));
   t.ok(exprs.length >= 7, 'down, not ready, calls failing, errors, slow, certificate, denials, audit');
   const alerts = [...template.matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
-  for (const wanted of ['PracticeGateWebhookDown', 'PracticeGateNotReady', 'PracticeGateErrors', 'PracticeGateCertificateExpiring', 'PracticeGateDenialsSpiking']) {
+  for (const wanted of [
+    'PracticeGateWebhookDown',
+    'PracticeGateNotReady',
+    'PracticeGateErrors',
+    'PracticeGateCertificateExpiring',
+    'PracticeGateDenialsSpiking',
+  ]) {
     t.ok(alerts.includes(wanted), `alert ${wanted}`);
   }
   for (const [i, expr] of exprs.entries()) t.ok(check(t, `${alerts[i]}`, expr) > 0, `${alerts[i]} queries something`);
@@ -71,12 +78,20 @@ t.test("the PrometheusRule's alert expressions name real metrics and labels", as
 t.test("the Grafana dashboard's queries name real metrics and labels", async (t) => {
   const dashboard = JSON.parse(chart('files/dashboard.json')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
   t.ok(dashboard.panels.length >= 8);
-  for (const panel of dashboard.panels) for (const target of panel.targets) t.ok(check(t, panel.title, target.expr) > 0, `${panel.title} queries something`);
+  for (const panel of dashboard.panels)
+    for (const target of panel.targets) t.ok(check(t, panel.title, target.expr) > 0, `${panel.title} queries something`);
 });
 
 t.test('the check itself: a misspelt metric or label is caught', async (t) => {
   const caught: string[] = [];
-  const probe = { ok: (ok: unknown, message?: string) => void (ok ? undefined : caught.push(message ?? '')) } as unknown as Pick<Test, 'ok'>;
-  check(probe, 'probe', 'sum(rate(practice_gate_admision_requests_total[5m])) + practice_gate_ready{decison="deny"} + practice_gate_admission_requests_total{decision="denied"}');
+  const probe = { ok: (ok: unknown, message?: string) => void (ok ? undefined : caught.push(message ?? '')) } as unknown as Pick<
+    Test,
+    'ok'
+  >;
+  check(
+    probe,
+    'probe',
+    'sum(rate(practice_gate_admision_requests_total[5m])) + practice_gate_ready{decison="deny"} + practice_gate_admission_requests_total{decision="denied"}',
+  );
   t.equal(caught.length, 3, caught.join('; '));
 });

@@ -11,7 +11,8 @@ function logCapture() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -27,7 +28,12 @@ function setup(onError: 'allow' | 'deny' = 'allow') {
 }
 
 const post = (app: ReturnType<typeof buildApp>, body: unknown) =>
-  app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: JSON.stringify(body) });
+  app.inject({
+    method: 'POST',
+    url: '/validate',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    payload: JSON.stringify(body),
+  });
 
 t.test('readyz lists its conditions and needs all of them', async (t) => {
   const { app, state } = setup();
@@ -71,7 +77,10 @@ t.test('one log line per review, with names but never the object', async (t) => 
     durationMs: Number,
   });
   t.notOk(JSON.stringify(lines).includes('hunter2-secret'), 'env values never reach the logs');
-  t.notOk(lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'), "fastify's per-request lines are off");
+  t.notOk(
+    lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'),
+    "fastify's per-request lines are off",
+  );
 });
 
 t.test('metrics count reviews, findings and errors', async (t) => {
@@ -87,7 +96,11 @@ t.test('metrics count reviews, findings and errors', async (t) => {
   const text = res.body;
   t.match(text, 'practice_gate_admission_requests_total{kind="Deployment",operation="CREATE",decision="deny"} 1');
   t.match(text, 'practice_gate_admission_requests_total{kind="Deployment",operation="UPDATE",decision="allow"} 1');
-  t.match(text, 'practice_gate_admission_requests_total{kind="other",operation="DELETE",decision="allow"} 1', 'unknown kinds share one label');
+  t.match(
+    text,
+    'practice_gate_admission_requests_total{kind="other",operation="DELETE",decision="allow"} 1',
+    'unknown kinds share one label',
+  );
   t.match(text, 'practice_gate_findings_total{policy="run-as-non-root",action="deny"} 1');
   t.match(text, 'practice_gate_errors_total{reason="invalid_body"} 1');
   t.match(text, 'practice_gate_admission_duration_seconds_count 3');
@@ -104,11 +117,16 @@ t.test('a failure while judging answers per --on-error allow, and is logged and 
   t.strictSame(res.json().response, {
     uid: 'u-err',
     allowed: true,
-    warnings: ['[practice-gate] Deployment shop/boom was admitted unchecked: practice-gate failed while judging it (policy bug: cannot read properties of undefined)'],
+    warnings: [
+      '[practice-gate] Deployment shop/boom was admitted unchecked: practice-gate failed while judging it (policy bug: cannot read properties of undefined)',
+    ],
   });
   const failure = lines.find((l) => l.msg === 'judging failed');
   t.match(failure, { uid: 'u-err', err: { message: 'policy bug: cannot read properties of undefined', stack: String } });
-  t.match(lines.find((l) => l.msg === 'admission review'), { decision: 'error' });
+  t.match(
+    lines.find((l) => l.msg === 'admission review'),
+    { decision: 'error' },
+  );
   t.match((await app.inject('/metrics')).body, 'practice_gate_errors_total{reason="review_failed"} 1');
   const next = await post(app, admissionReview(deployment('fine', 'shop', [{ name: 'app', nonRoot: true }]), { uid: 'u-next' }));
   t.strictSame(next.json().response, { uid: 'u-next', allowed: true }, 'the next request is judged normally');

@@ -47,7 +47,12 @@ t.test('wrong kind, no request, no uid, empty uid', async (t) => {
   expectError(t, await send(JSON.stringify({ ...good, request: undefined })), 400, 'request must be an object, got nothing');
   const { uid: _uid, ...noUid } = good.request;
   expectError(t, await send(JSON.stringify({ ...good, request: noUid })), 400, 'request.uid must be a non-empty string, got nothing');
-  expectError(t, await send(JSON.stringify({ ...good, request: { ...good.request, uid: '' } })), 400, 'request.uid must be a non-empty string, got ""');
+  expectError(
+    t,
+    await send(JSON.stringify({ ...good, request: { ...good.request, uid: '' } })),
+    400,
+    'request.uid must be a non-empty string, got ""',
+  );
   expectError(t, await send('[1,2]'), 400, 'the body must be a JSON object (an AdmissionReview), got an array');
   await nextIsFine(t);
 });
@@ -63,7 +68,12 @@ t.test('a request whose object is not an object', async (t) => {
 
 t.test('a wrong content type: 415', async (t) => {
   const body = JSON.stringify(admissionReview(rootPod));
-  expectError(t, await send(body, { 'content-type': 'application/yaml' }), 415, 'Content-Type must be application/json, got "application/yaml"');
+  expectError(
+    t,
+    await send(body, { 'content-type': 'application/yaml' }),
+    415,
+    'Content-Type must be application/json, got "application/yaml"',
+  );
   expectError(t, await send(body, { 'content-type': 'text/plain' }), 415, /got "text\/plain"/);
   await nextIsFine(t);
 });
@@ -83,7 +93,10 @@ t.test('a 17 MiB body that names no request.uid: 413', async (t) => {
 });
 
 t.test('a 12 MiB body is judged', async (t) => {
-  const review = admissionReview(pod('big', 'shop', [{ name: 'app', nonRoot: true }], { annotations: { filler: 'x'.repeat(12 * 1024 * 1024) } }), { uid: 'big' });
+  const review = admissionReview(
+    pod('big', 'shop', [{ name: 'app', nonRoot: true }], { annotations: { filler: 'x'.repeat(12 * 1024 * 1024) } }),
+    { uid: 'big' },
+  );
   const res = await send(JSON.stringify(review));
   t.equal(res.status, 200);
   t.strictSame(res.json().response, { uid: 'big', allowed: true });

@@ -8,12 +8,17 @@ import { parseAllDocuments } from 'yaml';
 
 const config = compileConfig(DEFAULT_CONFIG, POLICIES);
 // The README's compliant example: a Deployment of 3 replicas with its Service, PDB and HPA.
-const good = parseAllDocuments(readFileSync(new URL('../../examples/good/api.yaml', import.meta.url), 'utf8')).map((d) => d.toJS() as KubeObject);
+const good = parseAllDocuments(readFileSync(new URL('../../examples/good/api.yaml', import.meta.url), 'utf8')).map(
+  (d) => d.toJS() as KubeObject,
+);
 const api = good.find((o) => o.kind === 'Deployment') as KubeObject;
 
 t.test('only the policies that state what is missing from the cluster need it', async (t) => {
   t.same(clusterPolicyIds(config), ['pdb-coverage']);
-  t.same(POLICIES.filter((p) => p.needsCluster).map((p) => p.id), ['pdb-coverage']);
+  t.same(
+    POLICIES.filter((p) => p.needsCluster).map((p) => p.id),
+    ['pdb-coverage'],
+  );
 });
 
 t.test('without the cluster the compliant example has no finding; with its PDB it has none either', async (t) => {
@@ -23,7 +28,11 @@ t.test('without the cluster the compliant example has no finding; with its PDB i
   t.same(seeing?.findings, [], 'the PDB and HPA beside it satisfy pdb-coverage');
   // Its replicas are the HPA's: with a count of its own, an empty context would claim no PDB covers it.
   const stated = evaluate({ ...api, spec: { ...(api.spec as object), replicas: 3 } }, ContextIndex.fromObjects([]), config);
-  t.same(stated?.findings.map((f) => f.policy), ['pdb-coverage'], 'what an empty context would wrongly state');
+  t.same(
+    stated?.findings.map((f) => f.policy),
+    ['pdb-coverage'],
+    'what an empty context would wrongly state',
+  );
 });
 
 t.test('a config that turned those policies off is returned as it is', async (t) => {

@@ -13,7 +13,12 @@ const logger = pino(
   { level: 'info' },
   new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       done();
     },
   }),
@@ -47,7 +52,10 @@ t.test('malformed JSON: neither the answer nor the log quotes the body', async (
       t.equal(res.status, 400);
       answer = res.text;
     });
-    t.match(JSON.parse(answer), { error: 'Bad Request', message: /^the body is not valid JSON: (syntax error( at character \d+)?|it ends before the JSON value does)$/ });
+    t.match(JSON.parse(answer), {
+      error: 'Bad Request',
+      message: /^the body is not valid JSON: (syntax error( at character \d+)?|it ends before the JSON value does)$/,
+    });
     for (const text of [answer, ...logged]) {
       t.notMatch(text, /SECRET|hunter2/, `nothing of ${JSON.stringify(body.slice(-12))} is echoed`);
     }
@@ -59,7 +67,10 @@ t.test('a 1 MB uid, name or namespace makes no 1 MB log line', async (t) => {
   const cases = [
     { what: 'uid', body: admissionReview(rootPod, { uid: huge }) },
     { what: 'name and namespace', body: admissionReview(pod(huge, huge, [{ name: 'app' }]), { uid: 'long-names' }) },
-    { what: 'uid of a review whose judging failed', body: admissionReview(pod('boom', 'shop', [{ name: 'app', nonRoot: true }]), { uid: huge }) },
+    {
+      what: 'uid of a review whose judging failed',
+      body: admissionReview(pod('boom', 'shop', [{ name: 'app', nonRoot: true }]), { uid: huge }),
+    },
   ];
   for (const { what, body } of cases) {
     const logged = await linesAfter(t, async () => {
@@ -77,7 +88,10 @@ t.test('a compressed body is refused with 415, never answered with its bytes', a
     const body = encoding.toLowerCase().startsWith('gzip') ? gzipSync(review) : Buffer.from(review);
     const res = await send(body, { 'content-encoding': encoding });
     t.equal(res.status, 415, encoding);
-    t.same(res.json(), { error: 'Unsupported Media Type', message: `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed` });
+    t.same(res.json(), {
+      error: 'Unsupported Media Type',
+      message: `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed`,
+    });
   }
 });
 

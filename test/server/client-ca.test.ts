@@ -43,7 +43,14 @@ writeFileSync(files.certFile, certs.serving.cert);
 writeFileSync(files.keyFile, certs.serving.key);
 writeFileSync(files.clientCaFile, clientCa.cert);
 
-const server = await startServer({ tls: { files }, port: 0, probePort: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false });
+const server = await startServer({
+  tls: { files },
+  port: 0,
+  probePort: 0,
+  host: '127.0.0.1',
+  registry: TEST_REGISTRY,
+  processMetrics: false,
+});
 t.teardown(() => server.close());
 server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' });
 const body = JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app', nonRoot: true }]), { uid: 'mtls' }));
@@ -56,7 +63,10 @@ t.test('a client certificate from the CA is let in', async (t) => {
 
 t.test('no client certificate, or one from another CA, is refused during the handshake', async (t) => {
   await t.rejects(httpsRequest(server.port, { body, ca: certs.ca.cert }), /certificate|socket hang up|ECONNRESET/);
-  await t.rejects(httpsRequest(server.port, { body, ca: certs.ca.cert, cert: stranger.cert, key: stranger.key }), /certificate|unknown ca|socket hang up|ECONNRESET/);
+  await t.rejects(
+    httpsRequest(server.port, { body, ca: certs.ca.cert, cert: stranger.cert, key: stranger.key }),
+    /certificate|unknown ca|socket hang up|ECONNRESET/,
+  );
 });
 
 t.test('probes on the probe port need no certificate', async (t) => {

@@ -44,7 +44,9 @@ const agent = new https.Agent({ keepAlive: true });
 t.teardown(() => agent.destroy());
 const judge = () => postReview(server.port, admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'cfg' }), certs.ca.cert, agent);
 const metric = async (result: string) => {
-  const match = new RegExp(`practice_gate_config_reloads_total\\{result="${result}"\\} (\\d+)`).exec(await server.metrics.registry.metrics());
+  const match = new RegExp(`practice_gate_config_reloads_total\\{result="${result}"\\} (\\d+)`).exec(
+    await server.metrics.registry.metrics(),
+  );
   return Number(match?.[1]);
 };
 
@@ -57,7 +59,10 @@ t.test('a valid change applies without a restart', async (t) => {
   await eventually(async () => (await judge()).allowed === true);
   t.match(await judge(), { allowed: true, warnings: [/\[run-as-non-root\]/] });
   t.equal(await metric('success'), 1);
-  t.match(logs.find((l) => l.msg === 'config reloaded'), { file, policies: ['run-as-non-root=warn'] });
+  t.match(
+    logs.find((l) => l.msg === 'config reloaded'),
+    { file, policies: ['run-as-non-root=warn'] },
+  );
 });
 
 t.test('an invalid change is logged with the reason and the running config stays', async (t) => {
@@ -83,7 +88,17 @@ t.test('a deleted file keeps the running config; a good file afterwards applies'
 t.test('an invalid file at start stops the server from starting', async (t) => {
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'policies:\n  run-as-non-root: maybe\n');
-  await t.rejects(startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, configFile: bad, processMetrics: false }), ConfigError);
+  await t.rejects(
+    startServer({
+      tls: { pems: certs.serving },
+      port: 0,
+      host: '127.0.0.1',
+      registry: TEST_REGISTRY,
+      configFile: bad,
+      processMetrics: false,
+    }),
+    ConfigError,
+  );
 });
 
 t.test('an emptied or comment-only file keeps the running mode and exemptions, with an error logged', async (t) => {
@@ -101,7 +116,11 @@ t.test('an emptied or comment-only file keeps the running mode and exemptions, w
     writeFileSync(file, text);
     await eventually(async () => (await metric('failure')) === failures + 1);
     failures += 1;
-    t.match(logs.at(-1), { level: 50, msg: 'config not reloaded; keeping the running config', file, error: /the file is empty/ }, JSON.stringify(text));
+    t.match(
+      logs.at(-1),
+      { level: 50, msg: 'config not reloaded; keeping the running config', file, error: /the file is empty/ },
+      JSON.stringify(text),
+    );
     t.same(await judgeIn('shop'), before.shop, 'still audit mode, not the default enforce');
     t.same(await judgeIn('legacy'), before.legacy, 'the exemption still applies');
   }
@@ -112,7 +131,14 @@ t.test('an empty file at start stops the server from starting', async (t) => {
   const empty = join(dir, 'empty.yaml');
   writeFileSync(empty, '# to be filled in\n');
   await t.rejects(
-    startServer({ tls: { pems: certs.serving }, port: 0, host: '127.0.0.1', registry: TEST_REGISTRY, configFile: empty, processMetrics: false }),
+    startServer({
+      tls: { pems: certs.serving },
+      port: 0,
+      host: '127.0.0.1',
+      registry: TEST_REGISTRY,
+      configFile: empty,
+      processMetrics: false,
+    }),
     { name: 'ConfigError', message: /^invalid config .*empty\.yaml: the file is empty .*write \{\} to run every policy with its default$/ },
   );
 });

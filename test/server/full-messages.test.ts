@@ -20,7 +20,10 @@ const deployment: KubeObject = {
     selector: { matchLabels: { app: 'a' } },
     template: {
       metadata: { labels: { app: 'a' } },
-      spec: { securityContext: { runAsNonRoot: true }, containers: [{ name: NAME, image: 'quay.io/argoproj/argocd:v2.14.2', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+      spec: {
+        securityContext: { runAsNonRoot: true },
+        containers: [{ name: NAME, image: 'quay.io/argoproj/argocd:v2.14.2', resources: { requests: { cpu: '100m', memory: '128Mi' } } }],
+      },
     },
   },
 };
@@ -30,10 +33,21 @@ t.test('the message really is longer than 120 characters', async (t) => {
 });
 
 t.test('the webhook denial carries the whole message and the field', async (t) => {
-  const request: AdmissionRequest = { uid: 'u', kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, namespace: 'argocd', operation: 'CREATE', object: deployment };
+  const request: AdmissionRequest = {
+    uid: 'u',
+    kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+    namespace: 'argocd',
+    operation: 'CREATE',
+    object: deployment,
+  };
   const { response } = reviewAdmission(request, { engineConfig: compileConfig(DEFAULT_CONFIG, POLICIES), context: EMPTY_CONTEXT });
   t.equal(response.allowed, false);
-  t.ok(response.status?.message?.includes(`[read-only-root-filesystem] ${WHOLE} (spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem)`), response.status?.message ?? 'no message');
+  t.ok(
+    response.status?.message?.includes(
+      `[read-only-root-filesystem] ${WHOLE} (spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem)`,
+    ),
+    response.status?.message ?? 'no message',
+  );
   t.notMatch(response.status?.message ?? '', /…/);
 });
 

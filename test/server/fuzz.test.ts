@@ -15,7 +15,18 @@ import { readAdmissionReview } from '../../src/server/admission.js';
 import { buildApp } from '../../src/server/app.js';
 import { GateMetrics } from '../../src/server/metrics.js';
 import { GateState } from '../../src/server/state.js';
-import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, positions, setAt, setKey } from '../helpers/fuzz-reviews.js';
+import {
+  BASE_KINDS,
+  PROTO_NAMES,
+  baseObject,
+  baseReview,
+  mutate,
+  mutationArb,
+  objectsIn,
+  positions,
+  setAt,
+  setKey,
+} from '../helpers/fuzz-reviews.js';
 import type { Json } from '../helpers/fuzz-reviews.js';
 
 const SEED = 20261205;
@@ -31,10 +42,26 @@ function protoContext(): ContextIndex {
     objects.push({ kind: 'Namespace', metadata: { name, labels } });
     const matchLabels: Record<string, string> = {};
     setKey(matchLabels, name, 'web');
-    objects.push({ kind: 'PodDisruptionBudget', metadata: { name: `pdb-${name}`, namespace: 'shop' }, spec: { selector: { matchLabels }, minAvailable: 1 } } as KubeObject);
-    objects.push({ kind: 'PodDisruptionBudget', metadata: { name, namespace: name }, spec: { selector: { matchExpressions: [{ key: name, operator: 'Exists' }] } } } as KubeObject);
-    objects.push({ kind: 'HorizontalPodAutoscaler', metadata: { name, namespace: 'shop' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 3, maxReplicas: 5 } } as KubeObject);
-    objects.push({ kind: 'Deployment', metadata: { name, namespace: 'shop', uid: `uid-${name}` }, spec: { replicas: 3, template: { metadata: { labels: { app: 'web' } } } } });
+    objects.push({
+      kind: 'PodDisruptionBudget',
+      metadata: { name: `pdb-${name}`, namespace: 'shop' },
+      spec: { selector: { matchLabels }, minAvailable: 1 },
+    } as KubeObject);
+    objects.push({
+      kind: 'PodDisruptionBudget',
+      metadata: { name, namespace: name },
+      spec: { selector: { matchExpressions: [{ key: name, operator: 'Exists' }] } },
+    } as KubeObject);
+    objects.push({
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name, namespace: 'shop' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 3, maxReplicas: 5 },
+    } as KubeObject);
+    objects.push({
+      kind: 'Deployment',
+      metadata: { name, namespace: 'shop', uid: `uid-${name}` },
+      spec: { replicas: 3, template: { metadata: { labels: { app: 'web' } } } },
+    });
   }
   return ContextIndex.fromObjects(objects);
 }
@@ -84,12 +111,18 @@ async function problem(payload: string): Promise<string | undefined> {
     return `HTTP ${res.statusCode}: ${res.body.slice(0, 300)}`;
   }
   if (!envelope.ok) return `a 200 for an envelope that should be refused (${envelope.message})`;
-  const body = res.json() as { apiVersion?: string; kind?: string; response?: { uid?: string; allowed?: unknown; status?: { code?: number }; warnings?: string[] } };
-  if (body.apiVersion !== 'admission.k8s.io/v1' || body.kind !== 'AdmissionReview') return `not an AdmissionReview: ${res.body.slice(0, 300)}`;
+  const body = res.json() as {
+    apiVersion?: string;
+    kind?: string;
+    response?: { uid?: string; allowed?: unknown; status?: { code?: number }; warnings?: string[] };
+  };
+  if (body.apiVersion !== 'admission.k8s.io/v1' || body.kind !== 'AdmissionReview')
+    return `not an AdmissionReview: ${res.body.slice(0, 300)}`;
   if (body.response?.uid !== envelope.request.uid) return `uid ${String(body.response?.uid)} instead of ${envelope.request.uid}`;
   if (typeof body.response.allowed !== 'boolean') return 'no allowed field';
   if (body.response.status?.code === 500) return `refused as an error: ${JSON.stringify(body.response.status)}`;
-  if (body.response.warnings?.some((w) => w.includes('admitted unchecked'))) return `admitted unchecked: ${body.response.warnings.join(' | ')}`;
+  if (body.response.warnings?.some((w) => w.includes('admitted unchecked')))
+    return `admitted unchecked: ${body.response.warnings.join(' | ')}`;
   return undefined;
 }
 
@@ -141,13 +174,18 @@ t.test('every Object.prototype name in every key and value position of a review 
 
 t.test(`${RANDOM_RUNS} seeded random mutations of reviews get a verdict or the documented 400`, async (t) => {
   let sent = 0;
-  const property = fc.asyncProperty(fc.constantFrom(...BASE_KINDS, ...PROTO_NAMES), fc.constantFrom('CREATE', 'UPDATE'), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), async (kind, operation, mutations) => {
-    const review = baseReview(baseObject(kind), operation);
-    for (const m of mutations) mutate(review, m);
-    sent++;
-    const why = await problem(JSON.stringify(review));
-    if (why !== undefined) throw new Error(why);
-  });
+  const property = fc.asyncProperty(
+    fc.constantFrom(...BASE_KINDS, ...PROTO_NAMES),
+    fc.constantFrom('CREATE', 'UPDATE'),
+    fc.array(mutationArb, { minLength: 1, maxLength: 6 }),
+    async (kind, operation, mutations) => {
+      const review = baseReview(baseObject(kind), operation);
+      for (const m of mutations) mutate(review, m);
+      sent++;
+      const why = await problem(JSON.stringify(review));
+      if (why !== undefined) throw new Error(why);
+    },
+  );
   const result = await fc.check(property, { seed: SEED, numRuns: RANDOM_RUNS, endOnFailure: true });
   t.equal(sent, RANDOM_RUNS, 'every run was sent');
   t.equal(result.failed, false, result.failed ? `${fc.defaultReportMessage(result) ?? ''}` : 'all verdicts');
@@ -157,6 +195,10 @@ t.test('the metrics agree: nothing was answered from the failure path', async (t
   const text = await metrics.registry.metrics();
   t.notMatch(text, /practice_gate_errors_total\{reason="review_failed"\} [1-9]/);
   t.notMatch(text, /decision="error"/);
-  t.match(text, /practice_gate_admission_requests_total\{kind="Deployment",operation="CREATE",decision="deny"\} [1-9]/, 'reviews were judged');
+  t.match(
+    text,
+    /practice_gate_admission_requests_total\{kind="Deployment",operation="CREATE",decision="deny"\} [1-9]/,
+    'reviews were judged',
+  );
   t.strictSame(failures, []);
 });

@@ -30,8 +30,14 @@ t.test('refusals say what is wrong', async (t) => {
   t.throws(() => parseJsonBody(''), new BodyError('the body is empty: expected an AdmissionReview JSON object'));
   t.throws(() => parseJsonBody('  \n'), BodyError);
   t.throws(() => parseJsonBody('{"a":'), { message: /^the body is not valid JSON: / });
-  t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1)), { message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` });
-  t.throws(() => parseJsonBody(nested(100_000, '[', ']')), new BodyError(`the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`), 'very deep input is refused, not a stack overflow');
+  t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1)), {
+    message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+  });
+  t.throws(
+    () => parseJsonBody(nested(100_000, '[', ']')),
+    new BodyError(`the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`),
+    'very deep input is refused, not a stack overflow',
+  );
 });
 
 t.test('the parsed value is judged as deep as its text', async (t) => {
@@ -54,7 +60,9 @@ t.test('the parsed value is judged as deep as its text', async (t) => {
 });
 
 t.test('invalid JSON that nests too deep is refused for its depth, as before parsing', async (t) => {
-  t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1).slice(0, -1)), { message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` });
+  t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH + 1).slice(0, -1)), {
+    message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+  });
   t.throws(() => parseJsonBody(nested(MAX_JSON_DEPTH).slice(0, -1)), { message: /^the body is not valid JSON: / });
 });
 
@@ -68,7 +76,9 @@ t.test('a large deep body is refused before it is parsed', async (t) => {
   t.teardown(() => {
     JSON.parse = parse;
   });
-  t.throws(() => parseJsonBody(nested(300_000, '[', ']')), { message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` });
+  t.throws(() => parseJsonBody(nested(300_000, '[', ']')), {
+    message: `the body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`,
+  });
   t.equal(parsed, 0, 'without building 300,000 nested arrays first');
   t.same(parseJsonBody(nested(100, '[', ']')), parse(nested(100, '[', ']')));
   t.equal(parsed, 1, 'a small body is parsed, then judged');

@@ -32,7 +32,11 @@ function gateState(mode: 'enforce' | 'audit' = 'enforce'): GateState {
   );
   const context = ContextIndex.fromObjects([
     { kind: 'Namespace', metadata: { name: 'shop', labels: { 'practice-gate.io/mode': mode } } },
-    { kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'web' } }, maxUnavailable: 0 } } as KubeObject,
+    {
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'web' } }, maxUnavailable: 0 },
+    } as KubeObject,
   ]);
   return new GateState(config, { context });
 }
@@ -43,7 +47,8 @@ function app(t: Test, largeBodies?: Partial<BodyPoolOptions>, onError: OnError =
   return built;
 }
 
-const post = (to: GateApp, payload: string) => to.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload });
+const post = (to: GateApp, payload: string) =>
+  to.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload });
 
 /** Every body through a worker: the threshold is one byte. */
 const EVERY_BODY = { threshold: 1, maxPending: 1_000, timeoutMs: 120_000 };
@@ -59,7 +64,14 @@ function volumesUpdate(volumes: number): string {
     }
     const base = baseObject('Deployment') as { [key: string]: Json };
     const meta = base.metadata as { [key: string]: Json };
-    meta.managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:volumes': managed } } } } }];
+    meta.managedFields = [
+      {
+        manager: 'kubectl',
+        operation: 'Update',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:volumes': managed } } } },
+      },
+    ];
     const spec = ((base.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
     spec.volumes = vols;
     if (privileged) spec.containers = [{ name: 'app', image: 'app', securityContext: { runAsUser: 0, privileged: true } }];
@@ -87,7 +99,10 @@ function* differentialInputs(): Generator<string> {
       yield JSON.stringify(review);
     }
   }
-  const samples = fc.sample(fc.tuple(fc.constantFrom(...BASE_KINDS), fc.constantFrom('CREATE', 'UPDATE'), fc.array(mutationArb, { minLength: 1, maxLength: 6 })), { seed: SEED, numRuns: 1_000 });
+  const samples = fc.sample(
+    fc.tuple(fc.constantFrom(...BASE_KINDS), fc.constantFrom('CREATE', 'UPDATE'), fc.array(mutationArb, { minLength: 1, maxLength: 6 })),
+    { seed: SEED, numRuns: 1_000 },
+  );
   for (const [kind, operation, mutations] of samples) {
     const review = baseReview(baseObject(kind), operation);
     for (const m of mutations) mutate(review, m);
@@ -98,7 +113,8 @@ function* differentialInputs(): Generator<string> {
   yield '[]';
   yield '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE","object":[1]}}';
   yield '{"env":[{"value":"SECRETVALUE-hunter2"},#]}';
-  yield '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['.repeat(6) + ']'.repeat(672);
+  yield '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['.repeat(6) +
+    ']'.repeat(672);
 }
 
 t.test('a body parsed in a worker gets the answer the event loop would give, byte for byte', async (t) => {
@@ -109,14 +125,17 @@ t.test('a body parsed in a worker gets the answer the event loop would give, byt
   for (const payload of differentialInputs()) {
     sent++;
     const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
-    if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3) differ.push(`${payload.slice(0, 200)}\n  event loop: ${a.statusCode} ${a.body.slice(0, 300)}\n  worker: ${b.statusCode} ${b.body.slice(0, 300)}`);
+    if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3)
+      differ.push(
+        `${payload.slice(0, 200)}\n  event loop: ${a.statusCode} ${a.body.slice(0, 300)}\n  worker: ${b.statusCode} ${b.body.slice(0, 300)}`,
+      );
   }
   t.ok(sent > 1_000, `${sent} reviews sent to both`);
   t.strictSame(differ, [], 'no answer differs');
   t.equal(inThread.bodyPool.stats.started, 0, 'small bodies start no worker');
   t.equal(pooled.bodyPool.stats.parsed + pooled.bodyPool.stats.invalid, sent, 'every body went through a worker');
   t.equal(pooled.bodyPool.stats.failed, 0, 'none failed there');
-  t.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+  t.equal(Object.hasOwn(Object.prototype, 'polluted'), false);
   t.equal(({} as Record<string, unknown>).constructor, Object, 'Object.prototype untouched');
 });
 
@@ -136,7 +155,10 @@ t.test('a worker out of memory: the review is refused under --on-error deny, and
   t.equal(response.uid, 'uid-review');
   t.equal(response.allowed, false, 'not admitted unjudged');
   t.equal(response.status.code, 503);
-  t.match(response.status.message, /Deployment shop\/web was refused unchecked: its [\d.]+ MiB AdmissionReview could not be parsed \(the parsing worker failed/);
+  t.match(
+    response.status.message,
+    /Deployment shop\/web was refused unchecked: its [\d.]+ MiB AdmissionReview could not be parsed \(the parsing worker failed/,
+  );
   t.equal(response.auditAnnotations['body-not-parsed'].includes('not parsed'), true, 'recorded in the audit log');
   const next = await post(gate, containersCreate(2));
   t.equal(next.json().response.allowed, false, 'the next review is judged');
@@ -168,7 +190,10 @@ t.test('past the bounded queue a large body is answered per --on-error, not queu
   const messages = answers.map((res) => res.json().response.status.message as string);
   t.equal(messages.filter((m) => /violates \d+ polic/.test(m)).length, 1, 'one judged');
   t.equal(messages.filter((m) => /already being parsed \(the most at once is 1\)\)/.test(m)).length, 2, 'the others refused as unparsed');
-  t.ok(answers.every((res) => res.json().response.allowed === false), 'none admitted');
+  t.ok(
+    answers.every((res) => res.json().response.allowed === false),
+    'none admitted',
+  );
   t.equal(gate.bodyPool.stats.refused, 2);
 });
 

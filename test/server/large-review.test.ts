@@ -15,16 +15,26 @@ const CONTAINERS = 3_000;
 
 /** Every container serves a port as root, unpinned, with no requests, limits or probes (one replica: no PDB finding). */
 function hugeDeployment(n = CONTAINERS): KubeObject {
-  const containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app', ports: [{ containerPort: 8080 }], securityContext: { runAsUser: 0 } }));
+  const containers = Array.from({ length: n }, (_, i) => ({
+    name: `c${i}`,
+    image: 'app',
+    ports: [{ containerPort: 8080 }],
+    securityContext: { runAsUser: 0 },
+  }));
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'wide', namespace: 'shop' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'wide' } }, template: { metadata: { labels: { app: 'wide' } }, spec: { containers } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'wide' } },
+      template: { metadata: { labels: { app: 'wide' } }, spec: { containers } },
+    },
   };
 }
 
-const state = (mode: 'enforce' | 'audit' = 'enforce') => new GateState(compileConfig({ ...DEFAULT_CONFIG, mode }, POLICIES), { conditions: [] });
+const state = (mode: 'enforce' | 'audit' = 'enforce') =>
+  new GateState(compileConfig({ ...DEFAULT_CONFIG, mode }, POLICIES), { conditions: [] });
 const request = (object: KubeObject): AdmissionRequest => admissionReview(object, { uid: 'wide-1' }).request as AdmissionRequest;
 const countIn = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
 
@@ -87,7 +97,12 @@ t.test('through HTTP the answer is the same bounded AdmissionReview', async (t) 
   // A 2 MiB body goes to a parsing worker, which under tap starts slowly (it compiles TypeScript).
   const app = buildApp({ state: state(), largeBodies: { timeoutMs: 120_000 } });
   t.teardown(() => app.close());
-  const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(admissionReview(hugeDeployment(20_000), { uid: 'wide-2' })) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/validate',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify(admissionReview(hugeDeployment(20_000), { uid: 'wide-2' })),
+  });
   t.equal(res.statusCode, 200);
   const response = res.json().response;
   t.equal(response.uid, 'wide-2');
@@ -106,7 +121,10 @@ const podAndEach: WorkloadPolicy = {
   defaultAction: 'deny',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
-  check: (w) => [{ path: 'spec.template.spec', message: 'pod' }, ...w.containers.map((c) => ({ path: c.path, container: c.name, message: c.name }))],
+  check: (w) => [
+    { path: 'spec.template.spec', message: 'pod' },
+    ...w.containers.map((c) => ({ path: c.path, container: c.name, message: c.name })),
+  ],
 };
 
 t.test('checking in slices finds what checking whole does, in the same order', async (t) => {

@@ -18,10 +18,20 @@ function run(lines: number, then: 'exit' | 'stay') {
 t.test('a process that exits right after logging loses no line, and each line has the fields of a review line', async (t) => {
   const child = run(5000, 'exit');
   t.equal(await child.exited, 0);
-  const lines = child.stdout().split('\n').filter((l) => l !== '');
+  const lines = child
+    .stdout()
+    .split('\n')
+    .filter((l) => l !== '');
   t.equal(lines.length, 5000, 'every line written before exit is on the pipe');
   const first = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
-  t.match(first, { level: 'info', msg: 'admission review', uid: 'uid-0', kind: 'Deployment', decision: 'deny', policies: ['run-as-non-root'] });
+  t.match(first, {
+    level: 'info',
+    msg: 'admission review',
+    uid: 'uid-0',
+    kind: 'Deployment',
+    decision: 'deny',
+    policies: ['run-as-non-root'],
+  });
   t.match(first.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'an ISO time, as pino writes it');
   t.same(Object.keys(first).slice(0, 2), ['level', 'time'], 'level and time lead the line');
   t.equal(JSON.parse(lines.at(-1) ?? '{}').uid, 'uid-4999', 'in order, up to the last one');

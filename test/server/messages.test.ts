@@ -12,7 +12,17 @@ import {
 } from '../../src/server/messages.js';
 
 function finding(policy: string, action: Finding['action'], message: string, extra: Partial<Finding> = {}): Finding {
-  return { policy, action, configuredAction: action, container: 'app', path: 'spec.containers[0].image', message, remediation: '', exempt: false, ...extra };
+  return {
+    policy,
+    action,
+    configuredAction: action,
+    container: 'app',
+    path: 'spec.containers[0].image',
+    message,
+    remediation: '',
+    exempt: false,
+    ...extra,
+  };
 }
 
 // A valid annotation key once the API server has put the webhook name in front.
@@ -49,8 +59,13 @@ t.test('the denial lists every denying finding, bounded', async (t) => {
     finding('run-as-non-root', 'deny', 'container "app" may run as root', { path: 'a.b' }),
     finding('resource-requests', 'deny', 'container "app" has no requests', { path: 'c.d' }),
   ]);
-  t.equal(two, 'Deployment shop/api violates 2 policies: [run-as-non-root] container "app" may run as root (a.b); [resource-requests] container "app" has no requests (c.d)');
-  const many = Array.from({ length: 200 }, (_, i) => finding('run-as-non-root', 'deny', `container "c${i}" may run as root: set securityContext.runAsNonRoot: true`));
+  t.equal(
+    two,
+    'Deployment shop/api violates 2 policies: [run-as-non-root] container "app" may run as root (a.b); [resource-requests] container "app" has no requests (c.d)',
+  );
+  const many = Array.from({ length: 200 }, (_, i) =>
+    finding('run-as-non-root', 'deny', `container "c${i}" may run as root: set securityContext.runAsNonRoot: true`),
+  );
   const text = formatDenial('Pod a/b', many);
   t.ok(text.length <= 3072, `${text.length} characters`);
   t.match(text, /^Pod a\/b violates 1 policy: /);
@@ -70,7 +85,10 @@ t.test('audit annotations: one valid key per policy, short values', async (t) =>
     exempt: 'image-tag: vendor image',
   });
   for (const key of Object.keys(annotations ?? {})) t.match(`validate.practice-gate.io/${key}`, QUALIFIED, key);
-  const flood = Array.from({ length: 50 }, (_, i) => ({ finding: finding('p', 'deny', 'm', { path: `spec.containers[${i}].image` }), outcome: 'deny' as const }));
+  const flood = Array.from({ length: 50 }, (_, i) => ({
+    finding: finding('p', 'deny', 'm', { path: `spec.containers[${i}].image` }),
+    outcome: 'deny' as const,
+  }));
   const value = formatAuditAnnotations(flood)?.p ?? '';
   t.ok(value.length <= ANNOTATION_VALUE_MAX);
   t.match(value, /; \+\d+ more$/);
@@ -91,12 +109,22 @@ t.test('audit annotations count each distinct entry once, however many repeat', 
   const value = formatAuditAnnotations(repeated)?.p ?? '';
   const shown = value.replace(/; \+\d+ more$/, '').split('; ').length;
   t.equal(shown + Number(/\+(\d+) more$/.exec(value)?.[1]), 40, 'shown plus counted is the 40 distinct entries');
-  const exempt = Array.from({ length: 30 }, (_, i) => ({ finding: finding(`p${i % 3}`, 'warn', 'm', { exempt: true, exemptReason: 'vendor' }), outcome: 'exempt' as const }));
+  const exempt = Array.from({ length: 30 }, (_, i) => ({
+    finding: finding(`p${i % 3}`, 'warn', 'm', { exempt: true, exemptReason: 'vendor' }),
+    outcome: 'exempt' as const,
+  }));
   t.same(formatAuditAnnotations(exempt), { exempt: 'p0: vendor; p1: vendor; p2: vendor' });
 });
 
 t.test('warnings stop at the first line that would pass 4 KiB of UTF-8, multibyte or not', async (t) => {
-  for (const [char, count] of [['x', 60], ['é', 60], ['…', 60], ['𝄞', 60], ['…', 12], ['x', 30]] as const) {
+  for (const [char, count] of [
+    ['x', 60],
+    ['é', 60],
+    ['…', 60],
+    ['𝄞', 60],
+    ['…', 12],
+    ['x', 30],
+  ] as const) {
     const many = Array.from({ length: count }, (_, i) => finding(`policy-${i}`, 'warn', `container "c${i}" ${char.repeat(40)}`));
     const lines = formatWarnings('Pod a/b', many);
     const summarised = /and (\d+) more findings/.exec(lines.at(-1) ?? '');

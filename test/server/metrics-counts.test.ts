@@ -1,7 +1,8 @@
 import t from 'tap';
 import { GateMetrics } from '../../src/server/metrics.js';
 
-const series = async (metrics: GateMetrics) => (await metrics.registry.metrics()).split('\n').filter((l) => /^practice_gate_(admission_requests|findings)_total\{/.test(l));
+const series = async (metrics: GateMetrics) =>
+  (await metrics.registry.metrics()).split('\n').filter((l) => /^practice_gate_(admission_requests|findings)_total\{/.test(l));
 
 t.test('review and finding counts are all there whenever the counters are read', async (t) => {
   const metrics = new GateMetrics({ processMetrics: false });
@@ -21,8 +22,12 @@ t.test('review and finding counts are all there whenever the counters are read',
   t.same(await series(metrics), expected);
   t.same(await series(metrics), expected, 'reading again counts nothing twice');
   metrics.recordReview('Pod', 'UPDATE', 'allow', 0.001);
-  t.same((await metrics.requests.get()).values.map((v) => [v.labels, v.value]), [
-    [{ kind: 'Deployment', operation: 'CREATE', decision: 'deny' }, 2],
-    [{ kind: 'Pod', operation: 'UPDATE', decision: 'allow' }, 2],
-  ], 'get() sees the latest counts too');
+  t.same(
+    (await metrics.requests.get()).values.map((v) => [v.labels, v.value]),
+    [
+      [{ kind: 'Deployment', operation: 'CREATE', decision: 'deny' }, 2],
+      [{ kind: 'Pod', operation: 'UPDATE', decision: 'allow' }, 2],
+    ],
+    'get() sees the latest counts too',
+  );
 });

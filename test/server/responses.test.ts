@@ -60,7 +60,11 @@ const DENIED = {
 
 t.test('the envelope: AdmissionReview v1 with the request uid', async (t) => {
   enforce();
-  const res = await httpsRequest(server.port, { body: JSON.stringify(admissionReview(pod('ok', 'shop', [{ name: 'app', nonRoot: true }]), { uid: UID })), ca: certs.ca.cert, agent });
+  const res = await httpsRequest(server.port, {
+    body: JSON.stringify(admissionReview(pod('ok', 'shop', [{ name: 'app', nonRoot: true }]), { uid: UID })),
+    ca: certs.ca.cert,
+    agent,
+  });
   t.equal(res.status, 200);
   t.match(res.headers['content-type'], /^application\/json/);
   t.strictSame(res.json(), { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: UID, allowed: true } });
@@ -78,17 +82,26 @@ t.test('deny: 403 with every denying finding, and the audit trail', async (t) =>
 
 t.test('warn: allowed, one warning per finding', async (t) => {
   server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny', 'test-image-tag': 'warn' });
-  t.strictSame(await review(deployment('api', 'shop', [{ name: 'app', nonRoot: true, image: 'nginx' }, { name: 'log', nonRoot: true, image: 'fluentbit' }])), {
-    uid: UID,
-    allowed: true,
-    warnings: [
-      '[practice-gate] Deployment shop/api: [test-image-tag] container "app" image has no tag: pin a version',
-      '[practice-gate] Deployment shop/api: [test-image-tag] container "log" image has no tag: pin a version',
-    ],
-    auditAnnotations: {
-      'test-image-tag': 'warn: container app: spec.template.spec.containers[0].image; warn: container log: spec.template.spec.containers[1].image',
+  t.strictSame(
+    await review(
+      deployment('api', 'shop', [
+        { name: 'app', nonRoot: true, image: 'nginx' },
+        { name: 'log', nonRoot: true, image: 'fluentbit' },
+      ]),
+    ),
+    {
+      uid: UID,
+      allowed: true,
+      warnings: [
+        '[practice-gate] Deployment shop/api: [test-image-tag] container "app" image has no tag: pin a version',
+        '[practice-gate] Deployment shop/api: [test-image-tag] container "log" image has no tag: pin a version',
+      ],
+      auditAnnotations: {
+        'test-image-tag':
+          'warn: container app: spec.template.spec.containers[0].image; warn: container log: spec.template.spec.containers[1].image',
+      },
     },
-  });
+  );
 });
 
 t.test('audit mode from the config: denials become warnings that say so', async (t) => {
@@ -97,7 +110,9 @@ t.test('audit mode from the config: denials become warnings that say so', async 
     uid: UID,
     allowed: true,
     warnings: ['[practice-gate] [run-as-non-root] would deny: container "app" may run as root: set securityContext.runAsNonRoot: true'],
-    auditAnnotations: { 'run-as-non-root': 'warn (configured deny): container app: spec.template.spec.containers[0].securityContext.runAsNonRoot' },
+    auditAnnotations: {
+      'run-as-non-root': 'warn (configured deny): container app: spec.template.spec.containers[0].securityContext.runAsNonRoot',
+    },
   });
 });
 
@@ -123,39 +138,51 @@ t.test('dry run is judged exactly like the real request', async (t) => {
 
 const controller = (name: string) => `system:serviceaccount:kube-system:${name}`;
 
-t.test('pods the replicaset-controller writes for a ReplicaSet are judged but only audited; the same pod from a user is refused', async (t) => {
-  enforce();
-  const owned = pod('api-7d9c-x2x4q', 'shop', [{ name: 'app', image: 'envoy' }], {
-    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7d9c', uid: 'u', controller: true }],
-  });
-  t.strictSame(await review(owned, { username: controller('replicaset-controller') }), {
-    uid: UID,
-    allowed: true,
-    auditAnnotations: {
-      'run-as-non-root': 'audit (configured deny): container app: spec.containers[0].securityContext.runAsNonRoot',
-      'test-image-tag': 'audit (configured deny): container app: spec.containers[0].image',
-    },
-  });
-  const fromUser = await review(owned);
-  t.equal(fromUser.allowed, false, 'a user who writes the ownerReference is judged as the pod');
-  t.match(fromUser.status, { code: 403, message: /^Pod shop\/api-7d9c-x2x4q violates 2 policies/ });
-});
+t.test(
+  'pods the replicaset-controller writes for a ReplicaSet are judged but only audited; the same pod from a user is refused',
+  async (t) => {
+    enforce();
+    const owned = pod('api-7d9c-x2x4q', 'shop', [{ name: 'app', image: 'envoy' }], {
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7d9c', uid: 'u', controller: true }],
+    });
+    t.strictSame(await review(owned, { username: controller('replicaset-controller') }), {
+      uid: UID,
+      allowed: true,
+      auditAnnotations: {
+        'run-as-non-root': 'audit (configured deny): container app: spec.containers[0].securityContext.runAsNonRoot',
+        'test-image-tag': 'audit (configured deny): container app: spec.containers[0].image',
+      },
+    });
+    const fromUser = await review(owned);
+    t.equal(fromUser.allowed, false, 'a user who writes the ownerReference is judged as the pod');
+    t.match(fromUser.status, { code: 403, message: /^Pod shop\/api-7d9c-x2x4q violates 2 policies/ });
+  },
+);
 
-t.test('a ReplicaSet the deployment-controller writes is only audited; a Deployment that claims an owner is judged as itself', async (t) => {
-  enforce();
-  const replicaSet = {
-    ...deployment('api-7d9c', 'shop', [{ name: 'app' }], { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'u', controller: true }] }),
-    kind: 'ReplicaSet',
-  };
-  const audited = await review(replicaSet, { username: controller('deployment-controller') });
-  t.equal(audited.allowed, true, 'the Deployment controller\'s ReplicaSet is never refused');
-  t.match(audited.auditAnnotations, { 'run-as-non-root': /^audit \(configured deny\)/ });
-  t.equal((await review(replicaSet)).allowed, false, 'the same ReplicaSet from a user is refused');
-  const claimed = deployment('api', 'shop', [{ name: 'app' }, { name: 'proxy', image: 'envoy' }], {
-    ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'mine', uid: 'u2', controller: true }],
-  });
-  t.strictSame(await review(claimed, { username: controller('deployment-controller') }), DENIED, 'an ownerReference to a ConfigMap lifts nothing, whoever writes it');
-});
+t.test(
+  'a ReplicaSet the deployment-controller writes is only audited; a Deployment that claims an owner is judged as itself',
+  async (t) => {
+    enforce();
+    const replicaSet = {
+      ...deployment('api-7d9c', 'shop', [{ name: 'app' }], {
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'u', controller: true }],
+      }),
+      kind: 'ReplicaSet',
+    };
+    const audited = await review(replicaSet, { username: controller('deployment-controller') });
+    t.equal(audited.allowed, true, "the Deployment controller's ReplicaSet is never refused");
+    t.match(audited.auditAnnotations, { 'run-as-non-root': /^audit \(configured deny\)/ });
+    t.equal((await review(replicaSet)).allowed, false, 'the same ReplicaSet from a user is refused');
+    const claimed = deployment('api', 'shop', [{ name: 'app' }, { name: 'proxy', image: 'envoy' }], {
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'mine', uid: 'u2', controller: true }],
+    });
+    t.strictSame(
+      await review(claimed, { username: controller('deployment-controller') }),
+      DENIED,
+      'an ownerReference to a ConfigMap lifts nothing, whoever writes it',
+    );
+  },
+);
 
 t.test('an UPDATE of an object being deleted is allowed without judging, so finalizers can be removed', async (t) => {
   enforce();
@@ -167,14 +194,19 @@ t.test('an UPDATE of an object being deleted is allowed without judging, so fina
   t.strictSame(await review(rootDeployment, { operation: 'UPDATE' }), DENIED, 'an ordinary UPDATE is judged');
 });
 
-t.test('thousands of findings: every annotation and the denial stay within the API server\'s limits', async (t) => {
+t.test("thousands of findings: every annotation and the denial stay within the API server's limits", async (t) => {
   enforce();
-  const many = pod('wide', 'shop', Array.from({ length: 5000 }, (_, i) => ({ name: `c${i}`, image: 'envoy' })));
+  const many = pod(
+    'wide',
+    'shop',
+    Array.from({ length: 5000 }, (_, i) => ({ name: `c${i}`, image: 'envoy' })),
+  );
   const started = process.hrtime.bigint();
   const res = await review(many);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   t.equal(res.allowed, false);
-  for (const value of Object.values(res.auditAnnotations as Record<string, string>)) t.ok(value.length <= 256, 'each annotation value stays within 256 characters');
+  for (const value of Object.values(res.auditAnnotations as Record<string, string>))
+    t.ok(value.length <= 256, 'each annotation value stays within 256 characters');
   t.match(res.auditAnnotations['run-as-non-root'], /; \+\d+ more$/, 'the rest is counted');
   t.ok(res.status.message.length <= 3072, 'the denial message stays within a few KiB');
   t.comment(`5,000 containers, 10,000 findings: ${ms.toFixed(0)} ms`);
@@ -196,9 +228,16 @@ t.test('kinds practice-gate does not judge are allowed with nothing added', asyn
 t.test('an exempt object is allowed and the exemption recorded', async (t) => {
   server.state.engineConfig = engineConfig({ 'run-as-non-root': 'deny' }, { objectExemptions: true });
   const exempt = deployment('legacy-api', 'shop', [{ name: 'app' }], {
-    annotations: { 'practice-gate.io/exempt': 'run-as-non-root', 'practice-gate.io/exempt-reason': 'vendor image runs as root (TICKET-42)' },
+    annotations: {
+      'practice-gate.io/exempt': 'run-as-non-root',
+      'practice-gate.io/exempt-reason': 'vendor image runs as root (TICKET-42)',
+    },
   });
-  t.strictSame(await review(exempt), { uid: UID, allowed: true, auditAnnotations: { exempt: 'run-as-non-root: vendor image runs as root (TICKET-42)' } });
+  t.strictSame(await review(exempt), {
+    uid: UID,
+    allowed: true,
+    auditAnnotations: { exempt: 'run-as-non-root: vendor image runs as root (TICKET-42)' },
+  });
 });
 
 t.test('an admin exemption is decided by the request namespace (generateName, no metadata.namespace)', async (t) => {
@@ -206,7 +245,12 @@ t.test('an admin exemption is decided by the request namespace (generateName, no
     { 'run-as-non-root': 'deny' },
     { exemptions: [{ namespaces: ['batch-*'], reason: 'batch team migrates in Q3' }] },
   );
-  const generated = { apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'worker-' }, spec: { containers: [{ name: 'w', image: 'w:1' }] } };
+  const generated = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { generateName: 'worker-' },
+    spec: { containers: [{ name: 'w', image: 'w:1' }] },
+  };
   t.strictSame(await review(generated, { namespace: 'batch-nightly' }), {
     uid: UID,
     allowed: true,

@@ -26,7 +26,12 @@ function install(pair: PemPair): void {
 }
 
 const fingerprint = (pair: PemPair) => new X509Certificate(pair.cert).fingerprint256;
-const next = generateServingCert(certs.ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 2 });
+const next = generateServingCert(certs.ca, {
+  commonName: 'localhost',
+  dnsNames: ['localhost'],
+  ipAddresses: ['127.0.0.1'],
+  validityDays: 2,
+});
 install(certs.serving);
 
 const server = await startServer({
@@ -72,13 +77,22 @@ t.test('rotation while requests stream: none fails, new connections see the new 
   await Promise.all(streams);
 
   t.strictSame(failures, [], 'no request failed');
-  t.ok(statuses.every((s) => s === 200), `all ${statuses.length} answered 200`);
+  t.ok(
+    statuses.every((s) => s === 200),
+    `all ${statuses.length} answered 200`,
+  );
   t.ok(seen.has(fingerprint(certs.serving)) && seen.has(fingerprint(next)), 'new connections saw the old, then the new certificate');
   const fresh = await httpsRequest(server.port, { path: '/healthz', ca });
   t.equal(fresh.fingerprint, fingerprint(next), 'a new connection now gets the new certificate');
   t.match(await server.metrics.registry.metrics(), 'practice_gate_tls_reloads_total{result="success"} 1');
-  const expiry = Number(/^practice_gate_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(await server.metrics.registry.metrics())?.[1]);
-  t.equal(expiry, new Date(new X509Certificate(next.cert).validTo).getTime() / 1000, "the expiry gauge follows the new certificate (the chart's certificate alert reads it)");
+  const expiry = Number(
+    /^practice_gate_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(await server.metrics.registry.metrics())?.[1],
+  );
+  t.equal(
+    expiry,
+    new Date(new X509Certificate(next.cert).validTo).getTime() / 1000,
+    "the expiry gauge follows the new certificate (the chart's certificate alert reads it)",
+  );
   t.match(await server.metrics.registry.metrics(), /^practice_gate_ready 1$/m, 'ready, as /readyz says');
 });
 

@@ -74,9 +74,19 @@ t.test('in-flight reviews all get answers; readiness flips first; new connection
 
   release();
   const answers = await Promise.all(inFlight);
-  t.strictSame(answers.map((a) => a.status), Array(N).fill(200), `all ${N} in-flight reviews answered`);
-  t.ok(answers.every((a) => a.json().response.uid === 'in-flight' && a.json().response.allowed === false), 'with real decisions');
-  t.ok(answers.every((a) => a.headers.connection === 'close'), 'each answer tells the client to leave this pod');
+  t.strictSame(
+    answers.map((a) => a.status),
+    Array(N).fill(200),
+    `all ${N} in-flight reviews answered`,
+  );
+  t.ok(
+    answers.every((a) => a.json().response.uid === 'in-flight' && a.json().response.allowed === false),
+    'with real decisions',
+  );
+  t.ok(
+    answers.every((a) => a.headers.connection === 'close'),
+    'each answer tells the client to leave this pod',
+  );
   t.strictSame(await closing, { forced: false, durationMs: (await closing).durationMs });
   t.ok(await refused(server.probePort ?? 0), 'the probe port closes last');
 });
@@ -106,7 +116,10 @@ t.test('close() is idempotent', async (t) => {
  * a real client's new connections go to another replica, since this one is no longer ready.
  * A request fails when it was sent and got no answer (reset, hang-up).
  */
-function loadUntilGone(server: ServerHandle, clients: number): { connected: Promise<void>; done: Promise<{ answered: number; failed: string[] }> } {
+function loadUntilGone(
+  server: ServerHandle,
+  clients: number,
+): { connected: Promise<void>; done: Promise<{ answered: number; failed: string[] }> } {
   const agent = new https.Agent({ keepAlive: true, maxSockets: clients });
   const result = { answered: 0, failed: [] as string[] };
   const review = JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'load' }));

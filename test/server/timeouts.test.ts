@@ -45,7 +45,14 @@ t.test('the handshake is bounded like every other idle state', async (t) => {
 });
 
 t.test('idle keep-alive outlasts the API server webhook client (90 s) on the served port', async (t) => {
-  const server = await startServer({ tls: { pems: certs.serving }, port: 0, probePort: 0, host: '127.0.0.1', registry: TEST_REGISTRY, processMetrics: false });
+  const server = await startServer({
+    tls: { pems: certs.serving },
+    port: 0,
+    probePort: 0,
+    host: '127.0.0.1',
+    registry: TEST_REGISTRY,
+    processMetrics: false,
+  });
   t.teardown(() => server.close());
   const keepAlive = (server.app.server as { keepAliveTimeout: number }).keepAliveTimeout;
   t.ok(keepAlive > 90_000, `keepAliveTimeout ${keepAlive} ms is above 90 s`);

@@ -35,7 +35,9 @@ function withContainerNames(value: unknown, name: string): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const containers = (key === 'containers' || key === 'initContainers') && Array.isArray(v);
-    out[key] = containers ? v.map((c, i) => ({ ...(withContainerNames(c, name) as object), name: i === 0 ? name : `${name}-${i}` })) : withContainerNames(v, name);
+    out[key] = containers
+      ? v.map((c, i) => ({ ...(withContainerNames(c, name) as object), name: i === 0 ? name : `${name}-${i}` }))
+      : withContainerNames(v, name);
   }
   return out;
 }
@@ -43,11 +45,19 @@ function withContainerNames(value: unknown, name: string): unknown {
 /** Every finding of the policy's bad examples as the warning an admin who set it to warn sees. */
 function warningsOf(policy: Policy, containerName?: string): Array<{ example: string; line: string; message: string }> {
   const { bad } = examples(policy.id);
-  const objects = [...bad].map(([example, object]) => [example, containerName === undefined ? object : (withContainerNames(object, containerName) as KubeObject)] as const);
+  const objects = [...bad].map(
+    ([example, object]) =>
+      [example, containerName === undefined ? object : (withContainerNames(object, containerName) as KubeObject)] as const,
+  );
   const out: Array<{ example: string; line: string; message: string }> = [];
   for (const [example, object] of objects) {
     const subject = subjectOf(kindOf(object), namespaceOf(object) ?? 'default', nameOf(object));
-    for (const finding of judge(policy, object, objects.map(([, o]) => o), { policies: { [policy.id]: 'warn' } })) {
+    for (const finding of judge(
+      policy,
+      object,
+      objects.map(([, o]) => o),
+      { policies: { [policy.id]: 'warn' } },
+    )) {
       for (const line of formatWarnings(subject, [finding])) out.push({ example, line, message: finding.message });
     }
   }
@@ -66,15 +76,18 @@ for (const policy of POLICIES) {
   });
 }
 
-t.test(`with ${REAL_NAME.length}-character container names every line still carries the whole message, within ${REAL_NAME_MAX_LINE}`, async (t) => {
-  let longest = 0;
-  for (const policy of POLICIES) {
-    for (const { example, line, message } of warningsOf(policy, REAL_NAME)) {
-      t.ok(line.endsWith(message), `${policy.id} ${example}: the message and its fix are whole: ${line}`);
-      t.notMatch(line, /…/, `${policy.id} ${example}: nothing is cut`);
-      t.ok(line.length <= REAL_NAME_MAX_LINE, `${policy.id} ${example}: ${line.length} characters`);
-      longest = Math.max(longest, line.length);
+t.test(
+  `with ${REAL_NAME.length}-character container names every line still carries the whole message, within ${REAL_NAME_MAX_LINE}`,
+  async (t) => {
+    let longest = 0;
+    for (const policy of POLICIES) {
+      for (const { example, line, message } of warningsOf(policy, REAL_NAME)) {
+        t.ok(line.endsWith(message), `${policy.id} ${example}: the message and its fix are whole: ${line}`);
+        t.notMatch(line, /…/, `${policy.id} ${example}: nothing is cut`);
+        t.ok(line.length <= REAL_NAME_MAX_LINE, `${policy.id} ${example}: ${line.length} characters`);
+        longest = Math.max(longest, line.length);
+      }
     }
-  }
-  t.ok(longest > 120, `such names do pass 120 (longest ${longest}): the README says so`);
-});
+    t.ok(longest > 120, `such names do pass 120 (longest ${longest}): the README says so`);
+  },
+);

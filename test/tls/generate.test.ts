@@ -123,12 +123,7 @@ t.test('bad input is refused with a message naming it', async (t) => {
 });
 
 t.test('serviceDnsNames lists every name a Service answers to', async (t) => {
-  t.same(serviceDnsNames('webhook', 'ops'), [
-    'webhook',
-    'webhook.ops',
-    'webhook.ops.svc',
-    'webhook.ops.svc.cluster.local',
-  ]);
+  t.same(serviceDnsNames('webhook', 'ops'), ['webhook', 'webhook.ops', 'webhook.ops.svc', 'webhook.ops.svc.cluster.local']);
   t.throws(() => serviceDnsNames('', 'ops'), { message: /service name "" is not a Kubernetes Service name/ });
   t.throws(() => serviceDnsNames('Webhook', 'ops'), CertificateInputError);
   t.throws(() => serviceDnsNames('webhook', 'ops.x'), { message: /namespace "ops\.x"/ });

@@ -89,7 +89,8 @@ t.test('a key from another pair is refused', async (t) => {
   const at = files(t, { 'tls.crt': good.cert, 'tls.key': other.key });
   t.throws(() => loadTlsMaterial({ certFile: at('tls.crt'), keyFile: at('tls.key') }), {
     name: 'TlsError',
-    message: `TLS key file ${at('tls.key')} does not match TLS certificate file ${at('tls.crt')} (subject CN=webhook): ` +
+    message:
+      `TLS key file ${at('tls.key')} does not match TLS certificate file ${at('tls.crt')} (subject CN=webhook): ` +
       'the key and certificate come from different pairs, or one was replaced without the other',
   });
 });
@@ -103,7 +104,8 @@ t.test('an expired certificate is refused with its expiry date', async (t) => {
 });
 
 t.test('an encrypted key gets a message saying so', async (t) => {
-  const encrypted = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n';
+  const encrypted =
+    '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n';
   t.throws(() => validateTlsMaterial({ cert: good.cert, key: encrypted }, 'a test'), {
     message: /^TLS key from a test is encrypted/,
   });

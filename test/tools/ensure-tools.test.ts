@@ -36,5 +36,9 @@ t.test('the kubectl note is said by the first run and not by the runs the test f
   t.equal(again.status, 0);
   t.equal(again.stdout, first.stdout, 'the same tools');
   t.notMatch(again.stderr, /kubectl/, 'no second note');
-  t.match(pkg.scripts['test:e2e'], /ensure-tools\.sh > \/dev\/null && PRACTICE_GATE_TOOLS_NOTED=1 tap /, 'npm run test:e2e notes once, then runs the files quietly');
+  t.match(
+    pkg.scripts['test:e2e'],
+    /ensure-tools\.sh > \/dev\/null && PRACTICE_GATE_TOOLS_NOTED=1 tap /,
+    'npm run test:e2e notes once, then runs the files quietly',
+  );
 });

@@ -29,14 +29,25 @@ export function formatGithub(report: AuditReport): string {
     lines.push(
       annotation(
         COMMAND[finding.action],
-        { file: fromFile ? finding.file : undefined, line: fromFile ? finding.line : undefined, col: fromFile ? finding.column : undefined, title },
+        {
+          file: fromFile ? finding.file : undefined,
+          line: fromFile ? finding.line : undefined,
+          col: fromFile ? finding.column : undefined,
+          title,
+        },
         findingText(result, finding),
       ),
     );
   }
   for (const problem of report.skipped ?? []) {
     const fromFile = problem.source !== STDIN_SOURCE;
-    lines.push(annotation('error', { file: fromFile ? problem.source : undefined, line: fromFile ? problem.line : undefined, title: 'practice-gate: not judged' }, formatProblem(problem)));
+    lines.push(
+      annotation(
+        'error',
+        { file: fromFile ? problem.source : undefined, line: fromFile ? problem.line : undefined, title: 'practice-gate: not judged' },
+        formatProblem(problem),
+      ),
+    );
   }
   const { objects, deny, warn, audit, exempt } = report.summary;
   lines.push(`practice-gate: ${objects} objects judged: ${deny} deny, ${warn} warn, ${audit} audit, ${exempt} exempt`);

@@ -19,7 +19,10 @@ function countTable(title: string, rows: Map<string, Record<Column, number>>, ke
   const head = `<tr><th>${escapeHtml(key)}</th>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>`;
   const body = [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, counts]) => `<tr><td>${escapeHtml(name)}</td>${COLUMNS.map((c) => `<td class="n ${counts[c] > 0 ? c : ''}">${counts[c]}</td>`).join('')}</tr>`)
+    .map(
+      ([name, counts]) =>
+        `<tr><td>${escapeHtml(name)}</td>${COLUMNS.map((c) => `<td class="n ${counts[c] > 0 ? c : ''}">${counts[c]}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<section><h2>${escapeHtml(title)}</h2><table>${head}${body}</table></section>`;
 }
@@ -63,7 +66,9 @@ function objectHtml(result: AuditResult): string {
   return [
     `<article class="object" data-namespace="${escapeHtml(result.namespace)}" data-actions="${actions.join(' ')}" data-policies="${escapeHtml(policies.join(' '))}" data-text="${escapeHtml(text)}">`,
     `<h3>${escapeHtml(`${result.kind} ${result.namespace}/${result.name}`)} <span class="at">${escapeHtml(whereOf(result))}</span></h3>`,
-    result.findings.length === 0 ? '<p class="pass">passes every policy</p>' : `<ul>${result.findings.map((f) => findingHtml(result, f)).join('')}</ul>`,
+    result.findings.length === 0
+      ? '<p class="pass">passes every policy</p>'
+      : `<ul>${result.findings.map((f) => findingHtml(result, f)).join('')}</ul>`,
     '</article>',
   ].join('');
 }
@@ -125,7 +130,10 @@ export function formatHtml(report: AuditReport, context: FormatContext & { title
   const findingPolicies = [...new Set(allFindings(report).map(({ finding }) => finding.policy))];
   const policyOptions = findingPolicies
     .sort()
-    .map((id) => `<option value="${escapeHtml(id)}">${escapeHtml(id)}${titles.has(id) ? ` (${escapeHtml(titles.get(id) ?? '')})` : ''}</option>`)
+    .map(
+      (id) =>
+        `<option value="${escapeHtml(id)}">${escapeHtml(id)}${titles.has(id) ? ` (${escapeHtml(titles.get(id) ?? '')})` : ''}</option>`,
+    )
     .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -12,7 +12,11 @@ export { formatGithub, formatHtml, formatJunit, formatSarif };
 import type { ReportFormat } from './names.js';
 
 /** The report in the format asked for; every format carries the same findings, and the exit status does not depend on it. */
-export function formatReport(report: AuditReport, format: ReportFormat, context: FormatContext & { color: boolean; title?: string }): string {
+export function formatReport(
+  report: AuditReport,
+  format: ReportFormat,
+  context: FormatContext & { color: boolean; title?: string },
+): string {
   switch (format) {
     case 'table':
       return formatTable(report, { color: context.color });

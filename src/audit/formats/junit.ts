@@ -47,9 +47,17 @@ function casesOf(result: AuditResult, context: FormatContext): Case[] {
     };
     const failing = findings.filter((f) => fails(f, context.failOn));
     const text = (list: typeof findings): string =>
-      list.map((f) => `${f.file !== undefined && f.line !== undefined ? `${f.file}:${f.line}: ` : ''}${f.action}: ${f.message}\n${f.path}\nfix:\n${f.remediation}`).join('\n\n');
+      list
+        .map(
+          (f) =>
+            `${f.file !== undefined && f.line !== undefined ? `${f.file}:${f.line}: ` : ''}${f.action}: ${f.message}\n${f.path}\nfix:\n${f.remediation}`,
+        )
+        .join('\n\n');
     if (failing.length > 0) {
-      return { ...base, failure: { message: failing.map((f) => f.message).join('; '), type: failing[0]?.action ?? 'deny', text: text(failing) } };
+      return {
+        ...base,
+        failure: { message: failing.map((f) => f.message).join('; '), type: failing[0]?.action ?? 'deny', text: text(failing) },
+      };
     }
     const open = findings.filter((f) => !f.exempt);
     if (open.length > 0) return { ...base, out: text(open) };
@@ -64,11 +72,14 @@ function caseXml(c: Case): string {
   if (c.file !== undefined) attrs.push(`file="${xml(c.file)}"`);
   if (c.line !== undefined) attrs.push(`line="${c.line}"`);
   const body: string[] = [];
-  if (c.failure) body.push(`      <failure message="${xml(c.failure.message)}" type="${xml(c.failure.type)}">${xml(c.failure.text)}</failure>`);
+  if (c.failure)
+    body.push(`      <failure message="${xml(c.failure.message)}" type="${xml(c.failure.type)}">${xml(c.failure.text)}</failure>`);
   if (c.error !== undefined) body.push(`      <error message="${xml(c.error)}" type="input">${xml(c.error)}</error>`);
   if (c.skipped !== undefined) body.push(`      <skipped message="${xml(c.skipped)}"/>`);
   if (c.out !== undefined) body.push(`      <system-out>${xml(c.out)}</system-out>`);
-  return body.length === 0 ? `    <testcase ${attrs.join(' ')}/>` : `    <testcase ${attrs.join(' ')}>\n${body.join('\n')}\n    </testcase>`;
+  return body.length === 0
+    ? `    <testcase ${attrs.join(' ')}/>`
+    : `    <testcase ${attrs.join(' ')}>\n${body.join('\n')}\n    </testcase>`;
 }
 
 export function formatJunit(report: AuditReport, context: FormatContext): string {
@@ -85,7 +96,13 @@ export function formatJunit(report: AuditReport, context: FormatContext): string
   // A document that could not be read was not judged: an error, not a pass.
   for (const problem of report.skipped ?? []) {
     const name = problem.document !== undefined ? `document ${problem.document}` : 'read';
-    suite(problem.source).push({ name, classname: problem.source, file: problem.template ?? problem.source, ...(problem.line !== undefined ? { line: problem.line } : {}), error: formatProblem(problem) });
+    suite(problem.source).push({
+      name,
+      classname: problem.source,
+      file: problem.template ?? problem.source,
+      ...(problem.line !== undefined ? { line: problem.line } : {}),
+      error: formatProblem(problem),
+    });
   }
   let tests = 0;
   let failures = 0;

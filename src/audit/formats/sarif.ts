@@ -38,9 +38,18 @@ function resultOf(result: AuditResult, finding: AuditFinding, ruleIndex: number)
       },
     ],
     // Stable across line moves, so code scanning tracks one alert per object, container and policy.
-    partialFingerprints: { 'practiceGate/v1': `${result.kind}/${result.namespace}/${result.name}/${finding.container ?? ''}/${finding.policy}` },
-    ...(finding.exempt ? { suppressions: [{ kind: 'external', status: 'accepted', justification: finding.exemptReason ?? 'exempt' }] } : {}),
-    properties: { action: finding.action, path: finding.path, fix: finding.remediation, ...(finding.container !== undefined ? { container: finding.container } : {}) },
+    partialFingerprints: {
+      'practiceGate/v1': `${result.kind}/${result.namespace}/${result.name}/${finding.container ?? ''}/${finding.policy}`,
+    },
+    ...(finding.exempt
+      ? { suppressions: [{ kind: 'external', status: 'accepted', justification: finding.exemptReason ?? 'exempt' }] }
+      : {}),
+    properties: {
+      action: finding.action,
+      path: finding.path,
+      fix: finding.remediation,
+      ...(finding.container !== undefined ? { container: finding.container } : {}),
+    },
   };
 }
 
@@ -50,7 +59,14 @@ function notification(problem: InputProblem): object {
       ? problem.template !== undefined
         ? [{ physicalLocation: { artifactLocation: { uri: uriOf(problem.template) } } }]
         : []
-      : [{ physicalLocation: { artifactLocation: { uri: uriOf(problem.source) }, ...(problem.line !== undefined ? { region: { startLine: problem.line } } : {}) } }];
+      : [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: uriOf(problem.source) },
+              ...(problem.line !== undefined ? { region: { startLine: problem.line } } : {}),
+            },
+          },
+        ];
   return { level: 'error', message: { text: formatProblem(problem) }, ...(location.length > 0 ? { locations: location } : {}) };
 }
 

@@ -177,7 +177,8 @@ export class KubeClients {
         // A replace must repeat the Secret's type (immutable) and keep others' labels: start from what is stored.
         const current = await read();
         if (!current) throw Object.assign(new Error(`Secret ${namespace}/${name} was deleted`), { code: 409 });
-        if (current.metadata?.resourceVersion !== resourceVersion) throw Object.assign(new Error(`Secret ${namespace}/${name} changed`), { code: 409 });
+        if (current.metadata?.resourceVersion !== resourceVersion)
+          throw Object.assign(new Error(`Secret ${namespace}/${name} changed`), { code: 409 });
         return decode(
           await core.replaceNamespacedSecret({
             name,
@@ -224,7 +225,8 @@ export class KubeClients {
   endpointSliceSource(namespace: string, service: string): EndpointSliceSource {
     const discovery = this.discovery;
     return {
-      list: async () => (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${service}` })).items,
+      list: async () =>
+        (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${service}` })).items,
     };
   }
 
@@ -261,13 +263,23 @@ export class KubeClients {
         }
       },
       create: async (record) =>
-        toStored(await api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: spec(record) } })),
+        toStored(
+          await api.createNamespacedLease({
+            namespace,
+            body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: spec(record) },
+          }),
+        ),
       update: async (resourceVersion, record) =>
         toStored(
           await api.replaceNamespacedLease({
             name,
             namespace,
-            body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, resourceVersion }, spec: spec(record) },
+            body: {
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { name, namespace, resourceVersion },
+              spec: spec(record),
+            },
           }),
         ),
     };
@@ -298,7 +310,12 @@ export class KubeClients {
         await custom.createNamespacedCustomObject({ ...where, namespace: report.metadata.namespace, body: report });
       },
       replace: async (report) => {
-        await custom.replaceNamespacedCustomObject({ ...where, namespace: report.metadata.namespace, name: report.metadata.name, body: report });
+        await custom.replaceNamespacedCustomObject({
+          ...where,
+          namespace: report.metadata.namespace,
+          name: report.metadata.name,
+          body: report,
+        });
       },
       delete: async (namespace, name) => {
         await custom.deleteNamespacedCustomObject({ ...where, namespace, name });

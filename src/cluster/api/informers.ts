@@ -70,7 +70,9 @@ export class ClusterCache {
           resource,
           kind,
           apiVersion,
-          source: WORKLOAD_RESOURCE_NAMES.has(resource) ? projectingSource(options.sources[resource], kind, apiVersion) : options.sources[resource],
+          source: WORKLOAD_RESOURCE_NAMES.has(resource)
+            ? projectingSource(options.sources[resource], kind, apiVersion)
+            : options.sources[resource],
           sink: this.#index,
           logger,
           ...(options.clock ? { clock: options.clock } : {}),

@@ -58,7 +58,11 @@ function checkDefaultKubeConfig(env: Env): void {
 }
 
 /** The namespace practice-gate keeps its own objects in (Secret, Lease): flag, POD_NAMESPACE, service account, fallback. */
-export function ownNamespace(flag: string | undefined, env: Env = process.env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): string {
+export function ownNamespace(
+  flag: string | undefined,
+  env: Env = process.env,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): string {
   if (flag !== undefined && flag !== '') return flag;
   if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
   try {

@@ -39,7 +39,12 @@ export interface WatchOptions {
  */
 export interface ListerWatcher {
   list(): Promise<ListPage>;
-  watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, onDone: (err?: unknown) => void, options: WatchOptions): Promise<WatchHandle>;
+  watch(
+    resourceVersion: string,
+    onEvent: (event: WatchEvent) => void,
+    onDone: (err?: unknown) => void,
+    options: WatchOptions,
+  ): Promise<WatchHandle>;
 }
 
 /** Where a reflector puts what it learns. */
@@ -84,11 +89,7 @@ export class WatchStalledError extends Error {
   override name = 'WatchStalledError';
 }
 
-type WatchEnd =
-  | { kind: 'closed' }
-  | { kind: 'gone' }
-  | { kind: 'failed'; error: unknown; lastHeardAt?: number }
-  | { kind: 'stopped' };
+type WatchEnd = { kind: 'closed' } | { kind: 'gone' } | { kind: 'failed'; error: unknown; lastHeardAt?: number } | { kind: 'stopped' };
 
 const keyOf = (object: KubeObject): string | undefined => {
   const meta = isRecord(object.metadata) ? object.metadata : undefined;

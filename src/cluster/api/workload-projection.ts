@@ -98,7 +98,12 @@ export function projectWorkload(kind: string, apiVersion: string, item: unknown)
   const spec = isRecord(item.spec) ? item.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   const templateMeta = isRecord(template.metadata) ? template.metadata : {};
-  const projected: ProjectedWorkload = { apiVersion, kind, metadata, spec: { template: { metadata: { labels: stringMap(templateMeta.labels) } } } };
+  const projected: ProjectedWorkload = {
+    apiVersion,
+    kind,
+    metadata,
+    spec: { template: { metadata: { labels: stringMap(templateMeta.labels) } } },
+  };
   if (typeof spec.replicas === 'number') projected.spec.replicas = spec.replicas;
   const selector = selectorOf(kind, spec.selector);
   if (selector !== undefined) projected.spec.selector = selector;

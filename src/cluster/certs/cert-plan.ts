@@ -154,7 +154,10 @@ export function planSecret(current: SecretContent | undefined, policy: CertPolic
     return {
       write: true,
       reasons,
-      content: { data: { [KEY.caCert]: pair.cert, [KEY.caKey]: pair.key, [KEY.cert]: serving.cert, [KEY.key]: serving.key }, annotations: withoutRotation(annotations) },
+      content: {
+        data: { [KEY.caCert]: pair.cert, [KEY.caKey]: pair.key, [KEY.cert]: serving.cert, [KEY.key]: serving.key },
+        annotations: withoutRotation(annotations),
+      },
     };
   }
 

@@ -8,7 +8,13 @@ import type { TlsMaterial } from '../../tls/material.js';
 import { parseCertificates } from '../../tls/pem.js';
 import { KEY, nextChangeAt, planSecret, prevRetireAt, stagedCaPem, trustedCaPems } from './cert-plan.js';
 import type { CertPolicy, SecretContent } from './cert-plan.js';
-import { DAY_MS, DEFAULT_CA_OVERLAP_MS, DEFAULT_CA_PROPAGATION_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_RENEW_BEFORE_MS } from './cert-defaults.js';
+import {
+  DAY_MS,
+  DEFAULT_CA_OVERLAP_MS,
+  DEFAULT_CA_PROPAGATION_MS,
+  DEFAULT_CERT_VALIDITY_MS,
+  DEFAULT_RENEW_BEFORE_MS,
+} from './cert-defaults.js';
 import { backoffDelay, DEFAULT_BACKOFF, systemClock } from '../clock.js';
 import type { BackoffPolicy, Clock } from '../clock.js';
 import { describeError, isConflict } from '../api/errors.js';
@@ -165,7 +171,10 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
         await this.reconcile();
       } catch (err) {
         const delay = backoffDelay(this.#backoff, attempt);
-        this.#log.warn({ event: 'certs-failed', err: describeError(err), retryInMs: delay }, 'cannot get serving certificates from the Secret yet');
+        this.#log.warn(
+          { event: 'certs-failed', err: describeError(err), retryInMs: delay },
+          'cannot get serving certificates from the Secret yet',
+        );
         await this.#clock.sleep(delay, stop);
       }
     }
@@ -260,7 +269,10 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
     if (this.#current?.fingerprint === material.fingerprint) return;
     const first = this.#current === undefined;
     this.#current = material;
-    this.#log.info({ event: 'certs-loaded', fingerprint: material.fingerprint, notAfter: material.notAfter.toISOString() }, first ? 'serving certificate loaded' : 'serving certificate reloaded');
+    this.#log.info(
+      { event: 'certs-loaded', fingerprint: material.fingerprint, notAfter: material.notAfter.toISOString() },
+      first ? 'serving certificate loaded' : 'serving certificate reloaded',
+    );
     if (!first) this.emit('reload', material);
   }
 
@@ -271,7 +283,10 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
     try {
       bundles = await this.#o.webhooks.caBundles();
     } catch (err) {
-      this.#log.warn({ event: 'cabundle-read-failed', err: describeError(err) }, 'cannot read the webhook configuration: caBundle not checked');
+      this.#log.warn(
+        { event: 'cabundle-read-failed', err: describeError(err) },
+        'cannot read the webhook configuration: caBundle not checked',
+      );
       return;
     }
     if (!bundles || bundles.size === 0) {
@@ -279,7 +294,9 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
         this.#webhookMissingLogged = true;
         this.#log.warn(
           { event: 'webhook-config-missing', webhookConfig: this.#o.webhookConfig },
-          bundles ? 'the webhook configuration has no webhooks: nothing to set caBundle on' : 'the webhook configuration does not exist yet: caBundle is set once it does',
+          bundles
+            ? 'the webhook configuration has no webhooks: nothing to set caBundle on'
+            : 'the webhook configuration does not exist yet: caBundle is set once it does',
         );
       }
       return;
@@ -297,7 +314,10 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       );
       return;
     }
-    this.#log.info({ event: 'cabundle-patched', webhookConfig: this.#o.webhookConfig, webhooks: stale, cas: trustedCaPems(content).length }, 'caBundle set');
+    this.#log.info(
+      { event: 'cabundle-patched', webhookConfig: this.#o.webhookConfig, webhooks: stale, cas: trustedCaPems(content).length },
+      'caBundle set',
+    );
   }
 
   /** True when every webhook already trusts `caPem` (or there is no configuration to break). */
@@ -357,7 +377,12 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
     const prev = content.data[KEY.prevCaCert] ?? '';
     let verdict: RolloutVerdict;
     try {
-      verdict = await checkRollout({ slices: replicas.slices, probe: replicas.probe, caPem: ca, ...(replicas.portName !== undefined ? { portName: replicas.portName } : {}) });
+      verdict = await checkRollout({
+        slices: replicas.slices,
+        probe: replicas.probe,
+        caPem: ca,
+        ...(replicas.portName !== undefined ? { portName: replicas.portName } : {}),
+      });
     } catch (err) {
       verdict = { mode: 'unknown', why: describeError(err) };
     }
@@ -367,16 +392,25 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
 
   #logVerdict(verdict: RolloutVerdict): void {
     if (verdict.mode === 'unknown') {
-      this.#log.warn({ event: 'replicas-unknown', why: verdict.why }, 'cannot see which CA the replicas serve: previous CA kept in caBundle, looking again at the next check');
+      this.#log.warn(
+        { event: 'replicas-unknown', why: verdict.why },
+        'cannot see which CA the replicas serve: previous CA kept in caBundle, looking again at the next check',
+      );
       return;
     }
     const mode = verdict.mode === 'time' ? `time: ${verdict.why}` : 'endpoints';
     if (this.#modeLogged !== mode) {
       this.#modeLogged = mode;
       if (verdict.mode === 'time') {
-        this.#log.info({ event: 'replicas-check-mode', mode: 'time', why: verdict.why }, 'the replicas cannot be observed: the previous CA retires when the overlap is over');
+        this.#log.info(
+          { event: 'replicas-check-mode', mode: 'time', why: verdict.why },
+          'the replicas cannot be observed: the previous CA retires when the overlap is over',
+        );
       } else {
-        this.#log.info({ event: 'replicas-check-mode', mode: 'endpoints' }, "the previous CA retires once every endpoint of the Service serves the new CA's certificate");
+        this.#log.info(
+          { event: 'replicas-check-mode', mode: 'endpoints' },
+          "the previous CA retires once every endpoint of the Service serves the new CA's certificate",
+        );
       }
     }
     if (verdict.mode !== 'endpoints') return;
@@ -385,7 +419,11 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       return;
     }
     this.#log.warn(
-      { event: 'replicas-lagging', lagging: verdict.lagging.map((l) => ({ pod: l.pod, address: l.address, port: l.port, why: l.why })), endpoints: verdict.checked },
+      {
+        event: 'replicas-lagging',
+        lagging: verdict.lagging.map((l) => ({ pod: l.pod, address: l.address, port: l.port, why: l.why })),
+        endpoints: verdict.checked,
+      },
       'previous CA kept in caBundle: not every endpoint serves a certificate of the new CA; looking again at the next check',
     );
   }
@@ -427,7 +465,10 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
         await this.#observeReplicas();
         await this.reconcile();
       } catch (err) {
-        this.#log.warn({ event: 'certs-failed', err: describeError(err) }, 'certificate check failed: serving the current certificate, retrying at the next check');
+        this.#log.warn(
+          { event: 'certs-failed', err: describeError(err) },
+          'certificate check failed: serving the current certificate, retrying at the next check',
+        );
       }
     }
   }

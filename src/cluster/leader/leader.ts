@@ -50,7 +50,6 @@ export const RETRY_PERIOD_MS = 2_000;
 
 type Attempt = 'held' | 'not-held';
 
-
 /**
  * Lease-based leader election, as client-go does it (client-node has none). Expiry is judged on
  * the local clock from when this replica last saw the Lease change, never from the renewTime
@@ -203,7 +202,13 @@ export class LeaderElector {
       const now = clock.now();
       const current = await store.get();
       if (!current) {
-        const record: LeaseRecord = { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 };
+        const record: LeaseRecord = {
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: 0,
+        };
         this.#observe(await store.create(record));
         return 'held';
       }
@@ -211,7 +216,8 @@ export class LeaderElector {
       const old = current.record;
       const mine = old.holderIdentity === identity;
       if (!mine && this.#heldByOther()) {
-        const heldForMs = (old.leaseDurationSeconds && old.leaseDurationSeconds > 0 ? old.leaseDurationSeconds * 1000 : this.#o.leaseDurationMs);
+        const heldForMs =
+          old.leaseDurationSeconds && old.leaseDurationSeconds > 0 ? old.leaseDurationSeconds * 1000 : this.#o.leaseDurationMs;
         if (this.#observedAt + heldForMs > clock.now()) return 'not-held';
       }
       const record: LeaseRecord = {
@@ -252,7 +258,10 @@ export class LeaderElector {
       this.#observe(outcome);
       this.#log.info({ event: 'lease-released' }, 'released the lease');
     } catch (err) {
-      this.#log.warn({ event: 'lease-release-failed', err: describeError(err) }, 'could not release the lease: others take over when it expires');
+      this.#log.warn(
+        { event: 'lease-release-failed', err: describeError(err) },
+        'could not release the lease: others take over when it expires',
+      );
     }
   }
 }

@@ -8,7 +8,12 @@ import { scanCluster } from './scanner.js';
 import type { ClusterReader } from './scanner.js';
 
 /** One count per exemption, in config order; undefined (after saying why) when the cluster cannot be read. */
-export async function countExemptedObjects(config: EngineConfig, kubeconfig: string | undefined, say: (text: string) => void, reader?: ClusterReader): Promise<number[] | undefined> {
+export async function countExemptedObjects(
+  config: EngineConfig,
+  kubeconfig: string | undefined,
+  say: (text: string) => void,
+  reader?: ClusterReader,
+): Promise<number[] | undefined> {
   try {
     const source = reader ?? new KubeClients(loadKubeConfig(kubeconfig)).clusterReader();
     const scan = await scanCluster(source, config, { skipForbidden: true });

@@ -75,7 +75,13 @@ export interface ReportSummary {
 export interface PolicyReport {
   apiVersion: string;
   kind: 'PolicyReport';
-  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
   summary: ReportSummary;
   results: ReportResult[];
 }
@@ -105,7 +111,9 @@ const SEVERITY_RANK: Record<ReportSeverity, number> = { critical: 0, high: 1, me
 function byObject(a: ReportResult, b: ReportResult): number {
   const ra = a.resources[0];
   const rb = b.resources[0];
-  return (ra?.kind ?? '').localeCompare(rb?.kind ?? '') || (ra?.name ?? '').localeCompare(rb?.name ?? '') || a.policy.localeCompare(b.policy);
+  return (
+    (ra?.kind ?? '').localeCompare(rb?.kind ?? '') || (ra?.name ?? '').localeCompare(rb?.name ?? '') || a.policy.localeCompare(b.policy)
+  );
 }
 
 /** The order results are kept in when not all fit: fail before warn before skip, then severity, then by object. */
@@ -151,7 +159,8 @@ function resultFor(judged: JudgedObject, policy: string, findings: readonly Find
   const first = findings[0] as Finding;
   const { evaluation } = judged;
   const containers = [...new Set(findings.map((f) => f.container).filter((c): c is string => c !== undefined))];
-  const more = findings.length > 1 ? ` (and ${findings.length - 1} more${containers.length > 1 ? `; containers ${containers.join(', ')}` : ''})` : '';
+  const more =
+    findings.length > 1 ? ` (and ${findings.length - 1} more${containers.length > 1 ? `; containers ${containers.join(', ')}` : ''})` : '';
   const properties: Record<string, string> = {
     action: first.configuredAction,
     path: clip(findings.map((f) => f.path).join('; '), MAX_PROPERTY),
@@ -184,7 +193,14 @@ function resultFor(judged: JudgedObject, policy: string, findings: readonly Find
  * An expired exemption is reported where it stopped applying, and one about to expire where it
  * still does, so the team sees the date before the finding turns into a refusal.
  */
-function noteExpiry(draft: ReportResult, judged: JudgedObject, policy: string, findings: readonly Finding[], config: EngineConfig, now: number): void {
+function noteExpiry(
+  draft: ReportResult,
+  judged: JudgedObject,
+  policy: string,
+  findings: readonly Finding[],
+  config: EngineConfig,
+  now: number,
+): void {
   const first = findings[0] as Finding;
   const { properties } = draft;
   if (first.exempt) {
@@ -193,7 +209,11 @@ function noteExpiry(draft: ReportResult, judged: JudgedObject, policy: string, f
   }
   const { kind, namespace, name } = judged.evaluation;
   const expired = expiredExemptionFor(config, { kind, namespace, name }, policy, now);
-  if (expired) properties.exemptionExpired = clip(`exemption ${expired.index} expired ${expired.exemption.expires?.text ?? ''}: ${expired.exemption.reason}`, MAX_PROPERTY);
+  if (expired)
+    properties.exemptionExpired = clip(
+      `exemption ${expired.index} expired ${expired.exemption.expires?.text ?? ''}: ${expired.exemption.reason}`,
+      MAX_PROPERTY,
+    );
 }
 
 /**
@@ -365,7 +385,10 @@ export class ReportPublisher {
         // One namespace (being deleted, or edited by hand at the same moment) must not stop the others.
         outcome.failed++;
         const level = isConflict(err) || isNotFound(err) ? 'info' : 'warn';
-        this.#log[level]({ event: 'policyreport-write-failed', namespace, err: describeError(err) }, 'could not write the PolicyReport; the next scan tries again');
+        this.#log[level](
+          { event: 'policyreport-write-failed', namespace, err: describeError(err) },
+          'could not write the PolicyReport; the next scan tries again',
+        );
       }
     }
     return outcome;

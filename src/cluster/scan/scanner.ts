@@ -3,7 +3,6 @@ import { POLICIES } from '../../../policies/index.js';
 import { ContextIndex } from '../../engine/context.js';
 import type { EngineConfig } from '../../engine/config.js';
 import { evaluate } from '../../engine/evaluate.js';
-import type { Evaluation } from '../../engine/evaluate.js';
 import { controllerRef, isRecord, kindOf, metaOf, namespaceOf, stringMap } from '../../engine/k8s.js';
 import type { KubeObject } from '../../engine/k8s.js';
 import { isTemplateOwner } from '../../engine/owners.js';
@@ -216,7 +215,10 @@ export class ClusterAuditor {
         this.#log.info({ event: 'scan-aborted' }, 'cluster audit stopped: no longer leader');
         return false;
       }
-      this.#log.error({ event: 'scan-failed', err: describeError(err) }, 'cluster audit failed: nothing published; retrying at the next interval');
+      this.#log.error(
+        { event: 'scan-failed', err: describeError(err) },
+        'cluster audit failed: nothing published; retrying at the next interval',
+      );
       return false;
     }
   }

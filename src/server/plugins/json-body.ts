@@ -43,7 +43,8 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions> }>
             const head = body.subarray(0, HEAD_BYTES).toString('utf8');
             return void pool.parse(body, projectedFields(config)).then(
               (value) => done(null, new ProjectedBody(value, config)),
-              (err: Error) => (err instanceof BodyNotParsed ? done(null, new UnparsedBody(bytes, head, err.message)) : done(err, undefined)),
+              (err: Error) =>
+                err instanceof BodyNotParsed ? done(null, new UnparsedBody(bytes, head, err.message)) : done(err, undefined),
             );
           }
           try {

@@ -38,10 +38,23 @@ function record(request: AdmissionRequest, outcome: ReviewOutcome | undefined, e
  * A review answered from the head of its body, unjudged: a refusal (enforce) or a warning
  * (audit) as an AdmissionReview, never an HTTP error the API server would fail open on.
  */
-function unjudged(app: FastifyInstance, request: FastifyRequest, answer: OversizeAnswer, log: Record<string, unknown>, message: string, reason: ErrorReason): AdmissionReview {
+function unjudged(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  answer: OversizeAnswer,
+  log: Record<string, unknown>,
+  message: string,
+  reason: ErrorReason,
+): AdmissionReview {
   const head = answer.head;
   // Untrusted and unparsed: capped once, for the log line and the admission record alike.
-  const fields = { uid: clip(head.uid), kind: clip(head.kind ?? ''), namespace: clip(head.namespace ?? ''), name: clip(head.name ?? ''), operation: clip(head.operation ?? '') };
+  const fields = {
+    uid: clip(head.uid),
+    kind: clip(head.kind ?? ''),
+    namespace: clip(head.namespace ?? ''),
+    name: clip(head.name ?? ''),
+    operation: clip(head.operation ?? ''),
+  };
   request.log.warn({ ...fields, ...log, decision: answer.decision }, message);
   app.metrics.recordError(reason);
   request.admission = { ...fields, dryRun: false, decision: answer.decision, applied: [], omitted: [], engineSeconds: 0 };
@@ -84,7 +97,14 @@ function unparsed(app: FastifyInstance, request: FastifyRequest, body: UnparsedB
     refuse: onError === 'deny',
   });
   if (!answer) throw new Error(`a ${mib(body.bytes)} body was not parsed (${body.reason}) and names no request.uid in its first bytes`);
-  return unjudged(app, request, answer, { bytes: body.bytes, reason: body.reason, onError }, 'large AdmissionReview not parsed: answered unjudged', 'review_failed');
+  return unjudged(
+    app,
+    request,
+    answer,
+    { bytes: body.bytes, reason: body.reason, onError },
+    'large AdmissionReview not parsed: answered unjudged',
+    'review_failed',
+  );
 }
 
 /**
@@ -98,7 +118,9 @@ export default fp<{ onError: OnError }>(
       if (request.body instanceof UnparsedBody) return unparsed(app, request, request.body, options.onError);
       // A body parsed in a worker is judged under the config its fields were kept for.
       const projected = request.body instanceof ProjectedBody ? request.body : undefined;
-      const state: ReviewState = projected ? { engineConfig: projected.engineConfig, context: app.gate.context, now: () => app.gate.now() } : app.gate;
+      const state: ReviewState = projected
+        ? { engineConfig: projected.engineConfig, context: app.gate.context, now: () => app.gate.now() }
+        : app.gate;
       const envelope = readAdmissionReview(projected ? projected.value : request.body);
       if (!envelope.ok) throw new BodyError(envelope.message);
       const admission = envelope.request;
