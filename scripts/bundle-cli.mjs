@@ -53,10 +53,8 @@ const lazyPackages = {
   },
 };
 
-await build({
+const common = {
   absWorkingDir: new URL('.', ROOT).pathname,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: OUT,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -69,4 +67,9 @@ await build({
   sourcesContent: false,
   legalComments: 'linked',
   logLevel: 'warning',
-});
+};
+
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: OUT });
+// The worker that parses large AdmissionReviews (src/server/body-pool.ts) is loaded by path, from
+// beside the module that starts it: in the bundle, that is beside the CLI.
+await build({ ...common, entryPoints: ['src/server/body-worker.ts'], outfile: 'dist/cli/body-worker.js' });
