@@ -4,8 +4,9 @@ import t from 'tap';
 import { eventually } from '../helpers/server.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/logger-child.ts', import.meta.url));
-// The TypeScript loader this test runs under (tap's), so the child runs the source as it is.
-const LOADER = process.execArgv.filter((arg) => arg.includes('typescript') || arg === '--enable-source-maps');
+// The TypeScript loader the tests run under (.taprc), so the child runs the source as it is, on
+// every Node line (Node 24 would strip the types itself but not map the imports' .js to .ts).
+const LOADER = ['--import=tsx'];
 
 function run(lines: number, then: 'exit' | 'stay') {
   const child = spawn(process.execPath, [...LOADER, CHILD, String(lines), then], { stdio: ['ignore', 'pipe', 'inherit'] });
