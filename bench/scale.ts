@@ -6,7 +6,7 @@
 // Run: npm run bench:scale   (or node dist/bench/scale.js after npm run build:bench)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +17,7 @@ import type { KubeObject } from '../src/engine/index.js';
 import { COMPLIANT, deployment, review } from './lib/manifests.js';
 import { pdbsFor } from './lib/scale.js';
 import { canPin, machine, pinSelf } from './lib/proc.js';
-import { writeCerts } from './lib/servers.js';
+import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
 
 const SERVER = fileURLToPath(new URL('./scale-server.js', import.meta.url));
@@ -61,28 +61,11 @@ async function webhookLatency(
       child.on('exit', (code) => reject(new Error(`scale-server exited ${code}`)));
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-    const once = () =>
-      new Promise<number>((resolve, reject) => {
-        const t = process.hrtime.bigint();
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port,
-            path: '/validate',
-            method: 'POST',
-            agent,
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () =>
-              res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t) / 1e6) : reject(new Error(`status ${res.statusCode}`)),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+    const once = async (): Promise<number> => {
+      const t = process.hrtime.bigint();
+      await postReview(agent, port, body);
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    };
     for (let i = 0; i < 300; i++) await once();
     const times: number[] = [];
     for (let i = 0; i < REQUESTS; i++) times.push(await once());

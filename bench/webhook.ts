@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { POLICIES } from '../policies/index.js';
 import { devCertificates } from '../src/tls/dev.js';
+import { postReview } from './lib/servers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
 const CEILING = fileURLToPath(new URL('./ceiling-server.js', import.meta.url));
@@ -241,27 +242,6 @@ interface FixedRate {
   failures: number;
 }
 
-function post(agent: Agent, port: number, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/validate',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** The gate's answer for `body`, byte for byte. */
 function answerOf(port: number, body: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -303,7 +283,7 @@ async function fixedRate(port: number, body: string, rate: number, seconds: numb
     for (; sent < due; sent++) {
       const t0 = performance.now();
       pending.push(
-        post(agent, port, body).then(
+        postReview(agent, port, body).then(
           () => void latencies.push(performance.now() - t0),
           () => void failures++,
         ),

@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import type { Agent } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect } from 'node:tls';
@@ -205,4 +207,26 @@ export function deadKubeconfig(dir: string): string {
       'users:\n  - name: none\n    user:\n      token: none\ncontexts:\n  - name: none\n    context:\n      cluster: none\n      user: none\ncurrent-context: none\n',
   );
   return file;
+}
+
+/** One AdmissionReview POSTed to /validate on 127.0.0.1; resolves when a 200 answer has been read whole. */
+export function postReview(agent: Agent, port: number, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
