@@ -56,8 +56,12 @@ interface Slot {
   current: Pending | undefined;
 }
 
-// Under tap the sources run as TypeScript; built, as JavaScript next to this module.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './body-worker.ts' : './body-worker.js', import.meta.url);
+// Built, the worker is JavaScript next to this module. Under tap the sources run as TypeScript
+// through tsx, whose loader hooks a worker thread on Node 20 does not inherit: the worker then
+// loads its module through tsx's own import.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './body-worker.ts' : './body-worker.js', import.meta.url);
+const WORKER_FROM_SOURCE = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(WORKER_URL.href)}, ${JSON.stringify(import.meta.url)}))`;
 
 export class BodyPool {
   readonly options: BodyPoolOptions;
@@ -124,7 +128,8 @@ export class BodyPool {
   }
 
   #start(slot: Slot): Worker {
-    const worker = new Worker(WORKER_URL, { resourceLimits: this.options.resourceLimits, stdout: false, stderr: false });
+    const options = { resourceLimits: this.options.resourceLimits, stdout: false, stderr: false };
+    const worker = FROM_SOURCE ? new Worker(WORKER_FROM_SOURCE, { ...options, eval: true }) : new Worker(WORKER_URL, options);
     this.stats.started++;
     worker.unref();
     slot.worker = worker;
