@@ -5,7 +5,7 @@
 // Small bodies, nearly all of them, never touch a worker: none is started until a large one comes.
 import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { FieldPath } from '../engine/index.js';
+import type { ProjectionPlan } from './body-projection.js';
 import type { BodyJob, BodyJobResult } from './body-worker.js';
 import { joinParts } from './body-parts.js';
 import { BodyError } from './json.js';
@@ -83,10 +83,10 @@ export class BodyPool {
   }
 
   /**
-   * The parsed review, projected to `fields`. Rejects with BodyError for a body the in-thread
+   * The parsed review, projected by `plan`. Rejects with BodyError for a body the in-thread
    * parser refuses too (same message), with BodyNotParsed when it could not be parsed here.
    */
-  parse(body: Buffer, fields: readonly FieldPath[]): Promise<unknown> {
+  parse(body: Buffer, plan: ProjectionPlan): Promise<unknown> {
     if (this.#closed) return Promise.reject(new BodyNotParsed('the server is shutting down'));
     const busy = this.#queue.length + this.#slots.filter((s) => s.current).length;
     if (busy >= this.options.maxPending) {
@@ -96,7 +96,7 @@ export class BodyPool {
       );
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { job: { id: this.#nextId++, body, fields }, resolve, reject, deadline: undefined };
+      const pending: Pending = { job: { id: this.#nextId++, body, plan }, resolve, reject, deadline: undefined };
       pending.deadline = setTimeout(() => this.#expire(pending), this.options.timeoutMs);
       this.#queue.push(pending);
       this.#dispatch();

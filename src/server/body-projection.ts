@@ -1,98 +1,118 @@
-// What of a large AdmissionReview crosses back from the worker that parsed it: the envelope, and
+// What of a large AdmissionReview crosses back from the worker that read it: the envelope, and
 // of object and oldObject only the fields a judgement reads. The engine declares those
 // (src/engine/inputs.ts, held by test/engine/inputs.test.ts, which records every field
 // evaluate() touches), so the projection is judged exactly as the whole object is, while the
-// bulk of a large review (managedFields, volumes beside the pod spec's other fields, status)
-// never has to be copied to the event loop's thread.
-import { WORKLOAD_KINDS, isRecord, judgedFields } from '../engine/index.js';
+// bulk of a large review (managedFields, status, the pod spec's volumes) is never built at all
+// (src/server/body-scan.ts reads past it) nor copied to the event loop's thread.
+import { POLICIES } from '../../policies/index.js';
+import { WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
 import type { EngineConfig, FieldPath } from '../engine/index.js';
 
-/** The request's own fields the server reads (src/server/admission.ts, review.ts, messages.ts). */
-const REQUEST_FIELDS = ['uid', 'kind', 'resource', 'subResource', 'requestKind', 'name', 'namespace', 'operation', 'userInfo', 'dryRun'];
+/**
+ * What to keep of a JSON value. `whole`: the value as it is. Otherwise, where the value is an
+ * object, the keys in `children` (each by its own plan) and, when `keepOthers`, every other key
+ * whole; where it is not an object (an array, a string), the value whole, so that every read the
+ * engine makes on the way finds what it would find in the whole review.
+ */
+export interface ProjectionPlan {
+  whole: boolean;
+  keepOthers: boolean;
+  children: Map<string, ProjectionPlan>;
+  /**
+   * A field no judgement reads inside a field kept whole (a pod spec's volumes): left out of
+   * object and oldObject where both hold the same bytes there, or where there is no other object.
+   * Left out of one only, it would make an UPDATE look as if it changed a judged field.
+   */
+  unread: boolean;
+}
+
+/**
+ * Inside a pod spec, read by neither the engine nor any built-in policy (test/server/body-scan.test.ts
+ * records every read over the policies' examples). Volumes are what makes the largest reviews large:
+ * the API server's 3 MiB request limit admits ~66,000 of them.
+ */
+const UNREAD_IN_POD_SPEC = ['volumes'];
+
+const leaf = (whole: boolean): ProjectionPlan => ({ whole, keepOthers: false, children: new Map(), unread: false });
+
+/** The plan of everything, for configs whose judgements may read any field. */
+export const WHOLE: ProjectionPlan = leaf(true);
+
+function keep(plan: ProjectionPlan, path: FieldPath): void {
+  let at = plan;
+  for (const [i, key] of path.entries()) {
+    if (at.whole) return;
+    let next = at.children.get(key);
+    if (!next) {
+      next = leaf(false);
+      at.children.set(key, next);
+    }
+    if (i === path.length - 1) Object.assign(next, leaf(true));
+    at = next;
+  }
+  if (path.length === 0) Object.assign(plan, leaf(true));
+}
+
+/** Marks `path` unread where a field kept whole holds it; a field declared at it or inside it stays read. */
+function markUnread(plan: ProjectionPlan, path: readonly string[]): void {
+  let at = plan;
+  for (const [i, key] of path.entries()) {
+    if (at.whole) Object.assign(at, { whole: false, keepOthers: true, children: new Map(), unread: false });
+    let next = at.children.get(key);
+    if (!next) {
+      if (!at.keepOthers) return;
+      next = leaf(true);
+      at.children.set(key, next);
+      if (i === path.length - 1) next.unread = true;
+    } else if (i === path.length - 1) return;
+    at = next;
+  }
+}
+
+/** The request's own fields are kept whole (custom rules read them as `request`); its objects are projected. */
+function reviewPlan(object: ProjectionPlan): ProjectionPlan {
+  const request: ProjectionPlan = { ...leaf(false), keepOthers: true };
+  request.children.set('object', object);
+  request.children.set('oldObject', object);
+  const review = leaf(false);
+  review.children.set('apiVersion', leaf(true));
+  review.children.set('kind', leaf(true));
+  review.children.set('request', request);
+  return review;
+}
 
 /** Read of the objects outside the engine: src/server/review.ts lets an object being deleted go. */
 const SERVER_FIELDS: readonly FieldPath[] = [['metadata', 'deletionTimestamp']];
 
-const fieldsByConfig = new WeakMap<EngineConfig, FieldPath[]>();
-
-/** Every field any judgement under this config reads, whatever the object's kind. */
-export function projectedFields(config: EngineConfig): FieldPath[] {
-  const known = fieldsByConfig.get(config);
-  if (known) return known;
-  const kinds = new Set([...WORKLOAD_KINDS, ...config.active.flatMap(({ policy }) => policy.kinds)]);
-  const seen = new Set<string>();
-  const fields: FieldPath[] = [];
-  for (const path of [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))]) {
-    const key = JSON.stringify(path);
-    if (!seen.has(key)) {
-      seen.add(key);
-      fields.push(path);
-    }
-  }
-  // Shorter first: a field copied whole already holds every longer one inside it.
-  fields.sort((a, b) => a.length - b.length);
-  fieldsByConfig.set(config, fields);
-  return fields;
-}
-
-/** Own data property, never the prototype (keys of user data may be `__proto__`). */
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
+const BUILT_IN = new Set<object>(POLICIES);
+const planByConfig = new WeakMap<EngineConfig, ProjectionPlan>();
 
 /**
- * The object with only `fields` (sorted shortest first): each is copied whole where it ends, or
- * where the object stops being a map on the way to it, so every read the engine makes on the
- * way or inside finds what it would find in the whole object.
+ * What to keep of a review judged under `config`: every field any judgement reads, whatever the
+ * object's kind. A config with a policy that is not built in (a custom CEL rule may read any field
+ * of object, oldObject and request, whatever its `reads` declare) keeps the objects whole.
  */
-export function projectObject(object: Record<string, unknown>, fields: readonly FieldPath[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const built = new Set<unknown>([out]);
-  for (const path of fields) {
-    let from: unknown = object;
-    let to = out;
-    for (let i = 0; i < path.length; i++) {
-      const key = path[i] as string;
-      if (!isRecord(from) || !Object.hasOwn(from, key)) break;
-      const value = from[key];
-      if (Object.hasOwn(to, key)) {
-        const existing = to[key];
-        // Copied whole by a shorter field, or a map this loop built: go on inside it.
-        if (!built.has(existing) || !isRecord(existing)) break;
-        to = existing;
-      } else if (i === path.length - 1 || !isRecord(value)) {
-        define(to, key, value);
-        break;
-      } else {
-        const next: Record<string, unknown> = {};
-        built.add(next);
-        define(to, key, next);
-        to = next;
-      }
-      from = value;
+export function reviewProjection(config: EngineConfig): ProjectionPlan {
+  const known = planByConfig.get(config);
+  if (known) return known;
+  const custom = config.active.some(({ policy }) => !BUILT_IN.has(policy));
+  const object = leaf(false);
+  if (custom) keep(object, []);
+  else {
+    const kinds = new Set([...WORKLOAD_KINDS, ...config.active.flatMap(({ policy }) => policy.kinds)]);
+    for (const path of [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))]) keep(object, path);
+    for (const kind of WORKLOAD_KINDS) {
+      const podSpec = workloadFields(kind)?.[0];
+      for (const key of UNREAD_IN_POD_SPEC) if (podSpec) markUnread(object, [...podSpec, key]);
     }
   }
-  return out;
+  const plan = reviewPlan(object);
+  planByConfig.set(config, plan);
+  return plan;
 }
 
-/** The review with object and oldObject projected; anything not shaped like a review is kept whole. */
-export function projectReview(review: unknown, fields: readonly FieldPath[]): unknown {
-  if (!isRecord(review)) return review;
-  const out: Record<string, unknown> = {};
-  for (const key of ['apiVersion', 'kind']) if (Object.hasOwn(review, key)) define(out, key, review[key]);
-  if (!Object.hasOwn(review, 'request')) return out;
-  const request = review.request;
-  if (!isRecord(request)) {
-    define(out, 'request', request);
-    return out;
-  }
-  const projected: Record<string, unknown> = {};
-  for (const key of REQUEST_FIELDS) if (Object.hasOwn(request, key)) define(projected, key, request[key]);
-  for (const key of ['object', 'oldObject']) {
-    if (!Object.hasOwn(request, key)) continue;
-    const value = request[key];
-    define(projected, key, isRecord(value) ? projectObject(value, fields) : value);
-  }
-  define(out, 'request', projected);
-  return out;
+/** Every path marked unread under `plan` (relative to the object). */
+export function unreadPaths(plan: ProjectionPlan, prefix: string[] = []): string[][] {
+  if (plan.unread) return [prefix];
+  return [...plan.children].flatMap(([key, child]) => unreadPaths(child, [...prefix, key]));
 }

@@ -12,6 +12,7 @@ import { buildApp } from '../../src/server/app.js';
 import type { GateApp } from '../../src/server/app.js';
 import type { BodyPoolOptions } from '../../src/server/body-pool.js';
 import { joinParts, splitValue } from '../../src/server/body-parts.js';
+import { WHOLE } from '../../src/server/body-projection.js';
 import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
@@ -149,7 +150,8 @@ t.test('a body under the threshold never starts a worker', async (t) => {
 
 t.test('a worker out of memory: the review is refused under --on-error deny, and the next body gets a new worker', async (t) => {
   const gate = app(t, { threshold: 1, timeoutMs: 120_000, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 } });
-  const res = await post(gate, volumesUpdate(40_000));
+  // Containers are read, so they are built in the worker: 250,000 of them do not fit in 48 MiB.
+  const res = await post(gate, containersCreate(250_000));
   t.equal(res.statusCode, 200, 'an AdmissionReview, not an HTTP error');
   const response = res.json().response;
   t.equal(response.uid, 'uid-review');
@@ -209,7 +211,7 @@ t.test('shutdown ends the workers; a body in flight is answered, not admitted', 
   const response = (await inFlight).json().response;
   t.equal(response.allowed, false);
   t.match(response.status.message, /could not be parsed \(the server is shutting down\)/);
-  await t.rejects(gate.bodyPool.parse(Buffer.from('{}'), []), /shutting down/, 'the pool takes no more bodies');
+  await t.rejects(gate.bodyPool.parse(Buffer.from('{}'), WHOLE), /shutting down/, 'the pool takes no more bodies');
 });
 
 t.test('/healthz answers while a large review is being parsed', async (t) => {

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { unreadableBody } from '../body-headers.js';
 import { BodyNotParsed, BodyPool } from '../body-pool.js';
 import type { BodyPoolOptions } from '../body-pool.js';
-import { projectedFields } from '../body-projection.js';
+import { reviewProjection } from '../body-projection.js';
 import { OversizeBody, readBoundedBody } from '../bounded-body.js';
 import { BodyError, parseJsonBody } from '../json.js';
 import { HEAD_BYTES } from '../review-head.js';
@@ -41,7 +41,7 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions> }>
             // Read now: the body's memory moves to the worker.
             const bytes = body.length;
             const head = body.subarray(0, HEAD_BYTES).toString('utf8');
-            return void pool.parse(body, projectedFields(config)).then(
+            return void pool.parse(body, reviewProjection(config)).then(
               (value) => done(null, new ProjectedBody(value, config)),
               (err: Error) =>
                 err instanceof BodyNotParsed ? done(null, new UnparsedBody(bytes, head, err.message)) : done(err, undefined),

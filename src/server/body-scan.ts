@@ -1,0 +1,288 @@
+// Reads a large AdmissionReview's bytes without building it. JSON.parse of a 10 MiB review builds
+// hundreds of thousands of objects (managedFields, volumes) that no judgement reads, and that is
+// most of its cost; this scanner checks every byte against JSON's grammar but builds only what the
+// projection (src/server/body-projection.ts) keeps, as slices of the body's text.
+//
+// It answers the same as JSON.parse of the body's UTF-8 decoding followed by the projection, or
+// not at all: a body it does not accept (invalid, nested deeper than the parser allows, empty) is
+// left to the parser (parseJsonBody), whose answer and messages are the event loop's. So it must
+// never accept what JSON.parse refuses (test/server/body-scan.test.ts holds both ways over seeded
+// mutations). Bytes of 0x80 and over are accepted only inside strings: the UTF-8 decoder turns
+// anything there into some character, invalid sequences into U+FFFD, and JSON.parse accepts any
+// character in a string but none outside one. Duplicate keys: the last value wins at the first
+// key's place, as JSON.parse does (a Map keeps the first insertion's order).
+import { MAX_JSON_DEPTH } from './json.js';
+import type { ProjectionPlan } from './body-projection.js';
+import { unreadPaths } from './body-projection.js';
+
+/** Thrown, once made, for any body the scanner leaves to the parser. */
+class NotScanned extends Error {}
+const NOT_SCANNED = new NotScanned('left to the parser');
+
+/** A value kept whole: its bytes in the body. */
+class Slice {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
+
+/** An object read field by field: the kept keys, in JSON.parse's order. */
+class Fields {
+  readonly entries = new Map<string, Kept>();
+}
+
+type Kept = Slice | Fields;
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** After a backslash in a string: the escapes JSON has (`u` is followed by four hex digits). */
+const ESCAPES = new Uint8Array(256);
+for (const c of '"\\/bfnrtu') ESCAPES[c.charCodeAt(0)] = 1;
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+class Scanner {
+  i = 0;
+  depth = 0;
+  readonly n: number;
+
+  constructor(readonly b: Buffer) {
+    this.n = b.length;
+  }
+
+  space(): void {
+    const { b, n } = this;
+    let i = this.i;
+    while (i < n) {
+      const c = b[i] as number;
+      if (c !== SPACE && c !== LF && c !== CR && c !== TAB) break;
+      i++;
+    }
+    this.i = i;
+  }
+
+  /** The byte at the cursor after white space; past the end, a byte no rule accepts. */
+  peek(): number {
+    this.space();
+    return this.i < this.n ? (this.b[this.i] as number) : -1;
+  }
+
+  expect(c: number): void {
+    if (this.peek() !== c) throw NOT_SCANNED;
+    this.i++;
+  }
+
+  /** Skips the string whose opening quote is at the cursor; true when it holds an escape or a non-ASCII byte. */
+  string(): boolean {
+    const { b, n } = this;
+    let i = this.i + 1;
+    let plain = true;
+    for (;;) {
+      if (i >= n) throw NOT_SCANNED;
+      const c = b[i++] as number;
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        plain = false;
+        if (i >= n || ESCAPES[b[i] as number] !== 1) throw NOT_SCANNED;
+        if (b[i++] === 0x75) {
+          if (i + 4 > n) throw NOT_SCANNED;
+          for (let k = 0; k < 4; k++) if (HEX[b[i++] as number] !== 1) throw NOT_SCANNED;
+        }
+      } else if (c < SPACE) throw NOT_SCANNED;
+      else if (c >= 0x80) plain = false;
+    }
+    this.i = i;
+    return !plain;
+  }
+
+  digits(): void {
+    const { b, n } = this;
+    const start = this.i;
+    while (this.i < n && (b[this.i] as number) >= ZERO && (b[this.i] as number) <= NINE) this.i++;
+    if (this.i === start) throw NOT_SCANNED;
+  }
+
+  number(): void {
+    const { b } = this;
+    if (b[this.i] === MINUS) this.i++;
+    if (b[this.i] === ZERO) this.i++;
+    else this.digits();
+    if (b[this.i] === DOT) {
+      this.i++;
+      this.digits();
+    }
+    if ((b[this.i] as number | undefined) === 0x65 || (b[this.i] as number | undefined) === 0x45) {
+      this.i++;
+      if (b[this.i] === PLUS || b[this.i] === MINUS) this.i++;
+      this.digits();
+    }
+  }
+
+  literal(word: string): void {
+    const { b, n } = this;
+    if (this.i + word.length > n) throw NOT_SCANNED;
+    for (let k = 0; k < word.length; k++) if (b[this.i + k] !== word.charCodeAt(k)) throw NOT_SCANNED;
+    this.i += word.length;
+  }
+
+  open(): void {
+    if (++this.depth > MAX_JSON_DEPTH) throw NOT_SCANNED;
+    this.i++;
+  }
+
+  /** Skips the value at the cursor, checking it. */
+  value(): void {
+    const c = this.peek();
+    if (c === QUOTE) this.string();
+    else if (c === OPEN_BRACE) {
+      this.open();
+      if (this.peek() === CLOSE_BRACE) this.i++;
+      else {
+        for (;;) {
+          if (this.peek() !== QUOTE) throw NOT_SCANNED;
+          this.string();
+          this.expect(COLON);
+          this.value();
+          const next = this.peek();
+          this.i++;
+          if (next === CLOSE_BRACE) break;
+          if (next !== COMMA) throw NOT_SCANNED;
+        }
+      }
+      this.depth--;
+    } else if (c === OPEN_BRACKET) {
+      this.open();
+      if (this.peek() === CLOSE_BRACKET) this.i++;
+      else {
+        for (;;) {
+          this.value();
+          const next = this.peek();
+          this.i++;
+          if (next === CLOSE_BRACKET) break;
+          if (next !== COMMA) throw NOT_SCANNED;
+        }
+      }
+      this.depth--;
+    } else if (c === 0x74) this.literal('true');
+    else if (c === 0x66) this.literal('false');
+    else if (c === 0x6e) this.literal('null');
+    else if (c === MINUS || (c >= ZERO && c <= NINE)) this.number();
+    else throw NOT_SCANNED;
+  }
+
+  /** The value at the cursor as `plan` keeps it. */
+  kept(plan: ProjectionPlan): Kept {
+    if (this.peek() !== OPEN_BRACE || plan.whole) {
+      const start = this.i;
+      this.value();
+      return new Slice(start, this.i);
+    }
+    const fields = new Fields();
+    this.open();
+    if (this.peek() === CLOSE_BRACE) this.i++;
+    else {
+      for (;;) {
+        if (this.peek() !== QUOTE) throw NOT_SCANNED;
+        const start = this.i;
+        const key = this.string()
+          ? (JSON.parse(this.b.toString('utf8', start, this.i)) as string)
+          : this.b.toString('latin1', start + 1, this.i - 1);
+        this.expect(COLON);
+        const child = plan.children.get(key) ?? (plan.keepOthers ? WHOLE_CHILD : undefined);
+        if (child) fields.entries.set(key, this.kept(child));
+        else this.value();
+        const next = this.peek();
+        this.i++;
+        if (next === CLOSE_BRACE) break;
+        if (next !== COMMA) throw NOT_SCANNED;
+      }
+    }
+    this.depth--;
+    return fields;
+  }
+}
+
+const WHOLE_CHILD: ProjectionPlan = { whole: true, keepOthers: false, children: new Map(), unread: false };
+
+function at(kept: Kept | undefined, path: readonly string[]): Kept | undefined {
+  let cur = kept;
+  for (const key of path) cur = cur instanceof Fields ? cur.entries.get(key) : undefined;
+  return cur;
+}
+
+/** The parent Fields of `path` and the key in it, when the path is there and kept whole. */
+function unreadSlice(object: Kept | undefined, path: readonly string[]): { parent: Fields; key: string; slice: Slice } | undefined {
+  const parent = at(object, path.slice(0, -1));
+  const key = path[path.length - 1];
+  if (!(parent instanceof Fields) || key === undefined) return undefined;
+  const slice = parent.entries.get(key);
+  return slice instanceof Slice ? { parent, key, slice } : undefined;
+}
+
+/** Leaves out the unread fields object and oldObject hold alike, or that one holds and there is no other object. */
+function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
+  const request = at(review, ['request']);
+  const object = at(request, ['object']);
+  const oldObject = at(request, ['oldObject']);
+  const objectPlan = plan.children.get('request')?.children.get('object');
+  if (!objectPlan) return;
+  for (const path of unreadPaths(objectPlan)) {
+    const a = unreadSlice(object, path);
+    const b = unreadSlice(oldObject, path);
+    const alike = a && b && body.subarray(a.slice.start, a.slice.end).equals(body.subarray(b.slice.start, b.slice.end));
+    if (alike || (a && !(oldObject instanceof Fields))) a?.parent.entries.delete(a.key);
+    if (alike || (b && !(object instanceof Fields))) b?.parent.entries.delete(b.key);
+  }
+}
+
+function write(body: Buffer, kept: Kept, out: string[]): void {
+  if (kept instanceof Slice) {
+    out.push(body.toString('utf8', kept.start, kept.end));
+    return;
+  }
+  out.push('{');
+  let first = true;
+  for (const [key, value] of kept.entries) {
+    out.push(first ? '' : ',', JSON.stringify(key), ':');
+    write(body, value, out);
+    first = false;
+  }
+  out.push('}');
+}
+
+/**
+ * The review in `body` projected by `plan`, as JSON text; undefined when the body is not one the
+ * scanner vouches for (then JSON.parse decides, and gives the error).
+ */
+export function scanReview(body: Buffer, plan: ProjectionPlan): string | undefined {
+  const scanner = new Scanner(body);
+  try {
+    const review = scanner.kept(plan);
+    scanner.space();
+    if (scanner.i !== scanner.n) return undefined;
+    dropUnread(body, review, plan);
+    const out: string[] = [];
+    write(body, review, out);
+    return out.join('');
+  } catch (err) {
+    if (err === NOT_SCANNED) return undefined;
+    throw err;
+  }
+}
