@@ -1,0 +1,304 @@
+// The worker reads a large review's bytes without building it (src/server/body-scan.ts). It must
+// accept exactly the bodies JSON.parse accepts (an invalid body judged as a valid one would be a
+// way around the gate), and build exactly what projecting JSON.parse's value would: the same
+// keys in the same order, duplicate keys resolved as JSON.parse does, `__proto__` as a plain key.
+// The fields it leaves out must be ones no judgement reads.
+import fc from 'fast-check';
+import t from 'tap';
+import { POLICIES } from '../../policies/index.js';
+import { DEFAULT_CONFIG, compileConfig, evaluate, isRecord } from '../../src/engine/index.js';
+import type { EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
+import { ContextIndex } from '../../src/engine/index.js';
+import { reviewProjection, unreadPaths } from '../../src/server/body-projection.js';
+import type { ProjectionPlan } from '../../src/server/body-projection.js';
+import { scanReview } from '../../src/server/body-scan.js';
+import { parseJsonBody } from '../../src/server/json.js';
+import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
+import type { Json } from '../helpers/fuzz-reviews.js';
+import { examples } from '../helpers/manifests.js';
+import { recording } from '../helpers/recording.js';
+import type { Read } from '../helpers/recording.js';
+import { rule, rulesConfig } from '../helpers/rules.js';
+
+const SEED = 20261205;
+const config = compileConfig(DEFAULT_CONFIG, POLICIES);
+const PLAN = reviewProjection(config);
+const OBJECT_PLAN = PLAN.children.get('request')?.children.get('object') as ProjectionPlan;
+
+/** The plan with nothing marked unread: what the scan keeps when object and oldObject differ there. */
+function allRead(plan: ProjectionPlan): ProjectionPlan {
+  return { ...plan, unread: false, children: new Map([...plan.children].map(([key, child]) => [key, allRead(child)])) };
+}
+
+const define = (target: object, key: string, value: unknown) =>
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+
+/** The projection of a parsed value, as src/server/body-projection.ts describes it. */
+function project(value: unknown, plan: ProjectionPlan): unknown {
+  if (plan.whole || !isRecord(value)) return value;
+  const out = {};
+  for (const key of Object.keys(value)) {
+    const child = plan.children.get(key) ?? (plan.keepOthers ? { ...plan, whole: true } : undefined);
+    if (child) define(out, key, project(value[key], child));
+  }
+  return out;
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false };
+
+function parsed(bytes: Buffer): Parsed {
+  try {
+    return { ok: true, value: parseJsonBody(bytes.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** What goes wrong for one body: '' when the scan agrees with JSON.parse and the projection. */
+function disagreement(bytes: Buffer, plan: ProjectionPlan): string {
+  const scanned = scanReview(bytes, plan);
+  const expected = parsed(bytes);
+  if (!expected.ok) return scanned === undefined ? '' : 'accepted a body JSON.parse refuses';
+  if (scanned === undefined) return 'left a valid body to the parser';
+  const want = JSON.stringify(project(expected.value, plan));
+  return JSON.stringify(JSON.parse(scanned)) === want ? '' : `built ${scanned.slice(0, 300)}\n  wanted ${want.slice(0, 300)}`;
+}
+
+function reviews(): string[] {
+  const out: string[] = [];
+  for (const kind of BASE_KINDS) {
+    const review = baseReview(baseObject(kind), 'UPDATE');
+    for (const object of objectsIn(review).slice(0, 6)) setKey(object, PROTO_NAMES[out.length % PROTO_NAMES.length] ?? 'x', 'v');
+    out.push(JSON.stringify(review));
+  }
+  for (const [kind, mutations] of fc.sample(fc.tuple(fc.constantFrom(...BASE_KINDS), fc.array(mutationArb, { maxLength: 4 })), {
+    seed: SEED,
+    numRuns: 200,
+  })) {
+    const review = baseReview(baseObject(kind), 'CREATE');
+    for (const m of mutations) mutate(review, m);
+    out.push(JSON.stringify(review, null, out.length % 3 === 0 ? 1 : undefined));
+  }
+  return out;
+}
+
+/** Bytes that matter to JSON's grammar, and some that are never valid outside a string. */
+const ALPHABET = Buffer.from('{}[]",:0123456789.eE+-tfnrul\\ \n\t\r/abu\u0000\u001f\u007f', 'latin1');
+const ODD_BYTES = [0x80, 0xbf, 0xc3, 0xe2, 0xef, 0xf0, 0xff];
+
+type Edit = { at: number; op: 'delete' | 'insert' | 'replace' | 'copy'; byte: number; length: number };
+const editArb: fc.Arbitrary<Edit> = fc.record({
+  at: fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x),
+  op: fc.oneof({ arbitrary: fc.constantFrom('delete', 'copy'), weight: 1 }, { arbitrary: fc.constantFrom('insert', 'replace'), weight: 4 }),
+  // Mostly bytes that keep a string a string, so that many mutants stay valid and are projected.
+  byte: fc.oneof(
+    { arbitrary: fc.constantFrom(...ALPHABET), weight: 2 },
+    { arbitrary: fc.constantFrom(...ODD_BYTES), weight: 1 },
+    { arbitrary: fc.constantFrom(0x20, 0x41, 0x7a, 0x5f), weight: 5 },
+  ),
+  length: fc.integer({ min: 1, max: 40 }),
+}) as fc.Arbitrary<Edit>;
+
+function edit(bytes: Buffer, e: Edit): Buffer {
+  const at = Math.min(bytes.length, Math.floor(e.at * bytes.length));
+  const head = bytes.subarray(0, at);
+  const tail = bytes.subarray(at);
+  switch (e.op) {
+    case 'delete':
+      return Buffer.concat([head, tail.subarray(e.length)]);
+    case 'insert':
+      return Buffer.concat([head, Buffer.from([e.byte]), tail]);
+    case 'replace':
+      return Buffer.concat([head, Buffer.from([e.byte]), tail.subarray(1)]);
+    default:
+      return Buffer.concat([head, tail.subarray(0, e.length), tail]);
+  }
+}
+
+t.test(
+  'over 6,000 seeded byte-level mutations of reviews, the scan accepts what JSON.parse accepts and builds what projecting it builds',
+  async (t) => {
+    const texts = reviews();
+    const samples = fc.sample(fc.tuple(fc.nat(texts.length - 1), fc.array(editArb, { minLength: 1, maxLength: 2 })), {
+      seed: SEED,
+      numRuns: 6_000,
+    });
+    const plan = allRead(PLAN);
+    const problems: string[] = [];
+    let valid = 0;
+    for (const [which, edits] of samples) {
+      const bytes = edits.reduce(edit, Buffer.from(texts[which] ?? ''));
+      if (parsed(bytes).ok) valid++;
+      const problem = disagreement(bytes, plan);
+      if (problem && problems.length < 5) problems.push(`${problem}\n  body: ${bytes.toString('latin1').slice(0, 200)}`);
+    }
+    for (const text of texts) {
+      const problem = disagreement(Buffer.from(text), plan);
+      if (problem && problems.length < 5) problems.push(problem);
+    }
+    t.strictSame(problems, []);
+    t.ok(valid > 250 && valid < 5_750, `both valid and invalid bodies among them (${valid} valid)`);
+  },
+);
+
+t.test('the grammar at its edges, as JSON.parse reads it', async (t) => {
+  const values = [
+    '"a\\u00e9\\ud800\\"\\\\\\/\\b\\f\\n\\r\\t"',
+    '"\\u12"',
+    '"\\x"',
+    '"tab\tinside"',
+    '"del\u007f"',
+    '-0',
+    '-',
+    '01',
+    '1.',
+    '.5',
+    '1e5',
+    '1E+5',
+    '1e',
+    '-1.5e-3',
+    '1e400',
+    'tru',
+    'true',
+    'nul',
+    '[1,]',
+    '[,1]',
+    '{"a":1,}',
+    '{"a" 1}',
+    '{a:1}',
+    "{'a':1}",
+    '{"a":1 "b":2}',
+    '[1 2]',
+    '{"a":1}}',
+    '  {"a" : [ 1 , 2 ] }  ',
+    '{"a":1}\u00a0',
+    '\ufeff{"a":1}',
+    '',
+    '   ',
+    `${'['.repeat(512)}${']'.repeat(512)}`,
+    `${'['.repeat(513)}${']'.repeat(513)}`,
+    `{"apiVersion":"v1","kind":"AdmissionReview","request":{"uid":"u","object":${'{"a":'.repeat(510)}1${'}'.repeat(510)}}}`,
+  ];
+  const bodies = [
+    ...values.map((v) => Buffer.from(v)),
+    ...values.map((v) =>
+      Buffer.from(`{"apiVersion":"v1","kind":"AdmissionReview","request":{"uid":"u","object":{"metadata":{"name":${v}}}}}`),
+    ),
+    ...values.map((v) => Buffer.from(`{"request":{"object":{"spec":{"template":{"spec":{"volumes":[${v}]}}}}}}`)),
+    Buffer.from([0x22, 0xc3, 0x28, 0xff, 0xe2, 0x82, 0x22]),
+    Buffer.from([0x7b, 0x22, 0x6b, 0x22, 0x3a, 0xc3, 0xa9, 0x7d]),
+    Buffer.concat([
+      Buffer.from('{"request":{"object":{"metadata":{"name":"'),
+      Buffer.from([0xed, 0xa0, 0x80, 0xf4, 0x90]),
+      Buffer.from('"}}}}'),
+    ]),
+  ];
+  for (const body of bodies) t.equal(disagreement(body, allRead(PLAN)), '', body.toString('latin1').slice(0, 80));
+});
+
+t.test('duplicate keys: the last value, at the first key’s place; __proto__ a plain key', async (t) => {
+  const bodies = [
+    '{"request":{"object":{"spec":{"replicas":1},"metadata":{"name":"a"},"spec":{"replicas":2}}}}',
+    '{"request":{"object":{"metadata":{"name":"a","name":"b"}},"object":{"metadata":{"namespace":"c"}}}}',
+    '{"request":{"object":{"spec":{"template":{"spec":{"containers":[],"volumes":[1],"volumes":[2]}}}}}}',
+    '{"request":{"object":{"metadata":{"name":"a"},"metadata":[1]}}}',
+    '{"request":{"object":{"metadata":[1],"metadata":{"name":"a"}}}}',
+    '{"kind":1,"request":{"object":{"__proto__":{"polluted":1},"metadata":{"__proto__":"x","name":"a"}}},"kind":2}',
+    '{"request":{"object":{"metadata":{"n\\u0061me":"escaped key","name\\u0000":"x","\\u00e9":"y"}}}}',
+  ];
+  for (const body of bodies) t.equal(disagreement(Buffer.from(body), allRead(PLAN)), '', body);
+  const scanned = JSON.parse(scanReview(Buffer.from(bodies[5] ?? ''), PLAN) ?? 'null') as Record<string, unknown>;
+  t.equal(Object.getPrototypeOf(scanned), Object.prototype);
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+});
+
+/** A review of a Deployment with `volumes` Secret volumes in object and `oldVolumes` in oldObject. */
+function withVolumes(volumes: Json[] | undefined, oldVolumes: Json[] | undefined | null): Buffer {
+  const object = (list: Json[] | undefined): Json => {
+    const deployment = baseObject('Deployment') as { [key: string]: Json };
+    const spec = ((deployment.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
+    if (list) spec.volumes = list;
+    return deployment;
+  };
+  const review = baseReview(object(volumes), oldVolumes === null ? 'CREATE' : 'UPDATE');
+  if (oldVolumes !== null) (review.request as { [key: string]: Json }).oldObject = object(oldVolumes);
+  return Buffer.from(JSON.stringify(review));
+}
+
+const volumesIn = (scanned: string | undefined, which: 'object' | 'oldObject') => {
+  const review = JSON.parse(scanned ?? 'null') as { request: Record<string, { spec: { template: { spec: Record<string, unknown> } } }> };
+  return review.request[which]?.spec.template.spec.volumes;
+};
+
+t.test('volumes, read by no judgement, are left out where object and oldObject hold them alike or there is no other object', async (t) => {
+  const a: Json[] = [{ name: 'a', secret: { secretName: 's' } }];
+  const b: Json[] = [{ name: 'b', secret: { secretName: 's' } }];
+  const create = scanReview(withVolumes(a, null), PLAN);
+  t.equal(volumesIn(create, 'object'), undefined, 'CREATE: left out');
+  t.ok(volumesIn(create, 'oldObject') === undefined);
+  const same = scanReview(withVolumes(a, a), PLAN);
+  t.equal(volumesIn(same, 'object'), undefined, 'UPDATE with the same volumes: left out of both');
+  t.equal(volumesIn(same, 'oldObject'), undefined);
+  const changed = scanReview(withVolumes(a, b), PLAN);
+  t.strictSame(volumesIn(changed, 'object'), a, 'UPDATE that changes them: kept in both, so the update is seen to change the pod spec');
+  t.strictSame(volumesIn(changed, 'oldObject'), b);
+  const added = scanReview(withVolumes(a, undefined), PLAN);
+  t.strictSame(volumesIn(added, 'object'), a, 'UPDATE that adds them: kept');
+  t.strictSame(
+    unreadPaths(OBJECT_PLAN)
+      .map((p) => p.join('.'))
+      .sort(),
+    ['spec.jobTemplate.spec.template.spec.volumes', 'spec.template.spec.volumes', 'spec.volumes', 'template.spec.volumes'],
+  );
+});
+
+t.test('a config with a custom rule keeps object and oldObject whole: a rule may read any field', async (t) => {
+  const custom = rulesConfig([
+    rule({ reads: ['spec.replicas'], validations: [{ expression: 'has(object.metadata.labels)', message: 'm' }] }),
+  ]);
+  const body = withVolumes([{ name: 'a' }], [{ name: 'a' }]);
+  const whole = JSON.parse(body.toString()) as { request: unknown };
+  t.strictSame((JSON.parse(scanReview(body, reviewProjection(custom)) ?? 'null') as { request: unknown }).request, whole.request);
+});
+
+const startsWith = (path: readonly string[], prefix: readonly string[]) =>
+  prefix.length <= path.length && prefix.every((k, i) => path[i] === k);
+
+/** Reads of the example objects of `policies` (every policy when judged under `under`) that reach a field the scan leaves out. */
+function unreadTouched(
+  policies: readonly Policy[],
+  under: EngineConfig,
+  examplesOf = (p: Policy) => examples(p.id),
+): { judged: number; touched: string[] } {
+  const unread = unreadPaths(OBJECT_PLAN);
+  let judged = 0;
+  const touched = new Set<string>();
+  for (const policy of policies) {
+    const { good, bad } = examplesOf(policy);
+    const all = [...good.values(), ...bad.values()];
+    const context = ContextIndex.fromObjects(all);
+    for (const object of all) {
+      const reads: Read[] = [];
+      evaluate(recording(object, [], reads) as KubeObject, context, under, { now: 0 });
+      judged++;
+      for (const r of reads) {
+        const inside = unread.some((path) => startsWith(r.path, path) || (r.keys && startsWith(path, r.path)));
+        if (inside) touched.add(`${r.keys ? 'keys of ' : ''}${r.path.join('.')}`);
+      }
+    }
+  }
+  return { judged, touched: [...touched] };
+}
+
+t.test('no built-in policy nor the engine reads a field the scan leaves out', async (t) => {
+  const { judged, touched } = unreadTouched(POLICIES, config);
+  t.ok(judged > 40, `${judged} example objects judged by every policy`);
+  t.strictSame(touched, []);
+  const nosy: WorkloadPolicy = {
+    ...(POLICIES.find((p) => p.id === 'run-as-non-root') as WorkloadPolicy),
+    id: 'counts-volumes',
+    check: (w) => ('volumes' in w.podSpec ? [] : [{ path: 'spec', message: 'no volumes' }]),
+  };
+  const caught = unreadTouched([nosy], compileConfig(DEFAULT_CONFIG, [nosy]), () => examples('run-as-non-root'));
+  t.ok(caught.touched.includes('spec.template.spec.volumes'), 'a policy that reads volumes is caught');
+});
