@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import type { Test } from 'tap';
 import { POLICIES } from '../../policies/index.js';
+import { parseConfig } from '../../src/config/load.js';
 import { ContextIndex, DEFAULT_CONFIG, compileConfig } from '../../src/engine/index.js';
 import type { KubeObject } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
@@ -17,6 +18,7 @@ import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
 import type { Json } from '../helpers/fuzz-reviews.js';
+import { rule } from '../helpers/rules.js';
 
 const SEED = 20261206;
 
@@ -83,6 +85,22 @@ function volumesUpdate(volumes: number): string {
   return JSON.stringify(review);
 }
 
+/**
+ * An UPDATE of a Deployment that runs as root before and after (an existing violation, answered
+ * as a warning when the pod spec changes and quietly when it does not), with these volumes.
+ */
+function volumesOnly(volumes: number[] | undefined, oldVolumes: number[] | undefined): string {
+  const object = (names: number[] | undefined): Json => {
+    const base = baseObject('Deployment') as { [key: string]: Json };
+    const spec = ((base.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
+    if (names) spec.volumes = names.map((i) => ({ name: `v${i}`, secret: { secretName: 's', defaultMode: 420 } }));
+    return base;
+  };
+  const review = baseReview(object(volumes), 'UPDATE');
+  (review.request as { [key: string]: Json }).oldObject = object(oldVolumes);
+  return JSON.stringify(review);
+}
+
 /** A Deployment with `n` failing containers. */
 function containersCreate(n: number): string {
   const object = baseObject('Deployment') as { [key: string]: Json };
@@ -90,6 +108,25 @@ function containersCreate(n: number): string {
   spec.containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app', securityContext: { runAsUser: 0 } }));
   return JSON.stringify(baseReview(object, 'CREATE'));
 }
+
+/** Volumes of object and oldObject: the same, changed, added, removed, reordered, none. */
+const VOLUME_CHANGES: Array<[number[] | undefined, number[] | undefined]> = [
+  [
+    [1, 2, 3],
+    [1, 2, 3],
+  ],
+  [
+    [1, 2, 3],
+    [1, 2, 4],
+  ],
+  [[1, 2, 3], undefined],
+  [undefined, [1]],
+  [
+    [2, 1],
+    [1, 2],
+  ],
+  [undefined, undefined],
+];
 
 /** Reviews with Object.prototype names as keys in every object, then seeded random mutations. */
 function* differentialInputs(): Generator<string> {
@@ -111,6 +148,7 @@ function* differentialInputs(): Generator<string> {
   }
   yield volumesUpdate(3_000);
   yield containersCreate(3_000);
+  for (const [volumes, oldVolumes] of VOLUME_CHANGES) yield volumesOnly(volumes, oldVolumes);
   yield '[]';
   yield '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","operation":"CREATE","object":[1]}}';
   yield '{"env":[{"value":"SECRETVALUE-hunter2"},#]}';
@@ -138,6 +176,73 @@ t.test('a body parsed in a worker gets the answer the event loop would give, byt
   t.equal(pooled.bodyPool.stats.failed, 0, 'none failed there');
   t.equal(Object.hasOwn(Object.prototype, 'polluted'), false);
   t.equal(({} as Record<string, unknown>).constructor, Object, 'Object.prototype untouched');
+});
+
+t.test('an UPDATE that changes only volumes is answered as one that changes the pod spec, through a worker too', async (t) => {
+  const inThread = app(t);
+  const pooled = app(t, EVERY_BODY);
+  const answers: string[] = [];
+  for (const [volumes, oldVolumes] of VOLUME_CHANGES.slice(0, 2)) {
+    const payload = volumesOnly(volumes, oldVolumes);
+    const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
+    t.equal(b.body, a.body);
+    answers.push(JSON.stringify(b.json().response.warnings ?? []));
+  }
+  const [same, changed] = answers;
+  t.notOk(same?.includes('already existed'), 'the same volumes: existing violations are not repeated as warnings');
+  t.ok(changed?.includes('already existed'), 'changed volumes: they are');
+});
+
+t.test('with custom rules, a body parsed in a worker is judged on everything the rules read', async (t) => {
+  const rules = [
+    // `reads` declares less than the rule reads: a declaration for UPDATE comparisons, not a limit.
+    rule({
+      id: 'team-label',
+      reads: ['spec.replicas'],
+      validations: [{ expression: 'has(object.metadata.labels.team)', message: 'no team' }],
+    }),
+    rule({
+      id: 'few-volumes',
+      kinds: ['Deployment'],
+      validations: [
+        {
+          expression: '!has(object.spec.template.spec.volumes) || size(object.spec.template.spec.volumes) < 100',
+          message: 'too many volumes',
+        },
+      ],
+    }),
+    rule({
+      id: 'no-field-manager',
+      validations: [{ expression: '!has(request.options) || !has(request.options.fieldManager)', message: 'field manager' }],
+    }),
+    rule({
+      id: 'old-volumes',
+      kinds: ['Deployment'],
+      validations: [{ expression: 'oldObject == null || !has(oldObject.spec.template.spec.volumes)', message: 'old volumes' }],
+    }),
+  ];
+  const state = () => {
+    const config = parseConfig({ ...DEFAULT_CONFIG, rules }, 'test.yaml');
+    return new GateState(compileConfig(config, POLICIES), { context: ContextIndex.fromObjects([]) });
+  };
+  const build = (largeBodies?: Partial<BodyPoolOptions>) => {
+    const built = buildApp({ state: state(), onError: 'deny', ...(largeBodies ? { largeBodies } : {}) });
+    t.teardown(() => built.close());
+    return built;
+  };
+  const inThread = build();
+  const pooled = build(EVERY_BODY);
+  const withOptions = JSON.parse(volumesUpdate(200)) as { request: { [key: string]: Json } };
+  withOptions.request.options = { fieldManager: 'kubectl' };
+  const payloads = [volumesUpdate(200), JSON.stringify(withOptions), volumesOnly([1], [1]), containersCreate(3)];
+  const messages = new Set<string>();
+  for (const payload of payloads) {
+    const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
+    t.equal(b.body, a.body, 'the same answer');
+    for (const id of ['team-label', 'few-volumes', 'no-field-manager', 'old-volumes']) if (b.body.includes(`[${id}]`)) messages.add(id);
+  }
+  t.strictSame([...messages].sort(), ['few-volumes', 'no-field-manager', 'old-volumes', 'team-label'], 'every rule saw what it reads');
+  t.equal(pooled.bodyPool.stats.parsed, payloads.length, 'through the worker');
 });
 
 t.test('a body under the threshold never starts a worker', async (t) => {
