@@ -9,11 +9,15 @@
 /** A key on the way from the root: an array index or an object key. */
 type Key = string | number;
 
-/** Children of the container at `path`, appended in order; `keys` when it is an object. */
+/**
+ * Children of the container at `path`, appended in order: `values` of an array, of an object its
+ * `keys` and `values`, or `members` (src/server/body-scan.ts sends runs of an object's members as they are).
+ */
 interface Slice {
   path: Key[];
   keys?: string[];
-  values: unknown[];
+  values?: unknown[];
+  members?: Record<string, unknown>;
 }
 
 /**
@@ -56,7 +60,7 @@ export function splitValue(value: unknown, budget = PART_NODES): string[] {
       const size = sizeUpTo(v, budget);
       used += Math.min(size, budget);
       slice.keys?.push(key as string);
-      slice.values.push(place(v, [...path, key], size));
+      slice.values?.push(place(v, [...path, key], size));
     }
     return array ? [] : {};
   };
@@ -85,9 +89,12 @@ export async function joinParts(parts: readonly string[]): Promise<unknown> {
     await new Promise((resolve) => setImmediate(resolve));
     const slice = JSON.parse(part) as Slice;
     const target = containerAt(root, slice.path);
-    if (Array.isArray(target)) target.push(...slice.values);
-    else {
-      for (const [i, v] of slice.values.entries()) define(target, slice.keys?.[i] ?? '', v);
+    if (Array.isArray(target)) target.push(...(slice.values ?? []));
+    else if (slice.members) {
+      // As JSON.parse would: a key met again keeps its place and takes the later value.
+      for (const key of Object.keys(slice.members)) define(target, key, slice.members[key]);
+    } else {
+      for (const [i, v] of (slice.values ?? []).entries()) define(target, slice.keys?.[i] ?? '', v);
     }
   }
   return root;

@@ -252,37 +252,154 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
   }
 }
 
-function write(body: Buffer, kept: Kept, out: string[]): void {
-  if (kept instanceof Slice) {
-    out.push(body.toString('utf8', kept.start, kept.end));
-    return;
-  }
-  out.push('{');
-  let first = true;
-  for (const [key, value] of kept.entries) {
-    out.push(first ? '' : ',', JSON.stringify(key), ':');
-    write(body, value, out);
-    first = false;
-  }
-  out.push('}');
+/** A container kept whole but larger than a part: left empty where it is, filled by parts of its own. */
+interface Deferred {
+  path: Array<string | number>;
+  slice: Slice;
 }
 
+/** One member of a container in the body: where it starts (its key, in an object), its key's JSON text, its value. */
+interface Member {
+  start: number;
+  key: string | undefined;
+  value: Slice;
+}
+
+const isContainer = (body: Buffer, slice: Slice) => body[slice.start] === OPEN_BRACE || body[slice.start] === OPEN_BRACKET;
+
+/** The members of the (already checked) container `slice`. */
+function members(body: Buffer, slice: Slice): Member[] {
+  const scanner = new Scanner(body);
+  scanner.i = slice.start;
+  const object = body[slice.start] === OPEN_BRACE;
+  const close = object ? CLOSE_BRACE : CLOSE_BRACKET;
+  const out: Member[] = [];
+  scanner.i++;
+  if (scanner.peek() === close) return out;
+  for (;;) {
+    scanner.peek();
+    const start = scanner.i;
+    let key: string | undefined;
+    if (object) {
+      scanner.string();
+      key = body.toString('utf8', start, scanner.i);
+      scanner.expect(COLON);
+      scanner.peek();
+    }
+    const valueStart = scanner.i;
+    scanner.value();
+    out.push({ start, key, value: new Slice(valueStart, scanner.i) });
+    const next = scanner.peek();
+    scanner.i++;
+    if (next !== COMMA) return out;
+  }
+}
+
+/** The key a member's JSON text names. */
+const keyOf = (text: string): string => (text.includes('\\') ? (JSON.parse(text) as string) : text.slice(1, -1));
+
+/** Cuts the text of the review into parts of about `budget` bytes (src/server/body-parts.ts reads them). */
+class PartWriter {
+  readonly parts: string[] = [];
+  readonly #deferred: Deferred[] = [];
+
+  constructor(
+    readonly body: Buffer,
+    readonly budget: number,
+  ) {}
+
+  /** `kept` as text, with each container larger than a part left empty and deferred. */
+  text(kept: Kept, path: Array<string | number>, out: string[]): void {
+    if (kept instanceof Slice) {
+      if (kept.end - kept.start > this.budget && isContainer(this.body, kept)) {
+        this.#deferred.push({ path, slice: kept });
+        out.push(this.body[kept.start] === OPEN_BRACE ? '{}' : '[]');
+      } else out.push(this.body.toString('utf8', kept.start, kept.end));
+      return;
+    }
+    out.push('{');
+    let first = true;
+    for (const [key, value] of kept.entries) {
+      out.push(first ? '' : ',', JSON.stringify(key), ':');
+      this.text(value, [...path, key], out);
+      first = false;
+    }
+    out.push('}');
+  }
+
+  /** The parts: the root first, then each deferred container's members, a parent's before its children's. */
+  write(root: Kept): string[] {
+    const out: string[] = [];
+    this.text(root, [], out);
+    this.parts.push(out.join(''));
+    for (let next = this.#deferred.shift(); next; next = this.#deferred.shift()) this.#fill(next);
+    return this.parts;
+  }
+
+  #fill({ path, slice }: Deferred): void {
+    const body = this.body;
+    const object = body[slice.start] === OPEN_BRACE;
+    const all = members(body, slice);
+    const big = (m: Member) => m.value.end - m.value.start > this.budget && isContainer(body, m.value);
+    // Where a key repeats, JSON.parse keeps the last value at the first key's place: parts
+    // appended by path could not tell two deferred values apart, so such an object's go whole.
+    const keys = object ? all.map((m) => keyOf(m.key ?? '""')) : [];
+    const defer = !object || !all.some(big) || new Set(keys).size === keys.length;
+    const pathText = JSON.stringify(path);
+    let segments: string[] = [];
+    let used = 0;
+    let run: { start: number; end: number } | undefined;
+    const endRun = () => {
+      if (run) segments.push(body.toString('utf8', run.start, run.end));
+      run = undefined;
+    };
+    const flush = () => {
+      endRun();
+      if (segments.length === 0) return;
+      this.parts.push(`{"path":${pathText},${object ? `"members":{${segments.join(',')}}` : `"values":[${segments.join(',')}]`}}`);
+      segments = [];
+      used = 0;
+    };
+    for (const [index, member] of all.entries()) {
+      if (defer && big(member)) {
+        endRun();
+        const placeholder: string[] = [];
+        this.text(member.value, [...path, object ? (keys[index] ?? '') : index], placeholder);
+        segments.push(`${member.key === undefined ? '' : `${member.key}:`}${placeholder.join('')}`);
+        used += 2;
+      } else {
+        run = run ? { start: run.start, end: member.value.end } : { start: member.start, end: member.value.end };
+        used += member.value.end - member.start + 1;
+      }
+      if (used >= this.budget) flush();
+    }
+    flush();
+  }
+}
+
+/** Bytes of JSON text per part: the event loop parses one in about a millisecond. */
+export const PART_BYTES = 128 * 1024;
+
 /**
- * The review in `body` projected by `plan`, as JSON text; undefined when the body is not one the
- * scanner vouches for (then JSON.parse decides, and gives the error).
+ * The review in `body` projected by `plan`, as JSON text cut into parts of about `budget` bytes
+ * (one part when it is shorter); undefined when the body is not one the scanner vouches for
+ * (then JSON.parse decides, and gives the error).
  */
-export function scanReview(body: Buffer, plan: ProjectionPlan): string | undefined {
+export function scanReviewParts(body: Buffer, plan: ProjectionPlan, budget = PART_BYTES): string[] | undefined {
   const scanner = new Scanner(body);
   try {
     const review = scanner.kept(plan);
     scanner.space();
     if (scanner.i !== scanner.n) return undefined;
     dropUnread(body, review, plan);
-    const out: string[] = [];
-    write(body, review, out);
-    return out.join('');
+    return new PartWriter(body, budget).write(review);
   } catch (err) {
     if (err === NOT_SCANNED) return undefined;
     throw err;
   }
+}
+
+/** The review in `body` projected by `plan`, as one JSON text; undefined as for scanReviewParts. */
+export function scanReview(body: Buffer, plan: ProjectionPlan): string | undefined {
+  return scanReviewParts(body, plan, Number.POSITIVE_INFINITY)?.[0];
 }

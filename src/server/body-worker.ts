@@ -6,7 +6,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import type { ProjectionPlan } from './body-projection.js';
 import { splitValue } from './body-parts.js';
-import { scanReview } from './body-scan.js';
+import { scanReviewParts } from './body-scan.js';
 import { BodyError, parseJsonBody } from './json.js';
 
 export interface BodyJob {
@@ -20,9 +20,6 @@ export type BodyJobResult =
   | { id: number; ok: false; invalid: { message: string; statusCode: 400 | 415 } }
   | { id: number; ok: false; failed: string };
 
-/** A projection this short goes back as one part: the event loop parses it in about a millisecond. */
-const ONE_PART_CHARS = 128 * 1024;
-
 const port = parentPort;
 if (!port) throw new Error('body-worker runs as a worker thread of the body pool');
 
@@ -34,10 +31,9 @@ const sampled = <T>(value: T): T => {
 };
 
 function parts(body: Buffer, plan: ProjectionPlan): string[] {
-  const projected = sampled(scanReview(body, plan));
+  const projected = sampled(scanReviewParts(body, plan));
   // Not vouched for: the parser refuses it with the event loop's message, or (never seen) keeps it whole.
-  if (projected === undefined) return sampled(splitValue(sampled(parseJsonBody(body.toString('utf8')))));
-  return projected.length <= ONE_PART_CHARS ? [projected] : sampled(splitValue(sampled(JSON.parse(projected))));
+  return projected ?? sampled(splitValue(sampled(parseJsonBody(body.toString('utf8')))));
 }
 
 port.on('message', (job: BodyJob) => {
