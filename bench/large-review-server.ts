@@ -3,9 +3,11 @@
 // and takes the baseline, `report` prints the highest heapUsed seen since (sampled every 2 ms
 // and at the end of every request, when the body and the answer are still referenced) and the
 // heap growth of the worker thread that parsed the last large body (its own V8 heap, which
-// heapUsed does not include; 0 when no worker parsed it, or for a build without the pool).
+// heapUsed does not include; 0 when no worker parsed it, or for a build without the pool), and
+// the longest the event loop was late since (monitorEventLoopDelay): how long /healthz could wait.
 // Prints {"port": N, "probePort": N} once listening.
 // Usage: node --expose-gc dist/bench/large-review-server.js CERT KEY [path/to/dist/src/server/run.js]
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -28,6 +30,8 @@ const sample = () => {
   peak = Math.max(peak, process.memoryUsage().heapUsed);
 };
 setInterval(sample, 2).unref();
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const handle = await startServer({
   tls: { files: { certFile, keyFile } },
   port: 0,
@@ -48,10 +52,12 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     baseline = process.memoryUsage().heapUsed;
     peak = baseline;
     if (pool) pool.stats.lastHeapBytes = 0;
+    loopDelay.reset();
     process.stdout.write('{"marked":true}\n');
   } else if (line === 'report') {
     const workerHeapGrowthMiB = (pool?.stats.lastHeapBytes ?? 0) / 1024 / 1024;
-    process.stdout.write(`${JSON.stringify({ heapGrowthMiB: (peak - baseline) / 1024 / 1024, workerHeapGrowthMiB })}\n`);
+    const loopLateMs = loopDelay.max / 1e6;
+    process.stdout.write(`${JSON.stringify({ heapGrowthMiB: (peak - baseline) / 1024 / 1024, workerHeapGrowthMiB, loopLateMs })}\n`);
   }
 });
 process.stdout.write(`${JSON.stringify({ port: handle.port, probePort: handle.probePort })}\n`);

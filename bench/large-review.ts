@@ -1,7 +1,7 @@
 // Large AdmissionReviews, one at a time, against the webhook (startServer in a child process on
 // core 1): how long the answer takes, the server's CPU time (all its threads) and heap growth for
 // it (the event loop's heap, and the heap of the worker that parsed it), and how long /healthz
-// (polled every 10 ms on the probe port meanwhile) waited at worst. The reviews are the ones
+// (polled every 10 ms on the probe port meanwhile) waited at worst, and how late the event loop was at worst. The reviews are the ones
 // docs/security.md sizes the body limit from: a Deployment with thousands of small secret volumes
 // as the API server sends it (defaults and managedFields included, object and oldObject on
 // UPDATE; the two reviews a real API server sent for 66,000 volumes), one at the 16 MiB limit,
@@ -263,6 +263,7 @@ async function main(): Promise<void> {
       'heap growth MiB (max)',
       'worker heap MiB (max)',
       '/healthz worst ms',
+      'event loop late ms (max)',
     ],
   ];
   await post(child.port, agent, failingContainers(10)); // warm-up
@@ -272,6 +273,7 @@ async function main(): Promise<void> {
     let heap = 0;
     let workerHeap = 0;
     let health = 0;
+    let late = 0;
     let outcome = '';
     for (let rep = 0; rep < REPS; rep++) {
       if ((await child.command('mark')).exited !== undefined) {
@@ -298,6 +300,7 @@ async function main(): Promise<void> {
       }
       heap = Math.max(heap, report.heapGrowthMiB as number);
       workerHeap = Math.max(workerHeap, (report.workerHeapGrowthMiB as number | undefined) ?? 0);
+      late = Math.max(late, (report.loopLateMs as number | undefined) ?? 0);
       const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
       outcome = res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}`;
     }
@@ -310,6 +313,7 @@ async function main(): Promise<void> {
       fixed(heap, 1),
       fixed(workerHeap, 1),
       fixed(health, 0),
+      fixed(late, 0),
     ]);
   }
   child.stop();

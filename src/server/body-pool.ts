@@ -1,7 +1,8 @@
 // Large bodies are parsed off the event loop. JSON.parse of a 16 MiB review is one synchronous
 // call of several hundred milliseconds during which the process answers nothing, not even
-// /healthz; a few worker threads parse such bodies instead and send back only what a judgement
-// reads (src/server/body-projection.ts), in parts the event loop rebuilds between other work.
+// /healthz; a few worker threads read such bodies instead (src/server/body-scan.ts) and send back
+// only what a judgement reads (src/server/body-projection.ts), in parts the event loop rebuilds
+// between other work.
 // Small bodies, nearly all of them, never touch a worker: none is started until a large one comes.
 import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -26,10 +27,11 @@ export interface BodyPoolOptions {
 /**
  * 1 MiB parses in under ~10 ms on the event loop: below it a worker's round trip costs more than
  * it saves. Two workers use both cores of a typical webhook pod while the event loop answers;
- * a worker's heap holds one parsed 16 MiB review (~110 MiB) with room to spare. The timeout stays
+ * a worker's heap holds the text of what it keeps of a 16 MiB review (a few KiB by default, about
+ * the body's size when a custom rule needs every field) with room to spare. The timeout stays
  * under the chart's webhook timeoutSeconds (5 s) with room for reading the body and judging it:
  * a refusal must reach the API server before it gives up, since under failurePolicy Ignore
- * giving up admits the object. Parsing the largest review the API server sends takes ~0.5 s.
+ * giving up admits the object. Reading the largest review the API server sends takes ~50 ms there.
  */
 export const BODY_POOL_DEFAULTS: BodyPoolOptions = {
   threshold: 1024 * 1024,
