@@ -110,9 +110,3 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
   planByConfig.set(config, plan);
   return plan;
 }
-
-/** Every path marked unread under `plan` (relative to the object). */
-export function unreadPaths(plan: ProjectionPlan, prefix: string[] = []): string[][] {
-  if (plan.unread) return [prefix];
-  return [...plan.children].flatMap(([key, child]) => unreadPaths(child, [...prefix, key]));
-}

@@ -12,8 +12,8 @@
 // character in a string but none outside one. Duplicate keys: the last value wins at the first
 // key's place, as JSON.parse does (a Map keeps the first insertion's order).
 import { MAX_JSON_DEPTH } from './json.js';
+// Types only: the worker must not load the policies the projection is built from.
 import type { ProjectionPlan } from './body-projection.js';
-import { unreadPaths } from './body-projection.js';
 
 /** Thrown, once made, for any body the scanner leaves to the parser. */
 class NotScanned extends Error {}
@@ -217,6 +217,12 @@ class Scanner {
     this.depth--;
     return fields;
   }
+}
+
+/** Every path marked unread under `plan` (relative to the object). */
+export function unreadPaths(plan: ProjectionPlan, prefix: string[] = []): string[][] {
+  if (plan.unread) return [prefix];
+  return [...plan.children].flatMap(([key, child]) => unreadPaths(child, [...prefix, key]));
 }
 
 const WHOLE_CHILD: ProjectionPlan = { whole: true, keepOthers: false, children: new Map(), unread: false };
