@@ -1,0 +1,67 @@
+// Node 20's stand-in for module.enableCompileCache() (Node >= 22.1), for the one file that matters:
+// loads the bundled CLI as require() would, compiling it with V8's code cache kept in a directory
+// of the user's, so a start deserialises the compiled code instead of parsing and compiling ~700 KB.
+// The cache is written after the run (it then holds the functions the run compiled too), only when
+// there was none or V8 refused it (another Node, other V8 flags). Every failure (no writable
+// directory, a read-only filesystem, a broken file) falls back silently to compiling as usual.
+'use strict';
+const fs = require('node:fs');
+const Module = require('node:module');
+const { tmpdir } = require('node:os');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
+
+/**
+ * Where the code cache of `file` lives, or undefined when there is no safe place. Named by the
+ * Node release and the file's identity (a rebuild changes its mtime), checked by V8 besides. The
+ * directory must be the user's own and closed to others: a planted cache would be code run as
+ * the user.
+ */
+function cachePath(file) {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE || typeof process.getuid !== 'function') return undefined;
+  const dir = join(process.env.NODE_COMPILE_CACHE || join(tmpdir(), 'node-compile-cache'), 'practice-gate');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const owner = fs.statSync(dir);
+    if (owner.uid !== process.getuid() || (owner.mode & 0o022) !== 0) return undefined;
+    const stat = fs.statSync(file);
+    return join(dir, `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}.v8cache`);
+  } catch {
+    return undefined;
+  }
+}
+
+function save(cacheFile, script) {
+  const partial = `${cacheFile}.${process.pid}`;
+  try {
+    fs.writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
+    fs.renameSync(partial, cacheFile);
+  } catch {
+    fs.rmSync(partial, { force: true });
+  }
+}
+
+/** require(file), compiled with the code cache where it can be. */
+function requireWithCodeCache(file) {
+  const source = fs.readFileSync(file, 'utf8');
+  const cacheFile = cachePath(file);
+  let cachedData;
+  if (cacheFile !== undefined) {
+    try {
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      // none yet
+    }
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected))
+    process.once('exit', () => save(cacheFile, script));
+  const module = new Module(file, null);
+  module.filename = file;
+  require.cache[file] = module;
+  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dirname(file));
+  module.loaded = true;
+  return module.exports;
+}
+
+module.exports = { requireWithCodeCache };
