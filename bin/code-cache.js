@@ -13,9 +13,9 @@ const vm = require('node:vm');
 
 /**
  * Where the code cache of `file` lives, or undefined when there is no safe place. Named by the
- * Node release and the file's identity (a rebuild changes its mtime), checked by V8 besides. The
- * directory must be the user's own and closed to others: a planted cache would be code run as
- * the user.
+ * Node release and the file (device and inode), then by its size and mtime, which a rebuild
+ * changes; V8 checks the release, its flags and the source length besides. The directory must be
+ * the user's own and closed to others: a planted cache would be code run as the user.
  */
 function cachePath(file) {
   if (process.env.NODE_DISABLE_COMPILE_CACHE || typeof process.getuid !== 'function') return undefined;
@@ -25,17 +25,27 @@ function cachePath(file) {
     const owner = fs.statSync(dir);
     if (owner.uid !== process.getuid() || (owner.mode & 0o022) !== 0) return undefined;
     const stat = fs.statSync(file);
-    return join(dir, `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}.v8cache`);
+    return {
+      dir,
+      same: `${process.version}-${process.arch}-${stat.dev}-${stat.ino}-`,
+      name: `${stat.size}-${Math.trunc(stat.mtimeMs)}.v8cache`,
+    };
   } catch {
     return undefined;
   }
 }
 
-function save(cacheFile, script) {
-  const partial = `${cacheFile}.${process.pid}`;
+/** Writes the cache, and removes the caches of earlier builds of the same file by the same Node. */
+function save(cache, script) {
+  const path = join(cache.dir, cache.same + cache.name);
+  const partial = `${path}.${process.pid}`;
   try {
     fs.writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
-    fs.renameSync(partial, cacheFile);
+    fs.renameSync(partial, path);
+    for (const old of fs.readdirSync(cache.dir)) {
+      if (old.startsWith(cache.same) && old.endsWith('.v8cache') && old !== cache.same + cache.name)
+        fs.rmSync(join(cache.dir, old), { force: true });
+    }
   } catch {
     fs.rmSync(partial, { force: true });
   }
@@ -44,18 +54,18 @@ function save(cacheFile, script) {
 /** require(file), compiled with the code cache where it can be. */
 function requireWithCodeCache(file) {
   const source = fs.readFileSync(file, 'utf8');
-  const cacheFile = cachePath(file);
+  const cache = cachePath(file);
   let cachedData;
-  if (cacheFile !== undefined) {
+  if (cache !== undefined) {
     try {
-      cachedData = fs.readFileSync(cacheFile);
+      cachedData = fs.readFileSync(join(cache.dir, cache.same + cache.name));
     } catch {
       // none yet
     }
   }
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected))
-    process.once('exit', () => save(cacheFile, script));
+  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected))
+    process.once('exit', () => save(cache, script));
   const module = new Module(file, null);
   module.filename = file;
   require.cache[file] = module;

@@ -66,7 +66,10 @@ t.test('a changed script never runs from the old cache', async (t) => {
   writeFileSync(script, SCRIPT.replace("greeting + ' from '", "greeting + ' frOm '"));
   utimesSync(script, new Date(), new Date(Date.now() + 5000));
   t.same(run(script, { NODE_COMPILE_CACHE: cache }), { status: 0, stdout: EXPECTED.replace('from', 'frOm'), stderr: '' });
-  t.equal(cacheFiles(cache).length, 2, 'a cache of its own for the new build');
+  const files = cacheFiles(cache);
+  t.equal(files.length, 1, "the new build's cache replaces the old one");
+  t.same(run(script, { NODE_COMPILE_CACHE: cache }), { status: 0, stdout: EXPECTED.replace('from', 'frOm'), stderr: '' }, 'and serves it');
+  t.same(cacheFiles(cache), files, 'accepted, not written again');
 });
 
 t.test('a broken cache is refused by V8 and replaced', async (t) => {
