@@ -1,4 +1,4 @@
-// Node 20's stand-in for module.enableCompileCache() (Node >= 22.1), for the one file that matters:
+// A compile cache for the one file that matters (bin/practice-gate.js says why not Node's own):
 // loads the bundled CLI as require() would, compiling it with V8's code cache kept in a directory
 // of the user's, so a start deserialises the compiled code instead of parsing and compiling ~700 KB.
 // The cache is written after the run (it then holds the functions the run compiled too), only when
@@ -64,8 +64,7 @@ function requireWithCodeCache(file) {
     }
   }
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected))
-    process.once('exit', () => save(cache, script));
+  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected)) process.once('exit', () => save(cache, script));
   const module = new Module(file, null);
   module.filename = file;
   require.cache[file] = module;
