@@ -53,6 +53,9 @@ function save(cache, script) {
 
 /** require(file), compiled with the code cache where it can be. */
 function requireWithCodeCache(file) {
+  // Node maps stack traces through the bundle's source map (--enable-source-maps) only for what
+  // its own loader compiled.
+  if (process.sourceMapsEnabled) return require(file);
   const source = fs.readFileSync(file, 'utf8');
   const cache = cachePath(file);
   let cachedData;

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 import t from 'tap';
 import type { Test } from 'tap';
 
@@ -35,7 +36,9 @@ function fixture(t: Test): { dir: string; script: string; cache: string } {
 function run(script: string, env: NodeJS.ProcessEnv): Run {
   const code = `const m = require(${JSON.stringify(CODE_CACHE)}).requireWithCodeCache(${JSON.stringify(script)}); process.stdout.write(' ' + JSON.stringify(m));`;
   const { NODE_COMPILE_CACHE: _, NODE_DISABLE_COMPILE_CACHE: __, ...rest } = process.env;
-  const child = spawnSync(process.execPath, ['-e', code], { env: { ...rest, ...env }, encoding: 'utf8' });
+  // Through env(1), without NODE_OPTIONS: the test runner rewrites it for the node processes it
+  // sees spawned, and its --enable-source-maps takes the plain require() path.
+  const child = spawnSync('env', ['NODE_OPTIONS=', process.execPath, '-e', code], { env: { ...rest, ...env }, encoding: 'utf8' });
   if (child.error) throw child.error;
   return { status: child.status, stdout: child.stdout, stderr: child.stderr };
 }
@@ -102,4 +105,17 @@ t.test('where no cache can be kept the script runs as usual, silently', async (t
   );
   t.same(run(script, { NODE_COMPILE_CACHE: cache, NODE_DISABLE_COMPILE_CACHE: '1' }), { status: 0, stdout: EXPECTED, stderr: '' });
   t.same(cacheFiles(cache), [], 'NODE_DISABLE_COMPILE_CACHE turns it off, as it does for Node 22+');
+});
+
+t.test('with --enable-source-maps, stack traces still map back to the sources', async (t) => {
+  const dir = t.testdir({ 'package.json': '{ "type": "commonjs" }', cache: {} });
+  const script = join(dir, 'boom.js');
+  const ts = 'type Code = number;\nconst code: Code = 3;\nfunction boom(): void {\n  throw new Error(`boom ${code}`);\n}\nboom();\n';
+  writeFileSync(script, transformSync(ts, { loader: 'ts', format: 'cjs', sourcemap: 'inline', sourcefile: 'boom.ts' }).code);
+  const code = `require(${JSON.stringify(CODE_CACHE)}).requireWithCodeCache(${JSON.stringify(script)})`;
+  const child = spawnSync(process.execPath, ['--enable-source-maps', '-e', code], {
+    env: { ...process.env, NODE_COMPILE_CACHE: join(dir, 'cache') },
+    encoding: 'utf8',
+  });
+  t.match(child.stderr, /at boom \(.*boom\.ts:4:/, 'the line of the TypeScript source');
 });
