@@ -110,7 +110,7 @@ t.test('where no cache can be kept the script runs as usual, silently', async (t
 t.test('with --enable-source-maps, stack traces still map back to the sources', async (t) => {
   const dir = t.testdir({ 'package.json': '{ "type": "commonjs" }', cache: {} });
   const script = join(dir, 'boom.js');
-  const ts = 'type Code = number;\nconst code: Code = 3;\nfunction boom(): void {\n  throw new Error(`boom ${code}`);\n}\nboom();\n';
+  const ts = 'type Code = number;\nconst code: Code = 3;\nfunction boom(): void {\n  throw new Error("boom " + code);\n}\nboom();\n';
   writeFileSync(script, transformSync(ts, { loader: 'ts', format: 'cjs', sourcemap: 'inline', sourcefile: 'boom.ts' }).code);
   const code = `require(${JSON.stringify(CODE_CACHE)}).requireWithCodeCache(${JSON.stringify(script)})`;
   const child = spawnSync(process.execPath, ['--enable-source-maps', '-e', code], {
