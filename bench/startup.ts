@@ -5,7 +5,8 @@
 // beside them. Reports the median wall time and the CPU time (user + system) per run: on a
 // shared machine CPU time moves less than wall time, so the ratios use it.
 // Run: npm run bench:startup   (builds, then node dist/bench/startup.js)
-// BENCH_RUNS (default 30) sets the timed runs per command.
+// BENCH_RUNS (default 30) sets the timed runs per command. The warm-ups also write the CLI's
+// code cache (bin/code-cache.js), so the timed runs are the start a user has from the second run on.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -23,20 +23,26 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   serve: async () => (await import('./serve.js')).registerServe,
   vap: async () => (await import('./vap.js')).registerVap,
 };
-const named = process.argv[2];
-const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-const registrars = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<(program: Command) => void>)()));
-for (const register of registrars) register(program);
-for (const command of [program, ...program.commands]) command.showHelpAfterError(helpHint(command));
+// A function, not top-level await: the bundle is a CommonJS script (scripts/bundle-cli.mjs), which
+// starts faster than an ES module and which Node 20 can keep compiled (bin/code-cache.js).
+async function main(): Promise<void> {
+  const named = process.argv[2];
+  const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  const registrars = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<(program: Command) => void>)()));
+  for (const register of registrars) register(program);
+  for (const command of [program, ...program.commands]) command.showHelpAfterError(helpHint(command));
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // help and version exit 0; every other commander error is a usage error
-    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
-  } else {
-    process.stderr.write(`practice-gate: ${(err as Error).message}\n`);
-    process.exitCode = EXIT_USAGE;
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every other commander error is a usage error
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+    } else {
+      process.stderr.write(`practice-gate: ${(err as Error).message}\n`);
+      process.exitCode = EXIT_USAGE;
+    }
   }
 }
+
+void main();
