@@ -24,39 +24,50 @@ export interface ProjectedPodSpec {
   resources?: ProjectedResources;
 }
 
-const MEASURED = ['cpu', 'memory'] as const;
+const quantity = (value: unknown): string | number | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? value : undefined;
 
+// Object literals of fixed shapes, not objects grown key by key: a grown object costs several
+// times the heap, and there is one per container of every workload in the cluster.
 function quantities(value: unknown): Quantities | undefined {
   if (!isRecord(value)) return undefined;
-  const out: Quantities = {};
-  for (const resource of MEASURED) {
-    const q = value[resource];
-    if (typeof q === 'string' || typeof q === 'number') out[resource] = q;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
+  const cpu = quantity(value.cpu);
+  const memory = quantity(value.memory);
+  if (cpu === undefined) return memory === undefined ? undefined : { memory };
+  return memory === undefined ? { cpu } : { cpu, memory };
 }
+
+/**
+ * Most containers of a cluster carry one of a few resource blocks (a chart's defaults): equal
+ * blocks are kept once, frozen, up to INTERNED of them.
+ */
+const INTERNED = 4096;
+const interned = new Map<string, ProjectedResources>();
 
 function resourcesOf(value: unknown): ProjectedResources | undefined {
   if (!isRecord(value)) return undefined;
   const requests = quantities(value.requests);
   const limits = quantities(value.limits);
   if (!requests && !limits) return undefined;
-  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+  const resources: ProjectedResources = !limits ? { requests } : !requests ? { limits } : { requests, limits };
+  const key = JSON.stringify(resources);
+  const known = interned.get(key);
+  if (known) return known;
+  if (interned.size < INTERNED) interned.set(key, Object.freeze(resources));
+  return resources;
 }
 
 /** Every container keeps its place in the list, so a path named from the projection is the object's. */
 function containersOf(value: unknown, init: boolean): ProjectedContainer[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  return value.map((item: unknown) => {
-    const c: ProjectedContainer = {};
-    if (!isRecord(item)) return c;
-    if (typeof item.name === 'string') c.name = item.name;
+  return value.map((item: unknown): ProjectedContainer => {
+    if (!isRecord(item)) return {};
+    const name = typeof item.name === 'string' ? item.name : undefined;
     // A plain init container has finished before the pod serves: only its name is kept.
-    if (init && item.restartPolicy !== 'Always') return c;
-    if (init) c.restartPolicy = 'Always';
+    if (init && item.restartPolicy !== 'Always') return { name };
     const resources = resourcesOf(item.resources);
-    if (resources) c.resources = resources;
-    return c;
+    if (init) return { name, restartPolicy: 'Always', resources };
+    return resources ? { name, resources } : { name };
   });
 }
 
