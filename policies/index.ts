@@ -5,6 +5,7 @@ import type { Policy } from '../src/engine/index.js';
 import cronjobConcurrency from './cronjob-concurrency/policy.js';
 import gracefulShutdown from './graceful-shutdown/policy.js';
 import hpaManagedReplicas from './hpa-managed-replicas/policy.js';
+import hpaTargetRequests from './hpa-target-requests/policy.js';
 import imageTagPinned from './image-tag-pinned/policy.js';
 import livenessNotReadiness from './liveness-not-readiness/policy.js';
 import livenessProbe from './liveness-probe/policy.js';
@@ -34,4 +35,5 @@ export const POLICIES: readonly Policy[] = [
   hpaManagedReplicas,
   livenessNotReadiness,
   rollingUpdate,
+  hpaTargetRequests,
 ];

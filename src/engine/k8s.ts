@@ -67,6 +67,8 @@ export interface PodSpec {
   securityContext?: unknown;
   restartPolicy?: unknown;
   os?: unknown;
+  /** Pod-level requests and limits (KEP-2837). */
+  resources?: unknown;
 }
 
 export interface LabelSelector {

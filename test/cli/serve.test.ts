@@ -71,6 +71,7 @@ t.test('serve --dev prints a webhook configuration, judges over HTTPS with that 
     [
       [[''], ['pods', 'podtemplates', 'replicationcontrollers'], ['CREATE', 'UPDATE']],
       [['apps'], ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], ['CREATE', 'UPDATE']],
+      [['autoscaling'], ['horizontalpodautoscalers'], ['CREATE', 'UPDATE']],
       [['batch'], ['cronjobs', 'jobs'], ['CREATE', 'UPDATE']],
       [['policy'], ['poddisruptionbudgets'], ['CREATE', 'UPDATE']],
     ],

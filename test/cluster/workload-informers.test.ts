@@ -203,9 +203,16 @@ t.test('what is stored of a workload is a projection, not the object', async (t)
         uid: 'uid-web',
         ownerReferences: [{ controller: true, apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'u1' }],
       },
-      spec: { template: { metadata: { labels: { app: 'web', tier: 'web' } } }, replicas: 3, selector: { matchLabels: { app: 'web' } } },
+      spec: {
+        template: {
+          metadata: { labels: { app: 'web', tier: 'web' } },
+          spec: { containers: [{ name: 'app', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+        },
+        replicas: 3,
+        selector: { matchLabels: { app: 'web' } },
+      },
     },
-    'no managedFields, annotations, labels, pod spec or status; only the controller ownerReference',
+    "no managedFields, annotations, labels, status or pod spec but the containers' cpu and memory requests; only the controller ownerReference",
   );
   t.equal(stored?.controllerOwned, true, 'and an owned StatefulSet or Deployment still reads as controller-owned');
   t.equal(stored?.replicas, 3);
@@ -216,7 +223,7 @@ t.test('what is stored of a workload is a projection, not the object', async (t)
   });
   t.same(
     rc?.object.spec,
-    { template: { metadata: { labels: {} } }, selector: { app: 'old' } },
+    { template: { metadata: { labels: {} }, spec: {} }, selector: { app: 'old' } },
     "a ReplicationController's selector is a plain map",
   );
   const twice = projectWorkload('Deployment', 'apps/v1', stored?.object);

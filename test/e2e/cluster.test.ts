@@ -276,6 +276,82 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     t.notOk(managed(gone.stderr), 'no warning once the HPA is gone');
   });
 
+  t.test('hpa-target-requests: the HPA judged against the live workload, the workload against the live HPA', async (t) => {
+    // A Deployment without a cpu request is refused by resource-requests (deny); in an audited
+    // namespace it is admitted with its warnings, and this policy's is one of them.
+    const ns = 'hpa-requests';
+    await kubectlOk(['create', 'namespace', ns]);
+    await kubectlOk(['label', 'namespace', ns, 'practice-gate.io/mode=audit']);
+    const hpaFor = (name: string) => variant('cluster-hpa.yaml', name, (d) => (d.spec.scaleTargetRef.name = name));
+    const withoutCpu = (name: string, memory = '256Mi') =>
+      variant('compliant.yaml', name, (d) => (d.spec.template.spec.containers[0].resources.requests = { memory }));
+    const requests = (stderr: string) => warnings(stderr).find((l) => l.includes('[hpa-target-requests]'));
+    const apply = (input: string, dryRun = false) =>
+      cluster.kubectl(['apply', ...(dryRun ? ['--dry-run=server'] : []), '-n', ns, '-f', '-'], input);
+    const until = (what: string, input: string, pass: (res: Awaited<ReturnType<typeof apply>>) => boolean) =>
+      waitFor(
+        what,
+        async () => {
+          const res = await apply(input, true);
+          return res.code === 0 && pass(res) ? res : undefined;
+        },
+        15_000,
+        300,
+      );
+
+    // The HPA first: its target does not exist yet, so nothing to say; then the workload is judged against it.
+    const early = await apply(hpaFor('early'));
+    t.equal(early.code, 0, early.stderr);
+    t.notOk(requests(early.stderr), `no target yet: ${early.stderr}`);
+    await until('the informer to see the HPA', withoutCpu('early'), (res) => requests(res.stderr) !== undefined);
+    const created = await apply(withoutCpu('early'));
+    t.match(created.stdout, 'deployment.apps/early created');
+    t.match(requests(created.stderr), 'container "app" has no cpu request for HPA "early": set resources.requests.cpu');
+    // The webhook fits its lines to 120 characters (src/server/messages.ts); kubectl puts `Warning: ` before them.
+    const line = (requests(created.stderr) ?? '').replace(/^Warning: /, '');
+    t.ok(line.length <= 120, `the webhook's line within 120 characters: ${line}`);
+    const compliant = await apply(variant('compliant.yaml', 'early'), true);
+    t.notOk(requests(compliant.stderr), `with its cpu request: ${compliant.stderr}`);
+
+    // The workload first: no HPA, nothing to say; then the HPA is judged against the live Deployment.
+    const late = await apply(withoutCpu('late'));
+    t.equal(late.code, 0, late.stderr);
+    t.notOk(requests(late.stderr), `no HPA yet: ${late.stderr}`);
+    await until('the informer to see the Deployment', hpaFor('late'), (res) => requests(res.stderr) !== undefined);
+    const hpa = await apply(hpaFor('late'));
+    t.match(hpa.stdout, 'horizontalpodautoscaler.autoscaling/late created');
+    t.match(requests(hpa.stderr), 'Deployment "late" container "app" has no cpu request: set resources.requests.cpu');
+    const reported = await waitFor(
+      'the audit to report the HPA',
+      async () => resultsFor(await policyReport(ns), 'HorizontalPodAutoscaler', 'late', 'hpa-target-requests')[0],
+      20_000,
+      500,
+    );
+    t.match(reported, { result: 'warn', message: /Deployment "late" container "app" has no cpu request/ }, 'in the PolicyReport too');
+    // autoscaling/v1 reaches the webhook as v2 (matchPolicy Equivalent): its CPU target is judged the same.
+    const v1 = JSON.stringify({
+      apiVersion: 'autoscaling/v1',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'late-v1' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'late' },
+        maxReplicas: 3,
+        targetCPUUtilizationPercentage: 50,
+      },
+    });
+    const legacy = await apply(v1, true);
+    t.equal(legacy.code, 0, legacy.stderr);
+    t.match(requests(legacy.stderr), 'Deployment "late" container "app" has no cpu request', 'an autoscaling/v1 HPA');
+
+    // The HPA deleted: the workload's requests are no longer an HPA's business. The change of
+    // the memory request makes the write one the webhook judges again (an unchanged apply sends nothing).
+    const changed = withoutCpu('early', '300Mi');
+    t.ok(requests((await apply(changed, true)).stderr), 'the change is judged while the HPA is there');
+    await kubectlOk(['delete', 'horizontalpodautoscaler', 'early', '-n', ns]);
+    const gone = await until('the informer to drop the HPA', changed, (res) => !requests(res.stderr));
+    t.notOk(requests(gone.stderr), 'no warning once the HPA is gone');
+  });
+
   t.test('pdb-allows-disruption judges a PDB write against the live Deployment it selects', async (t) => {
     const ns = 'drain-flow';
     await kubectlOk(['create', 'namespace', ns]);

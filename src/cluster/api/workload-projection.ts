@@ -1,10 +1,13 @@
-// The webhook's copy of the replicated workloads: only the fields the pdb-* policies read, so
+// The webhook's copy of the replicated workloads: only the fields the pdb-* policies read (and
+// the containers' CPU and memory requests, for hpa-target-requests: request-projection.ts), so
 // that a cluster of tens of thousands of Deployments fits in the pod's memory limit. A whole
 // Deployment (managedFields, pod spec, status) is tens of kilobytes in the heap; this is a
 // few hundred bytes (docs/cluster.md has the measured figure).
 import { isRecord, stringMap } from '../../engine/k8s.js';
 import type { KubeObject, ObjectMeta, OwnerReference } from '../../engine/k8s.js';
 import type { ListerWatcher, WatchEvent } from './reflector.js';
+import { projectPodRequests } from './request-projection.js';
+import type { ProjectedPodSpec } from './request-projection.js';
 
 /** The replicated kinds whose replicas a PodDisruptionBudget may hold (REPLICATED_KINDS). */
 export const WORKLOAD_RESOURCES = [
@@ -31,7 +34,7 @@ export interface ProjectedWorkload extends KubeObject {
   spec: {
     replicas?: number;
     selector?: Record<string, string> | { matchLabels?: Record<string, string>; matchExpressions?: SelectorRequirement[] };
-    template: { metadata: { labels: Record<string, string> } };
+    template: { metadata: { labels: Record<string, string> }; spec?: ProjectedPodSpec };
   };
 }
 
@@ -104,6 +107,7 @@ export function projectWorkload(kind: string, apiVersion: string, item: unknown)
     metadata,
     spec: { template: { metadata: { labels: stringMap(templateMeta.labels) } } },
   };
+  projected.spec.template.spec = projectPodRequests(template.spec);
   if (typeof spec.replicas === 'number') projected.spec.replicas = spec.replicas;
   const selector = selectorOf(kind, spec.selector);
   if (selector !== undefined) projected.spec.selector = selector;

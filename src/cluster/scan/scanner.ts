@@ -124,7 +124,8 @@ export async function scanCluster(reader: ClusterReader, config: EngineConfig, o
   const judged: JudgedObject[] = [];
   let ownedSkipped = 0;
   for (const object of objects) {
-    if (object.kind === 'Namespace' || object.kind === 'HorizontalPodAutoscaler') continue;
+    // Namespaces are context only; an HPA is judged like any object when a policy names its kind.
+    if (object.kind === 'Namespace') continue;
     const namespace = namespaceOf(object) ?? '';
     if (!namespaces.has(namespace)) {
       // Objects can appear in a namespace listed a moment later; exempt namespaces stay out.
