@@ -2,7 +2,9 @@
 // default): `serve --kubeconfig` watches LimitRanges, so a Deployment without requests is refused
 // until its namespace has a LimitRange that fills them in, in either order, and again once the
 // LimitRange is deleted. `audit --cluster` says which LimitRange supplied the value.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { parse } from 'yaml';
 import { CLI, run, startCluster } from './fixture/cluster.js';
 import type { Cluster } from './fixture/cluster.js';
 import { waitFor } from './fixture/processes.js';
@@ -25,37 +27,32 @@ async function kubectlOk(args: string[], input?: string): Promise<string> {
   return res.stdout;
 }
 
-/** A Deployment that passes every default-deny policy but sets no requests or limits. */
-const deployment = (name: string): string =>
-  JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 10001 },
-          containers: [
-            {
-              name: 'app',
-              image: 'registry.example.com/shop/api:1.4.2',
-              securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-            },
-          ],
-        },
-      },
-    },
-  });
+/** The e2e manifest that passes every policy, without its requests and limits. */
+const deployment = (name: string): string => {
+  const doc = parse(readFileSync(new URL('./manifests/compliant.yaml', import.meta.url), 'utf8')) as Obj;
+  doc.metadata.name = name;
+  delete doc.spec.template.spec.containers[0].resources;
+  return JSON.stringify(doc);
+};
 
 const LIMIT_RANGE = JSON.stringify({
   apiVersion: 'v1',
   kind: 'LimitRange',
   metadata: { name: 'defaults' },
-  spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '100m', memory: '128Mi' }, default: { memory: '256Mi' } }] },
+  spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '100m' }, default: { memory: '256Mi' } }] },
 });
+
+/** Applies the Deployment until the webhook admits it: its watch sees a new LimitRange within moments. */
+const appliedOnceAdmitted = (ns: string, name: string) =>
+  waitFor(
+    'the informer to see the LimitRange',
+    async () => {
+      const res = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], deployment(name));
+      return res.code === 0 ? res : undefined;
+    },
+    15_000,
+    300,
+  );
 
 const denied = (stderr: string): boolean => /denied the request/.test(stderr) && /\[resource-requests\]/.test(stderr);
 
@@ -81,15 +78,7 @@ t.test('resource-requests on deny follows the LimitRanges of the namespace', asy
       t.match(refused.stderr, /container "app" has no requests/);
 
       await kubectlOk(['apply', '-n', ns, '-f', '-'], LIMIT_RANGE);
-      const admitted = await waitFor(
-        'the informer to see the LimitRange',
-        async () => {
-          const res = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], deployment('web'));
-          return res.code === 0 ? res : undefined;
-        },
-        15_000,
-        300,
-      );
+      const admitted = await appliedOnceAdmitted(ns, 'web');
       t.notMatch(admitted.stderr, /\[(resource-requests|memory-limit)\]/, `no denial or warning: ${admitted.stderr}`);
 
       await kubectlOk(['delete', 'limitrange', 'defaults', '-n', ns]);
@@ -110,33 +99,14 @@ t.test('resource-requests on deny follows the LimitRanges of the namespace', asy
     const ns = 'lr-before';
     await kubectlOk(['create', 'namespace', ns]);
     await kubectlOk(['apply', '-n', ns, '-f', '-'], LIMIT_RANGE);
-    // The API server stores the item defaulted, as the projection assumes.
+    // The API server stores the item defaulted, as the projection does with one from a manifest: the default limit is the default request.
     const stored = JSON.parse(await kubectlOk(['get', 'limitrange', 'defaults', '-n', ns, '-o', 'json'])) as Obj;
-    t.same(stored.spec.limits[0].default, { memory: '256Mi' });
-    const admitted = await waitFor(
-      'the informer to see the LimitRange',
-      async () => {
-        const res = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], deployment('web'));
-        return res.code === 0 ? res : undefined;
-      },
-      15_000,
-      300,
-    );
+    t.same(stored.spec.limits[0].defaultRequest, { cpu: '100m', memory: '256Mi' });
+    const admitted = await appliedOnceAdmitted(ns, 'web');
     t.notMatch(admitted.stderr, /\[(resource-requests|memory-limit)\]/, admitted.stderr);
 
-    const audit = await run(process.execPath, [
-      CLI,
-      'audit',
-      '--cluster',
-      '--kubeconfig',
-      cluster.kubeconfig,
-      '--namespace',
-      ns,
-      '--format',
-      'json',
-      '--fail-on',
-      'never',
-    ]);
+    const args = ['audit', '--cluster', '--namespace', ns, '--format', 'json', '--fail-on', 'never'];
+    const audit = await run(process.execPath, [CLI, ...args, '--kubeconfig', cluster.kubeconfig]);
     t.equal(audit.code, 0, audit.stderr);
     const web = ((JSON.parse(audit.stdout) as Obj).results as Obj[]).find((r) => r.kind === 'Deployment' && r.name === 'web');
     t.notOk(
@@ -147,7 +117,7 @@ t.test('resource-requests on deny follows the LimitRanges of the namespace', asy
       ((web?.notes ?? []) as Obj[]).map((n) => n.message),
       [
         `container "app": requests.cpu defaulted to 100m by LimitRange ${ns}/defaults when the pod is created`,
-        `container "app": requests.memory defaulted to 128Mi by LimitRange ${ns}/defaults when the pod is created`,
+        `container "app": requests.memory defaulted to 256Mi by LimitRange ${ns}/defaults when the pod is created`,
         `container "app": limits.memory defaulted to 256Mi by LimitRange ${ns}/defaults when the pod is created`,
       ],
     );
