@@ -1,16 +1,37 @@
-import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import type { ClusterContext, ContainerRef, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
 import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
+import { defaultedMessage, limitRangeDefault, limitRangeNames } from '../lib/limit-range.js';
+import type { Defaulted } from '../lib/limit-range.js';
 import { quantitySet } from '../lib/quantity.js';
 
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
+const RESOURCES = ['cpu', 'memory'] as const;
+type Resource = (typeof RESOURCES)[number];
+
+/** Requested by the container itself (true), filled in by LimitRanges (Defaulted), or missing (false). */
+type Supply = boolean | Defaulted;
 
 /**
- * A request is set when present, or absent with a limit beside it: the API server copies
- * the limit into the missing request when it creates the pod.
+ * What the pod's request will be. A request written in the manifest is the request; absent,
+ * the API server copies the limit into it when it creates the pod; with neither, the LimitRanger
+ * sets the namespace's LimitRange defaultRequest. A key that is present, even as 0, is never
+ * filled in, so a zero request stays missing.
  */
-function requested(requests: Record<string, unknown>, limits: Record<string, unknown>, resource: 'cpu' | 'memory'): boolean {
+function supply(ref: ContainerRef, resource: Resource, namespace: string, context: ClusterContext): Supply {
+  const resources = isRecord(ref.container.resources) ? ref.container.resources : {};
+  const requests = isRecord(resources.requests) ? resources.requests : {};
   if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
-  return quantitySet(limits[resource]);
+  const limits = isRecord(resources.limits) ? resources.limits : {};
+  if (!isUnset(limits[resource])) return quantitySet(limits[resource]);
+  return limitRangeDefault(context, namespace, 'requests', resource) ?? false;
+}
+
+function supplies(workload: Workload, context: ClusterContext) {
+  return resourceContainers(workload).map((ref) => ({
+    ref,
+    cpu: supply(ref, 'cpu', workload.namespace, context),
+    memory: supply(ref, 'memory', workload.namespace, context),
+  }));
 }
 
 const policy: WorkloadPolicy = {
@@ -19,22 +40,18 @@ const policy: WorkloadPolicy = {
   why:
     'The scheduler places pods by their requests. A container without them is packed onto nodes as if it needed ' +
     'nothing, starves its neighbours under load and is the first one evicted when the node runs short. ' +
-    'A limit alone counts: Kubernetes copies it into the missing request.',
+    'A limit alone counts: Kubernetes copies it into the missing request. So does a LimitRange of the namespace ' +
+    'whose Container defaultRequest (or default) sets it: the LimitRanger fills it in when the pod is created.',
   fix: 'resources:\n  requests:\n    cpu: 100m      # what it uses under normal load\n    memory: 128Mi',
   defaultAction: 'deny',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
-  check(workload) {
+  check(workload, context) {
     const out: Violation[] = [];
-    for (const ref of resourceContainers(workload)) {
-      const resources = isRecord(ref.container.resources) ? ref.container.resources : {};
-      const requests = isRecord(resources.requests) ? resources.requests : {};
-      const limits = isRecord(resources.limits) ? resources.limits : {};
-      const cpu = requested(requests, limits, 'cpu');
-      const memory = requested(requests, limits, 'memory');
-      if (cpu && memory) continue;
+    for (const { ref, cpu, memory } of supplies(workload, context)) {
+      if (cpu !== false && memory !== false) continue;
       const path = `${ref.path}.resources.requests`;
-      if (!cpu && !memory) {
+      if (cpu === false && memory === false) {
         out.push({
           container: ref.name,
           path,
@@ -42,13 +59,31 @@ const policy: WorkloadPolicy = {
         });
         continue;
       }
-      const missing = cpu ? 'memory' : 'cpu';
+      const missing: Resource = cpu === false ? 'cpu' : 'memory';
+      const other = missing === 'cpu' ? memory : cpu;
+      const by =
+        typeof other === 'object' ? ` (${limitRangeNames(other, workload.namespace)} sets ${missing === 'cpu' ? 'memory' : 'cpu'})` : '';
       out.push({
         container: ref.name,
         path: `${path}.${missing}`,
-        message: `container "${ref.name}" has no ${missing} request: set resources.requests.${missing}`,
+        message: `container "${ref.name}" has no ${missing} request: set resources.requests.${missing}${by}`,
         remediation: `resources:\n  requests:\n    ${missing}: ${SAMPLE[missing]}   # what it uses under normal load`,
       });
+    }
+    return out;
+  },
+  notes(workload, context) {
+    const out: PolicyNote[] = [];
+    for (const entry of supplies(workload, context)) {
+      for (const resource of RESOURCES) {
+        const defaulted = entry[resource];
+        if (typeof defaulted !== 'object') continue;
+        out.push({
+          container: entry.ref.name,
+          path: `${entry.ref.path}.resources.requests.${resource}`,
+          message: defaultedMessage(entry.ref.name, `requests.${resource}`, defaulted, workload.namespace),
+        });
+      }
     }
     return out;
   },

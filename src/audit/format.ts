@@ -1,4 +1,4 @@
-import type { AuditFinding, AuditReport, AuditResult } from './report.js';
+import type { AuditFinding, AuditNote, AuditReport, AuditResult } from './report.js';
 import { indent, styler } from './style.js';
 import type { Style, StyleFormat } from './style.js';
 
@@ -45,6 +45,13 @@ function findingLines(f: AuditFinding, style: Style): string[] {
   return [`  ${parts.join('  ')}`, indent(body.join('\n'), BODY_INDENT)];
 }
 
+function noteLines(n: AuditNote, style: Style): string[] {
+  return [
+    `  ${style('dim', 'NOTE'.padEnd(LABEL_WIDTH))}  ${style('bold', n.policy)}`,
+    indent(`${style('dim', n.path)}\n${n.message}`, BODY_INDENT),
+  ];
+}
+
 function summaryLine(report: AuditReport, style: Style): string {
   const { objects, deny, warn, audit, exempt } = report.summary;
   if (objects === 0) return 'No workloads or PodDisruptionBudgets to judge.';
@@ -64,6 +71,7 @@ export function formatTable(report: AuditReport, options: { color: boolean }): s
     const lines = [header(result, style)];
     if (result.findings.length === 0) lines.push(`  ${style('green', 'passes every policy')}`);
     for (const f of result.findings) lines.push(...findingLines(f, style));
+    for (const n of result.notes ?? []) lines.push(...noteLines(n, style));
     return lines.join('\n');
   });
   blocks.push(summaryLine(report, style));

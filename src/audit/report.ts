@@ -22,6 +22,14 @@ export interface AuditFinding {
   refusedFrom?: string;
 }
 
+/** A value the cluster fills in that the object leaves out, where a policy would otherwise report it. */
+export interface AuditNote {
+  policy: string;
+  container?: string;
+  path: string;
+  message: string;
+}
+
 /** A config exemption that has expired: it no longer exempts anything. */
 export interface ExpiredExemption {
   /** Position in the config's `exemptions`. */
@@ -44,6 +52,8 @@ export interface AuditResult {
   namespace: string;
   name: string;
   findings: AuditFinding[];
+  /** What passes because the cluster fills it in: a request or limit set by a LimitRange of the documents. */
+  notes?: AuditNote[];
 }
 
 export interface AuditSummary {
@@ -122,6 +132,10 @@ function toAuditFinding(f: Finding, judgedThroughOwner: boolean, where: FindingW
   };
 }
 
+function toAuditNote(n: AuditNote): AuditNote {
+  return { policy: n.policy, ...(n.container !== undefined ? { container: n.container } : {}), path: n.path, message: n.message };
+}
+
 interface FindingWhere {
   item: SourceObject;
   locate: LocateField | undefined;
@@ -154,7 +168,7 @@ export function buildReport(
   const results: AuditResult[] = [];
   const present = presentObjects(items, defaultNamespace);
   for (const item of items) {
-    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace, now });
+    const evaluation = evaluate(item.object, context, config, { namespace: defaultNamespace, now, notes: true });
     if (!evaluation) continue;
     const judgedThroughOwner = ownerPresent(evaluation, present);
     const start = evaluation.findings.length > 0 ? locate?.(item, '') : undefined;
@@ -168,6 +182,7 @@ export function buildReport(
       namespace: evaluation.namespace,
       name: evaluation.name,
       findings: evaluation.findings.map((f) => toAuditFinding(f, judgedThroughOwner, { item, locate })),
+      ...(evaluation.notes ? { notes: evaluation.notes.map(toAuditNote) } : {}),
     });
   }
   const expired: ExpiredExemption[] = exemptionStatuses(config, now)

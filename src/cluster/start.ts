@@ -9,6 +9,7 @@ import { DEFAULT_PROBE_TIMEOUT_MS, tlsProbe } from './certs/rollout.js';
 import { ClusterCache } from './api/informers.js';
 import type { ContextSources } from './api/informers.js';
 import { workloadListProjection } from './api/workload-projection.js';
+import { limitRangeListProjection } from './api/limit-range-source.js';
 import { LeaderElector } from './leader/leader.js';
 import { AuditMetrics } from './scan/metrics.js';
 import { ReportPublisher } from './scan/reports.js';
@@ -48,7 +49,7 @@ export interface ClusterOptions {
   /** Where practice-gate keeps its Secret and Lease. */
   namespace: string;
   logger: Logger;
-  /** Watch namespaces, PDBs, HPAs and the replicated workloads for the webhook's context (default true). */
+  /** Watch namespaces, PDBs, HPAs, the replicated workloads and LimitRanges for the webhook's context (default true). */
   informers?: boolean;
   /** Self-managed certificates; absent when the server gets its certificate from files. */
   certs?: CertOptions;
@@ -95,6 +96,7 @@ function contextSources(clients: KubeClients): ContextSources {
     statefulsets: workload('StatefulSet'),
     replicasets: workload('ReplicaSet'),
     replicationcontrollers: workload('ReplicationController'),
+    limitranges: clients.listerWatcher(ref('LimitRange'), { project: limitRangeListProjection }),
   };
 }
 

@@ -1,5 +1,7 @@
 import { isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { HorizontalPodAutoscaler, KubeObject, PodDisruptionBudget } from './k8s.js';
+import type { LimitRangeDefaults } from './limit-range.js';
+import { LimitRangeIndex } from './limit-range-index.js';
 import { toWorkload } from './workload.js';
 import type { Workload } from './workload.js';
 
@@ -24,6 +26,11 @@ export interface ClusterContext {
    * keeps none of that name. Optional: a source that keeps no uids cannot confirm an owner.
    */
   uidOf?(namespace: string, kind: string, name: string): string | undefined;
+  /**
+   * The container defaults of a namespace's LimitRanges, by name. Optional: without it no
+   * LimitRange is known, and a request or limit the template leaves out counts as missing.
+   */
+  limitRangesIn?(namespace: string): readonly LimitRangeDefaults[];
 }
 
 export const EMPTY_CONTEXT: ClusterContext = {
@@ -49,6 +56,7 @@ export class ContextIndex implements ClusterContext {
   private readonly workloads = new Map<string, Map<Key, Workload>>();
   private readonly workloadLists = new Map<string, readonly Workload[]>();
   private readonly namespaces = new Map<string, Record<string, string>>();
+  private readonly limitRanges = new LimitRangeIndex();
 
   constructor(private readonly defaultNamespace = 'default') {}
 
@@ -80,6 +88,9 @@ export class ContextIndex implements ClusterContext {
       case 'Namespace':
         this.namespaces.set(nameOf(object), stringMap(metaOf(object).labels));
         return;
+      case 'LimitRange':
+        this.limitRanges.upsert(object, ns);
+        return;
       default: {
         const workload = toWorkload(object, this.defaultNamespace);
         if (workload) {
@@ -105,6 +116,9 @@ export class ContextIndex implements ClusterContext {
         return;
       case 'Namespace':
         this.namespaces.delete(nameOf(object));
+        return;
+      case 'LimitRange':
+        this.limitRanges.remove(object, ns);
         return;
       default: {
         const inner = this.workloads.get(ns);
@@ -173,6 +187,10 @@ export class ContextIndex implements ClusterContext {
 
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
     return this.namespaces.get(namespace);
+  }
+
+  limitRangesIn(namespace: string): readonly LimitRangeDefaults[] {
+    return this.limitRanges.in(namespace);
   }
 
   uidOf(namespace: string, kind: string, name: string): string | undefined {

@@ -3,6 +3,8 @@ import type { EngineConfig, Mode } from './config.js';
 import type { ClusterContext } from './context.js';
 import { controllerRef, isRecord, metaOf, nameOf } from './k8s.js';
 import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
+import { policyNotes } from './notes.js';
+import type { Note } from './notes.js';
 import { writtenForOwner } from './owners.js';
 import type { Action, AdmissionFacts, Violation, WorkloadPolicy } from './policy.js';
 import { pendingDeadline } from './schedule.js';
@@ -59,6 +61,8 @@ export interface Evaluation {
   findings: Finding[];
   /** Findings beyond EvaluateOptions.maxFindingsPerPolicy: counted per policy, not listed. */
   omitted?: OmittedFindings[];
+  /** With EvaluateOptions.notes: what the cluster fills in that the object leaves out (a LimitRange's defaults). */
+  notes?: Note[];
 }
 
 export interface OmittedFindings {
@@ -83,6 +87,8 @@ export interface EvaluateOptions {
   now?: number;
   /** The request and old object, for custom rules that read them (only the webhook has them). */
   admission?: AdmissionFacts;
+  /** Also ask the policies why they passed what the cluster fills in (the offline audit shows it; the webhook need not). */
+  notes?: boolean;
 }
 
 export function clamp(text: string, max: number): string {
@@ -239,6 +245,7 @@ export function evaluate(
     }
   }
   const controller = controllerRef(object);
+  const notes = options.notes && workload ? policyNotes(config, kind, workload, context) : [];
   return {
     apiVersion: typeof object.apiVersion === 'string' ? object.apiVersion : '',
     kind,
@@ -250,5 +257,6 @@ export function evaluate(
     judgedThroughOwner: writtenForOwner(config.writers, context, options.writer, kind, namespace, controller),
     findings,
     ...(omitted.length > 0 ? { omitted } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }

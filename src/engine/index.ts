@@ -12,3 +12,5 @@ export * from './inputs.js';
 export * from './existing.js';
 export * from './schedule.js';
 export * from './expiry.js';
+export * from './limit-range.js';
+export * from './notes.js';

@@ -21,6 +21,17 @@ export interface Violation {
   remediation?: string;
 }
 
+/**
+ * What the cluster supplies that the object leaves out, where a check would otherwise have
+ * reported it (a request a LimitRange fills in). Not a finding: the offline audit lists it so
+ * that a pass says why.
+ */
+export interface PolicyNote {
+  path: string;
+  message: string;
+  container?: string;
+}
+
 interface PolicyMeta {
   /** Stable kebab-case id: configs, annotations and reports refer to it. */
   id: string;
@@ -64,6 +75,8 @@ export interface WorkloadPolicy extends PolicyMeta {
    * violation without `container` must not depend on the list at all.
    */
   check(workload: Workload, context: ClusterContext): Violation[];
+  /** The notes for what check let pass because the context supplies it; run only when asked (EvaluateOptions.notes). */
+  notes?(workload: Workload, context: ClusterContext): PolicyNote[];
 }
 
 export interface PdbPolicy extends PolicyMeta {

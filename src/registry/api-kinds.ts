@@ -25,6 +25,7 @@ export const API_KINDS: readonly ApiKind[] = [
   kind('Namespace', '', 'v1', 'namespaces', false),
   kind('PodDisruptionBudget', 'policy', 'v1', 'poddisruptionbudgets'),
   kind('HorizontalPodAutoscaler', 'autoscaling', 'v2', 'horizontalpodautoscalers'),
+  kind('LimitRange', '', 'v1', 'limitranges'),
   kind('Deployment', 'apps', 'v1', 'deployments'),
   kind('StatefulSet', 'apps', 'v1', 'statefulsets'),
   kind('DaemonSet', 'apps', 'v1', 'daemonsets'),

@@ -68,6 +68,17 @@ t.test('a list can project its items page by page, dropping some (the workload i
   t.ok(page.resourceVersion !== '');
 });
 
+t.test("a listed LimitRange keeps its items' default limits, which client-node's model calls _default", async (t) => {
+  const { api, clients } = await setup(t);
+  const limits = [{ type: 'Container', default: { memory: '256Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' } }];
+  api.put('v1/limitranges', { metadata: { namespace: 'shop', name: 'defaults' }, spec: { limits } });
+  const page = await clients.listAll(kind('LimitRange'));
+  t.match(page.items, [{ spec: { limits: [{ type: 'Container', default: { memory: '256Mi' }, defaultRequest: { cpu: '100m' } }] } }]);
+  t.notOk('_default' in ((page.items[0] as { spec: { limits: object[] } }).spec.limits[0] ?? {}));
+  const scanned = await clients.clusterReader().list(kind('LimitRange'), 'shop');
+  t.match(scanned, [{ spec: { limits: [{ default: { memory: '256Mi' } }] } }], 'the cluster scan reads it the same way');
+});
+
 t.test('a watch delivers events, and a refused watch reports its HTTP status', async (t) => {
   const { api, clients } = await setup(t);
   const lw = clients.listerWatcher(kind('PodDisruptionBudget'));

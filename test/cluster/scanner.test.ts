@@ -133,6 +133,7 @@ t.test('judges top-level workloads and bare pods; what a judged controller owns 
       'namespaces',
       'poddisruptionbudgets',
       'horizontalpodautoscalers',
+      'limitranges',
       'deployments',
       'statefulsets',
       'daemonsets',
@@ -165,6 +166,31 @@ t.test('the context comes from the listed objects, so a PDB is judged against th
   t.notOk(
     api?.evaluation.findings.some((f) => f.policy === 'pdb-coverage'),
     'the Deployment is covered by the listed PDB',
+  );
+});
+
+t.test("the cluster's LimitRanges are context: a request they fill in is no finding", async (t) => {
+  const bare = { name: 'app', image: 'example/app:1.0' };
+  const objects = [
+    ns('shop'),
+    deployment('shop', 'api', [bare], 1),
+    {
+      kind: 'LimitRange',
+      apiVersion: 'v1',
+      metadata: { namespace: 'shop', name: 'defaults' },
+      spec: { limits: [{ type: 'Container', default: { cpu: '1', memory: '1Gi' }, defaultRequest: { cpu: '1', memory: '1Gi' } }] },
+    },
+  ];
+  const scan = await scanCluster(new FakeReader(objects), config());
+  const api = scan.judged.find((j) => j.evaluation.name === 'api');
+  t.notOk(
+    api?.evaluation.findings.some((f) => f.policy === 'resource-requests' || f.policy === 'memory-limit'),
+    'requests and the memory limit come from the LimitRange',
+  );
+  t.same(
+    scan.judged.map((j) => j.evaluation.kind),
+    ['Deployment'],
+    'the LimitRange itself is not judged',
   );
 });
 
@@ -321,7 +347,7 @@ t.test('the auditor scans while leading, every interval, and stops when leadersh
   const running = auditor.runWhileLeading(leadership.signal);
   await clock.advance(0);
   const perScan = reader.calls.length;
-  t.equal(perScan, 12, 'scans at once');
+  t.equal(perScan, 13, 'scans at once');
   await clock.advance(600_000);
   t.equal(reader.calls.length, 2 * perScan, 'and again after the interval');
   leadership.abort();

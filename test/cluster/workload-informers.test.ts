@@ -23,6 +23,7 @@ function setup() {
     statefulsets: new FakeResource(),
     replicasets: new FakeResource(),
     replicationcontrollers: new FakeResource(),
+    limitranges: new FakeResource(),
   };
   const readiness: boolean[] = [];
   const registry = new Registry();
@@ -247,6 +248,7 @@ t.test('readiness waits for the workload lists too; each has its staleness sampl
   t.same(resources, [
     'deployments',
     'horizontalpodautoscalers',
+    'limitranges',
     'namespaces',
     'poddisruptionbudgets',
     'replicasets',

@@ -27,6 +27,7 @@ const RESOURCES: Resource[] = [
   { groupVersion: 'v1', plural: 'podtemplates', kind: 'PodTemplate', namespaced: true },
   { groupVersion: 'v1', plural: 'replicationcontrollers', kind: 'ReplicationController', namespaced: true },
   { groupVersion: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  { groupVersion: 'v1', plural: 'limitranges', kind: 'LimitRange', namespaced: true },
   { groupVersion: 'apps/v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
   { groupVersion: 'apps/v1', plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
   { groupVersion: 'apps/v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },

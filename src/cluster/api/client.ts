@@ -19,6 +19,7 @@ import type { SecretStore, StoredSecret, WebhookStore } from '../certs/certs.js'
 import { isNotFound } from './errors.js';
 import type { LeaseRecord, LeaseStore, StoredLease } from '../leader/leader.js';
 import type { ListerWatcher, ListPage } from './reflector.js';
+import { LIMIT_RANGE_RESOURCE, limitRangeFromClientModel } from './limit-range-source.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, REPORT_GROUP, REPORT_PLURAL, REPORT_VERSION } from '../scan/reports.js';
 import type { PolicyReport, PolicyReportStore } from '../scan/reports.js';
 import { SERVICE_NAME_LABEL } from '../certs/rollout.js';
@@ -94,12 +95,13 @@ export class KubeClients {
         token,
       );
       const project = options.project;
+      const listed = ref.kind === LIMIT_RANGE_RESOURCE.kind ? (page.items ?? []).map(limitRangeFromClientModel) : (page.items ?? []);
       if (project) {
-        for (const item of page.items ?? []) {
+        for (const item of listed) {
           const kept = project(item);
           if (kept !== undefined) items.push(kept);
         }
-      } else items.push(...(page.items ?? []));
+      } else items.push(...listed);
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       token = page.metadata?._continue || undefined;
     } while (token);

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { ContextIndex } from '../../engine/context.js';
 import type { ClusterContext } from '../../engine/context.js';
 import type { BackoffPolicy, Clock } from '../clock.js';
+import { LIMIT_RANGE_RESOURCE, limitRangeSource } from './limit-range-source.js';
 import { Reflector } from './reflector.js';
 import type { ListerWatcher } from './reflector.js';
 import { projectingSource, WORKLOAD_RESOURCES } from './workload-projection.js';
@@ -17,9 +18,16 @@ export const CONTEXT_RESOURCES = [
   { resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
   { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
   ...WORKLOAD_RESOURCES,
+  LIMIT_RANGE_RESOURCE,
 ] as const;
 
 const WORKLOAD_RESOURCE_NAMES: ReadonlySet<string> = new Set(WORKLOAD_RESOURCES.map((r) => r.resource));
+
+/** What the reflector of a resource reads: projections for the workloads and LimitRanges, whole objects for the rest. */
+function projectedSource(sources: ContextSources, resource: ContextResource, kind: string, apiVersion: string): ListerWatcher {
+  if (resource === LIMIT_RANGE_RESOURCE.resource) return limitRangeSource(sources[resource]);
+  return WORKLOAD_RESOURCE_NAMES.has(resource) ? projectingSource(sources[resource], kind, apiVersion) : sources[resource];
+}
 
 export const STALENESS_METRIC = 'practice_gate_cache_staleness_seconds';
 
@@ -48,7 +56,8 @@ export interface ResourceStatus {
  * Namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers and the replicated workloads
  * (Deployments, StatefulSets, ReplicaSets, ReplicationControllers) kept in memory by watches, so
  * that a review reads its context without an API call: pdb-allows-disruption judges a PDB
- * against the live workloads it selects. Workloads are kept as projections, a few hundred bytes
+ * against the live workloads it selects. LimitRanges too, as the container defaults they set:
+ * resource-requests and memory-limit count what the LimitRanger will fill in. Workloads are kept as projections, a few hundred bytes
  * each, and a Deployment's ReplicaSets not at all.
  *
  * Readiness is one-way: once every resource has been listed it stays ready through API server
@@ -70,9 +79,7 @@ export class ClusterCache {
           resource,
           kind,
           apiVersion,
-          source: WORKLOAD_RESOURCE_NAMES.has(resource)
-            ? projectingSource(options.sources[resource], kind, apiVersion)
-            : options.sources[resource],
+          source: projectedSource(options.sources, resource, kind, apiVersion),
           sink: this.#index,
           logger,
           ...(options.clock ? { clock: options.clock } : {}),
@@ -80,7 +87,10 @@ export class ClusterCache {
         }),
     );
     this.synced = Promise.all(this.#reflectors.map((r) => r.synced)).then(() => {
-      logger.info({ event: 'caches-synced' }, 'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers and workloads listed: ready');
+      logger.info(
+        { event: 'caches-synced' },
+        'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers, workloads and LimitRanges listed: ready',
+      );
       options.onSynced?.(true);
     });
     if (options.registry) this.registerMetrics(options.registry);
