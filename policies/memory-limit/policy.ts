@@ -1,6 +1,6 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
 import { WORKLOAD_KINDS, isRecord, resourceContainers } from '../../src/engine/index.js';
-import { quantitySet } from '../lib/quantity.js';
+import { quantitySet, quantitySetCel } from '../lib/quantity.js';
 
 const policy: WorkloadPolicy = {
   id: 'memory-limit',
@@ -13,6 +13,15 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression: quantitySetCel('container.?resources.?limits.?memory.orValue(null)'),
+        message: 'a container has no memory limit: set resources.limits.memory to its request',
+      },
+    ],
+  },
   check(workload) {
     const out: Violation[] = [];
     for (const ref of resourceContainers(workload)) {

@@ -1,6 +1,6 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
 import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
-import { quantitySet } from '../lib/quantity.js';
+import { quantitySet, quantitySetCel } from '../lib/quantity.js';
 
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
 
@@ -11,6 +11,12 @@ const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory
 function requested(requests: Record<string, unknown>, limits: Record<string, unknown>, resource: 'cpu' | 'memory'): boolean {
   if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
   return quantitySet(limits[resource]);
+}
+
+/** requested() in CEL, for `practice-gate vap`. */
+function requestedCel(resource: 'cpu' | 'memory'): string {
+  const request = `container.?resources.?requests.?${resource}.orValue(null)`;
+  return `(${request} != null ? ${quantitySetCel(request)} : ${quantitySetCel(`container.?resources.?limits.?${resource}.orValue(null)`)})`;
 }
 
 const policy: WorkloadPolicy = {
@@ -24,6 +30,15 @@ const policy: WorkloadPolicy = {
   defaultAction: 'deny',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression: `${requestedCel('cpu')} && ${requestedCel('memory')}`,
+        message: 'a container has no CPU or memory request: set resources.requests.cpu and .memory',
+      },
+    ],
+  },
   check(workload) {
     const out: Violation[] = [];
     for (const ref of resourceContainers(workload)) {
