@@ -16,6 +16,14 @@ const policy: WorkloadPolicy = {
   kinds: ['CronJob'],
   reads: [['spec', 'concurrencyPolicy']],
   target: 'workload',
+  cel: {
+    validations: [
+      {
+        expression: "object.spec.?concurrencyPolicy.orValue('') in ['Forbid', 'Replace']",
+        message: 'concurrencyPolicy Allow (the default) lets runs overlap: set spec.concurrencyPolicy: Forbid or Replace',
+      },
+    ],
+  },
   check(workload) {
     const spec = workload.object.spec;
     const value = isRecord(spec) ? spec.concurrencyPolicy : undefined;

@@ -28,6 +28,7 @@ const policy: WorkloadPolicy = {
   kinds: [...REPLICATED_KINDS],
   reads: MANIFEST_READS,
   target: 'workload',
+  cel: { notExported: 'it depends on the HorizontalPodAutoscaler that targets the workload, another object' },
   check(workload, context) {
     // A controller-owned ReplicaSet belongs to a Deployment, which is what an HPA targets.
     if (workload.controllerOwned) return [];

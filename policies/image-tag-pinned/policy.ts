@@ -66,6 +66,20 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        // container.image written out: the API server's CEL has no cel.bind.
+        expression:
+          "type(container.?image.orValue(null)) == string && container.image.trim() != '' && (container.image.contains('@') ? " +
+          `container.image.substring(container.image.indexOf('@') + 1).matches('${DIGEST.source}') : ` +
+          "container.image.lastIndexOf(':') > container.image.lastIndexOf('/') && !container.image.endsWith(':') && " +
+          "!container.image.endsWith(':latest') && container.image.substring(container.image.lastIndexOf(':') + 1).matches('[0-9]'))",
+        message: 'an image is not pinned (no tag, :latest, or a tag without a version number): pin a version tag or an @sha256 digest',
+      },
+    ],
+  },
   check(workload) {
     const out: Violation[] = [];
     for (const ref of workload.containers) {

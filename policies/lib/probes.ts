@@ -37,3 +37,13 @@ export function servesPorts(container: Container): boolean {
   const ports = (container as { ports?: unknown }).ports;
   return Array.isArray(ports) && ports.length > 0;
 }
+
+/** runsToCompletion in CEL, for the kinds of LONG_RUNNING_KINDS (none of them batch). */
+export const RUNS_TO_COMPLETION_CEL = "podSpec.?restartPolicy.orValue('Always') in ['Never', 'OnFailure']";
+
+/**
+ * `container` is no regular container or native sidecar, in CEL. Names are unique across a pod's
+ * containers and init containers (the API server refuses duplicates).
+ */
+export const NOT_LONG_RUNNING_CEL =
+  "!(container.?restartPolicy.orValue('') == 'Always' || podSpec.?containers.orValue([]).exists(c, c.name == container.name))";

@@ -9,3 +9,16 @@ export function quantitySet(value: unknown): boolean {
   const amount = Number.parseFloat(value);
   return Number.isNaN(amount) || amount > 0;
 }
+
+/**
+ * quantitySet in CEL, over the expression `value` (null when absent), for `practice-gate vap`.
+ * Written out, not bound with cel.bind, and isGreaterThan, not sign(): the API server's CEL (Kubernetes 1.33)
+ * has neither.
+ */
+export function quantitySetCel(value: string): string {
+  const text = `${value}.trim()`;
+  return (
+    `(type(${value}) == string ? (${text} != '' && (!isQuantity(${text}) || quantity(${text}).isGreaterThan(quantity('0')))) : ` +
+    `((type(${value}) == int || type(${value}) == double) && double(${value}) > 0.0))`
+  );
+}

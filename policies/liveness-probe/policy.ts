@@ -1,6 +1,6 @@
 import type { WorkloadPolicy } from '../../src/engine/index.js';
 import { isRecord } from '../../src/engine/index.js';
-import { LONG_RUNNING_KINDS, withoutProbe } from '../lib/probes.js';
+import { LONG_RUNNING_KINDS, NOT_LONG_RUNNING_CEL, RUNS_TO_COMPLETION_CEL, withoutProbe } from '../lib/probes.js';
 
 const FIX = 'livenessProbe:\n  httpGet: { path: /healthz, port: 8080 }\n  periodSeconds: 10\n  failureThreshold: 3';
 
@@ -15,6 +15,15 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: LONG_RUNNING_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression: `${RUNS_TO_COMPLETION_CEL} || ${NOT_LONG_RUNNING_CEL} || type(container.?livenessProbe.orValue(null)) == map`,
+        message: 'a long-running container has no livenessProbe: add one so a hung process gets restarted',
+      },
+    ],
+  },
   check(workload) {
     return withoutProbe(workload, 'livenessProbe').map((ref) => {
       if (!isRecord(ref.container.startupProbe)) {

@@ -2,7 +2,7 @@ import type { ClusterContext, ContainerRef, PolicyNote, Violation, Workload, Wor
 import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeDefault } from '../lib/limit-range.js';
 import type { Defaulted } from '../lib/limit-range.js';
-import { quantitySet } from '../lib/quantity.js';
+import { quantitySet, quantitySetCel } from '../lib/quantity.js';
 
 /**
  * The pod's memory limit: the one written in the manifest, or, with none, the namespace's
@@ -31,6 +31,15 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression: quantitySetCel('container.?resources.?limits.?memory.orValue(null)'),
+        message: 'a container has no memory limit: set resources.limits.memory to its request',
+      },
+    ],
+  },
   check(workload, context) {
     const out: Violation[] = [];
     for (const { ref, limit } of limits(workload, context)) {

@@ -13,6 +13,17 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression:
+          "podSpec.?os.?name.orValue('') == 'windows' || (container.?securityContext.?privileged.orValue(false) == false " +
+          '&& container.?securityContext.?allowPrivilegeEscalation.orValue(true) == false)',
+        message: 'a container may gain privileges: set securityContext.allowPrivilegeEscalation: false (and privileged: false)',
+      },
+    ],
+  },
   check(workload) {
     // The API rejects both fields on Windows pods.
     if (workload.windows) return [];

@@ -35,6 +35,9 @@ const policy: PdbPolicy = {
   kinds: ['PodDisruptionBudget'],
   reads: [['spec']],
   target: 'pdb',
+  cel: {
+    notExported: 'minAvailable is judged against the replicas (and HPA minReplicas) of the workloads the budget selects: other objects',
+  },
   check(pdb, namespace, context) {
     const spec = pdb.spec;
     if (!isRecord(spec)) return [];

@@ -56,6 +56,10 @@ const policy: WorkloadPolicy = {
   kinds: [...REPLICATED_KINDS],
   reads: [['spec', 'selector']],
   target: 'workload',
+  cel: {
+    notExported:
+      'whether a PodDisruptionBudget covers the pods depends on the PDBs in the cluster, which a ValidatingAdmissionPolicy cannot read',
+  },
   // "No PodDisruptionBudget covers it" is only true of a context that holds the PDBs and HPAs.
   needsCluster: true,
   check(workload, context) {

@@ -15,6 +15,16 @@ const policy: WorkloadPolicy = {
   defaultAction: 'deny',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression:
+          "podSpec.?os.?name.orValue('') == 'windows' || container.?securityContext.?readOnlyRootFilesystem.orValue(false) == true",
+        message: 'a container can write its root filesystem: set securityContext.readOnlyRootFilesystem: true',
+      },
+    ],
+  },
   check(workload) {
     // The API rejects readOnlyRootFilesystem on Windows pods.
     if (workload.windows) return [];

@@ -1,5 +1,5 @@
 import type { WorkloadPolicy } from '../../src/engine/index.js';
-import { LONG_RUNNING_KINDS, servesPorts, withoutProbe } from '../lib/probes.js';
+import { LONG_RUNNING_KINDS, NOT_LONG_RUNNING_CEL, RUNS_TO_COMPLETION_CEL, servesPorts, withoutProbe } from '../lib/probes.js';
 
 const policy: WorkloadPolicy = {
   id: 'readiness-probe',
@@ -17,6 +17,17 @@ const policy: WorkloadPolicy = {
   defaultAction: 'warn',
   kinds: LONG_RUNNING_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression:
+          `${RUNS_TO_COMPLETION_CEL} || ${NOT_LONG_RUNNING_CEL} || type(container.?ports.orValue(null)) != list || ` +
+          'size(container.ports) == 0 || type(container.?readinessProbe.orValue(null)) == map',
+        message: 'a container that serves a port has no readinessProbe: add one so it gets traffic once ready',
+      },
+    ],
+  },
   check(workload) {
     return withoutProbe(workload, 'readinessProbe')
       .filter((ref) => servesPorts(ref.container))

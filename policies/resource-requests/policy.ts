@@ -2,7 +2,7 @@ import type { ClusterContext, ContainerRef, PolicyNote, Violation, Workload, Wor
 import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeDefault, limitRangeNames } from '../lib/limit-range.js';
 import type { Defaulted } from '../lib/limit-range.js';
-import { quantitySet } from '../lib/quantity.js';
+import { quantitySet, quantitySetCel } from '../lib/quantity.js';
 
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
 const RESOURCES = ['cpu', 'memory'] as const;
@@ -34,6 +34,12 @@ function supplies(workload: Workload, context: ClusterContext) {
   }));
 }
 
+/** requested() in CEL, for `practice-gate vap`. */
+function requestedCel(resource: 'cpu' | 'memory'): string {
+  const request = `container.?resources.?requests.?${resource}.orValue(null)`;
+  return `(${request} != null ? ${quantitySetCel(request)} : ${quantitySetCel(`container.?resources.?limits.?${resource}.orValue(null)`)})`;
+}
+
 const policy: WorkloadPolicy = {
   id: 'resource-requests',
   title: 'Containers request CPU and memory',
@@ -46,6 +52,15 @@ const policy: WorkloadPolicy = {
   defaultAction: 'deny',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression: `${requestedCel('cpu')} && ${requestedCel('memory')}`,
+        message: 'a container has no CPU or memory request: set resources.requests.cpu and .memory',
+      },
+    ],
+  },
   check(workload, context) {
     const out: Violation[] = [];
     for (const { ref, cpu, memory } of supplies(workload, context)) {

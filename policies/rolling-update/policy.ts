@@ -138,6 +138,7 @@ const policy: WorkloadPolicy = {
     ['spec', 'updateStrategy'],
   ],
   target: 'workload',
+  cel: { notExported: 'the surge and unavailability fenceposts depend on the replica count, which an HPA targeting the workload may set' },
   check(workload, context) {
     const spec = isRecord(workload.object.spec) ? workload.object.spec : {};
     return workload.kind === 'StatefulSet' ? judgeStatefulSet(workload, spec, context) : judgeDeployment(workload, spec, context);

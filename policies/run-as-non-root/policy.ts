@@ -2,6 +2,10 @@ import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
 import { WORKLOAD_KINDS, fieldsOf, isUnset, wrongType } from '../../src/engine/index.js';
 import type { PodSecurityContext, SecurityContext } from '../../src/engine/index.js';
 
+// The container's setting, else the pod's, in CEL; written out where used: the API server's CEL has no cel.bind.
+const USER_CEL = 'container.?securityContext.?runAsUser.orValue(podSpec.?securityContext.?runAsUser.orValue(null))';
+const NON_ROOT_CEL = 'container.?securityContext.?runAsNonRoot.orValue(podSpec.?securityContext.?runAsNonRoot.orValue(null))';
+
 const policy: WorkloadPolicy = {
   id: 'run-as-non-root',
   title: 'Containers run as a non-root user',
@@ -16,6 +20,18 @@ const policy: WorkloadPolicy = {
   defaultAction: 'deny',
   kinds: WORKLOAD_KINDS,
   target: 'workload',
+  cel: {
+    forEach: 'containers',
+    validations: [
+      {
+        expression:
+          "(podSpec.?hostUsers.orValue(true) == false && podSpec.?os.?name.orValue('') != 'windows') || " +
+          `((${USER_CEL} == null || type(${USER_CEL}) == int) && (${NON_ROOT_CEL} == null || type(${NON_ROOT_CEL}) == bool) && ` +
+          `${USER_CEL} != 0 && (${NON_ROOT_CEL} == true || (podSpec.?os.?name.orValue('') != 'windows' && ${USER_CEL} != null && ${USER_CEL} >= 1)))`,
+        message: 'a container may run as root: set securityContext.runAsNonRoot: true and a non-zero runAsUser',
+      },
+    ],
+  },
   check(workload) {
     // hostUsers is Linux only; a Windows pod's uid 0 is no less root for a field the API refuses there.
     if ((workload.podSpec as { hostUsers?: unknown }).hostUsers === false && !workload.windows) return [];

@@ -62,6 +62,19 @@ interface PolicyMeta {
   reads?: readonly FieldPath[];
   /** Where an admin's own rule comes from (the config file); built-in policies have none. */
   source?: string;
+  /**
+   * The check in CEL, for `practice-gate vap` (docs/rules.md), when CEL can express it from the
+   * object alone (test/rules/builtin-vap.test.ts holds it to the TypeScript check on the policy's
+   * examples); otherwise why it is not exported, which `practice-gate vap` tells its user.
+   */
+  cel?: PolicyCel | { notExported: string };
+}
+
+/** A built-in policy's check in CEL, in the variables of a custom rule (`object`, `podSpec`, `container`). */
+export interface PolicyCel {
+  /** `containers`: each validation runs once per container and init container, as `container`. */
+  forEach?: 'containers';
+  validations: readonly { expression: string; message: string }[];
 }
 
 /** A field as a list of keys from the object's root: `['spec', 'concurrencyPolicy']`. */

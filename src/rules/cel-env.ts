@@ -46,8 +46,22 @@ export class BudgetExceeded extends Error {
   }
 }
 
-function quantityOf(text: string): Quantity {
+// Rules parse the same few quantities on every review (a literal cap such as quantity('4Gi'), the
+// limits of the usual containers): parse each text once. Quantities are immutable; the cache is
+// emptied when full, so a stream of distinct texts costs no more than parsing them.
+const PARSED_LIMIT = 1024;
+const parsed = new Map<string, Quantity | undefined>();
+
+function parseQuantity(text: string): Quantity | undefined {
+  if (parsed.has(text)) return parsed.get(text);
   const q = Quantity.parse(text);
+  if (parsed.size >= PARSED_LIMIT) parsed.clear();
+  parsed.set(text, q);
+  return q;
+}
+
+function quantityOf(text: string): Quantity {
+  const q = parseQuantity(text);
   if (q === undefined)
     throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': "${text}"`);
   return q;
@@ -115,7 +129,7 @@ export function ruleEnvironment(counter: StepCounter): Environment {
     })
     // Kubernetes quantity library.
     .registerFunction('quantity(string): Quantity', quantityOf)
-    .registerFunction('isQuantity(string): bool', (s: string) => Quantity.parse(s) !== undefined)
+    .registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined)
     .registerFunction('Quantity.sign(): int', (q: Quantity) => BigInt(q.sign()))
     .registerFunction('Quantity.isInteger(): bool', (q: Quantity) => q.isInteger())
     .registerFunction('Quantity.asInteger(): int', integerOf)

@@ -117,15 +117,54 @@ function namespaceObject(namespace: string, context: ClusterContext): unknown {
   return labels === undefined ? null : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } };
 }
 
+// A workload's pod spec path is one of a handful (workload.ts): split each once, not per review.
+const splitPaths = new Map<string, FieldPath>();
+
 /** A field of a converted object (values.ts: objects are Maps). */
 function valueAt(root: unknown, path: string): unknown {
+  let keys = splitPaths.get(path);
+  if (keys === undefined) {
+    keys = dottedPath(path);
+    if (splitPaths.size < 64) splitPaths.set(path, keys);
+  }
   let cur = root;
-  for (const key of dottedPath(path)) cur = cur instanceof Map ? (cur.get(key) as unknown) : undefined;
+  for (const key of keys) cur = cur instanceof Map ? (cur.get(key) as unknown) : undefined;
   return cur ?? null;
 }
 
+interface SharedInputs {
+  namespace: string;
+  admission: ObjectSubject['admission'];
+  context: ClusterContext;
+  /** The namespace's labels as the context held them: an informer update replaces them. */
+  labels: unknown;
+  variables: Record<RuleVariable, unknown>;
+}
+
+// Every rule of one evaluation reads the same variables: built once per object and evaluation (the
+// engine hands each policy a new subject, but the same object, admission facts and context).
+// Keyed weakly by the object, so nothing outlives the review.
+const shared = new WeakMap<KubeObject, SharedInputs>();
+
 /** The variables of one evaluation; an object too deep to convert fails the rule, never passes it. */
 function inputs(rule: string, object: KubeObject, subject: ObjectSubject, context: ClusterContext): Record<RuleVariable, unknown> {
+  const last = shared.get(object);
+  const labels = context.namespaceLabels(subject.namespace);
+  if (
+    last !== undefined &&
+    last.namespace === subject.namespace &&
+    last.admission === subject.admission &&
+    last.context === context &&
+    last.labels === labels
+  ) {
+    return last.variables;
+  }
+  const variables = convertInputs(rule, object, subject, context);
+  shared.set(object, { namespace: subject.namespace, admission: subject.admission, context, labels, variables });
+  return variables;
+}
+
+function convertInputs(rule: string, object: KubeObject, subject: ObjectSubject, context: ClusterContext): Record<RuleVariable, unknown> {
   try {
     const cel = celValue(object);
     return {
@@ -192,7 +231,7 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
       }
       for (const ref of subject.workload?.containers ?? []) {
         if (ref.list === 'ephemeralContainers') continue;
-        const container = valueAt(podSpec, `${ref.list}`);
+        const container = podSpec instanceof Map ? (podSpec.get(ref.list) as unknown) : null;
         judge({ ...variables, container: Array.isArray(container) ? container[ref.index] : null }, ref.path, ref.name, out);
       }
       return out;

@@ -1,9 +1,11 @@
-// Custom rules as ValidatingAdmissionPolicy + Binding (admissionregistration.k8s.io/v1), so the
-// same rule runs inside the API server. Rules are written in VAP's own variables; practice-gate's
+// Custom rules, and the built-in policies that CEL can express from the object alone (their `cel`
+// field), as ValidatingAdmissionPolicy + Binding (admissionregistration.k8s.io/v1), so the same
+// rule runs inside the API server. Rules are written in VAP's own variables; practice-gate's
 // additions are translated: `podSpec` becomes a VAP variable, `forEach: containers` a loop.
 import type { ASTNode } from '@marcbachmann/cel-js';
 import type { EngineConfig } from '../engine/index.js';
 import { rewriteIdentifier } from './ast.js';
+import { builtinRuleSpec } from './builtin-spec.js';
 import { parseRule, ruleSpecOf } from './compile.js';
 import type { RuleSpec } from './compile.js';
 
@@ -70,19 +72,27 @@ function validations(spec: RuleSpec) {
         message: v.message ?? `failed expression: ${v.expression}`,
       };
     }
-    // Each container: the loop variable is the rule's `container`. A message about one container
-    // cannot be built outside the loop: the static message (or the title) stands for all.
+    // Each container: the loop variable is the rule's `container`. The rule's messageExpression
+    // reads one container and cannot run outside the loop: the message names the failing
+    // containers instead, and the static message (or the title) stands when that fails.
     const body = inVap(v.expression);
     const loop = (list: string) => `(!has(variables.podSpec.${list}) || variables.podSpec.${list}.all(container, ${body}))`;
-    return { expression: `${loop('containers')} && ${loop('initContainers')}`, message: v.message ?? spec.title };
+    const failing = (list: string) => `variables.podSpec.?${list}.orValue([]).filter(container, !(${body})).map(container, container.name)`;
+    const message = v.message ?? spec.title;
+    return {
+      expression: `${loop('containers')} && ${loop('initContainers')}`,
+      messageExpression: `'containers ' + (${failing('containers')} + ${failing('initContainers')}).join(', ') + ': ' + ${JSON.stringify(message)}`,
+      message,
+    };
   });
 }
 
-/** The VAP and Binding objects for every active custom rule of the config. */
+/** The VAP and Binding objects for every active custom rule and exportable built-in policy of the config. */
 export function vapObjects(config: EngineConfig, options: VapOptions): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const active of config.active) {
-    const spec = ruleSpecOf(active.policy);
+    const custom = ruleSpecOf(active.policy);
+    const spec = custom ?? builtinRuleSpec(active.policy);
     if (spec === undefined) continue;
     const name = `practice-gate-${spec.id}`;
     const workloadKinds = spec.kinds.filter((k) => k !== 'PodDisruptionBudget');
@@ -92,12 +102,14 @@ export function vapObjects(config: EngineConfig, options: VapOptions): Record<st
       metadata: {
         name,
         labels: { 'app.kubernetes.io/managed-by': 'practice-gate' },
-        annotations: { 'practice-gate.io/rule': spec.id, 'practice-gate.io/title': spec.title },
+        annotations: { [custom ? 'practice-gate.io/rule' : 'practice-gate.io/policy']: spec.id, 'practice-gate.io/title': spec.title },
       },
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: { resourceRules: resourceRules(spec.kinds) },
-        ...(workloadKinds.length > 0 ? { variables: [{ name: 'podSpec', expression: podSpecExpression(workloadKinds) }] } : {}),
+        // dyn, as every variable of a rule is in practice-gate: the API server would otherwise type the
+        // pod spec from its schema and refuse `.?field.orValue(null)` on an int field.
+        ...(workloadKinds.length > 0 ? { variables: [{ name: 'podSpec', expression: `dyn(${podSpecExpression(workloadKinds)})` }] } : {}),
         validations: validations(spec),
       },
     });

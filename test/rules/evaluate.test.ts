@@ -129,6 +129,17 @@ t.test('namespaceObject carries the namespace labels the context knows; null oth
   t.equal(findings(rules, deployment([])).length, 1, 'no namespace known: the rule sees null');
 });
 
+t.test('the variables rules share are rebuilt when the namespace, its labels or the context change', async (t) => {
+  const rules = [rule({ validations: [{ expression: "namespaceObject != null && namespaceObject.metadata.labels['tier'] == 'prod'" }] })];
+  const namespace = (tier: string) =>
+    ContextIndex.fromObjects([{ kind: 'Namespace', metadata: { name: 'shop', labels: { tier } } } as KubeObject]);
+  const object = deployment([]);
+  t.same(findings(rules, object, {}, namespace('prod')), []);
+  t.equal(findings(rules, object, {}, namespace('dev')).length, 1, 'the same object in a context whose labels changed');
+  t.equal(findings(rules, object).length, 1, 'the same object with no context');
+  t.same(findings(rules, object, {}, namespace('prod')), [], 'and back');
+});
+
 t.test('oldObject and request come from the webhook; offline they are null', async (t) => {
   const rules = [
     rule({
