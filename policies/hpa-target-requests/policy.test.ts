@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, changesJudgedFields, compileConfig, evaluate } from '..
 import type { ClusterContext, KubeObject } from '../../src/engine/index.js';
 import { withoutClusterPolicies } from '../../src/server/blind.js';
 import { FakeClock, captureLogger, fakeClusterSources, listReader } from '../../test/helpers/cluster.js';
+import { limitRange } from '../../test/helpers/limit-ranges.js';
 import { examples, judge } from '../../test/helpers/manifests.js';
 import policy from './policy.js';
 
@@ -118,6 +119,32 @@ t.test('what counts as a request: a limit alone does, zero and nothing do not', 
   t.same(count(onCpu(), oneContainer()), [1, 1]);
   t.same(count(onCpu(), oneContainer({ requests: 'cpu' })), [1, 1], 'requests of the wrong type');
   t.same(count(onCpu(), deployment({ containers: 'app' })), [0, 0], 'no container list: nothing the pod runs to name');
+});
+
+t.test("a namespace's LimitRange default request counts, as the LimitRanger fills it in", async (t) => {
+  const counted = (w: KubeObject, ranges: KubeObject[]): [number, number] => [
+    judge(policy, onCpu(), [w, ...ranges]).length,
+    judge(policy, w, [onCpu(), ...ranges]).length,
+  ];
+  const defaults = limitRange('defaults', [{ type: 'Container', defaultRequest: { cpu: '100m' } }]);
+  t.same(counted(oneContainer(), [defaults]), [0, 0], 'defaultRequest.cpu supplies the request on both sides');
+  t.same(
+    counted(oneContainer(), [limitRange('limits', [{ type: 'Container', default: { cpu: '1' } }])]),
+    [0, 0],
+    'default alone sets the request too',
+  );
+  t.same(
+    counted(oneContainer(), [limitRange('mem', [{ type: 'Container', defaultRequest: { memory: '128Mi' } }])]),
+    [1, 1],
+    'memory is not cpu',
+  );
+  t.same(counted(oneContainer(), [limitRange('pod', [{ type: 'Pod', max: { cpu: '2' } }])]), [1, 1], 'a Pod item defaults nothing');
+  t.same(
+    counted(oneContainer(), [limitRange('other', [{ type: 'Container', defaultRequest: { cpu: '100m' } }], 'elsewhere')]),
+    [1, 1],
+    'another namespace',
+  );
+  t.same(counted(oneContainer({ requests: { cpu: '0' } }), [defaults]), [1, 1], 'a written zero is never filled in');
 });
 
 t.test('memory: Utilization needs the memory request; AverageValue and Value targets need none', async (t) => {

@@ -94,7 +94,8 @@ function checkHpa(hpa: KubeObject, namespace: string, context: ClusterContext): 
   const target = context.workloadsIn(namespace).find((w) => w.kind === ref.kind && w.name === ref.name);
   if (!target || target.controllerOwned) return [];
   const out: Violation[] = [];
-  for (const metric of utilizationMetrics(hpa)) for (const gap of requestGaps(target, metric)) out.push(onHpa(target, metric, gap));
+  for (const metric of utilizationMetrics(hpa))
+    for (const gap of requestGaps(target, metric, context)) out.push(onHpa(target, metric, gap));
   return out;
 }
 
@@ -105,7 +106,7 @@ function checkWorkload(workload: Workload, context: ClusterContext): Violation[]
   const seen = new Set<string>();
   for (const hpa of context.hpasTargeting(workload.namespace, workload.kind, workload.name)) {
     for (const metric of utilizationMetrics(hpa)) {
-      for (const gap of requestGaps(workload, metric)) {
+      for (const gap of requestGaps(workload, metric, context)) {
         // Two HPAs (or two metrics) missing the same request make one finding: the first HPA names it.
         const key = gap.kind === 'no-such-container' ? `${gap.path}/${gap.name}` : gap.path;
         if (seen.has(key)) continue;
@@ -128,9 +129,9 @@ const policy: ObjectPolicy = {
     'a ContainerResource metric needs it on the named container only. An HPA without metrics scales on CPU at 80%, ' +
     'so it needs CPU requests too; AverageValue targets are absolute and need none. A limit alone counts, since ' +
     'Kubernetes copies it into the missing request. Judged when the HPA is written (against its live target), when ' +
-    'the workload is written (against the HPAs that target it) and offline when both are in the manifests. It warns ' +
-    'rather than denies: an HPA and its workload are often applied together in either order, and a LimitRange ' +
-    'default request, filled in when the pods are created, does not show in the template.',
+    'the workload is written (against the HPAs that target it) and offline when both are in the manifests. A ' +
+    'LimitRange default request in the namespace counts, as the LimitRanger fills it in when the pods are created. ' +
+    'It warns rather than denies: an HPA and its workload are often applied together in either order.',
   fix:
     '# on every container of the HPA target (or the one a ContainerResource metric names):\n' +
     'resources:\n  requests:\n    cpu: 100m       # utilization is a percentage of this request\n    memory: 128Mi',
@@ -138,6 +139,7 @@ const policy: ObjectPolicy = {
   kinds: [HPA, ...REPLICATED_KINDS],
   reads: HPA_READS,
   target: 'object',
+  cel: { notExported: 'it compares the HPA with the workload it scales, another object' },
   check(object, subject, context) {
     if (object.kind === HPA) return checkHpa(object, subject.namespace, context);
     return subject.workload ? checkWorkload(subject.workload, context) : [];

@@ -4,7 +4,8 @@
 // request fails the metric for all; a ContainerResource metric reads the named container only.
 // When the pod sets pod-level requests, a Resource metric uses those instead.
 import { isRecord, isUnset } from '../../src/engine/index.js';
-import type { ContainerRef, Workload } from '../../src/engine/index.js';
+import type { ClusterContext, ContainerRef, Workload } from '../../src/engine/index.js';
+import { limitRangeDefault } from '../lib/limit-range.js';
 import { quantitySet } from '../lib/quantity.js';
 import type { MeasuredResource, UtilizationMetric } from './metrics.js';
 
@@ -20,14 +21,23 @@ function requestsOf(resources: unknown): { requests: Record<string, unknown>; li
   return { requests: isRecord(r.requests) ? r.requests : {}, limits: isRecord(r.limits) ? r.limits : {} };
 }
 
+/** Where a request can come from besides the manifest: the namespace's LimitRange defaults. */
+interface PodDefaults {
+  namespace: string;
+  context: ClusterContext;
+}
+
 /**
  * Whether the pods will carry this request. The API server copies a limit into a missing
- * request when it creates the pod, so a limit alone counts; a zero request leaves the
- * controller nothing to divide by, so it does not.
+ * request when it creates the pod, so a limit alone counts; with neither, the LimitRanger fills
+ * in the namespace's default request (the rules resource-requests reads, policies/lib/limit-range.ts).
+ * A zero request leaves the controller nothing to divide by, so it does not count.
  */
-function requested(resources: unknown, resource: MeasuredResource): boolean {
+function requested(resources: unknown, resource: MeasuredResource, defaults: PodDefaults): boolean {
   const { requests, limits } = requestsOf(resources);
-  return isUnset(requests[resource]) ? quantitySet(limits[resource]) : quantitySet(requests[resource]);
+  if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
+  if (!isUnset(limits[resource])) return quantitySet(limits[resource]);
+  return limitRangeDefault(defaults.context, defaults.namespace, 'requests', resource) !== undefined;
 }
 
 /** The containers the controller sums: regular ones and init containers with restartPolicy Always. */
@@ -42,25 +52,27 @@ function podLevelRequests(workload: Workload): Record<string, unknown> | undefin
 }
 
 /** The requests this metric lacks on this workload's pods; empty when the HPA can compute it. */
-export function requestGaps(workload: Workload, metric: UtilizationMetric): RequestGap[] {
+export function requestGaps(workload: Workload, metric: UtilizationMetric, context: ClusterContext): RequestGap[] {
+  const defaults: PodDefaults = { namespace: workload.namespace, context };
   const containers = measuredContainers(workload);
   const { resource } = metric;
   if (metric.container !== undefined) {
     const named = containers.find((c) => c.name === metric.container);
     if (!named) return [{ kind: 'no-such-container', name: metric.container, path: `${workload.podSpecPath}.containers` }];
-    return requested(named.container.resources, resource)
+    return requested(named.container.resources, resource, defaults)
       ? []
       : [{ kind: 'container', container: named, path: requestPath(named, resource) }];
   }
   const pod = podLevelRequests(workload);
   if (pod) {
     // The pod's total: its own request, else the sum of the containers that set one.
-    if (quantitySet(pod[resource]) || containers.some((c) => requested(c.container.resources, resource))) return [];
+    if (quantitySet(pod[resource]) || containers.some((c) => requested(c.container.resources, resource, defaults))) return [];
     return [{ kind: 'pod', path: `${workload.podSpecPath}.resources.requests.${resource}` }];
   }
   const gaps: RequestGap[] = [];
   for (const c of containers) {
-    if (!requested(c.container.resources, resource)) gaps.push({ kind: 'container', container: c, path: requestPath(c, resource) });
+    if (!requested(c.container.resources, resource, defaults))
+      gaps.push({ kind: 'container', container: c, path: requestPath(c, resource) });
   }
   return gaps;
 }
