@@ -1,5 +1,7 @@
 import { isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { HorizontalPodAutoscaler, KubeObject, PodDisruptionBudget } from './k8s.js';
+import type { NetworkPolicy } from './k8s.js';
+import { NamespacedObjects } from './namespaced-objects.js';
 import { toWorkload } from './workload.js';
 import type { Workload } from './workload.js';
 
@@ -24,6 +26,8 @@ export interface ClusterContext {
    * keeps none of that name. Optional: a source that keeps no uids cannot confirm an owner.
    */
   uidOf?(namespace: string, kind: string, name: string): string | undefined;
+  /** The NetworkPolicies of a namespace (network-policy-coverage); empty when the source holds none. */
+  networkPoliciesIn(namespace: string): readonly NetworkPolicy[];
 }
 
 export const EMPTY_CONTEXT: ClusterContext = {
@@ -31,6 +35,7 @@ export const EMPTY_CONTEXT: ClusterContext = {
   hpasTargeting: () => [],
   workloadsIn: () => [],
   namespaceLabels: () => undefined,
+  networkPoliciesIn: () => [],
 };
 
 type Key = string;
@@ -49,6 +54,7 @@ export class ContextIndex implements ClusterContext {
   private readonly workloads = new Map<string, Map<Key, Workload>>();
   private readonly workloadLists = new Map<string, readonly Workload[]>();
   private readonly namespaces = new Map<string, Record<string, string>>();
+  private readonly networkPolicies = new NamespacedObjects<NetworkPolicy>();
 
   constructor(private readonly defaultNamespace = 'default') {}
 
@@ -80,6 +86,9 @@ export class ContextIndex implements ClusterContext {
       case 'Namespace':
         this.namespaces.set(nameOf(object), stringMap(metaOf(object).labels));
         return;
+      case 'NetworkPolicy':
+        this.networkPolicies.set(ns, nameOf(object), object as NetworkPolicy);
+        return;
       default: {
         const workload = toWorkload(object, this.defaultNamespace);
         if (workload) {
@@ -105,6 +114,9 @@ export class ContextIndex implements ClusterContext {
         return;
       case 'Namespace':
         this.namespaces.delete(nameOf(object));
+        return;
+      case 'NetworkPolicy':
+        this.networkPolicies.delete(ns, nameOf(object));
         return;
       default: {
         const inner = this.workloads.get(ns);
@@ -173,6 +185,10 @@ export class ContextIndex implements ClusterContext {
 
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
     return this.namespaces.get(namespace);
+  }
+
+  networkPoliciesIn(namespace: string): readonly NetworkPolicy[] {
+    return this.networkPolicies.in(namespace);
   }
 
   uidOf(namespace: string, kind: string, name: string): string | undefined {

@@ -67,6 +67,7 @@ export interface PodSpec {
   securityContext?: unknown;
   restartPolicy?: unknown;
   os?: unknown;
+  hostNetwork?: unknown;
 }
 
 export interface LabelSelector {
@@ -77,6 +78,12 @@ export interface LabelSelector {
 /** Names for the kinds the context holds; their `spec` is read through PdbSpec and HpaSpec. */
 export type PodDisruptionBudget = KubeObject;
 export type HorizontalPodAutoscaler = KubeObject;
+/** Read through NetworkPolicySpec; the webhook keeps only its name, namespace and podSelector. */
+export type NetworkPolicy = KubeObject;
+
+export interface NetworkPolicySpec {
+  podSelector?: unknown;
+}
 
 export interface PdbSpec {
   selector?: unknown;
