@@ -133,6 +133,7 @@ async function main(): Promise<void> {
       statefulsets: new FakeResource(),
       replicasets: new FakeResource(),
       replicationcontrollers: new FakeResource(),
+      networkpolicies: new FakeResource(),
     },
     logger: pino({ enabled: false }),
     clock: new FakeClock(),

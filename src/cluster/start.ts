@@ -9,6 +9,7 @@ import { DEFAULT_PROBE_TIMEOUT_MS, tlsProbe } from './certs/rollout.js';
 import { ClusterCache } from './api/informers.js';
 import type { ContextSources } from './api/informers.js';
 import { workloadListProjection } from './api/workload-projection.js';
+import { projectNetworkPolicy } from './api/network-policy-projection.js';
 import { LeaderElector } from './leader/leader.js';
 import { AuditMetrics } from './scan/metrics.js';
 import { ReportPublisher } from './scan/reports.js';
@@ -95,6 +96,8 @@ function contextSources(clients: KubeClients): ContextSources {
     statefulsets: workload('StatefulSet'),
     replicasets: workload('ReplicaSet'),
     replicationcontrollers: workload('ReplicationController'),
+    // Projected page by page like the workloads: network-policy-projection.ts.
+    networkpolicies: clients.listerWatcher(ref('NetworkPolicy'), { project: projectNetworkPolicy }),
   };
 }
 

@@ -6,8 +6,8 @@ import type { Policy } from '../engine/policy.js';
 import { API_KINDS, apiKind, apiVersionOf } from './api-kinds.js';
 import type { ApiKind } from './api-kinds.js';
 
-/** What the engine's cluster context holds besides workloads: the namespace mode labels, PDBs and HPAs. */
-export const CONTEXT_KINDS: readonly string[] = ['Namespace', 'PodDisruptionBudget', 'HorizontalPodAutoscaler'];
+/** What the engine's cluster context holds besides workloads: the namespace mode labels, PDBs, HPAs and NetworkPolicies. */
+export const CONTEXT_KINDS: readonly string[] = ['Namespace', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'NetworkPolicy'];
 
 export interface WebhookRule {
   apiGroups: string[];

@@ -17,6 +17,7 @@ function setup() {
   const statefulsets = new FakeResource();
   const replicasets = new FakeResource();
   const replicationcontrollers = new FakeResource();
+  const networkpolicies = new FakeResource();
   const readiness: boolean[] = [];
   const registry = new Registry();
   const cache = new ClusterCache({
@@ -28,6 +29,7 @@ function setup() {
       statefulsets,
       replicasets,
       replicationcontrollers,
+      networkpolicies,
     },
     logger,
     clock,
@@ -45,6 +47,7 @@ function setup() {
     statefulsets,
     replicasets,
     replicationcontrollers,
+    networkpolicies,
     readiness,
     registry,
     cache,

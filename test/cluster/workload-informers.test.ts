@@ -23,6 +23,7 @@ function setup() {
     statefulsets: new FakeResource(),
     replicasets: new FakeResource(),
     replicationcontrollers: new FakeResource(),
+    networkpolicies: new FakeResource(),
   };
   const readiness: boolean[] = [];
   const registry = new Registry();
@@ -241,6 +242,7 @@ t.test('readiness waits for the workload lists too; each has its staleness sampl
     'deployments',
     'horizontalpodautoscalers',
     'namespaces',
+    'networkpolicies',
     'poddisruptionbudgets',
     'replicasets',
     'replicationcontrollers',

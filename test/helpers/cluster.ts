@@ -205,6 +205,7 @@ export function fakeClusterSources() {
     statefulsets: new FakeResource(),
     replicasets: new FakeResource(),
     replicationcontrollers: new FakeResource(),
+    networkpolicies: new FakeResource(),
   };
 }
 

@@ -7,6 +7,7 @@ import type { BackoffPolicy, Clock } from '../clock.js';
 import { Reflector } from './reflector.js';
 import type { ListerWatcher } from './reflector.js';
 import { projectingSource, WORKLOAD_RESOURCES } from './workload-projection.js';
+import { NETWORK_POLICY_RESOURCE, networkPolicySource } from './network-policy-projection.js';
 
 /**
  * The resources the webhook's context is built from, and the kind each list's items are. The
@@ -17,9 +18,15 @@ export const CONTEXT_RESOURCES = [
   { resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', apiVersion: 'policy/v1' },
   { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
   ...WORKLOAD_RESOURCES,
+  NETWORK_POLICY_RESOURCE,
 ] as const;
 
 const WORKLOAD_RESOURCE_NAMES: ReadonlySet<string> = new Set(WORKLOAD_RESOURCES.map((r) => r.resource));
+
+/** Resources kept as projections of their own (the workloads' is projectingSource). */
+const PROJECTED_SOURCES: Partial<Record<string, (source: ListerWatcher) => ListerWatcher>> = {
+  [NETWORK_POLICY_RESOURCE.resource]: networkPolicySource,
+};
 
 export const STALENESS_METRIC = 'practice_gate_cache_staleness_seconds';
 
@@ -72,7 +79,7 @@ export class ClusterCache {
           apiVersion,
           source: WORKLOAD_RESOURCE_NAMES.has(resource)
             ? projectingSource(options.sources[resource], kind, apiVersion)
-            : options.sources[resource],
+            : (PROJECTED_SOURCES[resource]?.(options.sources[resource]) ?? options.sources[resource]),
           sink: this.#index,
           logger,
           ...(options.clock ? { clock: options.clock } : {}),
@@ -80,7 +87,10 @@ export class ClusterCache {
         }),
     );
     this.synced = Promise.all(this.#reflectors.map((r) => r.synced)).then(() => {
-      logger.info({ event: 'caches-synced' }, 'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers and workloads listed: ready');
+      logger.info(
+        { event: 'caches-synced' },
+        'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers, workloads and NetworkPolicies listed: ready',
+      );
       options.onSynced?.(true);
     });
     if (options.registry) this.registerMetrics(options.registry);
