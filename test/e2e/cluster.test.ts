@@ -143,7 +143,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     await waitFor('two more audit scans', async () => ((await scans()) >= mark + 2 ? true : undefined), 20_000, 500);
     const covered = await policyReport(ns);
     t.ok(covered, 'the namespace has its PolicyReport');
-    t.same(resultsFor(covered, 'Deployment', 'replicated'), [], 'the audit finds nothing with the PDB in place');
+    t.same(resultsFor(covered, 'Deployment', 'replicated', 'pdb-coverage'), [], 'the audit finds no pdb-coverage with the PDB in place');
 
     await kubectlOk(['delete', 'poddisruptionbudget', 'replicated', '-n', ns]);
     const uncovered = await waitFor(
