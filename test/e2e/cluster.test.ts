@@ -642,6 +642,16 @@ t.test('cluster audit: PolicyReports for workloads that predate the webhook, wri
   const leaseName = 'e2e-reports';
   // Created before any replica runs (and with no webhook registered): only the audit can see them.
   await kubectlOk(['create', 'namespace', ns]);
+  // A namespace-wide NetworkPolicy, so that network-policy-coverage adds no result to the ones this test counts.
+  await kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'all-pods' },
+      spec: { podSelector: {} },
+    }),
+  );
   await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('root.yaml'));
   await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('warn-only.yaml'));
   await kubectlOk(['create', 'namespace', optedOut]);
