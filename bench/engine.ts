@@ -75,6 +75,16 @@ function contextObjects(): KubeObject[] {
   return pdbs;
 }
 
+/** Five NetworkPolicies in the namespace (network-policy-coverage), the last of which selects the api's pods. */
+function networkPolicies(): KubeObject[] {
+  return Array.from({ length: 5 }, (_, i) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: i === 4 ? 'api' : `svc-${i}`, namespace: NAMESPACE },
+    spec: { podSelector: { matchLabels: { app: i === 4 ? 'api' : `svc-${i}` } }, policyTypes: ['Ingress'] },
+  })) as KubeObject[];
+}
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function heapUsed(): number {
@@ -133,7 +143,7 @@ const config = compileConfig(DEFAULT_CONFIG, POLICIES);
 // One context is a few KB, below the noise of a single heap reading: measure a hundred.
 const CONTEXTS = 100;
 const heapBeforeContexts = heapUsed();
-const contexts = Array.from({ length: CONTEXTS }, () => ContextIndex.fromObjects(contextObjects()));
+const contexts = Array.from({ length: CONTEXTS }, () => ContextIndex.fromObjects([...contextObjects(), ...networkPolicies()]));
 const contextBytes = (heapUsed() - heapBeforeContexts) / CONTEXTS;
 const context = contexts[0]!;
 

@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       replicasets: new FakeResource(),
       replicationcontrollers: new FakeResource(),
       limitranges: new FakeResource(),
+      networkpolicies: new FakeResource(),
     },
     logger: pino({ enabled: false }),
     clock: new FakeClock(),

@@ -10,6 +10,7 @@ import imageTagPinned from './image-tag-pinned/policy.js';
 import livenessNotReadiness from './liveness-not-readiness/policy.js';
 import livenessProbe from './liveness-probe/policy.js';
 import memoryLimit from './memory-limit/policy.js';
+import networkPolicyCoverage from './network-policy-coverage/policy.js';
 import noPrivilegeEscalation from './no-privilege-escalation/policy.js';
 import pdbAllowsDisruption from './pdb-allows-disruption/policy.js';
 import pdbCoverage from './pdb-coverage/policy.js';
@@ -35,5 +36,6 @@ export const POLICIES: readonly Policy[] = [
   hpaManagedReplicas,
   livenessNotReadiness,
   rollingUpdate,
+  networkPolicyCoverage,
   hpaTargetRequests,
 ];

@@ -1,6 +1,7 @@
 import type { ClusterContext, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
-import { REPLICATED_KINDS, isRecord, nameOf, stringMap } from '../../src/engine/index.js';
+import { REPLICATED_KINDS, nameOf } from '../../src/engine/index.js';
 import { hpaMaxReplicas, hpasFor, pdbSelects } from '../lib/disruption.js';
+import { selectorLabels } from '../lib/selector-labels.js';
 
 // Every replicated kind keeps its pod template under spec.template; the labels there are what a PDB selects.
 const LABELS_PATH = 'spec.template.metadata.labels';
@@ -14,17 +15,6 @@ function scale(workload: Workload, context: ClusterContext): { replicas: number;
     if (max !== undefined && max >= 2) return { replicas: max, source: `HPA "${nameOf(hpa)}" scales it to ${max}` };
   }
   return undefined;
-}
-
-/** The labels a new PDB should select: the workload's own selector when it has plain labels. */
-function selectorLabels(workload: Workload): Record<string, string> {
-  const spec = isRecord(workload.object.spec) ? workload.object.spec : {};
-  // ReplicationController's selector is a plain map; the other kinds use matchLabels.
-  const own =
-    workload.kind === 'ReplicationController'
-      ? stringMap(spec.selector)
-      : stringMap(isRecord(spec.selector) ? spec.selector.matchLabels : undefined);
-  return Object.keys(own).length > 0 ? own : { ...workload.podLabels };
 }
 
 function pdbFor(workload: Workload): string {

@@ -10,6 +10,7 @@ import { ClusterCache } from './api/informers.js';
 import type { ContextSources } from './api/informers.js';
 import { workloadListProjection } from './api/workload-projection.js';
 import { limitRangeListProjection } from './api/limit-range-source.js';
+import { projectNetworkPolicy } from './api/network-policy-projection.js';
 import { LeaderElector } from './leader/leader.js';
 import { AuditMetrics } from './scan/metrics.js';
 import { ReportPublisher } from './scan/reports.js';
@@ -97,6 +98,8 @@ function contextSources(clients: KubeClients): ContextSources {
     replicasets: workload('ReplicaSet'),
     replicationcontrollers: workload('ReplicationController'),
     limitranges: clients.listerWatcher(ref('LimitRange'), { project: limitRangeListProjection }),
+    // Projected page by page like the workloads: network-policy-projection.ts.
+    networkpolicies: clients.listerWatcher(ref('NetworkPolicy'), { project: projectNetworkPolicy }),
   };
 }
 

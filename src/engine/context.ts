@@ -2,6 +2,8 @@ import { isRecord, metaOf, nameOf, stringMap } from './k8s.js';
 import type { HorizontalPodAutoscaler, KubeObject, PodDisruptionBudget } from './k8s.js';
 import type { LimitRangeDefaults } from './limit-range.js';
 import { LimitRangeIndex } from './limit-range-index.js';
+import type { NetworkPolicy } from './k8s.js';
+import { NamespacedObjects } from './namespaced-objects.js';
 import { toWorkload } from './workload.js';
 import type { Workload } from './workload.js';
 
@@ -31,6 +33,8 @@ export interface ClusterContext {
    * LimitRange is known, and a request or limit the template leaves out counts as missing.
    */
   limitRangesIn?(namespace: string): readonly LimitRangeDefaults[];
+  /** The NetworkPolicies of a namespace (network-policy-coverage); empty when the source holds none. */
+  networkPoliciesIn(namespace: string): readonly NetworkPolicy[];
 }
 
 export const EMPTY_CONTEXT: ClusterContext = {
@@ -38,6 +42,7 @@ export const EMPTY_CONTEXT: ClusterContext = {
   hpasTargeting: () => [],
   workloadsIn: () => [],
   namespaceLabels: () => undefined,
+  networkPoliciesIn: () => [],
 };
 
 type Key = string;
@@ -57,6 +62,7 @@ export class ContextIndex implements ClusterContext {
   private readonly workloadLists = new Map<string, readonly Workload[]>();
   private readonly namespaces = new Map<string, Record<string, string>>();
   private readonly limitRanges = new LimitRangeIndex();
+  private readonly networkPolicies = new NamespacedObjects<NetworkPolicy>();
 
   constructor(private readonly defaultNamespace = 'default') {}
 
@@ -91,6 +97,9 @@ export class ContextIndex implements ClusterContext {
       case 'LimitRange':
         this.limitRanges.upsert(object, ns);
         return;
+      case 'NetworkPolicy':
+        this.networkPolicies.set(ns, nameOf(object), object as NetworkPolicy);
+        return;
       default: {
         const workload = toWorkload(object, this.defaultNamespace);
         if (workload) {
@@ -119,6 +128,9 @@ export class ContextIndex implements ClusterContext {
         return;
       case 'LimitRange':
         this.limitRanges.remove(object, ns);
+        return;
+      case 'NetworkPolicy':
+        this.networkPolicies.delete(ns, nameOf(object));
         return;
       default: {
         const inner = this.workloads.get(ns);
@@ -191,6 +203,10 @@ export class ContextIndex implements ClusterContext {
 
   limitRangesIn(namespace: string): readonly LimitRangeDefaults[] {
     return this.limitRanges.in(namespace);
+  }
+
+  networkPoliciesIn(namespace: string): readonly NetworkPolicy[] {
+    return this.networkPolicies.in(namespace);
   }
 
   uidOf(namespace: string, kind: string, name: string): string | undefined {

@@ -69,6 +69,7 @@ export interface PodSpec {
   os?: unknown;
   /** Pod-level requests and limits (KEP-2837). */
   resources?: unknown;
+  hostNetwork?: unknown;
 }
 
 export interface LabelSelector {
@@ -79,6 +80,12 @@ export interface LabelSelector {
 /** Names for the kinds the context holds; their `spec` is read through PdbSpec and HpaSpec. */
 export type PodDisruptionBudget = KubeObject;
 export type HorizontalPodAutoscaler = KubeObject;
+/** Read through NetworkPolicySpec; the webhook keeps only its name, namespace and podSelector. */
+export type NetworkPolicy = KubeObject;
+
+export interface NetworkPolicySpec {
+  podSelector?: unknown;
+}
 
 export interface PdbSpec {
   selector?: unknown;

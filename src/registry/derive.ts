@@ -6,8 +6,14 @@ import type { Policy } from '../engine/policy.js';
 import { API_KINDS, apiKind, apiVersionOf } from './api-kinds.js';
 import type { ApiKind } from './api-kinds.js';
 
-/** What the engine's cluster context holds besides workloads: the namespace mode labels, PDBs, HPAs and LimitRanges' defaults. */
-export const CONTEXT_KINDS: readonly string[] = ['Namespace', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'LimitRange'];
+/** What the engine's cluster context holds besides workloads: the namespace mode labels, PDBs, HPAs, LimitRanges' defaults and NetworkPolicies. */
+export const CONTEXT_KINDS: readonly string[] = [
+  'Namespace',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'LimitRange',
+  'NetworkPolicy',
+];
 
 export interface WebhookRule {
   apiGroups: string[];

@@ -204,7 +204,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     if (skipped.length > 0) {
       log.warn(
         { policies: skipped },
-        `no cluster connection: not running ${skipped.join(', ')} (needs the cluster's PodDisruptionBudgets and HPAs); run with a kubeconfig or in a cluster to check it`,
+        `no cluster connection: not running ${skipped.join(', ')} (they need the cluster's PodDisruptionBudgets, HPAs and NetworkPolicies); run with a kubeconfig or in a cluster to check it`,
       );
     }
     release.push(

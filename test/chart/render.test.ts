@@ -81,6 +81,7 @@ t.test('default values', async (t) => {
       'ConfigMap',
       'CustomResourceDefinition',
       'Deployment',
+      'NetworkPolicy',
       'Pod',
       'PodDisruptionBudget',
       'Role',
@@ -227,6 +228,23 @@ t.test('default values', async (t) => {
     t.notOk(selectorMatches(pdb.spec.selector, one(objects, 'Pod').metadata.labels), 'does not select the helm test pod');
     t.ok(selectorMatches({ matchLabels: one(objects, 'Service').spec.selector }, deploymentPod(objects).metadata.labels));
     t.notOk(selectorMatches({ matchLabels: one(objects, 'Service').spec.selector }, one(objects, 'Pod').metadata.labels));
+  });
+
+  t.test('the NetworkPolicy selects the webhook pods and the test pod and admits the webhook and metrics ports only', async (t) => {
+    const policy = one(objects, 'NetworkPolicy');
+    t.ok(selectorMatches(policy.spec.podSelector, deploymentPod(objects).metadata.labels), 'selects the Deployment pods');
+    t.ok(selectorMatches(policy.spec.podSelector, one(objects, 'Pod').metadata.labels), 'and the helm test pod');
+    t.same(policy.spec.policyTypes, ['Ingress'], 'egress stays open: the pods call the API server');
+    const named = deploymentPod(objects).spec.containers[0].ports.map((p: Obj) => p.name);
+    t.same(
+      policy.spec.ingress.flatMap((rule: Obj) => rule.ports.map((p: Obj) => p.port)),
+      named,
+      "the container's ports by name",
+    );
+    t.notOk(
+      policy.spec.ingress.some((rule: Obj) => rule.from),
+      'from every source: the API server calls from the control plane',
+    );
   });
 
   t.test('the Service', async (t) => {
@@ -440,6 +458,7 @@ t.test('values that change the pod', async (t) => {
   );
   t.notOk(deploymentPod(render(['--set', 'topologySpread.enabled=false'])).spec.topologySpreadConstraints);
   t.equal(render(['--set', 'podDisruptionBudget.enabled=false']).filter((o) => o.kind === 'PodDisruptionBudget').length, 0);
+  t.equal(render(['--set', 'networkPolicy.enabled=false']).filter((o) => o.kind === 'NetworkPolicy').length, 0);
   t.equal(render(['--set', 'tests.enabled=false']).filter((o) => o.kind === 'Pod').length, 0);
 });
 

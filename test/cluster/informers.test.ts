@@ -18,6 +18,7 @@ function setup() {
   const replicasets = new FakeResource();
   const replicationcontrollers = new FakeResource();
   const limitranges = new FakeResource();
+  const networkpolicies = new FakeResource();
   const readiness: boolean[] = [];
   const registry = new Registry();
   const cache = new ClusterCache({
@@ -30,6 +31,7 @@ function setup() {
       replicasets,
       replicationcontrollers,
       limitranges,
+      networkpolicies,
     },
     logger,
     clock,
@@ -48,6 +50,7 @@ function setup() {
     replicasets,
     replicationcontrollers,
     limitranges,
+    networkpolicies,
     readiness,
     registry,
     cache,

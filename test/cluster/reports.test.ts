@@ -51,6 +51,13 @@ function deployment(namespace: string, name: string, containers: object[], annot
   };
 }
 const ns = (name: string) => ({ kind: 'Namespace', apiVersion: 'v1', metadata: { name } });
+// network-policy-coverage's audit finding would be one more result of every Deployment.
+const denyAll = (namespace: string) => ({
+  kind: 'NetworkPolicy',
+  apiVersion: 'networking.k8s.io/v1',
+  metadata: { namespace, name: 'default-deny' },
+  spec: { podSelector: {} },
+});
 
 async function scan(objects: Record<string, unknown>[], engine: EngineConfig = config()): Promise<ScanResult> {
   return scanCluster(reader(objects), engine);
@@ -58,7 +65,10 @@ async function scan(objects: Record<string, unknown>[], engine: EngineConfig = c
 
 t.test('one result per object and policy, containers joined, with the fields PolicyReport readers expect', async (t) => {
   const engine = config();
-  const result = await scan([ns('shop'), deployment('shop', 'web', [rootContainer('app'), rootContainer('sidecar')])], engine);
+  const result = await scan(
+    [ns('shop'), deployment('shop', 'web', [rootContainer('app'), rootContainer('sidecar')]), denyAll('shop')],
+    engine,
+  );
   const report = buildPolicyReport('shop', result.judged, engine, NOW);
 
   t.match(report, {
@@ -141,7 +151,7 @@ t.test('reports are created, left alone when nothing changed, emptied when fixed
   t.match(await p.publish(await scan(bad), engine, NOW + 600_000), { unchanged: 1, updated: 0 });
   t.equal(store.writes, writes, 'an unchanged namespace costs no write');
 
-  const fixed = [ns('shop'), ns('empty'), deployment('shop', 'web', [good('app')])];
+  const fixed = [ns('shop'), ns('empty'), deployment('shop', 'web', [good('app')]), denyAll('shop')];
   t.match(await p.publish(await scan(fixed), engine, NOW + 1_200_000), { updated: 1 });
   const emptied = store.reports.get('shop/practice-gate') as PolicyReport;
   t.same(emptied.results, [], 'results emptied once the object is fixed');

@@ -143,6 +143,7 @@ t.test('judges top-level workloads and bare pods; what a judged controller owns 
       'cronjobs',
       'pods',
       'podtemplates',
+      'networkpolicies',
     ],
     'every workload kind and the context kinds are listed, cluster-wide',
   );

@@ -24,6 +24,7 @@ function setup() {
     replicasets: new FakeResource(),
     replicationcontrollers: new FakeResource(),
     limitranges: new FakeResource(),
+    networkpolicies: new FakeResource(),
   };
   const readiness: boolean[] = [];
   const registry = new Registry();
@@ -250,6 +251,7 @@ t.test('readiness waits for the workload lists too; each has its staleness sampl
     'horizontalpodautoscalers',
     'limitranges',
     'namespaces',
+    'networkpolicies',
     'poddisruptionbudgets',
     'replicasets',
     'replicationcontrollers',

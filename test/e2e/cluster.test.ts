@@ -143,7 +143,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     await waitFor('two more audit scans', async () => ((await scans()) >= mark + 2 ? true : undefined), 20_000, 500);
     const covered = await policyReport(ns);
     t.ok(covered, 'the namespace has its PolicyReport');
-    t.same(resultsFor(covered, 'Deployment', 'replicated'), [], 'the audit finds nothing with the PDB in place');
+    t.same(resultsFor(covered, 'Deployment', 'replicated', 'pdb-coverage'), [], 'the audit finds no pdb-coverage with the PDB in place');
 
     await kubectlOk(['delete', 'poddisruptionbudget', 'replicated', '-n', ns]);
     const uncovered = await waitFor(
@@ -718,6 +718,16 @@ t.test('cluster audit: PolicyReports for workloads that predate the webhook, wri
   const leaseName = 'e2e-reports';
   // Created before any replica runs (and with no webhook registered): only the audit can see them.
   await kubectlOk(['create', 'namespace', ns]);
+  // A namespace-wide NetworkPolicy, so that network-policy-coverage adds no result to the ones this test counts.
+  await kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'all-pods' },
+      spec: { podSelector: {} },
+    }),
+  );
   await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('root.yaml'));
   await kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('warn-only.yaml'));
   await kubectlOk(['create', 'namespace', optedOut]);

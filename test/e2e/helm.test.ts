@@ -171,6 +171,7 @@ t.test('certs.mode=helm (the default)', async (t) => {
         'ConfigMap',
         'CustomResourceDefinition',
         'Deployment',
+        'NetworkPolicy',
         'PodDisruptionBudget',
         'Role',
         'RoleBinding',

@@ -206,6 +206,7 @@ export function fakeClusterSources() {
     replicasets: new FakeResource(),
     replicationcontrollers: new FakeResource(),
     limitranges: new FakeResource(),
+    networkpolicies: new FakeResource(),
   };
 }
 

@@ -36,6 +36,7 @@ const RESOURCES: Resource[] = [
   { groupVersion: 'batch/v1', plural: 'cronjobs', kind: 'CronJob', namespaced: true },
   { groupVersion: 'policy/v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true },
   { groupVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true },
+  { groupVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
   { groupVersion: 'coordination.k8s.io/v1', plural: 'leases', kind: 'Lease', namespaced: true },
   {
     groupVersion: 'admissionregistration.k8s.io/v1',

@@ -14,10 +14,10 @@ const good = parseAllDocuments(readFileSync(new URL('../../examples/good/api.yam
 const api = good.find((o) => o.kind === 'Deployment') as KubeObject;
 
 t.test('only the policies that state what is missing from the cluster need it', async (t) => {
-  t.same(clusterPolicyIds(config), ['pdb-coverage']);
+  t.same(clusterPolicyIds(config), ['pdb-coverage', 'network-policy-coverage']);
   t.same(
     POLICIES.filter((p) => p.needsCluster).map((p) => p.id),
-    ['pdb-coverage'],
+    ['pdb-coverage', 'network-policy-coverage'],
   );
 });
 
@@ -30,13 +30,13 @@ t.test('without the cluster the compliant example has no finding; with its PDB i
   const stated = evaluate({ ...api, spec: { ...(api.spec as object), replicas: 3 } }, ContextIndex.fromObjects([]), config);
   t.same(
     stated?.findings.map((f) => f.policy),
-    ['pdb-coverage'],
+    ['pdb-coverage', 'network-policy-coverage'],
     'what an empty context would wrongly state',
   );
 });
 
 t.test('a config that turned those policies off is returned as it is', async (t) => {
-  const off = compileConfig({ ...DEFAULT_CONFIG, policies: { 'pdb-coverage': 'off' } }, POLICIES);
+  const off = compileConfig({ ...DEFAULT_CONFIG, policies: { 'pdb-coverage': 'off', 'network-policy-coverage': 'off' } }, POLICIES);
   t.equal(withoutClusterPolicies(off), off);
   t.same(clusterPolicyIds(off), []);
 });

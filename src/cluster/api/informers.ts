@@ -8,6 +8,7 @@ import { LIMIT_RANGE_RESOURCE, limitRangeSource } from './limit-range-source.js'
 import { Reflector } from './reflector.js';
 import type { ListerWatcher } from './reflector.js';
 import { projectingSource, WORKLOAD_RESOURCES } from './workload-projection.js';
+import { NETWORK_POLICY_RESOURCE, networkPolicySource } from './network-policy-projection.js';
 
 /**
  * The resources the webhook's context is built from, and the kind each list's items are. The
@@ -19,14 +20,21 @@ export const CONTEXT_RESOURCES = [
   { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2' },
   ...WORKLOAD_RESOURCES,
   LIMIT_RANGE_RESOURCE,
+  NETWORK_POLICY_RESOURCE,
 ] as const;
 
 const WORKLOAD_RESOURCE_NAMES: ReadonlySet<string> = new Set(WORKLOAD_RESOURCES.map((r) => r.resource));
 
-/** What the reflector of a resource reads: projections for the workloads and LimitRanges, whole objects for the rest. */
+/** Resources kept as projections of their own (the workloads' is projectingSource). */
+const PROJECTED_SOURCES: Partial<Record<string, (source: ListerWatcher) => ListerWatcher>> = {
+  [LIMIT_RANGE_RESOURCE.resource]: limitRangeSource,
+  [NETWORK_POLICY_RESOURCE.resource]: networkPolicySource,
+};
+
+/** What the reflector of a resource reads: projections for the workloads, LimitRanges and NetworkPolicies, whole objects for the rest. */
 function projectedSource(sources: ContextSources, resource: ContextResource, kind: string, apiVersion: string): ListerWatcher {
-  if (resource === LIMIT_RANGE_RESOURCE.resource) return limitRangeSource(sources[resource]);
-  return WORKLOAD_RESOURCE_NAMES.has(resource) ? projectingSource(sources[resource], kind, apiVersion) : sources[resource];
+  if (WORKLOAD_RESOURCE_NAMES.has(resource)) return projectingSource(sources[resource], kind, apiVersion);
+  return PROJECTED_SOURCES[resource]?.(sources[resource]) ?? sources[resource];
 }
 
 export const STALENESS_METRIC = 'practice_gate_cache_staleness_seconds';
@@ -89,7 +97,7 @@ export class ClusterCache {
     this.synced = Promise.all(this.#reflectors.map((r) => r.synced)).then(() => {
       logger.info(
         { event: 'caches-synced' },
-        'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers, workloads and LimitRanges listed: ready',
+        'namespaces, PodDisruptionBudgets, HorizontalPodAutoscalers, workloads, LimitRanges and NetworkPolicies listed: ready',
       );
       options.onSynced?.(true);
     });

@@ -59,7 +59,7 @@ function controllerOf(refs: unknown): OwnerReference | undefined {
   return out;
 }
 
-function selectorOf(kind: string, selector: unknown): ProjectedWorkload['spec']['selector'] {
+export function selectorOf(kind: string, selector: unknown): ProjectedWorkload['spec']['selector'] {
   if (!isRecord(selector)) return undefined;
   if (kind === 'ReplicationController') return stringMap(selector);
   const out: { matchLabels?: Record<string, string>; matchExpressions?: SelectorRequirement[] } = {};
