@@ -1,5 +1,4 @@
 // The cluster flags through the real CLI, against the fake API server: what the chart runs.
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -12,11 +11,11 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { builtCli } from '../helpers/cli.js';
 import { FakeKubeApi } from '../helpers/kube-api.js';
+import { spawnNode } from '../helpers/node-child.js';
 import { pollUntil, waitUntil } from '../helpers/poll.js';
 
 function practiceGate(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [builtCli(), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const child = spawnNode([builtCli(), ...args], {
     env: { ...process.env, KUBERNETES_SERVICE_HOST: '', KUBECONFIG: '', ...env },
   });
   let stdout = '';

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { POLICIES } from '../../policies/index.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { spawnNode } from '../helpers/node-child.js';
 import { eventually } from '../helpers/server.js';
 
 // The README is the first thing a user copies from: its table and config example must
@@ -70,7 +70,7 @@ t.test('the first command, run as written, leaves a webhook configuration file k
 
   const dir = t.testdir({});
   const bin = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, ...args, '--port', '0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnNode([bin, ...args, '--port', '0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));

@@ -1,5 +1,4 @@
 // `practice-gate serve` as a child process, the built CLI as npx runs it: the README's main command.
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
 import { builtCli } from '../helpers/cli.js';
+import { spawnNode } from '../helpers/node-child.js';
 import { admissionReview, eventually, httpsRequest, pod } from '../helpers/server.js';
 
 interface Running {
@@ -17,7 +17,7 @@ interface Running {
 }
 
 function practiceGate(args: string[]): Running {
-  const child = spawn(process.execPath, [builtCli(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnNode([builtCli(), ...args]);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

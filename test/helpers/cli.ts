@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnNode } from './node-child.js';
 
 const BIN = fileURLToPath(new URL('../../bin/practice-gate.js', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../dist/cli/practice-gate.js', import.meta.url));
@@ -24,10 +24,9 @@ export function builtCli(): string {
 export function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   const bin = builtCli();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawnNode([bin, ...args], {
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: undefined, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
