@@ -348,7 +348,7 @@ t.test('the auditor scans while leading, every interval, and stops when leadersh
   const running = auditor.runWhileLeading(leadership.signal);
   await clock.advance(0);
   const perScan = reader.calls.length;
-  t.equal(perScan, 13, 'scans at once');
+  t.equal(perScan, 14, 'scans at once');
   await clock.advance(600_000);
   t.equal(reader.calls.length, 2 * perScan, 'and again after the interval');
   leadership.abort();

@@ -75,8 +75,12 @@ t.test('against an API server: certificates first, then informers that feed the 
   );
   t.same(
     workloads[0]?.object.spec,
-    { template: { metadata: { labels: { app: 'web' } } }, replicas: 3, selector: { matchLabels: { app: 'web' } } },
-    'as a projection',
+    {
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app' }] } },
+      replicas: 3,
+      selector: { matchLabels: { app: 'web' } },
+    },
+    'as a projection: the labels, and of each container its name and requests (none here)',
   );
 
   await waitUntil('watches open', () => api.openWatches >= 8); // seven informers and the Secret
