@@ -71,7 +71,7 @@ t.test('a Resource metric on the HPA: the target container without the request, 
       action: 'warn',
       path: 'spec.metrics[0].resource.target.type',
       container: 'app',
-      message: 'Deployment "web" container "app" has no cpu request: set resources.requests.cpu',
+      message: 'Deployment "web" needs resources.requests.cpu on container "app"',
     },
   ]);
   t.match(
@@ -83,7 +83,7 @@ t.test('a Resource metric on the HPA: the target container without the request, 
     {
       path: 'spec.template.spec.containers[0].resources.requests.cpu',
       container: 'app',
-      message: 'container "app" has no cpu request for HPA "web-hpa": set resources.requests.cpu',
+      message: 'HPA "web-hpa" needs resources.requests.cpu on container "app"',
       remediation: /resources:\n {2}requests:\n {4}cpu: 100m {3}# HPA "web-hpa" scales on cpu utilization/,
     },
   ]);
@@ -153,7 +153,7 @@ t.test('memory: Utilization needs the memory request; AverageValue and Value tar
   t.match(judge(policy, cpuOnly, [onMemory(utilization)]), [
     {
       path: 'spec.template.spec.containers[0].resources.requests.memory',
-      message: /no memory request for HPA "web-hpa": set resources\.requests\.memory/,
+      message: /HPA "web-hpa" needs resources\.requests\.memory on container "app"/,
     },
   ]);
   t.same(count(onMemory({ type: 'AverageValue', averageValue: '1Gi' }), cpuOnly), [0, 0]);
@@ -171,7 +171,11 @@ t.test('ContainerResource: only the named container, and a name the pod does not
   const cpuOfApp = hpa({ metrics: [containerResource('cpu', 'app')] });
   const { onHpa, onWorkload } = both(cpuOfApp, pod);
   t.match(onHpa, [
-    { path: 'spec.metrics[0].containerResource.target.type', container: 'app', message: /container "app" has no cpu request/ },
+    {
+      path: 'spec.metrics[0].containerResource.target.type',
+      container: 'app',
+      message: /needs resources\.requests\.cpu on container "app"/,
+    },
   ]);
   t.match(onWorkload, [{ path: 'spec.template.spec.containers[0].resources.requests.cpu', container: 'app' }]);
 
@@ -179,7 +183,7 @@ t.test('ContainerResource: only the named container, and a name the pod does not
   t.match(missing.onHpa, [
     {
       path: 'spec.metrics[0].containerResource.container',
-      message: 'Deployment "web" has no container "server": set containerResource.container to one it runs',
+      message: 'Deployment "web" runs no container "server": fix containerResource.container',
       remediation: /container: "app" {3}# Deployment "web" runs: app, shipper/,
     },
   ]);
@@ -187,7 +191,7 @@ t.test('ContainerResource: only the named container, and a name the pod does not
   t.match(missing.onWorkload, [
     {
       path: 'spec.template.spec.containers',
-      message: 'HPA "web-hpa" measures container "server", which is not here: keep that name or update the HPA',
+      message: 'HPA "web-hpa" measures container "server", not in the pod: restore it or fix the HPA',
     },
   ]);
   const sidecarNamed = deployment({
@@ -211,11 +215,15 @@ t.test('autoscaling/v1 and the defaults: an HPA without metrics scales on cpu at
   t.match(judge(policy, v1(), [oneContainer()]), [
     {
       path: 'spec.targetCPUUtilizationPercentage',
-      message: 'Deployment "web" container "app" has no cpu request for the default cpu metric: set resources.requests.cpu',
+      message: 'Deployment "web" needs resources.requests.cpu on container "app"',
       remediation: /^# an HPA without metrics scales on cpu at 80% utilization/,
     },
   ]);
-  t.match(judge(policy, hpa({}), [oneContainer()]), [{ path: 'spec.metrics', message: /for the default cpu metric/ }], 'v2, no metrics');
+  t.match(
+    judge(policy, hpa({}), [oneContainer()]),
+    [{ path: 'spec.metrics', remediation: /^# an HPA without metrics scales on cpu at 80% utilization/ }],
+    'v2, no metrics',
+  );
   t.same(count(hpa({ metrics: [] }), oneContainer()), [1, 1], 'an empty list is defaulted the same way');
   t.same(count(hpa({ metrics: null }), oneContainer()), [1, 1], 'null is unset');
   t.same(
@@ -238,11 +246,12 @@ t.test('pod-level requests replace the containers for a Resource metric, not for
   t.same(count(onCpu(), podLevel({ memory: '1Gi' }, [container('app', cpu), container('helper')])), [0, 0], 'the sum of those that set it');
   const { onHpa, onWorkload } = both(onCpu(), podLevel({ memory: '1Gi' }));
   t.match(onWorkload, [
-    { path: 'spec.template.spec.resources.requests.cpu', message: /pod-level requests leave out cpu, which HPA "web-hpa" scales on: set/ },
+    {
+      path: 'spec.template.spec.resources.requests.cpu',
+      message: /HPA "web-hpa" needs resources\.requests\.cpu in the pod-level requests/,
+    },
   ]);
-  t.match(onHpa, [
-    { path: 'spec.metrics[0].resource.target.type', message: /sets pod-level requests without cpu: set resources\.requests\.cpu/ },
-  ]);
+  t.match(onHpa, [{ path: 'spec.metrics[0].resource.target.type', message: /needs resources\.requests\.cpu in its pod-level requests/ }]);
   t.notOk(onWorkload[0]?.container);
   t.same(
     count(hpa({ metrics: [containerResource('cpu', 'app')] }), podLevel({ cpu: '1' })),

@@ -24,19 +24,19 @@ function onWorkload(hpa: string, metric: UtilizationMetric, gap: RequestGap): Vi
       return {
         path: gap.path,
         container: gap.container.name,
-        message: `container "${gap.container.name}" has no ${resource} request for HPA "${hpa}": set resources.requests.${resource}`,
+        message: `HPA "${hpa}" needs resources.requests.${resource} on container "${gap.container.name}"`,
         remediation: requestYaml(resource, comment).join('\n'),
       };
     case 'pod':
       return {
         path: gap.path,
-        message: `pod-level requests leave out ${resource}, which HPA "${hpa}" scales on: set resources.requests.${resource}`,
+        message: `HPA "${hpa}" needs resources.requests.${resource} in the pod-level requests`,
         remediation: requestYaml(resource, comment).join('\n'),
       };
     case 'no-such-container':
       return {
         path: gap.path,
-        message: `HPA "${hpa}" measures container "${gap.name}", which is not here: keep that name or update the HPA`,
+        message: `HPA "${hpa}" measures container "${gap.name}", not in the pod: restore it or fix the HPA`,
         remediation: `containers:\n  - name: ${JSON.stringify(gap.name)}   # the container HPA "${hpa}" measures (${metric.path})`,
       };
   }
@@ -51,13 +51,12 @@ function onHpa(target: Workload, metric: UtilizationMetric, gap: RequestGap): Vi
     `#   target: { type: AverageValue, averageValue: ${ABSOLUTE[resource]} }`,
   ];
   const implicit = metric.implicit ? [`# an HPA without metrics scales on cpu at 80% utilization (${metric.path})`] : [];
-  const forTheDefault = metric.implicit ? ' for the default cpu metric' : '';
   switch (gap.kind) {
     case 'container':
       return {
         path: metric.path,
         container: gap.container.name,
-        message: `${subject} container "${gap.container.name}" has no ${resource} request${forTheDefault}: set resources.requests.${resource}`,
+        message: `${subject} needs resources.requests.${resource} on container "${gap.container.name}"`,
         remediation: [
           ...implicit,
           `# in ${subject}, container "${gap.container.name}" (${gap.container.path}):`,
@@ -68,7 +67,7 @@ function onHpa(target: Workload, metric: UtilizationMetric, gap: RequestGap): Vi
     case 'pod':
       return {
         path: metric.path,
-        message: `${subject} sets pod-level requests without ${resource}${forTheDefault}: set resources.requests.${resource}`,
+        message: `${subject} needs resources.requests.${resource} in its pod-level requests`,
         remediation: [
           ...implicit,
           `# in ${subject}, ${target.podSpecPath}:`,
@@ -80,7 +79,7 @@ function onHpa(target: Workload, metric: UtilizationMetric, gap: RequestGap): Vi
       const names = target.containers.filter((c) => c.list === 'containers' || c.sidecar).map((c) => c.name);
       return {
         path: metric.path.replace(/\.target\.type$|\.targetAverageUtilization$/, '.container'),
-        message: `${subject} has no container "${gap.name}": set containerResource.container to one it runs`,
+        message: `${subject} runs no container "${gap.name}": fix containerResource.container`,
         remediation: `containerResource:\n  container: ${JSON.stringify(names[0] ?? gap.name)}   # ${subject} runs: ${names.join(', ') || 'no containers'}`,
       };
     }

@@ -419,7 +419,7 @@ t.test('examples/good passes every registered policy; examples/bad fails with fi
   const good = await runCli(['audit', '--format', 'json', 'examples/good'], { cwd: repo.pathname });
   t.equal(good.code, 0, good.stderr);
   const goodReport = JSON.parse(good.stdout) as JsonReport;
-  t.same(goodReport.results.map((r) => r.kind).sort(), ['CronJob', 'Deployment', 'PodDisruptionBudget']);
+  t.same(goodReport.results.map((r) => r.kind).sort(), ['CronJob', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
   t.same(
     goodReport.results.flatMap((r) => r.findings),
     [],

@@ -306,7 +306,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     await until('the informer to see the HPA', withoutCpu('early'), (res) => requests(res.stderr) !== undefined);
     const created = await apply(withoutCpu('early'));
     t.match(created.stdout, 'deployment.apps/early created');
-    t.match(requests(created.stderr), 'container "app" has no cpu request for HPA "early": set resources.requests.cpu');
+    t.match(requests(created.stderr), 'HPA "early" needs resources.requests.cpu on container "app"');
     // The webhook fits its lines to 120 characters (src/server/messages.ts); kubectl puts `Warning: ` before them.
     const line = (requests(created.stderr) ?? '').replace(/^Warning: /, '');
     t.ok(line.length <= 120, `the webhook's line within 120 characters: ${line}`);
@@ -320,14 +320,18 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     await until('the informer to see the Deployment', hpaFor('late'), (res) => requests(res.stderr) !== undefined);
     const hpa = await apply(hpaFor('late'));
     t.match(hpa.stdout, 'horizontalpodautoscaler.autoscaling/late created');
-    t.match(requests(hpa.stderr), 'Deployment "late" container "app" has no cpu request: set resources.requests.cpu');
+    t.match(requests(hpa.stderr), 'Deployment "late" needs resources.requests.cpu on container "app"');
     const reported = await waitFor(
       'the audit to report the HPA',
       async () => resultsFor(await policyReport(ns), 'HorizontalPodAutoscaler', 'late', 'hpa-target-requests')[0],
       20_000,
       500,
     );
-    t.match(reported, { result: 'warn', message: /Deployment "late" container "app" has no cpu request/ }, 'in the PolicyReport too');
+    t.match(
+      reported,
+      { result: 'warn', message: /Deployment "late" needs resources\.requests\.cpu on container "app"/ },
+      'in the PolicyReport too',
+    );
     // autoscaling/v1 reaches the webhook as v2 (matchPolicy Equivalent): its CPU target is judged the same.
     const v1 = JSON.stringify({
       apiVersion: 'autoscaling/v1',
