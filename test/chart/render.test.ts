@@ -121,6 +121,7 @@ t.test('default values', async (t) => {
       'apps/v1/deployments',
       'apps/v1/replicasets',
       'apps/v1/statefulsets',
+      'autoscaling/v2/horizontalpodautoscalers',
       'batch/v1/cronjobs',
       'batch/v1/jobs',
       'core/v1/pods',

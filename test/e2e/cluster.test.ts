@@ -345,7 +345,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     });
     const legacy = await apply(v1, true);
     t.equal(legacy.code, 0, legacy.stderr);
-    t.match(requests(legacy.stderr), 'Deployment "late" container "app" has no cpu request', 'an autoscaling/v1 HPA');
+    t.match(requests(legacy.stderr), 'Deployment "late" needs resources.requests.cpu on container "app"', 'an autoscaling/v1 HPA');
 
     // The HPA deleted: the workload's requests are no longer an HPA's business. The change of
     // the memory request makes the write one the webhook judges again (an unchanged apply sends nothing).

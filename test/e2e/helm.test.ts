@@ -42,7 +42,7 @@ const NOW = Date.UTC(2030, 5, 1, 12, 0, 0);
 // Every kind the chart can render (and the pod kinds that would betray a leaked hook), for the
 // label query that must find exactly what the release manifest lists.
 const NAMESPACED_KINDS =
-  'deployments,replicasets,pods,services,serviceaccounts,configmaps,secrets,roles,rolebindings,poddisruptionbudgets,leases,jobs';
+  'deployments,replicasets,pods,services,serviceaccounts,configmaps,secrets,roles,rolebindings,poddisruptionbudgets,networkpolicies,leases,jobs';
 const CLUSTER_KINDS =
   'clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations,customresourcedefinitions';
 
