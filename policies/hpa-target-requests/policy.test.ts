@@ -71,7 +71,7 @@ t.test('a Resource metric on the HPA: the target container without the request, 
       action: 'warn',
       path: 'spec.metrics[0].resource.target.type',
       container: 'app',
-      message: 'Deployment "web" needs resources.requests.cpu on container "app"',
+      message: 'Deployment "web" needs a cpu request: set it on container "app"',
     },
   ]);
   t.match(
@@ -83,7 +83,7 @@ t.test('a Resource metric on the HPA: the target container without the request, 
     {
       path: 'spec.template.spec.containers[0].resources.requests.cpu',
       container: 'app',
-      message: 'HPA "web-hpa" needs resources.requests.cpu on container "app"',
+      message: 'HPA "web-hpa" needs a cpu request: set it on container "app"',
       remediation: /resources:\n {2}requests:\n {4}cpu: 100m {3}# HPA "web-hpa" scales on cpu utilization/,
     },
   ]);
@@ -153,7 +153,7 @@ t.test('memory: Utilization needs the memory request; AverageValue and Value tar
   t.match(judge(policy, cpuOnly, [onMemory(utilization)]), [
     {
       path: 'spec.template.spec.containers[0].resources.requests.memory',
-      message: /HPA "web-hpa" needs resources\.requests\.memory on container "app"/,
+      message: /HPA "web-hpa" needs a memory request: set it on container "app"/,
     },
   ]);
   t.same(count(onMemory({ type: 'AverageValue', averageValue: '1Gi' }), cpuOnly), [0, 0]);
@@ -174,7 +174,7 @@ t.test('ContainerResource: only the named container, and a name the pod does not
     {
       path: 'spec.metrics[0].containerResource.target.type',
       container: 'app',
-      message: /needs resources\.requests\.cpu on container "app"/,
+      message: /needs a cpu request: set it on container "app"/,
     },
   ]);
   t.match(onWorkload, [{ path: 'spec.template.spec.containers[0].resources.requests.cpu', container: 'app' }]);
@@ -183,7 +183,7 @@ t.test('ContainerResource: only the named container, and a name the pod does not
   t.match(missing.onHpa, [
     {
       path: 'spec.metrics[0].containerResource.container',
-      message: 'Deployment "web" runs no container "server": fix containerResource.container',
+      message: 'Deployment "web" runs no container "server": set containerResource.container',
       remediation: /container: "app" {3}# Deployment "web" runs: app, shipper/,
     },
   ]);
@@ -191,7 +191,7 @@ t.test('ContainerResource: only the named container, and a name the pod does not
   t.match(missing.onWorkload, [
     {
       path: 'spec.template.spec.containers',
-      message: 'HPA "web-hpa" measures container "server", not in the pod: restore it or fix the HPA',
+      message: 'HPA "web-hpa" measures container "server", not in the pod: keep it or fix the HPA',
     },
   ]);
   const sidecarNamed = deployment({
@@ -215,7 +215,7 @@ t.test('autoscaling/v1 and the defaults: an HPA without metrics scales on cpu at
   t.match(judge(policy, v1(), [oneContainer()]), [
     {
       path: 'spec.targetCPUUtilizationPercentage',
-      message: 'Deployment "web" needs resources.requests.cpu on container "app"',
+      message: 'Deployment "web" needs a cpu request: set it on container "app"',
       remediation: /^# an HPA without metrics scales on cpu at 80% utilization/,
     },
   ]);
@@ -248,10 +248,10 @@ t.test('pod-level requests replace the containers for a Resource metric, not for
   t.match(onWorkload, [
     {
       path: 'spec.template.spec.resources.requests.cpu',
-      message: /HPA "web-hpa" needs resources\.requests\.cpu in the pod-level requests/,
+      message: /HPA "web-hpa" needs a cpu request: set it in the pod-level requests/,
     },
   ]);
-  t.match(onHpa, [{ path: 'spec.metrics[0].resource.target.type', message: /needs resources\.requests\.cpu in its pod-level requests/ }]);
+  t.match(onHpa, [{ path: 'spec.metrics[0].resource.target.type', message: /needs a cpu request: set it in its pod-level requests/ }]);
   t.notOk(onWorkload[0]?.container);
   t.same(
     count(hpa({ metrics: [containerResource('cpu', 'app')] }), podLevel({ cpu: '1' })),

@@ -24,19 +24,19 @@ function onWorkload(hpa: string, metric: UtilizationMetric, gap: RequestGap): Vi
       return {
         path: gap.path,
         container: gap.container.name,
-        message: `HPA "${hpa}" needs resources.requests.${resource} on container "${gap.container.name}"`,
+        message: `HPA "${hpa}" needs a ${resource} request: set it on container "${gap.container.name}"`,
         remediation: requestYaml(resource, comment).join('\n'),
       };
     case 'pod':
       return {
         path: gap.path,
-        message: `HPA "${hpa}" needs resources.requests.${resource} in the pod-level requests`,
+        message: `HPA "${hpa}" needs a ${resource} request: set it in the pod-level requests`,
         remediation: requestYaml(resource, comment).join('\n'),
       };
     case 'no-such-container':
       return {
         path: gap.path,
-        message: `HPA "${hpa}" measures container "${gap.name}", not in the pod: restore it or fix the HPA`,
+        message: `HPA "${hpa}" measures container "${gap.name}", not in the pod: keep it or fix the HPA`,
         remediation: `containers:\n  - name: ${JSON.stringify(gap.name)}   # the container HPA "${hpa}" measures (${metric.path})`,
       };
   }
@@ -56,7 +56,7 @@ function onHpa(target: Workload, metric: UtilizationMetric, gap: RequestGap): Vi
       return {
         path: metric.path,
         container: gap.container.name,
-        message: `${subject} needs resources.requests.${resource} on container "${gap.container.name}"`,
+        message: `${subject} needs a ${resource} request: set it on container "${gap.container.name}"`,
         remediation: [
           ...implicit,
           `# in ${subject}, container "${gap.container.name}" (${gap.container.path}):`,
@@ -67,7 +67,7 @@ function onHpa(target: Workload, metric: UtilizationMetric, gap: RequestGap): Vi
     case 'pod':
       return {
         path: metric.path,
-        message: `${subject} needs resources.requests.${resource} in its pod-level requests`,
+        message: `${subject} needs a ${resource} request: set it in its pod-level requests`,
         remediation: [
           ...implicit,
           `# in ${subject}, ${target.podSpecPath}:`,
@@ -79,7 +79,7 @@ function onHpa(target: Workload, metric: UtilizationMetric, gap: RequestGap): Vi
       const names = target.containers.filter((c) => c.list === 'containers' || c.sidecar).map((c) => c.name);
       return {
         path: metric.path.replace(/\.target\.type$|\.targetAverageUtilization$/, '.container'),
-        message: `${subject} runs no container "${gap.name}": fix containerResource.container`,
+        message: `${subject} runs no container "${gap.name}": set containerResource.container`,
         remediation: `containerResource:\n  container: ${JSON.stringify(names[0] ?? gap.name)}   # ${subject} runs: ${names.join(', ') || 'no containers'}`,
       };
     }

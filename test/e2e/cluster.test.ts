@@ -306,7 +306,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     await until('the informer to see the HPA', withoutCpu('early'), (res) => requests(res.stderr) !== undefined);
     const created = await apply(withoutCpu('early'));
     t.match(created.stdout, 'deployment.apps/early created');
-    t.match(requests(created.stderr), 'HPA "early" needs resources.requests.cpu on container "app"');
+    t.match(requests(created.stderr), 'HPA "early" needs a cpu request: set it on container "app"');
     // The webhook fits its lines to 120 characters (src/server/messages.ts); kubectl puts `Warning: ` before them.
     const line = (requests(created.stderr) ?? '').replace(/^Warning: /, '');
     t.ok(line.length <= 120, `the webhook's line within 120 characters: ${line}`);
@@ -320,7 +320,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     await until('the informer to see the Deployment', hpaFor('late'), (res) => requests(res.stderr) !== undefined);
     const hpa = await apply(hpaFor('late'));
     t.match(hpa.stdout, 'horizontalpodautoscaler.autoscaling/late created');
-    t.match(requests(hpa.stderr), 'Deployment "late" needs resources.requests.cpu on container "app"');
+    t.match(requests(hpa.stderr), 'Deployment "late" needs a cpu request: set it on container "app"');
     const reported = await waitFor(
       'the audit to report the HPA',
       async () => resultsFor(await policyReport(ns), 'HorizontalPodAutoscaler', 'late', 'hpa-target-requests')[0],
@@ -329,7 +329,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     );
     t.match(
       reported,
-      { result: 'warn', message: /Deployment "late" needs resources\.requests\.cpu on container "app"/ },
+      { result: 'warn', message: /Deployment "late" needs a cpu request: set it on container "app"/ },
       'in the PolicyReport too',
     );
     // autoscaling/v1 reaches the webhook as v2 (matchPolicy Equivalent): its CPU target is judged the same.
@@ -345,7 +345,7 @@ t.test('serve --kubeconfig: PDBs, HPAs, workloads and namespace labels from the 
     });
     const legacy = await apply(v1, true);
     t.equal(legacy.code, 0, legacy.stderr);
-    t.match(requests(legacy.stderr), 'Deployment "late" needs resources.requests.cpu on container "app"', 'an autoscaling/v1 HPA');
+    t.match(requests(legacy.stderr), 'Deployment "late" needs a cpu request: set it on container "app"', 'an autoscaling/v1 HPA');
 
     // The HPA deleted: the workload's requests are no longer an HPA's business. The change of
     // the memory request makes the write one the webhook judges again (an unchanged apply sends nothing).
