@@ -3,9 +3,9 @@
 // sums every regular container and native sidecar of the pod, and one container without the
 // request fails the metric for all; a ContainerResource metric reads the named container only.
 // When the pod sets pod-level requests, a Resource metric uses those instead.
-import { isRecord, isUnset } from '../../src/engine/index.js';
+import { isRecord } from '../../src/engine/index.js';
 import type { ClusterContext, ContainerRef, Workload } from '../../src/engine/index.js';
-import { limitRangeDefault } from '../lib/limit-range.js';
+import { requestSupply } from '../lib/request-supply.js';
 import { quantitySet } from '../lib/quantity.js';
 import type { MeasuredResource, UtilizationMetric } from './metrics.js';
 
@@ -27,17 +27,9 @@ interface PodDefaults {
   context: ClusterContext;
 }
 
-/**
- * Whether the pods will carry this request. The API server copies a limit into a missing
- * request when it creates the pod, so a limit alone counts; with neither, the LimitRanger fills
- * in the namespace's default request (the rules resource-requests reads, policies/lib/limit-range.ts).
- * A zero request leaves the controller nothing to divide by, so it does not count.
- */
+/** Whether the pods will carry this request: written, copied from a limit, or a LimitRange default (never a zero). */
 function requested(resources: unknown, resource: MeasuredResource, defaults: PodDefaults): boolean {
-  const { requests, limits } = requestsOf(resources);
-  if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
-  if (!isUnset(limits[resource])) return quantitySet(limits[resource]);
-  return limitRangeDefault(defaults.context, defaults.namespace, 'requests', resource) !== undefined;
+  return requestSupply(resources, resource, defaults.namespace, defaults.context) !== false;
 }
 
 /** The containers the controller sums: regular ones and init containers with restartPolicy Always. */

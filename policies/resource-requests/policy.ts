@@ -1,36 +1,18 @@
-import type { ClusterContext, ContainerRef, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
-import { defaultedMessage, limitRangeDefault, limitRangeNames } from '../lib/limit-range.js';
-import type { Defaulted } from '../lib/limit-range.js';
-import { quantitySet, quantitySetCel } from '../lib/quantity.js';
+import type { ClusterContext, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, resourceContainers } from '../../src/engine/index.js';
+import { defaultedMessage, limitRangeNames } from '../lib/limit-range.js';
+import { quantitySetCel } from '../lib/quantity.js';
+import { requestSupply } from '../lib/request-supply.js';
 
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
 const RESOURCES = ['cpu', 'memory'] as const;
 type Resource = (typeof RESOURCES)[number];
 
-/** Requested by the container itself (true), filled in by LimitRanges (Defaulted), or missing (false). */
-type Supply = boolean | Defaulted;
-
-/**
- * What the pod's request will be. A request written in the manifest is the request; absent,
- * the API server copies the limit into it when it creates the pod; with neither, the LimitRanger
- * sets the namespace's LimitRange defaultRequest. A key that is present, even as 0, is never
- * filled in, so a zero request stays missing.
- */
-function supply(ref: ContainerRef, resource: Resource, namespace: string, context: ClusterContext): Supply {
-  const resources = isRecord(ref.container.resources) ? ref.container.resources : {};
-  const requests = isRecord(resources.requests) ? resources.requests : {};
-  if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
-  const limits = isRecord(resources.limits) ? resources.limits : {};
-  if (!isUnset(limits[resource])) return quantitySet(limits[resource]);
-  return limitRangeDefault(context, namespace, 'requests', resource) ?? false;
-}
-
 function supplies(workload: Workload, context: ClusterContext) {
   return resourceContainers(workload).map((ref) => ({
     ref,
-    cpu: supply(ref, 'cpu', workload.namespace, context),
-    memory: supply(ref, 'memory', workload.namespace, context),
+    cpu: requestSupply(ref.container.resources, 'cpu', workload.namespace, context),
+    memory: requestSupply(ref.container.resources, 'memory', workload.namespace, context),
   }));
 }
 
