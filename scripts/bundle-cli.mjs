@@ -23,13 +23,16 @@ export const BUNDLED = ['commander', 'js-yaml', 'picomatch'];
 const pkg = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8'));
 const lazy = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.includes(name));
 const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-// Node's own modules too: an ES module's imports are hoisted, so the server's node:http, node:tls
-// and node:net would load (and on Node 24 pull in undici) at every start.
-const LAZY = new RegExp(`^(node:.*|(${lazy.map(escape).join('|')})(/.*)?)$`);
+const LAZY = new RegExp(`^(${lazy.map(escape).join('|')})(/.*)?$`);
 
 // An import of a lazy package becomes a CommonJS module of one line: esbuild evaluates it (and so
 // requires the package) only when the module importing it is first initialised. Node's require
 // loads ES-module-only packages too (Node >= 20.19 and 22.12: @kubernetes/client-node is one).
+// Node's own modules are plain externals: in a CommonJS bundle, esbuild requires them where they
+// are imported, so the server's node:http, node:tls and node:net load only with the server, and
+// a named import reads the module as it is. Through a module of one line, esbuild would copy every
+// property of the module at load (its __toESM): on Node 24, node:util's lazy properties then load
+// worker_threads, parseArgs, util.diff and more at every start.
 const lazyPackages = {
   name: 'lazy-packages',
   setup(build) {

@@ -98,6 +98,35 @@ t.test('an offline audit loads the CLI as one file, and no package from node_mod
   );
 });
 
+// Node modules a bare start does not load and an offline audit does not run. Importing node:util
+// the way a bundler does (copying its properties) loads them on Node 24 (scripts/bundle-cli.mjs).
+const UNUSED_NODE = [/^node:worker_threads$/, /^node:internal\/worker$/, /^node:internal\/util\/(parse_args\/|diff$)/];
+
+t.test('an offline audit loads no Node module it does not run', async (t) => {
+  // Without the loader hook of loadedBy: module.register() starts a worker thread of its own.
+  const dir = t.testdir({ 'cjs.cjs': CJS, 'pod.yaml': POD });
+  const log = join(dir, 'loaded.log');
+  const run = spawnSync(
+    'env',
+    [`NODE_OPTIONS=--require ${join(dir, 'cjs.cjs')}`, `LOADLOG=${log}`, process.execPath, BIN, 'audit', 'pod.yaml'],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+    },
+  );
+  t.equal(run.status, 1, 'the pod has findings: the audit really ran');
+  const urls = readFileSync(log, 'utf8').trim().split('\n');
+  t.ok(
+    urls.some((u) => u === 'node:fs'),
+    'the Node modules loaded are listed',
+  );
+  for (const unused of UNUSED_NODE)
+    t.notOk(
+      urls.find((u) => unused.test(u)),
+      `nothing matching ${unused} is loaded`,
+    );
+});
+
 t.test('findings take their lines from the fast parse: a file with findings does not load the yaml library', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings');
