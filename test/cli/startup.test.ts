@@ -127,6 +127,16 @@ t.test('an offline audit loads no Node module it does not run', async (t) => {
     );
 });
 
+t.test('the bundle is ASCII without comments, so a start reads it into a one-byte string', async (t) => {
+  const bundle = readFileSync(BUNDLE);
+  t.equal(
+    bundle.findIndex((byte) => byte > 0x7f),
+    -1,
+    'no byte outside ASCII (one comment with typographic quotes doubled the string)',
+  );
+  t.notMatch(bundle.toString('latin1'), /^\s*\/\/ (?!# sourceMappingURL)/m, 'no line comment');
+});
+
 t.test('findings take their lines from the fast parse: a file with findings does not load the yaml library', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings');
