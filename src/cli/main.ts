@@ -45,4 +45,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Once nothing is left to run (output written, stdout drained), exit without tearing down the
+// V8 heap and Node's environment, which an exit by an empty event loop does: for a one-chart audit
+// that teardown cost ~10-15 ms of CPU, a tenth of the run. Exit listeners still run, and the exit
+// status is process.exitCode as before.
+process.once('beforeExit', () => process.exit());
 void main();

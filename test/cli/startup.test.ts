@@ -137,6 +137,18 @@ t.test('the bundle is ASCII without comments, so a start reads it into a one-byt
   t.notMatch(bundle.toString('latin1'), /^\s*\/\/ (?!# sourceMappingURL)/m, 'no line comment');
 });
 
+t.test('an audit exits once its work is done, without tearing the runtime down, with its report and status whole', async (t) => {
+  const dir = t.testdir({ 'pod.yaml': POD });
+  // --trace-exit reports an exit by process.exit(); an exit by an empty event loop goes unreported.
+  const run = spawnSync('env', ['NODE_OPTIONS=--trace-exit', process.execPath, BIN, 'audit', 'pod.yaml', '--format', 'json'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  t.equal(run.status, 1, 'the pod has findings: exit status 1');
+  t.match(run.stderr, /Exited the environment with code 1/, 'the process exits at once');
+  t.ok((JSON.parse(run.stdout) as { summary: object }).summary, 'the JSON report is complete');
+});
+
 t.test('findings take their lines from the fast parse: a file with findings does not load the yaml library', async (t) => {
   const { code, urls } = await loadedBy(t, ['audit', 'pod.yaml', '--format', 'json'], { 'pod.yaml': POD });
   t.equal(code, 1, 'the pod has findings');
