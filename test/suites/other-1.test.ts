@@ -1,3 +1,3 @@
 import { runSuite } from './suites.js';
 
-await runSuite('other');
+await runSuite('other-1');
