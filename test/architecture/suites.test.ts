@@ -51,3 +51,11 @@ t.test('what npm test leaves out, npm run test:e2e runs', async (t) => {
     t.match(e2e, `${folder}/*.test.ts`, `test:e2e runs ${path}`);
   }
 });
+
+t.test('no test file wraps the tests of the files after it in its suite', async (t) => {
+  // A top-level beforeEach/afterEach/before/after hooks tap's root, which every later file of the suite shares.
+  const rootHook = /^t\.(beforeEach|afterEach|before|after)\(/m;
+  const offenders = unitTestFiles().filter((f) => rootHook.test(readFileSync(join(ROOT, f), 'utf8')));
+  t.same(offenders, [], 'hooks go inside a t.test, or t.teardown for clean-up');
+  t.ok(rootHook.test("t.test('x', async () => {});\nt.beforeEach(() => {});\n"), 'the check finds one');
+});
