@@ -28,11 +28,22 @@ export interface ValidityOptions {
   notAfter?: Date;
 }
 
-export interface CAOptions extends ValidityOptions {
+/** Where a certificate's new key pair comes from. */
+export type KeyPairSource = () => forge.pki.rsa.KeyPair;
+
+/** A fresh 2048-bit RSA pair (Node's native generator, through forge), for every certificate. */
+export const newRsaKeyPair: KeyPairSource = () => forge.pki.rsa.generateKeyPair({ bits: RSA_BITS });
+
+export interface KeyOptions {
+  /** Default: newRsaKeyPair. Tests of what issues many certificates hand out pre-generated pairs. */
+  keyPairs?: KeyPairSource;
+}
+
+export interface CAOptions extends ValidityOptions, KeyOptions {
   commonName?: string;
 }
 
-export interface ServingCertOptions extends ValidityOptions {
+export interface ServingCertOptions extends ValidityOptions, KeyOptions {
   commonName: string;
   dnsNames: string[];
   ipAddresses: string[];
@@ -41,7 +52,7 @@ export interface ServingCertOptions extends ValidityOptions {
 export function generateCA(options: CAOptions = {}): PemPair {
   const commonName = checkCommonName(options.commonName ?? 'practice-gate webhook CA');
   const { notBefore, notAfter } = validityWindow(options, DEFAULT_CA_VALIDITY_DAYS);
-  const keys = forge.pki.rsa.generateKeyPair({ bits: RSA_BITS });
+  const keys = (options.keyPairs ?? newRsaKeyPair)();
   const cert = newCertificate(keys.publicKey, notBefore, notAfter);
   const subject = [{ shortName: 'CN', value: commonName }];
   cert.setSubject(subject);
@@ -82,7 +93,7 @@ export function generateServingCert(ca: PemPair, options: ServingCertOptions): P
     );
   }
 
-  const keys = forge.pki.rsa.generateKeyPair({ bits: RSA_BITS });
+  const keys = (options.keyPairs ?? newRsaKeyPair)();
   const cert = newCertificate(keys.publicKey, window.notBefore, notAfter);
   cert.setSubject([{ shortName: 'CN', value: commonName }]);
   cert.setIssuer(caCert.subject.attributes);

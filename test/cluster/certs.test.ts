@@ -9,6 +9,7 @@ import { CLOCK_SKEW_MS, generateCA, generateServingCert, serviceDnsNames } from 
 import type { TlsMaterial } from '../../src/tls/material.js';
 import { parseCertificates } from '../../src/tls/pem.js';
 import { captureLogger, FakeClock, FakeResource, flush, httpError, networkError, WARN } from '../helpers/cluster.js';
+import { pooledKeyPairs } from '../helpers/key-pairs.js';
 import { endpointSlice, FakeProbe, FakeSlices } from '../helpers/rollout-fakes.js';
 
 const NS = 'practice-gate';
@@ -107,6 +108,7 @@ function manager(
     caPropagationMs: 60_000,
     caOverlapMs: 600_000,
     backoff: { initialMs: 1000, maxMs: 1000, jitter: 0 },
+    keyPairs: pooledKeyPairs,
     ...extra,
   });
   const reloads: TlsMaterial[] = [];
@@ -133,9 +135,10 @@ function assertTrusted(t: Test, webhooks: WebhookServer, servingPems: string[]):
 
 /** A Secret as a previous run would have left it, with chosen lifetimes. */
 function existingSecret(now: number, caLifeMs: number, servingLifeMs: number): SecretContent {
-  const ca = generateCA({ notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + caLifeMs) });
+  const ca = generateCA({ keyPairs: pooledKeyPairs, notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + caLifeMs) });
   const serving = generateServingCert(ca, {
     commonName: 'practice-gate.practice-gate.svc',
+    keyPairs: pooledKeyPairs,
     dnsNames: DNS,
     ipAddresses: [],
     notBefore: new Date(now - CLOCK_SKEW_MS),
@@ -412,7 +415,7 @@ t.test('every replica reloads what another replica wrote, through the watch', as
   const current = secrets.secret;
   if (!current) throw new Error('no secret');
   const ca = { cert: current.data[KEY.caCert] ?? '', key: current.data[KEY.caKey] ?? '' };
-  const serving = generateServingCert(ca, { commonName: 'x', dnsNames: DNS, ipAddresses: [] });
+  const serving = generateServingCert(ca, { commonName: 'x', dnsNames: DNS, ipAddresses: [], keyPairs: pooledKeyPairs });
   await secrets.update(current.resourceVersion, {
     ...current,
     data: { ...current.data, [KEY.cert]: serving.cert, [KEY.key]: serving.key },

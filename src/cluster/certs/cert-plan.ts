@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { CLOCK_SKEW_MS, generateCA, generateServingCert } from '../../tls/generate.js';
-import type { PemPair } from '../../tls/generate.js';
+import type { KeyPairSource, PemPair } from '../../tls/generate.js';
 
 /** Keys of the certificate Secret. `ca.crt`/`ca.key` sign `tls.crt`; the others exist only during a CA rotation. */
 export const KEY = {
@@ -35,6 +35,8 @@ export interface CertPolicy {
   caPropagationMs: number;
   /** How long the old CA stays in caBundle after the switch, for replicas still serving its certificate. */
   caOverlapMs: number;
+  /** Where new key pairs come from (default: a fresh RSA pair each). */
+  keyPairs?: KeyPairSource;
 }
 
 export type Plan =
@@ -117,12 +119,18 @@ function servingProblem(content: SecretContent, ca: Ca, policy: CertPolicy, now:
 function newCa(policy: CertPolicy, now: number): PemPair {
   // Dated, so that old and new CA tell apart in a bundle and in `openssl x509 -subject`.
   const commonName = `practice-gate CA ${new Date(now).toISOString().slice(0, 19)}Z`;
-  return generateCA({ commonName, notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + policy.caValidityMs) });
+  return generateCA({
+    commonName,
+    keyPairs: policy.keyPairs,
+    notBefore: new Date(now - CLOCK_SKEW_MS),
+    notAfter: new Date(now + policy.caValidityMs),
+  });
 }
 
 function newServing(ca: PemPair, policy: CertPolicy, now: number): PemPair {
   return generateServingCert(ca, {
     commonName: policy.commonName,
+    keyPairs: policy.keyPairs,
     dnsNames: policy.dnsNames,
     ipAddresses: [],
     notBefore: new Date(now - CLOCK_SKEW_MS),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isRecord } from '../../engine/k8s.js';
 import type { KubeObject } from '../../engine/k8s.js';
 import { caBundle, serviceDnsNames } from '../../tls/generate.js';
+import type { KeyPairSource } from '../../tls/generate.js';
 import { TlsError, validateTlsMaterial } from '../../tls/material.js';
 import type { TlsMaterial } from '../../tls/material.js';
 import { parseCertificates } from '../../tls/pem.js';
@@ -73,6 +74,8 @@ export interface SelfManagedCertsOptions {
   recheckMs?: number;
   clock?: Clock;
   backoff?: BackoffPolicy;
+  /** Where new key pairs come from; default: a fresh 2048-bit RSA pair for every certificate. */
+  keyPairs?: KeyPairSource;
 }
 
 export interface ReplicaObserver {
@@ -150,6 +153,7 @@ export class SelfManagedCerts extends EventEmitter<SelfManagedCertsEvents> {
       renewBeforeMs,
       caPropagationMs: options.caPropagationMs ?? DEFAULT_CA_PROPAGATION_MS,
       caOverlapMs: options.caOverlapMs ?? DEFAULT_CA_OVERLAP_MS,
+      keyPairs: options.keyPairs,
     };
   }
 

@@ -1,0 +1,61 @@
+// npm test runs the unit tests by suite (test/suites/suites.ts), not file by file: a test file
+// that no suite imported would never run, and one imported twice would run twice. This holds the
+// partition, and that tap runs exactly the suites.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parse } from 'yaml';
+import { E2E_ONLY, OTHER, ROOT, SUITE_NAMES, suiteFiles, unitTestFiles } from '../suites/suites.js';
+
+t.test('every unit test file runs in exactly one suite', async (t) => {
+  const all = unitTestFiles();
+  const bySuite = SUITE_NAMES.flatMap((name) => suiteFiles(name, all));
+  t.same([...bySuite].sort(), all, 'each file once, none left out');
+  t.ok(all.includes('policies/run-as-non-root/policy.test.ts'), 'a policy test beside its policy is found');
+  t.ok(all.includes('test/architecture/suites.test.ts'), 'this file too');
+  t.notOk(
+    all.some((f) => f.startsWith('test/e2e/') || f.startsWith('test/suites/')),
+    'neither the e2e tests nor the suites themselves',
+  );
+  for (const name of SUITE_NAMES) t.ok(suiteFiles(name, all).length > 0, `suite ${name} runs something`);
+});
+
+t.test('a test file in a new folder runs in the catch-all suite; a split folder is dealt out whole', async (t) => {
+  const files = ['test/cli/a.test.ts', 'test/cli/b.test.ts', 'test/cli/c.test.ts', 'test/newfolder/x.test.ts'];
+  const others = SUITE_NAMES.filter((n) => n.startsWith(`${OTHER}-`)).flatMap((n) => suiteFiles(n, files));
+  t.same(others, ['test/newfolder/x.test.ts']);
+  const cli = SUITE_NAMES.filter((n) => n.startsWith('cli-')).flatMap((n) => suiteFiles(n, files));
+  t.same(cli.sort(), files.slice(0, 3));
+  t.throws(() => suiteFiles('nonexistent', files), /no suite nonexistent/);
+  t.throws(() => suiteFiles('cli', files), /no suite cli/, 'a split suite is run by its parts');
+});
+
+t.test('tap runs the suites: one file per suite in test/suites, and .taprc includes those only', async (t) => {
+  const runners = readdirSync(join(ROOT, 'test/suites'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => f.replace(/\.test\.ts$/, ''));
+  t.same(runners.sort(), [...SUITE_NAMES].sort());
+  for (const name of SUITE_NAMES) {
+    t.match(readFileSync(join(ROOT, `test/suites/${name}.test.ts`), 'utf8'), `runSuite('${name}')`, `${name}.test.ts runs ${name}`);
+  }
+  const taprc = parse(readFileSync(join(ROOT, '.taprc'), 'utf8')) as { include?: string[]; exclude?: string[] };
+  t.same(taprc.include, ['test/suites/*.test.ts']);
+});
+
+t.test('what npm test leaves out, npm run test:e2e runs', async (t) => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const e2e = pkg.scripts['test:e2e'] ?? '';
+  for (const path of E2E_ONLY) {
+    t.ok(existsSync(join(ROOT, path)), `${path} exists`);
+    const folder = path.endsWith('.test.ts') ? path.slice(0, path.lastIndexOf('/')) : path;
+    t.match(e2e, `${folder}/*.test.ts`, `test:e2e runs ${path}`);
+  }
+});
+
+t.test('no test file wraps the tests of the files after it in its suite', async (t) => {
+  // A top-level beforeEach/afterEach/before/after hooks tap's root, which every later file of the suite shares.
+  const rootHook = /^t\.(beforeEach|afterEach|before|after)\(/m;
+  const offenders = unitTestFiles().filter((f) => rootHook.test(readFileSync(join(ROOT, f), 'utf8')));
+  t.same(offenders, [], 'hooks go inside a t.test, or t.teardown for clean-up');
+  t.ok(rootHook.test("t.test('x', async () => {});\nt.beforeEach(() => {});\n"), 'the check finds one');
+});

@@ -1,0 +1,3 @@
+import { runSuite } from './suites.js';
+
+await runSuite('cli-1');
