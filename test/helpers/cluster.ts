@@ -34,16 +34,19 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve };
+      // Like systemClock: a sleep that ends leaves no listener on the signal (a long-lived
+      // signal would gather one per sleep: Node's MaxListenersExceededWarning).
+      const aborted = (): void => {
+        this.#timers = this.#timers.filter((t) => t !== timer);
+        resolve();
+      };
+      const woken = (): void => {
+        signal?.removeEventListener('abort', aborted);
+        resolve();
+      };
+      const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve: woken };
       this.#timers.push(timer);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.#timers = this.#timers.filter((t) => t !== timer);
-          resolve();
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', aborted, { once: true });
     });
   }
 
