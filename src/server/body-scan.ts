@@ -268,7 +268,8 @@ interface Deferred {
 interface Member {
   start: number;
   key: string | undefined;
-  value: Slice;
+  valueStart: number;
+  valueEnd: number;
 }
 
 const isContainer = (body: Buffer, slice: Slice) => body[slice.start] === OPEN_BRACE || body[slice.start] === OPEN_BRACKET;
@@ -294,7 +295,7 @@ function members(body: Buffer, slice: Slice): Member[] {
     }
     const valueStart = scanner.i;
     scanner.value();
-    out.push({ start, key, value: new Slice(valueStart, scanner.i) });
+    out.push({ start, key, valueStart, valueEnd: scanner.i });
     const next = scanner.peek();
     scanner.i++;
     if (next !== COMMA) return out;
@@ -346,7 +347,7 @@ class PartWriter {
     const body = this.body;
     const object = body[slice.start] === OPEN_BRACE;
     const all = members(body, slice);
-    const big = (m: Member) => m.value.end - m.value.start > this.budget && isContainer(body, m.value);
+    const big = (m: Member) => m.valueEnd - m.valueStart > this.budget && isContainer(body, new Slice(m.valueStart, m.valueEnd));
     // Where a key repeats, JSON.parse keeps the last value at the first key's place: parts
     // appended by path could not tell two deferred values apart, so such an object's go whole.
     const keys = object ? all.map((m) => keyOf(m.key ?? '""')) : [];
@@ -354,10 +355,12 @@ class PartWriter {
     const pathText = JSON.stringify(path);
     let segments: string[] = [];
     let used = 0;
-    let run: { start: number; end: number } | undefined;
+    // The run of members copied as they are, as two numbers: a hundred thousand members must not cost an object each.
+    let runStart = -1;
+    let runEnd = -1;
     const endRun = () => {
-      if (run) segments.push(body.toString('utf8', run.start, run.end));
-      run = undefined;
+      if (runStart >= 0) segments.push(body.toString('utf8', runStart, runEnd));
+      runStart = -1;
     };
     const flush = () => {
       endRun();
@@ -366,16 +369,18 @@ class PartWriter {
       segments = [];
       used = 0;
     };
-    for (const [index, member] of all.entries()) {
+    for (let index = 0; index < all.length; index++) {
+      const member = all[index] as Member;
       if (defer && big(member)) {
         endRun();
         const placeholder: string[] = [];
-        this.text(member.value, [...path, object ? (keys[index] ?? '') : index], placeholder);
+        this.text(new Slice(member.valueStart, member.valueEnd), [...path, object ? (keys[index] ?? '') : index], placeholder);
         segments.push(`${member.key === undefined ? '' : `${member.key}:`}${placeholder.join('')}`);
         used += 2;
       } else {
-        run = run ? { start: run.start, end: member.value.end } : { start: member.start, end: member.value.end };
-        used += member.value.end - member.start + 1;
+        if (runStart < 0) runStart = member.start;
+        runEnd = member.valueEnd;
+        used += member.valueEnd - member.start + 1;
       }
       if (used >= this.budget) flush();
     }
