@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ProjectionPlan } from './body-projection.js';
 import type { BodyJob, BodyJobResult } from './body-worker.js';
-import { joinParts, unpackParts } from './body-parts.js';
+import { joinParts } from './body-parts.js';
 import { BodyError } from './json.js';
 
 export interface BodyPoolOptions {
@@ -171,7 +171,7 @@ export class BodyPool {
     if (result.ok) {
       this.stats.parsed++;
       this.stats.lastHeapBytes = result.heapBytes;
-      joinParts(unpackParts(result.parts)).then(pending.resolve, (err: Error) => pending.reject(new BodyNotParsed(err.message)));
+      joinParts(result.parts).then(pending.resolve, (err: Error) => pending.reject(new BodyNotParsed(err.message)));
     } else if ('invalid' in result) {
       this.stats.invalid++;
       pending.reject(new BodyError(result.invalid.message, result.invalid.statusCode));

@@ -5,8 +5,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import type { ProjectionPlan } from './body-projection.js';
-import { packParts, splitValue } from './body-parts.js';
-import type { PackedParts } from './body-parts.js';
+import { splitValue } from './body-parts.js';
 import { scanReviewParts } from './body-scan.js';
 import { BodyError, parseJsonBody } from './json.js';
 
@@ -17,7 +16,7 @@ export interface BodyJob {
 }
 
 export type BodyJobResult =
-  | { id: number; ok: true; parts: PackedParts; heapBytes: number }
+  | { id: number; ok: true; parts: string[]; heapBytes: number }
   | { id: number; ok: false; invalid: { message: string; statusCode: 400 | 415 } }
   | { id: number; ok: false; failed: string };
 
@@ -43,12 +42,12 @@ port.on('message', (job: BodyJob) => {
   let result: BodyJobResult;
   try {
     const sent = parts(Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength), job.plan);
-    result = { id: job.id, ok: true, parts: packParts(sent), heapBytes: peakHeap - heapBefore };
+    result = { id: job.id, ok: true, parts: sent, heapBytes: peakHeap - heapBefore };
   } catch (err) {
     result =
       err instanceof BodyError
         ? { id: job.id, ok: false, invalid: { message: err.message, statusCode: err.statusCode } }
         : { id: job.id, ok: false, failed: err instanceof Error ? err.message : String(err) };
   }
-  port.postMessage(result, result.ok ? [result.parts.bytes.buffer as ArrayBuffer] : []);
+  port.postMessage(result);
 });

@@ -12,7 +12,7 @@ import type { KubeObject } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
 import type { GateApp } from '../../src/server/app.js';
 import type { BodyPoolOptions } from '../../src/server/body-pool.js';
-import { joinParts, packParts, splitValue, unpackParts } from '../../src/server/body-parts.js';
+import { joinParts, splitValue } from '../../src/server/body-parts.js';
 import { WHOLE } from '../../src/server/body-projection.js';
 import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
@@ -352,15 +352,4 @@ t.test('a value cut into parts of a few nodes is rebuilt exactly, __proto__ keys
   t.ok(Object.hasOwn(rebuilt, '__proto__'), '__proto__ stays an own key');
   t.equal(Object.getPrototypeOf(rebuilt), Object.prototype);
   t.ok(splitValue(values[1], 3).length > 100, 'a review is cut into many parts');
-});
-
-t.test('parts packed into one buffer for the transfer from the worker come back as they were', async (t) => {
-  const value = JSON.parse('{"ä":["é\\u0000",{"k":"\\ud800 lone"}],"n":[1,2,3,4,5,6],"emoji":"😀"}') as unknown;
-  const parts = splitValue(value, 3);
-  const packed = packParts(parts);
-  t.equal(packed.bytes.byteOffset, 0, 'the buffer is its own, not a slice of a shared pool');
-  t.equal(packed.bytes.buffer.byteLength, packed.bytes.byteLength);
-  t.strictSame([...unpackParts(packed)], parts);
-  t.strictSame(await joinParts(unpackParts(packed)), value);
-  t.strictSame([...unpackParts(packParts([]))], []);
 });
