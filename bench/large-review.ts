@@ -9,14 +9,14 @@
 // Run: npm run bench:large   (GATE_RUN=path/to/dist/src/server/run.js measures another build)
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { cpuSeconds, machine, pinSelf, spawnOnCore1 } from './lib/proc.js';
-import { writeCerts } from './lib/servers.js';
+import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
 
 const SERVER = fileURLToPath(new URL('./large-review-server.js', import.meta.url));
@@ -186,28 +186,6 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
   };
 }
 
-function post(port: number, agent: Agent, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/validate',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Polls /healthz every 10 ms until stopped; resolves with the slowest answer in ms. */
 function pollHealth(probePort: number): { stop(): Promise<number> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -266,7 +244,7 @@ async function main(): Promise<void> {
       'event loop late ms (max)',
     ],
   ];
-  await post(child.port, agent, failingContainers(10)); // warm-up
+  await postReview(child.port, failingContainers(10), agent); // warm-up
   for (const c of cases) {
     const latencies: number[] = [];
     const cpu: number[] = [];
@@ -284,10 +262,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 30));
       const cpuBefore = cpuSeconds(child.pid);
       const started = performance.now();
-      const res = await post(child.port, agent, c.body).catch((err: NodeJS.ErrnoException) => ({
-        status: 0,
-        text: err.code ?? err.message,
-      }));
+      const res = await postReview(child.port, c.body, agent).then(
+        (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
+        (err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }),
+      );
       latencies.push(performance.now() - started);
       const cpuAfter = cpuSeconds(child.pid);
       if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.push((cpuAfter - cpuBefore) * 1000);

@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { arch, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -242,29 +242,6 @@ interface FixedRate {
   failures: number;
 }
 
-/** The gate's answer for `body`, byte for byte. */
-function answerOf(port: number, body: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/validate',
-        method: 'POST',
-        rejectUnauthorized: false,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
@@ -283,8 +260,8 @@ async function fixedRate(port: number, body: string, rate: number, seconds: numb
     for (; sent < due; sent++) {
       const t0 = performance.now();
       pending.push(
-        postReview(agent, port, body).then(
-          () => void latencies.push(performance.now() - t0),
+        postReview(port, body, agent).then(
+          (answer) => void (answer.status === 200 ? latencies.push(performance.now() - t0) : failures++),
           () => void failures++,
         ),
       );
@@ -375,7 +352,7 @@ try {
   for (const [i, fixture] of FIXTURES.entries()) {
     // The ceiling answers with the gate's own answer for this body.
     const answerFile = join(dir, `answer-${i}.json`);
-    writeFileSync(answerFile, await answerOf(gate.port, fixture.body));
+    writeFileSync(answerFile, (await postReview(gate.port, fixture.body)).body);
     const ceiling = await startCeiling(answerFile, false);
     const floor = await startCeiling(answerFile, true);
     ceilings.push(ceiling, floor);

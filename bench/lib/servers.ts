@@ -209,8 +209,18 @@ export function deadKubeconfig(dir: string): string {
   return file;
 }
 
-/** One AdmissionReview POSTed to /validate on 127.0.0.1; resolves when a 200 answer has been read whole. */
-export function postReview(agent: Agent, port: number, body: string): Promise<void> {
+/** What the webhook answered: the status and the body as it came. */
+export interface ReviewAnswer {
+  status: number;
+  body: Buffer;
+}
+
+/**
+ * POSTs a body to the webhook's /validate and resolves with the answer, whatever its status: over
+ * `agent`, or on a connection of its own that trusts any certificate (the bench's servers use
+ * self-signed ones).
+ */
+export function postReview(port: number, body: string, agent?: Agent): Promise<ReviewAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -218,12 +228,13 @@ export function postReview(agent: Agent, port: number, body: string): Promise<vo
         port,
         path: '/validate',
         method: 'POST',
-        agent,
+        ...(agent ? { agent } : { rejectUnauthorized: false }),
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
       },
     );
     req.on('error', reject);

@@ -141,6 +141,8 @@ const policy: ObjectPolicy = {
   cel: { notExported: 'it compares the HPA with the workload it scales, another object' },
   check(object, subject, context) {
     if (object.kind === HPA) return checkHpa(object, subject.namespace, context);
+    // Most workloads no HPA targets: asked first, the workload view (a ref per container) is built only for those.
+    if (context.hpasTargeting(subject.namespace, String(object.kind), nameOf(object)).length === 0) return [];
     return subject.workload ? checkWorkload(subject.workload, context) : [];
   },
 };

@@ -82,6 +82,8 @@ const policy: WorkloadPolicy = {
   },
   check(workload) {
     const out: Violation[] = [];
+    // Containers of one pod mostly share their images: each image's remediation is written once.
+    const remedies = new Map<string, string>();
     for (const ref of workload.containers) {
       const image = ref.container.image;
       const problem = imageProblem(image);
@@ -92,8 +94,12 @@ const policy: WorkloadPolicy = {
         message: message(ref.name, image, problem),
       };
       if (typeof image === 'string' && problem !== 'missing') {
-        const repository = repositoryOf(image.trim());
-        violation.remediation = `image: ${JSON.stringify(`${repository}:<version>`)}   # the release you tested, or pin name@sha256:<digest>`;
+        let remedy = remedies.get(image);
+        if (remedy === undefined) {
+          remedy = `image: ${JSON.stringify(`${repositoryOf(image.trim())}:<version>`)}   # the release you tested, or pin name@sha256:<digest>`;
+          remedies.set(image, remedy);
+        }
+        violation.remediation = remedy;
       }
       out.push(violation);
     }

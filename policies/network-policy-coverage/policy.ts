@@ -99,6 +99,8 @@ const policy: WorkloadPolicy = {
   kinds: KINDS,
   reads: [['spec', 'selector']],
   target: 'workload',
+  // Its one finding is about the pod: servedPorts reads every container, once, not once per slice of a large pod.
+  podLevel: true,
   cel: {
     notExported:
       'whether a NetworkPolicy selects the pods depends on the NetworkPolicies in the cluster, which a ValidatingAdmissionPolicy cannot read',

@@ -6,9 +6,11 @@ import type { ControllerRef, KubeObject, PodDisruptionBudget } from './k8s.js';
 import { policyNotes } from './notes.js';
 import type { Note } from './notes.js';
 import { writtenForOwner } from './owners.js';
-import type { Action, AdmissionFacts, Violation, WorkloadPolicy } from './policy.js';
+import type { Action, AdmissionFacts, ObjectSubject, Violation, WorkloadPolicy } from './policy.js';
 import { pendingDeadline } from './schedule.js';
-import { toWorkload } from './workload.js';
+import { drain } from './steps.js';
+import type { Steps } from './steps.js';
+import { containerSlices, toWorkload, workloadShell } from './workload.js';
 import type { Workload } from './workload.js';
 
 export const ANNOTATION_EXEMPT = 'practice-gate.io/exempt';
@@ -130,38 +132,41 @@ function annotationExemptions(
   };
 }
 
-/** Containers a policy checks at a time when findings are capped. */
-const CHUNK = 512;
+/** Containers judged at a time: a slice's violations and refs die young, and between slices the engine yields. */
+const SLICE = 512;
+
+interface Tally {
+  kept: Violation[];
+  total: number;
+}
 
 /**
- * A workload policy's first `listed` violations and how many there are in all. A policy judges
- * each container on its own (the contract in policy.ts), so it runs on slices of the container
- * list: with 100,000 failing containers each slice's violations die young instead of all of
- * them surviving garbage collections until the policy returns (seconds of GC per review).
- * Violations that name no container are about the pod or the object, the same for every
- * slice: only the first slice's count.
+ * The workload policies' first `listed` violations each and how many there are in all. A policy
+ * judges each container on its own (the contract in policy.ts), so a large pod is judged a slice
+ * of containers at a time, every policy on one slice before the next: with 100,000 failing
+ * containers each slice's refs and violations die young instead of surviving collections until
+ * the end (seconds of GC per review), and the engine yields between slices (steps.ts), so a server
+ * can answer other requests meanwhile. Violations that name no container are about the pod or
+ * the object, the same for every slice: only the first slice's count.
  */
-function checkInChunks(
-  policy: WorkloadPolicy,
-  workload: Workload,
-  context: ClusterContext,
-  listed: number,
-): { kept: Violation[]; total: number } {
-  const all = workload.containers;
-  if (all.length <= CHUNK) {
-    const violations = policy.check(workload, context);
-    return { kept: violations.slice(0, listed), total: violations.length };
-  }
-  const kept: Violation[] = [];
-  let total = 0;
-  for (let start = 0; start < all.length; start += CHUNK) {
-    for (const v of policy.check({ ...workload, containers: all.slice(start, start + CHUNK) }, context)) {
-      if (start > 0 && v.container === undefined) continue;
-      total++;
-      if (kept.length < listed) kept.push(v);
+function* checkInSlices(policies: readonly WorkloadPolicy[], shell: Workload, context: ClusterContext, listed: number): Steps<Tally[]> {
+  const tallies = policies.map((): Tally => ({ kept: [], total: 0 }));
+  let first = true;
+  for (const containers of containerSlices(shell.podSpec, shell.podSpecPath, SLICE)) {
+    if (!first) yield;
+    const slice: Workload = { ...shell, containers };
+    for (const [i, policy] of policies.entries()) {
+      if (!first && policy.podLevel === true) continue;
+      const tally = tallies[i] as Tally;
+      for (const v of policy.check(slice, context)) {
+        if (!first && v.container === undefined) continue;
+        tally.total++;
+        if (tally.kept.length < listed) tally.kept.push(v);
+      }
     }
+    first = false;
   }
-  return { kept, total };
+  return tallies;
 }
 
 /**
@@ -174,11 +179,28 @@ export function evaluate(
   config: EngineConfig,
   options: EvaluateOptions = {},
 ): Evaluation | undefined {
+  return drain(evaluateInSteps(object, context, config, options));
+}
+
+/**
+ * evaluate() in steps: it yields between slices of a large workload's containers (steps.ts).
+ * Everything it reads is taken when it starts, except what the context answers, which is asked
+ * when a slice needs it.
+ */
+export function* evaluateInSteps(
+  object: KubeObject,
+  context: ClusterContext,
+  config: EngineConfig,
+  options: EvaluateOptions = {},
+): Steps<Evaluation | undefined> {
   if (!isRecord(object)) return undefined;
   const fallbackNs = options.namespace ?? 'default';
   const kind = typeof object.kind === 'string' ? object.kind : '';
   if (!config.judgedKinds.has(kind)) return undefined;
-  const workload = toWorkload(object, fallbackNs);
+  const shell = workloadShell(object, fallbackNs);
+  // The whole view (every container ref at once) only for what reads it whole: object policies and notes.
+  let whole: Workload | undefined;
+  const workload = (): Workload | undefined => (whole ??= shell && toWorkload(object, fallbackNs));
 
   const ownNs = metaOf(object).namespace;
   const namespace = typeof ownNs === 'string' && ownNs !== '' ? ownNs : fallbackNs;
@@ -192,16 +214,29 @@ export function evaluate(
   const findings: Finding[] = [];
   const omitted: OmittedFindings[] = [];
   const listed = options.maxFindingsPerPolicy ?? Infinity;
+  const sliced = shell
+    ? config.active.flatMap(({ policy }) => (policy.target === 'workload' && policy.kinds.includes(kind) ? [policy] : []))
+    : [];
+  const tallies = shell && sliced.length > 0 ? yield* checkInSlices(sliced, shell, context, listed) : [];
   for (const active of config.active) {
     const { policy, action } = active;
     if (!policy.kinds.includes(kind)) continue;
     let violations: Violation[];
     let total: number;
     if (policy.target === 'workload') {
-      if (!workload) continue;
-      ({ kept: violations, total } = checkInChunks(policy, workload, context, listed));
+      const tally = tallies[sliced.indexOf(policy)];
+      if (!tally) continue;
+      ({ kept: violations, total } = tally);
     } else if (policy.target === 'object') {
-      violations = policy.check(object, { namespace, workload, admission: options.admission }, context);
+      const subject: ObjectSubject = {
+        namespace,
+        // Built when read: most object policies never read it, and for a large pod it is a ref per container.
+        get workload() {
+          return workload();
+        },
+        admission: options.admission,
+      };
+      violations = policy.check(object, subject, context);
       total = violations.length;
       violations = violations.slice(0, listed);
     } else {
@@ -245,14 +280,15 @@ export function evaluate(
     }
   }
   const controller = controllerRef(object);
-  const notes = options.notes && workload ? policyNotes(config, kind, workload, context) : [];
+  const full = options.notes ? workload() : undefined;
+  const notes = full ? policyNotes(config, kind, full, context) : [];
   return {
     apiVersion: typeof object.apiVersion === 'string' ? object.apiVersion : '',
     kind,
     namespace,
     name,
     mode,
-    controllerOwned: workload?.controllerOwned ?? false,
+    controllerOwned: shell?.controllerOwned ?? false,
     ...(controller ? { controller } : {}),
     judgedThroughOwner: writtenForOwner(config.writers, context, options.writer, kind, namespace, controller),
     findings,

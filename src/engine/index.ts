@@ -14,3 +14,4 @@ export * from './schedule.js';
 export * from './expiry.js';
 export * from './limit-range.js';
 export * from './notes.js';
+export * from './steps.js';

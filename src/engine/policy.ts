@@ -88,6 +88,12 @@ export interface WorkloadPolicy extends PolicyMeta {
    * violation without `container` must not depend on the list at all.
    */
   check(workload: Workload, context: ClusterContext): Violation[];
+  /**
+   * True when no violation names a container (the finding is about the pod or the object): the
+   * engine then checks only the first slice of a large pod, and a check may read the whole pod
+   * spec without that costing once per slice.
+   */
+  podLevel?: boolean;
   /** The notes for what check let pass because the context supplies it; run only when asked (EvaluateOptions.notes). */
   notes?(workload: Workload, context: ClusterContext): PolicyNote[];
 }

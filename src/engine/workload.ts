@@ -64,16 +64,25 @@ function dig(object: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-function containerRefs(podSpec: PodSpec, podSpecPath: string): ContainerRef[] {
-  const refs: ContainerRef[] = [];
-  const lists: ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
-  for (const list of lists) {
+const CONTAINER_LISTS: readonly ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
+
+/**
+ * The pod spec's containers as refs, `size` at a time, built as they are asked for: the engine
+ * judges a large pod slice by slice (src/engine/evaluate.ts), so each slice's refs die young
+ * instead of a hundred thousand of them surviving collections for the whole judgement. Always
+ * at least one slice, empty for a pod without containers.
+ */
+export function* containerSlices(podSpec: PodSpec, podSpecPath: string, size: number): Generator<ContainerRef[], void, void> {
+  let slice: ContainerRef[] = [];
+  let sent = false;
+  for (const list of CONTAINER_LISTS) {
     const items: unknown = podSpec[list];
     if (!Array.isArray(items)) continue;
-    items.forEach((item: unknown, index) => {
-      if (!isRecord(item)) return;
+    for (let index = 0; index < items.length; index++) {
+      const item: unknown = items[index];
+      if (!isRecord(item)) continue;
       const container = item as Container;
-      refs.push({
+      slice.push({
         container,
         name: typeof container.name === 'string' ? container.name : `${list}[${index}]`,
         list,
@@ -81,9 +90,18 @@ function containerRefs(podSpec: PodSpec, podSpecPath: string): ContainerRef[] {
         path: `${podSpecPath}.${list}[${index}]`,
         sidecar: list === 'initContainers' && container.restartPolicy === 'Always',
       });
-    });
+      if (slice.length >= size) {
+        yield slice;
+        sent = true;
+        slice = [];
+      }
+    }
   }
-  return refs;
+  if (slice.length > 0 || !sent) yield slice;
+}
+
+function containerRefs(podSpec: PodSpec, podSpecPath: string): ContainerRef[] {
+  return containerSlices(podSpec, podSpecPath, Infinity).next().value ?? [];
 }
 
 function podLabelsPath(kind: string, podSpecPath: readonly string[]): string[] {
@@ -109,17 +127,15 @@ function replicasOf(object: KubeObject, kind: string): number | undefined {
 }
 
 /**
- * The workload view of an object, or undefined when the object is not a workload kind.
- * `defaultNamespace` applies when the object names none (manifests often don't).
+ * The workload view of an object without its container refs (`containers` is empty): the engine
+ * fills them in slice by slice (containerSlices). Undefined when the object is not a workload kind.
  */
-export function toWorkload(object: KubeObject, defaultNamespace: string): Workload | undefined {
+export function workloadShell(object: KubeObject, defaultNamespace: string): Workload | undefined {
   const kind = typeof object.kind === 'string' ? object.kind : '';
   const path = POD_SPEC_PATHS.get(kind);
   if (!path) return undefined;
   const rawSpec = dig(object, path);
   const podSpec: PodSpec = isRecord(rawSpec) ? (rawSpec as PodSpec) : {};
-  const podSpecPath = path.join('.');
-  const labelsPath = podLabelsPath(kind, path);
   const meta = metaOf(object);
   const osName = isRecord(podSpec.os) ? podSpec.os.name : undefined;
   return {
@@ -128,14 +144,23 @@ export function toWorkload(object: KubeObject, defaultNamespace: string): Worklo
     name: nameOf(object),
     namespace: typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : defaultNamespace,
     podSpec,
-    podSpecPath,
-    podLabels: stringMap(dig(object, labelsPath)),
-    containers: containerRefs(podSpec, podSpecPath),
+    podSpecPath: path.join('.'),
+    podLabels: stringMap(dig(object, podLabelsPath(kind, path))),
+    containers: [],
     windows: osName === 'windows',
     batch: BATCH_KINDS.has(kind),
     controllerOwned: isControllerOwned(object),
     replicas: replicasOf(object, kind),
   };
+}
+
+/**
+ * The workload view of an object, or undefined when the object is not a workload kind.
+ * `defaultNamespace` applies when the object names none (manifests often don't).
+ */
+export function toWorkload(object: KubeObject, defaultNamespace: string): Workload | undefined {
+  const shell = workloadShell(object, defaultNamespace);
+  return shell && { ...shell, containers: containerRefs(shell.podSpec, shell.podSpecPath) };
 }
 
 /** Containers that run the whole life of the pod: regular ones and native sidecars. */

@@ -19,12 +19,43 @@ import type { ProjectionPlan } from './body-projection.js';
 class NotScanned extends Error {}
 const NOT_SCANNED = new NotScanned('left to the parser');
 
-/** A value kept whole: its bytes in the body. */
+/**
+ * A value kept whole: its bytes in the body, and for a container the scanner read, where its
+ * members are, four numbers each (start, key end, value start, value end; in an array the key
+ * is empty): a container larger than a part is cut at its members without scanning it again.
+ */
 class Slice {
   constructor(
     readonly start: number,
     readonly end: number,
+    readonly bounds?: Bounds,
   ) {}
+}
+
+/**
+ * Numbers appended four at a time into a typed array that doubles when full: a plain array's
+ * push costs several times as much for the hundreds of thousands a large container needs.
+ */
+class Bounds {
+  data = new Int32Array(64);
+  length = 0;
+
+  push(start: number, keyEnd: number, valueStart: number): void {
+    if (this.length + 4 > this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    const { data, length } = this;
+    data[length] = start;
+    data[length + 1] = keyEnd;
+    data[length + 2] = valueStart;
+    this.length = length + 3;
+  }
+
+  end(valueEnd: number): void {
+    this.data[this.length++] = valueEnd;
+  }
 }
 
 /** An object read field by field: the kept keys, in JSON.parse's order. */
@@ -187,13 +218,49 @@ class Scanner {
     else throw NOT_SCANNED;
   }
 
-  /** The value at the cursor as `plan` keeps it. */
-  kept(plan: ProjectionPlan): Kept {
-    if (this.peek() !== OPEN_BRACE || plan.whole) {
-      const start = this.i;
+  /**
+   * value() for a value kept whole, noting where a container's members are (see Slice). The same
+   * grammar as value()'s, written out for the top level only: value() stays as lean as it is.
+   */
+  whole(): Slice {
+    const c = this.peek();
+    const start = this.i;
+    if (c !== OPEN_BRACE && c !== OPEN_BRACKET) {
       this.value();
       return new Slice(start, this.i);
     }
+    const bounds = new Bounds();
+    this.open();
+    if (this.peek() === (c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)) this.i++;
+    else while (this.member(c === OPEN_BRACE, bounds));
+    this.depth--;
+    return new Slice(start, this.i, bounds);
+  }
+
+  /** One member of the container whole() reads, noted in `bounds`; true when another follows. */
+  member(object: boolean, bounds: Bounds): boolean {
+    const start = this.peek() === QUOTE || !object ? this.i : -1;
+    if (start < 0) throw NOT_SCANNED;
+    let keyEnd = start;
+    if (object) {
+      this.string();
+      keyEnd = this.i;
+      this.expect(COLON);
+      this.peek();
+    }
+    bounds.push(start, keyEnd, this.i);
+    this.value();
+    bounds.end(this.i);
+    const next = this.peek();
+    this.i++;
+    if (next === (object ? CLOSE_BRACE : CLOSE_BRACKET)) return false;
+    if (next !== COMMA) throw NOT_SCANNED;
+    return true;
+  }
+
+  /** The value at the cursor as `plan` keeps it. */
+  kept(plan: ProjectionPlan): Kept {
+    if (this.peek() !== OPEN_BRACE || plan.whole) return this.whole();
     const fields = new Fields();
     this.open();
     if (this.peek() === CLOSE_BRACE) this.i++;
@@ -264,41 +331,14 @@ interface Deferred {
   slice: Slice;
 }
 
-/** One member of a container in the body: where it starts (its key, in an object), its key's JSON text, its value. */
-interface Member {
-  start: number;
-  key: string | undefined;
-  value: Slice;
-}
+const isContainer = (body: Buffer, at: number) => body[at] === OPEN_BRACE || body[at] === OPEN_BRACKET;
 
-const isContainer = (body: Buffer, slice: Slice) => body[slice.start] === OPEN_BRACE || body[slice.start] === OPEN_BRACKET;
-
-/** The members of the (already checked) container `slice`. */
-function members(body: Buffer, slice: Slice): Member[] {
+/** Where the members of the (already checked) container `slice` are (see Slice): noted when it was read, or read again. */
+function members(body: Buffer, slice: Slice): Bounds {
+  if (slice.bounds) return slice.bounds;
   const scanner = new Scanner(body);
   scanner.i = slice.start;
-  const object = body[slice.start] === OPEN_BRACE;
-  const close = object ? CLOSE_BRACE : CLOSE_BRACKET;
-  const out: Member[] = [];
-  scanner.i++;
-  if (scanner.peek() === close) return out;
-  for (;;) {
-    scanner.peek();
-    const start = scanner.i;
-    let key: string | undefined;
-    if (object) {
-      scanner.string();
-      key = body.toString('utf8', start, scanner.i);
-      scanner.expect(COLON);
-      scanner.peek();
-    }
-    const valueStart = scanner.i;
-    scanner.value();
-    out.push({ start, key, value: new Slice(valueStart, scanner.i) });
-    const next = scanner.peek();
-    scanner.i++;
-    if (next !== COMMA) return out;
-  }
+  return scanner.whole().bounds ?? new Bounds();
 }
 
 /** The key a member's JSON text names. */
@@ -317,7 +357,7 @@ class PartWriter {
   /** `kept` as text, with each container larger than a part left empty and deferred. */
   text(kept: Kept, path: Array<string | number>, out: string[]): void {
     if (kept instanceof Slice) {
-      if (kept.end - kept.start > this.budget && isContainer(this.body, kept)) {
+      if (kept.end - kept.start > this.budget && isContainer(this.body, kept.start)) {
         this.#deferred.push({ path, slice: kept });
         out.push(this.body[kept.start] === OPEN_BRACE ? '{}' : '[]');
       } else out.push(this.body.toString('utf8', kept.start, kept.end));
@@ -345,19 +385,28 @@ class PartWriter {
   #fill({ path, slice }: Deferred): void {
     const body = this.body;
     const object = body[slice.start] === OPEN_BRACE;
-    const all = members(body, slice);
-    const big = (m: Member) => m.value.end - m.value.start > this.budget && isContainer(body, m.value);
+    // Four numbers a member, read in place: a hundred thousand members must not cost an object each.
+    const { data, length } = members(body, slice);
+    const count = length >> 2;
+    const start = (k: number) => data[4 * k] as number;
+    const keyText = (k: number) => body.toString('utf8', start(k), data[4 * k + 1]);
+    const valueStart = (k: number) => data[4 * k + 2] as number;
+    const valueEnd = (k: number) => data[4 * k + 3] as number;
+    const big = (k: number) => valueEnd(k) - valueStart(k) > this.budget && isContainer(body, valueStart(k));
     // Where a key repeats, JSON.parse keeps the last value at the first key's place: parts
     // appended by path could not tell two deferred values apart, so such an object's go whole.
-    const keys = object ? all.map((m) => keyOf(m.key ?? '""')) : [];
-    const defer = !object || !all.some(big) || new Set(keys).size === keys.length;
+    const keys = object ? Array.from({ length: count }, (_, k) => keyOf(keyText(k))) : [];
+    let anyBig = false;
+    for (let k = 0; k < count && !anyBig; k++) anyBig = big(k);
+    const defer = !object || !anyBig || new Set(keys).size === keys.length;
     const pathText = JSON.stringify(path);
     let segments: string[] = [];
     let used = 0;
-    let run: { start: number; end: number } | undefined;
+    let runStart = -1;
+    let runEnd = -1;
     const endRun = () => {
-      if (run) segments.push(body.toString('utf8', run.start, run.end));
-      run = undefined;
+      if (runStart >= 0) segments.push(body.toString('utf8', runStart, runEnd));
+      runStart = -1;
     };
     const flush = () => {
       endRun();
@@ -366,16 +415,17 @@ class PartWriter {
       segments = [];
       used = 0;
     };
-    for (const [index, member] of all.entries()) {
-      if (defer && big(member)) {
+    for (let k = 0; k < count; k++) {
+      if (defer && big(k)) {
         endRun();
         const placeholder: string[] = [];
-        this.text(member.value, [...path, object ? (keys[index] ?? '') : index], placeholder);
-        segments.push(`${member.key === undefined ? '' : `${member.key}:`}${placeholder.join('')}`);
+        this.text(new Slice(valueStart(k), valueEnd(k)), [...path, object ? (keys[k] ?? '') : k], placeholder);
+        segments.push(`${object ? `${keyText(k)}:` : ''}${placeholder.join('')}`);
         used += 2;
       } else {
-        run = run ? { start: run.start, end: member.value.end } : { start: member.start, end: member.value.end };
-        used += member.value.end - member.start + 1;
+        if (runStart < 0) runStart = start(k);
+        runEnd = valueEnd(k);
+        used += valueEnd(k) - start(k) + 1;
       }
       if (used >= this.budget) flush();
     }

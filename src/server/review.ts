@@ -1,8 +1,8 @@
 // The door itself: one AdmissionRequest in, one AdmissionResponse out. Pure apart from a
 // clock reading; the HTTP layer, logging and metrics live elsewhere and use what it returns.
 import { performance } from 'node:perf_hooks';
-import { evaluate, isRecord } from '../engine/index.js';
-import type { ClusterContext, EngineConfig, Evaluation, KubeObject } from '../engine/index.js';
+import { drain, evaluateInSteps, isRecord } from '../engine/index.js';
+import type { ClusterContext, EngineConfig, Evaluation, KubeObject, Steps } from '../engine/index.js';
 import { admissionFacts } from './admission-facts.js';
 import { writesObject } from './admission.js';
 import type { AdmissionRequest, AdmissionResponse } from './admission.js';
@@ -78,32 +78,58 @@ function beingDeleted(object: unknown): boolean {
   );
 }
 
+/** The engine's steps, with the time spent in them (not in the pauses between them) added to `clock`. */
+function* timed<T>(steps: Steps<T>, clock: { seconds: number }): Steps<T> {
+  for (;;) {
+    const started = performance.now();
+    const step = steps.next();
+    clock.seconds += (performance.now() - started) / 1000;
+    if (step.done) return step.value;
+    yield;
+  }
+}
+
 export function reviewAdmission(request: AdmissionRequest, state: ReviewState): ReviewOutcome {
+  return drain(reviewInSteps(request, state));
+}
+
+/** reviewAdmission in steps: it yields where the engine does (src/server/sliced.ts runs it with the event loop free between them). */
+export function* reviewInSteps(request: AdmissionRequest, state: ReviewState): Steps<ReviewOutcome> {
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
   if (!writesObject(request.operation) || (request.operation === 'UPDATE' && beingDeleted(request.object))) {
     return { response, decision: 'allow', evaluation: undefined, applied: [], omitted: [], engineSeconds: 0 };
   }
+  // One snapshot for every step: a config reloaded between two slices does not judge the rest.
   const { engineConfig, context } = state;
   const namespace = typeof request.namespace === 'string' && request.namespace !== '' ? request.namespace : undefined;
-  const started = performance.now();
+  const clock = { seconds: 0 };
   const writer = typeof request.userInfo?.username === 'string' ? request.userInfo.username : undefined;
   const now = state.now?.() ?? Date.now();
-  const evaluation = evaluate(request.object as KubeObject, context, engineConfig, {
-    namespace,
-    now,
-    maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
-    ...(writer !== undefined ? { writer } : {}),
-    admission: admissionFacts(request),
-  });
-  const engineSeconds = (performance.now() - started) / 1000;
+  const evaluation = yield* timed(
+    evaluateInSteps(request.object as KubeObject, context, engineConfig, {
+      namespace,
+      now,
+      maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
+      ...(writer !== undefined ? { writer } : {}),
+      admission: admissionFacts(request),
+    }),
+    clock,
+  );
+  const engineSeconds = clock.seconds;
   if (!evaluation) return { response, decision: 'allow', evaluation, applied: [], omitted: [], engineSeconds };
 
   const judged = applyOutcomes(evaluation);
-  const { applied, quiet } = judgeUpdate(request, evaluation, judged, state, {
-    namespace,
-    now,
-    maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
-  });
+  const { applied, quiet } = yield* judgeUpdate(
+    request,
+    evaluation,
+    judged,
+    { engineConfig, context },
+    {
+      namespace,
+      now,
+      maxFindingsPerPolicy: MAX_FINDINGS_PER_POLICY,
+    },
+  );
   // Findings past the cap were never matched against the old object: only an UPDATE that
   // changed nothing judged may count them as existing, or new violations appended after 25
   // old ones would pass as old.

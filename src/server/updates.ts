@@ -4,8 +4,8 @@
 // label, a GitOps annotation, a finalizer, a restart stamp on the pod template) is admitted
 // without refusal or warning; one that does is judged, and a finding the old object already
 // had is only warned about. A policy with `existingViolations: deny` judges UPDATEs like CREATEs.
-import { changesJudgedFields, clamp, evaluate, findingKey, findingKeys, isRecord } from '../engine/index.js';
-import type { ClusterContext, EngineConfig, EvaluateOptions, Evaluation, KubeObject } from '../engine/index.js';
+import { changesJudgedFields, clamp, evaluateInSteps, findingKey, findingKeys, isRecord } from '../engine/index.js';
+import type { ClusterContext, EngineConfig, EvaluateOptions, Evaluation, KubeObject, Steps } from '../engine/index.js';
 import { RuleError } from '../rules/rule-error.js';
 import { admissionFacts } from './admission-facts.js';
 import type { AdmissionRequest } from './admission.js';
@@ -27,13 +27,13 @@ function tolerated(config: EngineConfig, policyId: string): boolean {
  * `oldObject` fails on an object that has none) leaves no finding counted as existing: the update
  * is judged like a CREATE, never let through on an error.
  */
-function oldFindings(
+function* oldFindings(
   before: KubeObject,
   state: { engineConfig: EngineConfig; context: ClusterContext },
   options: EvaluateOptions,
-): ReadonlySet<string> {
+): Steps<ReadonlySet<string>> {
   try {
-    return findingKeys(evaluate(before, state.context, state.engineConfig, options));
+    return findingKeys(yield* evaluateInSteps(before, state.context, state.engineConfig, options));
   } catch (err) {
     if (err instanceof RuleError) return new Set();
     throw err;
@@ -45,13 +45,13 @@ function oldFindings(
  * violations. Everything is still in `applied` (metrics, logs and audit annotations record
  * every finding); only the outcome of a tolerated existing one changes.
  */
-export function judgeUpdate(
+export function* judgeUpdate(
   request: AdmissionRequest,
   evaluation: Evaluation,
   applied: AppliedFinding[],
   state: { engineConfig: EngineConfig; context: ClusterContext },
   options: { namespace: string | undefined; now: number; maxFindingsPerPolicy: number },
-): UpdateJudgement {
+): Steps<UpdateJudgement> {
   const before = request.oldObject;
   if (request.operation !== 'UPDATE' || !isRecord(before) || applied.length === 0) return { applied, quiet: false };
   const config = state.engineConfig;
@@ -60,7 +60,7 @@ export function judgeUpdate(
   // The old object as it was judged when written: a CREATE with no object before it.
   const facts = admissionFacts(request);
   const admission = { oldObject: null, request: { ...facts.request, operation: 'CREATE' } };
-  const existed = changed ? oldFindings(before as KubeObject, state, { ...options, admission }) : undefined;
+  const existed = changed ? yield* oldFindings(before as KubeObject, state, { ...options, admission }) : undefined;
   const out = applied.map((a): AppliedFinding => {
     if (existed && !existed.has(findingKey(a.finding))) return a;
     // Marked in place: the evaluation is this review's own, and a spread copy per finding cost

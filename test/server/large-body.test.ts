@@ -254,8 +254,8 @@ t.test('a body under the threshold never starts a worker', async (t) => {
 });
 
 t.test('a worker out of memory: the review is refused under --on-error deny, and the next body gets a new worker', async (t) => {
-  const gate = app(t, { threshold: 1, timeoutMs: 120_000, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
-  // Containers are read, so the worker cuts them into parts: for 250,000 of them 24 MiB is too little.
+  const gate = app(t, { threshold: 1, timeoutMs: 120_000, resourceLimits: { maxOldGenerationSizeMb: 12, maxYoungGenerationSizeMb: 2 } });
+  // Containers are read, so the worker cuts them into parts: for 250,000 of them (7.5 MiB of text) 12 MiB is too little.
   const res = await post(gate, containersCreate(250_000));
   t.equal(res.statusCode, 200, 'an AdmissionReview, not an HTTP error');
   const response = res.json().response;

@@ -1,15 +1,16 @@
 // A review of an object with thousands of failing containers: the answer keeps its shape and
 // its sizes (a capped list with a count of the rest), and the counts add up to every finding.
+import http from 'node:http';
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { DEFAULT_CONFIG, EMPTY_CONTEXT, WORKLOAD_KINDS, compileConfig, evaluate } from '../../src/engine/index.js';
+import { ContextIndex, DEFAULT_CONFIG, EMPTY_CONTEXT, WORKLOAD_KINDS, compileConfig, evaluate } from '../../src/engine/index.js';
 import type { KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { ANNOTATION_VALUE_MAX, DENIAL_MAX, WARNINGS_TOTAL_MAX } from '../../src/server/messages.js';
 import { MAX_FINDINGS_PER_POLICY, reviewAdmission } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
 import type { AdmissionRequest } from '../../src/server/admission.js';
-import { admissionReview } from '../helpers/server.js';
+import { admissionReview, postReview, startTestServer, testCertificates } from '../helpers/server.js';
 
 const CONTAINERS = 3_000;
 
@@ -145,4 +146,45 @@ t.test('checking in slices finds what checking whole does, in the same order', a
   const capped = evaluate(object, EMPTY_CONTEXT, config, { maxFindingsPerPolicy: 10 });
   t.strictSame(capped?.findings, whole?.findings.slice(0, 10));
   t.strictSame(capped?.omitted, [{ policy: 'pod-and-each', count: 1_991 }]);
+});
+
+/** The cluster context, calling `onJudging` the first time a judgement asks it anything (the namespace's mode comes first). */
+class JudgingSignal extends ContextIndex {
+  #signalled = false;
+  constructor(private readonly onJudging: () => void) {
+    super();
+  }
+  override namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
+    if (!this.#signalled) {
+      this.#signalled = true;
+      this.onJudging();
+    }
+    return super.namespaceLabels(namespace);
+  }
+}
+
+t.test('/healthz sent while a 20,000-container review is judged is answered before that review', async (t) => {
+  const order: string[] = [];
+  let health: Promise<void> | undefined;
+  // Sent from inside the judgement: it can only be answered if judging lets the event loop turn.
+  const context = new JudgingSignal(() => {
+    health = new Promise<void>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: server.probePort, path: '/healthz' }, (res) => {
+          res.resume().on('end', () => {
+            order.push(`healthz ${res.statusCode}`);
+            resolve();
+          });
+        })
+        .on('error', reject);
+    });
+  });
+  const server = await startTestServer({ context, probePort: 0 });
+  t.teardown(() => server.close());
+  const answer = await postReview(server.port, admissionReview(hugeDeployment(20_000), { uid: 'wide-3' }), testCertificates().ca.cert);
+  order.push('review');
+  await health;
+  t.equal(answer.allowed, false, 'the review is judged and refused');
+  t.match(answer.status.message, /violates 1 policy: \[run-as-non-root\]/);
+  t.strictSame(order, ['healthz 200', 'review'], '/healthz answered while the review was being judged');
 });
