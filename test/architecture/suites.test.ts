@@ -28,6 +28,8 @@ t.test('a test file in a new folder runs in the catch-all suite; a split folder 
   t.same(cli.sort(), files.slice(0, 3));
   t.throws(() => suiteFiles('nonexistent', files), /no suite nonexistent/);
   t.throws(() => suiteFiles('cli', files), /no suite cli/, 'a split suite is run by its parts');
+  t.throws(() => suiteFiles('cli-0', files), /no suite cli-0/, 'parts count from 1');
+  t.throws(() => suiteFiles('cli-4', files), /no suite cli-4/, 'and go no further than the split');
 });
 
 t.test('tap runs the suites: one file per suite in test/suites, and .taprc includes those only', async (t) => {

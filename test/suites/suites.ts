@@ -68,12 +68,14 @@ const inFolders = (file: string, folders: readonly string[]): boolean => folders
 export function suiteFiles(name: string, files = unitTestFiles()): string[] {
   const [, base = name, part] = /^(.*)-(\d+)$/.exec(name) ?? [];
   const spec = Object.hasOwn(SPECS, base) ? SPECS[base] : undefined;
-  if (!spec || (spec.parts !== undefined) !== (part !== undefined) || Number(part) > (spec.parts ?? 1)) throw new Error(`no suite ${name}`);
+  const index = Number(part ?? 1);
+  if (!spec || (spec.parts !== undefined) !== (part !== undefined) || index < 1 || index > (spec.parts ?? 1))
+    throw new Error(`no suite ${name}`);
   const mine =
     spec.folders.length > 0
       ? files.filter((f) => inFolders(f, spec.folders))
       : files.filter((f) => !Object.values(SPECS).some((other) => inFolders(f, other.folders)));
-  return spec.parts ? mine.filter((_, i) => i % (spec.parts ?? 1) === Number(part) - 1) : mine;
+  return spec.parts ? mine.filter((_, i) => i % (spec.parts ?? 1) === index - 1) : mine;
 }
 
 /** Imports the suite's files in order; their tests register on tap's root and run as they would alone. */
