@@ -54,12 +54,11 @@ const key = (namespace: string, name: string): Key => `${namespace}/${name}`;
  * policies only see it through the ClusterContext interface.
  */
 export class ContextIndex implements ClusterContext {
-  private readonly pdbs = new Map<string, Map<Key, PodDisruptionBudget>>();
-  private readonly pdbLists = new Map<string, readonly PodDisruptionBudget[]>();
+  private readonly pdbs = new NamespacedObjects<PodDisruptionBudget>();
   private readonly pdbLabelIndexes = new Map<string, PdbLabelIndex>();
-  private readonly hpas = new Map<string, Map<Key, HorizontalPodAutoscaler>>();
-  private readonly workloads = new Map<string, Map<Key, Workload>>();
-  private readonly workloadLists = new Map<string, readonly Workload[]>();
+  private readonly hpas = new NamespacedObjects<HorizontalPodAutoscaler>();
+  /** By kind and name: a Deployment and a StatefulSet may share a name. */
+  private readonly workloads = new NamespacedObjects<Workload>();
   private readonly namespaces = new Map<string, Record<string, string>>();
   private readonly limitRanges = new LimitRangeIndex();
   private readonly networkPolicies = new NamespacedObjects<NetworkPolicy>();
@@ -84,12 +83,11 @@ export class ContextIndex implements ClusterContext {
     const id = key(typeof object.kind === 'string' ? object.kind : '', nameOf(object));
     switch (object.kind) {
       case 'PodDisruptionBudget':
-        bucket(this.pdbs, ns).set(id, object as PodDisruptionBudget);
-        this.pdbLists.delete(ns);
+        this.pdbs.set(ns, id, object as PodDisruptionBudget);
         this.pdbLabelIndexes.delete(ns);
         return;
       case 'HorizontalPodAutoscaler':
-        bucket(this.hpas, ns).set(id, object as HorizontalPodAutoscaler);
+        this.hpas.set(ns, id, object as HorizontalPodAutoscaler);
         return;
       case 'Namespace':
         this.namespaces.set(nameOf(object), stringMap(metaOf(object).labels));
@@ -102,10 +100,7 @@ export class ContextIndex implements ClusterContext {
         return;
       default: {
         const workload = toWorkload(object, this.defaultNamespace);
-        if (workload) {
-          bucket(this.workloads, ns).set(id, workload);
-          this.workloadLists.delete(ns);
-        }
+        if (workload) this.workloads.set(ns, id, workload);
       }
     }
   }
@@ -116,12 +111,11 @@ export class ContextIndex implements ClusterContext {
     const id = key(typeof object.kind === 'string' ? object.kind : '', nameOf(object));
     switch (object.kind) {
       case 'PodDisruptionBudget':
-        this.pdbs.get(ns)?.delete(id);
-        this.pdbLists.delete(ns);
+        this.pdbs.delete(ns, id);
         this.pdbLabelIndexes.delete(ns);
         return;
       case 'HorizontalPodAutoscaler':
-        this.hpas.get(ns)?.delete(id);
+        this.hpas.delete(ns, id);
         return;
       case 'Namespace':
         this.namespaces.delete(nameOf(object));
@@ -132,23 +126,13 @@ export class ContextIndex implements ClusterContext {
       case 'NetworkPolicy':
         this.networkPolicies.delete(ns, nameOf(object));
         return;
-      default: {
-        const inner = this.workloads.get(ns);
-        if (!inner?.delete(id)) return;
-        this.workloadLists.delete(ns);
-        // Namespaces come and go (CI namespaces, previews): leave nothing behind for one that emptied.
-        if (inner.size === 0) this.workloads.delete(ns);
-      }
+      default:
+        this.workloads.delete(ns, id);
     }
   }
 
   pdbsIn(namespace: string): readonly PodDisruptionBudget[] {
-    let list = this.pdbLists.get(namespace);
-    if (!list) {
-      list = [...(this.pdbs.get(namespace)?.values() ?? [])];
-      this.pdbLists.set(namespace, list);
-    }
-    return list;
+    return this.pdbs.in(namespace);
   }
 
   pdbCandidates(namespace: string, labels: Readonly<Record<string, string>>): readonly PodDisruptionBudget[] {
@@ -180,7 +164,7 @@ export class ContextIndex implements ClusterContext {
 
   hpasTargeting(namespace: string, kind: string, name: string): readonly HorizontalPodAutoscaler[] {
     const out: HorizontalPodAutoscaler[] = [];
-    for (const hpa of this.hpas.get(namespace)?.values() ?? []) {
+    for (const hpa of this.hpas.in(namespace)) {
       const ref = isRecord(hpa.spec) && isRecord(hpa.spec.scaleTargetRef) ? hpa.spec.scaleTargetRef : undefined;
       if (ref && ref.kind === kind && ref.name === name) out.push(hpa);
     }
@@ -189,12 +173,7 @@ export class ContextIndex implements ClusterContext {
 
   /** One namespace's workloads: a review of a PDB costs the size of its namespace, whatever the cluster's. */
   workloadsIn(namespace: string): readonly Workload[] {
-    let list = this.workloadLists.get(namespace);
-    if (!list) {
-      list = [...(this.workloads.get(namespace)?.values() ?? [])];
-      this.workloadLists.set(namespace, list);
-    }
-    return list;
+    return this.workloads.in(namespace);
   }
 
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined {
@@ -210,7 +189,7 @@ export class ContextIndex implements ClusterContext {
   }
 
   uidOf(namespace: string, kind: string, name: string): string | undefined {
-    const uid = metaOf(this.workloads.get(namespace)?.get(key(kind, name))?.object ?? {}).uid;
+    const uid = metaOf(this.workloads.get(namespace, key(kind, name))?.object ?? {}).uid;
     return typeof uid === 'string' && uid !== '' ? uid : undefined;
   }
 }
@@ -248,13 +227,4 @@ function indexPdbs(all: readonly PodDisruptionBudget[]): PdbLabelIndex {
     else index.byLabel.set(k, [at]);
   });
   return index;
-}
-
-function bucket<V>(map: Map<string, Map<Key, V>>, ns: string): Map<Key, V> {
-  let inner = map.get(ns);
-  if (!inner) {
-    inner = new Map();
-    map.set(ns, inner);
-  }
-  return inner;
 }

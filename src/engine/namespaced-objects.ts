@@ -1,7 +1,7 @@
 /**
- * Objects of one kind by namespace and name, with each namespace's list kept until it changes:
- * a lookup costs the size of one namespace, and a namespace that empties leaves nothing behind
- * (CI and preview namespaces come and go).
+ * Objects by namespace and key (a name, or kind/name where kinds share the map), with each
+ * namespace's list kept until it changes: a lookup costs the size of one namespace, and a
+ * namespace that empties leaves nothing behind (CI and preview namespaces come and go).
  */
 export class NamespacedObjects<T> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
@@ -22,6 +22,10 @@ export class NamespacedObjects<T> {
     if (!inner?.delete(name)) return;
     this.lists.delete(namespace);
     if (inner.size === 0) this.byNamespace.delete(namespace);
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
   }
 
   in(namespace: string): readonly T[] {
