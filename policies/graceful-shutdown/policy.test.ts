@@ -4,12 +4,7 @@ import { examples, judge } from '../../test/helpers/manifests.js';
 import { preStopPause } from './pause.js';
 import policy from './policy.js';
 
-const { good, bad } = examples('graceful-shutdown');
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
+const { good, bad, get } = examples('graceful-shutdown');
 
 /** A Deployment with one container `app` serving 8080, its pod spec and container extended. */
 function deployment(pod: Record<string, unknown> = {}, container: Record<string, unknown> = {}): KubeObject {

@@ -9,12 +9,7 @@ import { examples, judge } from '../../test/helpers/manifests.js';
 import { LAST_APPLIED, manifestReplicas } from './manifest.js';
 import policy from './policy.js';
 
-const { good, bad } = examples('hpa-managed-replicas');
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
+const { good, bad, get } = examples('hpa-managed-replicas');
 const judged = (obj: KubeObject) => policy.kinds.includes(String(obj.kind));
 const config = compileConfig(DEFAULT_CONFIG, [policy]);
 

@@ -4,12 +4,7 @@ import { examples, judge } from '../../test/helpers/manifests.js';
 import { sameCheck } from './handler.js';
 import policy from './policy.js';
 
-const { good, bad } = examples('liveness-not-readiness');
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
+const { good, bad, get } = examples('liveness-not-readiness');
 const pod = (container: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',

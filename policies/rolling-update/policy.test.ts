@@ -4,13 +4,8 @@ import { examples, judge } from '../../test/helpers/manifests.js';
 import { amountOf, resolveFenceposts } from './fenceposts.js';
 import policy from './policy.js';
 
-const { good, bad } = examples('rolling-update');
+const { good, bad, get } = examples('rolling-update');
 const context = [...bad.values()];
-const get = (name: string): KubeObject => {
-  const obj = bad.get(name);
-  if (!obj) throw new Error(`missing example ${name}`);
-  return obj;
-};
 const judged = (obj: KubeObject) => policy.kinds.includes(String(obj.kind));
 
 function deployment(spec: Record<string, unknown>, name = 'd'): KubeObject {
