@@ -38,14 +38,18 @@ t.before(async () => {
   if (ns.code !== 0) throw new Error(ns.stderr);
   const canary = join(REPO, 'examples/rules/bad/no-team.yaml');
   const rootPod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: canary }\nspec: { containers: [{ name: app, image: "app:1.0" }] }\n';
+  // Both canaries, created in a dry run: one breaks an example rule, one the built-in policies.
+  const tryCanaries = async () => ({
+    rule: await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', canary]),
+    builtin: await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', '-'], rootPod),
+  });
   await applyExport(CONFIG);
   // Policies take effect asynchronously: wait until the exported Deny refuses both canaries, then,
   // exported again in audit mode, until every policy of theirs only warns.
   await waitFor(
     'the API server to enforce the exported policies',
     async () => {
-      const rule = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', canary]);
-      const builtin = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', '-'], rootPod);
+      const { rule, builtin } = await tryCanaries();
       // The API server answers with the first policy that denies, whichever it is.
       const refused = (r: { code: number | null; stderr: string }) => r.code !== 0 && /practice-gate-[a-z]/.test(r.stderr);
       return refused(rule) && refused(builtin) ? true : undefined;
@@ -59,8 +63,7 @@ t.before(async () => {
   await waitFor(
     'the API server to warn instead of denying',
     async () => {
-      const rule = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', canary]);
-      const builtin = await cluster.kubectl(['create', '--dry-run=server', '-n', NS, '-f', '-'], rootPod);
+      const { rule, builtin } = await tryCanaries();
       const warned = (r: { code: number | null; stderr: string }, ids: string[]) =>
         r.code === 0 && ids.every((id) => new RegExp(`Warning:.*practice-gate-${id}`).test(r.stderr));
       return warned(rule, ['require-team-label']) && warned(builtin, ['run-as-non-root', 'read-only-root-filesystem', 'resource-requests'])
