@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { longRunningContainers } from '../../src/engine/index.js';
+import { longRunningContainers, COUNTED } from '../../src/engine/index.js';
 import { LONG_RUNNING_KINDS, runsToCompletion, servesPorts } from '../lib/probes.js';
 import { preStopPause } from './pause.js';
 
@@ -61,35 +61,47 @@ const policy: WorkloadPolicy = {
     for (const ref of longRunningContainers(workload)) {
       const pause = preStopPause(ref.container);
       if (pause.kind === 'invalid') {
-        out.push({
-          container: ref.name,
-          path: `${ref.path}.lifecycle.preStop`,
-          message: `container "${ref.name}": preStop is not a hook the API accepts: use sleep: { seconds: ${PAUSE} }`,
-          remediation: PAUSE_FIX,
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path: `${ref.path}.lifecycle.preStop`,
+                message: `container "${ref.name}": preStop is not a hook the API accepts: use sleep: { seconds: ${PAUSE} }`,
+                remediation: PAUSE_FIX,
+              },
+        );
         continue;
       }
       if (pause.kind === 'sleep' && pause.seconds >= grace) {
         const needed = Number.isFinite(pause.seconds) ? Math.ceil(pause.seconds) + DEFAULT_GRACE : undefined;
-        out.push({
-          container: ref.name,
-          path: `${ref.path}.lifecycle.preStop`,
-          message:
-            needed === undefined
-              ? `container "${ref.name}": preStop never ends: use a preStop sleep of ${PAUSE}s`
-              : `container "${ref.name}": preStop ${pause.seconds}s >= grace ${grace}s: set terminationGracePeriodSeconds: ${needed}`,
-          remediation: `terminationGracePeriodSeconds: ${needed ?? PAUSE + DEFAULT_GRACE}   # pod spec: the preStop pause, then ${DEFAULT_GRACE}s to drain`,
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path: `${ref.path}.lifecycle.preStop`,
+                message:
+                  needed === undefined
+                    ? `container "${ref.name}": preStop never ends: use a preStop sleep of ${PAUSE}s`
+                    : `container "${ref.name}": preStop ${pause.seconds}s >= grace ${grace}s: set terminationGracePeriodSeconds: ${needed}`,
+                remediation: `terminationGracePeriodSeconds: ${needed ?? PAUSE + DEFAULT_GRACE}   # pod spec: the preStop pause, then ${DEFAULT_GRACE}s to drain`,
+              },
+        );
         continue;
       }
       const noPause = pause.kind === 'none' || (pause.kind === 'sleep' && pause.seconds === 0);
       if (noPause && ref.list === 'containers' && servesPorts(ref.container)) {
-        out.push({
-          container: ref.name,
-          path: `${ref.path}.lifecycle.preStop`,
-          message: `container "${ref.name}" is sent requests after SIGTERM: add a preStop sleep of ${PAUSE}s`,
-          remediation: PAUSE_FIX,
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path: `${ref.path}.lifecycle.preStop`,
+                message: `container "${ref.name}" is sent requests after SIGTERM: add a preStop sleep of ${PAUSE}s`,
+                remediation: PAUSE_FIX,
+              },
+        );
       }
     }
     return out;

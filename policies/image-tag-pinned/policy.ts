@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS } from '../../src/engine/index.js';
+import { COUNTED, WORKLOAD_KINDS } from '../../src/engine/index.js';
 
 // OCI digest: algorithm ":" encoded; a real sha256 or sha512 digest is far longer than 32 characters.
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
@@ -88,6 +88,10 @@ const policy: WorkloadPolicy = {
       const image = ref.container.image;
       const problem = imageProblem(image);
       if (problem === undefined) continue;
+      if (workload.counting) {
+        out.push(COUNTED);
+        continue;
+      }
       const violation: Violation = {
         container: ref.name,
         path: `${ref.path}.image`,

@@ -1,7 +1,7 @@
 // Where a container's cpu or memory request will come from once its pod exists. resource-requests
 // and hpa-target-requests both ask, and must agree: the HPA controller divides by the same request.
 import type { ClusterContext } from '../../src/engine/index.js';
-import { isRecord, isUnset } from '../../src/engine/index.js';
+import { fieldsOf, isUnset } from '../../src/engine/index.js';
 import { limitRangeDefault } from './limit-range.js';
 import type { Defaulted } from './limit-range.js';
 import { quantitySet } from './quantity.js';
@@ -16,10 +16,11 @@ export type RequestSupply = boolean | Defaulted;
  * filled in, so a zero request stays missing (and leaves the HPA controller nothing to divide by).
  */
 export function requestSupply(resources: unknown, resource: 'cpu' | 'memory', namespace: string, context: ClusterContext): RequestSupply {
-  const r = isRecord(resources) ? resources : {};
-  const requests = isRecord(r.requests) ? r.requests : {};
+  // fieldsOf, not `{}`: this runs twice per container, for 100,000 of them in the largest review.
+  const r = fieldsOf<{ requests?: unknown; limits?: unknown }>(resources);
+  const requests = fieldsOf<Record<string, unknown>>(r.requests);
   if (!isUnset(requests[resource])) return quantitySet(requests[resource]);
-  const limits = isRecord(r.limits) ? r.limits : {};
+  const limits = fieldsOf<Record<string, unknown>>(r.limits);
   if (!isUnset(limits[resource])) return quantitySet(limits[resource]);
   return limitRangeDefault(context, namespace, 'requests', resource) ?? false;
 }

@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { longRunningContainers } from '../../src/engine/index.js';
+import { longRunningContainers, COUNTED } from '../../src/engine/index.js';
 import { LONG_RUNNING_KINDS, runsToCompletion } from '../lib/probes.js';
 import { sameCheck } from './handler.js';
 
@@ -31,11 +31,15 @@ const policy: WorkloadPolicy = {
     const out: Violation[] = [];
     for (const ref of longRunningContainers(workload)) {
       if (!sameCheck(ref.container.livenessProbe, ref.container.readinessProbe, ref.container)) continue;
-      out.push({
-        container: ref.name,
-        path: `${ref.path}.livenessProbe`,
-        message: `container "${ref.name}": liveness is the readiness check: use a local check`,
-      });
+      out.push(
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${ref.path}.livenessProbe`,
+              message: `container "${ref.name}": liveness is the readiness check: use a local check`,
+            },
+      );
     }
     return out;
   },

@@ -1,5 +1,5 @@
 import type { WorkloadPolicy } from '../../src/engine/index.js';
-import { isRecord } from '../../src/engine/index.js';
+import { COUNTED, isRecord } from '../../src/engine/index.js';
 import { LONG_RUNNING_KINDS, NOT_LONG_RUNNING_CEL, RUNS_TO_COMPLETION_CEL, withoutProbe } from '../lib/probes.js';
 
 const FIX = 'livenessProbe:\n  httpGet: { path: /healthz, port: 8080 }\n  periodSeconds: 10\n  failureThreshold: 3';
@@ -26,6 +26,7 @@ const policy: WorkloadPolicy = {
   },
   check(workload) {
     return withoutProbe(workload, 'livenessProbe').map((ref) => {
+      if (workload.counting) return COUNTED;
       if (!isRecord(ref.container.startupProbe)) {
         return {
           container: ref.name,

@@ -1,5 +1,5 @@
 import type { ClusterContext, ContainerRef, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, isRecord, isUnset, resourceContainers } from '../../src/engine/index.js';
+import { COUNTED, WORKLOAD_KINDS, fieldsOf, isUnset, resourceContainers } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeDefault } from '../lib/limit-range.js';
 import type { Defaulted } from '../lib/limit-range.js';
 import { quantitySet, quantitySetCel } from '../lib/quantity.js';
@@ -10,8 +10,8 @@ import { quantitySet, quantitySetCel } from '../lib/quantity.js';
  * present, even as 0, is never filled in.
  */
 function memoryLimit(ref: ContainerRef, namespace: string, context: ClusterContext): boolean | Defaulted {
-  const resources = isRecord(ref.container.resources) ? ref.container.resources : {};
-  const limits = isRecord(resources.limits) ? resources.limits : {};
+  const resources = fieldsOf<{ limits?: unknown }>(ref.container.resources);
+  const limits = fieldsOf<Record<string, unknown>>(resources.limits);
   if (!isUnset(limits.memory)) return quantitySet(limits.memory);
   return limitRangeDefault(context, namespace, 'limits', 'memory') ?? false;
 }
@@ -44,11 +44,15 @@ const policy: WorkloadPolicy = {
     const out: Violation[] = [];
     for (const { ref, limit } of limits(workload, context)) {
       if (limit !== false) continue;
-      out.push({
-        container: ref.name,
-        path: `${ref.path}.resources.limits.memory`,
-        message: `container "${ref.name}" has no memory limit: set resources.limits.memory to its request`,
-      });
+      out.push(
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${ref.path}.resources.limits.memory`,
+              message: `container "${ref.name}" has no memory limit: set resources.limits.memory to its request`,
+            },
+      );
     }
     return out;
   },

@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, fieldsOf, wrongType } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, fieldsOf, wrongType, COUNTED } from '../../src/engine/index.js';
 import type { SecurityContext } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {
@@ -30,29 +30,36 @@ const policy: WorkloadPolicy = {
     const out: Violation[] = [];
     for (const ref of workload.containers) {
       const own = fieldsOf<SecurityContext>(ref.container.securityContext);
-      const path = `${ref.path}.securityContext`;
       // privileged: "true" is not false: a wrong type counts as privileged.
       const badPrivileged = wrongType('privileged', own.privileged, 'boolean');
       if (own.privileged === true || badPrivileged !== undefined) {
         // The API refuses allowPrivilegeEscalation: false next to privileged: true, so one finding asks for both.
-        out.push({
-          container: ref.name,
-          path: `${path}.privileged`,
-          message:
-            badPrivileged === undefined
-              ? `container "${ref.name}" runs privileged: set securityContext.privileged: false, allowPrivilegeEscalation: false`
-              : `container "${ref.name}": ${badPrivileged}, so it may run privileged: set securityContext.privileged: false, allowPrivilegeEscalation: false`,
-          remediation: 'securityContext:\n  privileged: false\n  allowPrivilegeEscalation: false',
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path: `${ref.path}.securityContext.privileged`,
+                message:
+                  badPrivileged === undefined
+                    ? `container "${ref.name}" runs privileged: set securityContext.privileged: false, allowPrivilegeEscalation: false`
+                    : `container "${ref.name}": ${badPrivileged}, so it may run privileged: set securityContext.privileged: false, allowPrivilegeEscalation: false`,
+                remediation: 'securityContext:\n  privileged: false\n  allowPrivilegeEscalation: false',
+              },
+        );
         continue;
       }
       if (own.allowPrivilegeEscalation === false) continue;
       const badEscalation = wrongType('allowPrivilegeEscalation', own.allowPrivilegeEscalation, 'boolean');
-      out.push({
-        container: ref.name,
-        path: `${path}.allowPrivilegeEscalation`,
-        message: `container "${ref.name}"${badEscalation === undefined ? '' : `: ${badEscalation}, so it`} may gain privileges: set securityContext.allowPrivilegeEscalation: false`,
-      });
+      out.push(
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${ref.path}.securityContext.allowPrivilegeEscalation`,
+              message: `container "${ref.name}"${badEscalation === undefined ? '' : `: ${badEscalation}, so it`} may gain privileges: set securityContext.allowPrivilegeEscalation: false`,
+            },
+      );
     }
     return out;
   },

@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, fieldsOf, resourceContainers, wrongType } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, fieldsOf, resourceContainers, wrongType, COUNTED } from '../../src/engine/index.js';
 import type { SecurityContext } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {
@@ -33,11 +33,15 @@ const policy: WorkloadPolicy = {
       const own = fieldsOf<SecurityContext>(ref.container.securityContext);
       if (own.readOnlyRootFilesystem === true) continue;
       const bad = wrongType('readOnlyRootFilesystem', own.readOnlyRootFilesystem, 'boolean');
-      out.push({
-        container: ref.name,
-        path: `${ref.path}.securityContext.readOnlyRootFilesystem`,
-        message: `container "${ref.name}"${bad === undefined ? '' : `: ${bad}, so it`} can write its root filesystem: set securityContext.readOnlyRootFilesystem: true`,
-      });
+      out.push(
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${ref.path}.securityContext.readOnlyRootFilesystem`,
+              message: `container "${ref.name}"${bad === undefined ? '' : `: ${bad}, so it`} can write its root filesystem: set securityContext.readOnlyRootFilesystem: true`,
+            },
+      );
     }
     return out;
   },

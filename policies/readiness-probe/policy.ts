@@ -1,4 +1,5 @@
 import type { WorkloadPolicy } from '../../src/engine/index.js';
+import { COUNTED } from '../../src/engine/index.js';
 import { LONG_RUNNING_KINDS, NOT_LONG_RUNNING_CEL, RUNS_TO_COMPLETION_CEL, servesPorts, withoutProbe } from '../lib/probes.js';
 
 const policy: WorkloadPolicy = {
@@ -31,11 +32,15 @@ const policy: WorkloadPolicy = {
   check(workload) {
     return withoutProbe(workload, 'readinessProbe')
       .filter((ref) => servesPorts(ref.container))
-      .map((ref) => ({
-        container: ref.name,
-        path: `${ref.path}.readinessProbe`,
-        message: `container "${ref.name}" has no readinessProbe: add one so it gets traffic once ready`,
-      }));
+      .map((ref) =>
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${ref.path}.readinessProbe`,
+              message: `container "${ref.name}" has no readinessProbe: add one so it gets traffic once ready`,
+            },
+      );
   },
 };
 

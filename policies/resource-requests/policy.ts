@@ -1,5 +1,5 @@
 import type { ClusterContext, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, resourceContainers } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, resourceContainers, COUNTED } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeNames } from '../lib/limit-range.js';
 import { quantitySetCel } from '../lib/quantity.js';
 import { requestSupply } from '../lib/request-supply.js';
@@ -49,23 +49,31 @@ const policy: WorkloadPolicy = {
       if (cpu !== false && memory !== false) continue;
       const path = `${ref.path}.resources.requests`;
       if (cpu === false && memory === false) {
-        out.push({
-          container: ref.name,
-          path,
-          message: `container "${ref.name}" has no requests: set resources.requests.cpu and .memory`,
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path,
+                message: `container "${ref.name}" has no requests: set resources.requests.cpu and .memory`,
+              },
+        );
         continue;
       }
       const missing: Resource = cpu === false ? 'cpu' : 'memory';
       const other = missing === 'cpu' ? memory : cpu;
       const by =
         typeof other === 'object' ? ` (${limitRangeNames(other, workload.namespace)} sets ${missing === 'cpu' ? 'memory' : 'cpu'})` : '';
-      out.push({
-        container: ref.name,
-        path: `${path}.${missing}`,
-        message: `container "${ref.name}" has no ${missing} request: set resources.requests.${missing}${by}`,
-        remediation: `resources:\n  requests:\n    ${missing}: ${SAMPLE[missing]}   # what it uses under normal load`,
-      });
+      out.push(
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${path}.${missing}`,
+              message: `container "${ref.name}" has no ${missing} request: set resources.requests.${missing}${by}`,
+              remediation: `resources:\n  requests:\n    ${missing}: ${SAMPLE[missing]}   # what it uses under normal load`,
+            },
+      );
     }
     return out;
   },

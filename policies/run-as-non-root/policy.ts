@@ -1,10 +1,15 @@
-import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, fieldsOf, isUnset, wrongType } from '../../src/engine/index.js';
+import type { ContainerRef, Violation, WorkloadPolicy } from '../../src/engine/index.js';
+import { WORKLOAD_KINDS, fieldsOf, isUnset, wrongType, COUNTED } from '../../src/engine/index.js';
 import type { PodSecurityContext, SecurityContext } from '../../src/engine/index.js';
 
 // The container's setting, else the pod's, in CEL; written out where used: the API server's CEL has no cel.bind.
 const USER_CEL = 'container.?securityContext.?runAsUser.orValue(podSpec.?securityContext.?runAsUser.orValue(null))';
 const NON_ROOT_CEL = 'container.?securityContext.?runAsNonRoot.orValue(podSpec.?securityContext.?runAsNonRoot.orValue(null))';
+
+/** Where a setting is read from: the container's own securityContext, else the pod's. Written only for a listed violation. */
+function settingPath(own: Readonly<SecurityContext>, ref: ContainerRef, podPath: string, field: 'runAsUser' | 'runAsNonRoot'): string {
+  return isUnset(own[field]) ? `${podPath}.${field}` : `${ref.path}.securityContext.${field}`;
+}
 
 const policy: WorkloadPolicy = {
   id: 'run-as-non-root',
@@ -40,41 +45,50 @@ const policy: WorkloadPolicy = {
     const out: Violation[] = [];
     for (const ref of workload.containers) {
       const own = fieldsOf<SecurityContext>(ref.container.securityContext);
-      const ownPath = `${ref.path}.securityContext`;
       const user = own.runAsUser ?? pod.runAsUser;
-      const userPath = !isUnset(own.runAsUser) ? `${ownPath}.runAsUser` : `${podPath}.runAsUser`;
       const nonRoot = own.runAsNonRoot ?? pod.runAsNonRoot;
-      const nonRootPath = !isUnset(own.runAsNonRoot) ? `${ownPath}.runAsNonRoot` : `${podPath}.runAsNonRoot`;
       // A quoted "0" is no uid and "true" no boolean: neither may count as non-root, and the
       // author learns what to write rather than being told to add what seems to be there.
       const badUser = wrongType('runAsUser', user, 'integer');
       const badNonRoot = wrongType('runAsNonRoot', nonRoot, 'boolean');
       if (badUser !== undefined || badNonRoot !== undefined) {
-        out.push({
-          container: ref.name,
-          path: badUser !== undefined ? userPath : nonRootPath,
-          message: `container "${ref.name}": ${badUser ?? badNonRoot}, so it may run as root: write runAsNonRoot: true and runAsUser as a bare number`,
-          remediation: 'securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001   # a number, not quoted',
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path: settingPath(own, ref, podPath, badUser !== undefined ? 'runAsUser' : 'runAsNonRoot'),
+                message: `container "${ref.name}": ${badUser ?? badNonRoot}, so it may run as root: write runAsNonRoot: true and runAsUser as a bare number`,
+                remediation: 'securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001   # a number, not quoted',
+              },
+        );
         continue;
       }
       if (user === 0) {
-        out.push({
-          container: ref.name,
-          path: userPath,
-          message: `container "${ref.name}" runs as uid 0 (root): set runAsUser to a non-zero uid`,
-          remediation: 'securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001',
-        });
+        out.push(
+          workload.counting
+            ? COUNTED
+            : {
+                container: ref.name,
+                path: settingPath(own, ref, podPath, 'runAsUser'),
+                message: `container "${ref.name}" runs as uid 0 (root): set runAsUser to a non-zero uid`,
+                remediation: 'securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001',
+              },
+        );
         continue;
       }
       // Windows has no numeric uid; only runAsNonRoot makes the kubelet check the user.
       const numericUser = !workload.windows && typeof user === 'number' && user >= 1;
       if (nonRoot === true || numericUser) continue;
-      out.push({
-        container: ref.name,
-        path: `${ownPath}.runAsNonRoot`,
-        message: `container "${ref.name}" may run as root: set securityContext.runAsNonRoot: true`,
-      });
+      out.push(
+        workload.counting
+          ? COUNTED
+          : {
+              container: ref.name,
+              path: `${ref.path}.securityContext.runAsNonRoot`,
+              message: `container "${ref.name}" may run as root: set securityContext.runAsNonRoot: true`,
+            },
+      );
     }
     return out;
   },

@@ -22,6 +22,14 @@ export interface Violation {
 }
 
 /**
+ * What a check returns for a container's violation when `workload.counting` is set: the engine
+ * only counts it (the listing cap is reached), so its text is not written. A pod with 100,000
+ * failing containers would otherwise have about a million paths and messages built to be dropped.
+ * Only for violations that name a container: one about the pod is written out as always.
+ */
+export const COUNTED: Readonly<Violation> = Object.freeze({ path: '', message: '', container: '' });
+
+/**
  * What the cluster supplies that the object leaves out, where a check would otherwise have
  * reported it (a request a LimitRange fills in). Not a finding: the offline audit lists it so
  * that a pass says why.
@@ -85,7 +93,8 @@ export interface WorkloadPolicy extends PolicyMeta {
   /**
    * Judges each of `workload.containers` on its own: the engine may pass the list in slices
    * (src/engine/evaluate.ts), so a container's violations must not depend on the others, and a
-   * violation without `container` must not depend on the list at all.
+   * violation without `container` must not depend on the list at all. On a slice marked
+   * `counting`, return COUNTED for each container's violation (test/engine/counting.test.ts).
    */
   check(workload: Workload, context: ClusterContext): Violation[];
   /**

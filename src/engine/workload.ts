@@ -53,6 +53,12 @@ export interface Workload {
   readonly controllerOwned: boolean;
   /** `spec.replicas` for replicated kinds (API default 1), undefined for other kinds. */
   readonly replicas: number | undefined;
+  /**
+   * Set by the engine on a slice of a large pod whose violations of this policy are past the
+   * listing cap and only counted (src/engine/evaluate.ts): a violation that names a container may
+   * then be COUNTED (policy.ts) instead of written out.
+   */
+  readonly counting?: boolean;
 }
 
 function dig(object: unknown, path: readonly string[]): unknown {
@@ -65,6 +71,31 @@ function dig(object: unknown, path: readonly string[]): unknown {
 }
 
 const CONTAINER_LISTS: readonly ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
+
+/**
+ * A ContainerRef whose path is written when it is read: of a pod with 100,000 failing containers
+ * only the listed findings' paths are (src/engine/evaluate.ts counts the rest).
+ */
+class Ref implements ContainerRef {
+  readonly name: string;
+  readonly sidecar: boolean;
+  readonly #podSpecPath: string;
+
+  constructor(
+    readonly container: Container,
+    readonly list: ContainerList,
+    readonly index: number,
+    podSpecPath: string,
+  ) {
+    this.name = typeof container.name === 'string' ? container.name : `${list}[${index}]`;
+    this.sidecar = list === 'initContainers' && container.restartPolicy === 'Always';
+    this.#podSpecPath = podSpecPath;
+  }
+
+  get path(): string {
+    return `${this.#podSpecPath}.${this.list}[${this.index}]`;
+  }
+}
 
 /**
  * The pod spec's containers as refs, `size` at a time, built as they are asked for: the engine
@@ -81,15 +112,7 @@ export function* containerSlices(podSpec: PodSpec, podSpecPath: string, size: nu
     for (let index = 0; index < items.length; index++) {
       const item: unknown = items[index];
       if (!isRecord(item)) continue;
-      const container = item as Container;
-      slice.push({
-        container,
-        name: typeof container.name === 'string' ? container.name : `${list}[${index}]`,
-        list,
-        index,
-        path: `${podSpecPath}.${list}[${index}]`,
-        sidecar: list === 'initContainers' && container.restartPolicy === 'Always',
-      });
+      slice.push(new Ref(item as Container, list, index, podSpecPath));
       if (slice.length >= size) {
         yield slice;
         sent = true;
