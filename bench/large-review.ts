@@ -6,7 +6,11 @@
 // as the API server sends it (defaults and managedFields included, object and oldObject on
 // UPDATE; the two reviews a real API server sent for 66,000 volumes), one at the 16 MiB limit,
 // Deployments with 20,000 and 100,000 failing containers, and one over the limit.
-// Run: npm run bench:large   (GATE_RUN=path/to/dist/src/server/run.js measures another build)
+// Run: npm run bench:large   (GATE_RUN=path/to/dist/src/server/run.js measures another build;
+// BENCH_ONLY=<text> runs only the rows whose name contains it; BENCH_NODE_FLAGS="--cpu-prof ..."
+// adds Node flags to the chart's, e.g. to profile one row; BENCH_TRACE=1 prints each review's
+// CPU per thread: the event loop, the body worker, V8's own helpers)
+// The server runs with the Node flags of the chart's command line (lib/chart-command.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { Agent } from 'node:https';
@@ -15,7 +19,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, machine, pinSelf, spawnOnCore1 } from './lib/proc.js';
+import { chartNodeFlags } from './lib/chart-command.js';
+import { cpuSeconds, machine, pinSelf, spawnOnCore1, threadCpuSeconds } from './lib/proc.js';
 import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
 
@@ -160,7 +165,16 @@ interface Child {
 }
 
 async function startChild(certFile: string, keyFile: string): Promise<Child> {
-  const args = ['--expose-gc', SERVER, certFile, keyFile, ...(process.env.GATE_RUN ? [process.env.GATE_RUN] : [])];
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const args = [
+    ...chartNodeFlags(),
+    ...flags,
+    '--expose-gc',
+    SERVER,
+    certFile,
+    keyFile,
+    ...(process.env.GATE_RUN ? [process.env.GATE_RUN] : []),
+  ];
   const child = spawnOnCore1(process.execPath, args);
   const waiting: Array<(value: Json) => void> = [];
   child.stderr.resume();
@@ -230,7 +244,7 @@ async function main(): Promise<void> {
     { name: 'CREATE, 20,000 failing containers', body: failingContainers(20_000) },
     { name: 'CREATE, 100,000 failing containers', body: failingContainers(100_000) },
     { name: 'UPDATE over the limit (17 MiB)', body: volumesUpdate(volumesFor(17 * MiB)) },
-  ];
+  ].filter((c) => c.name.includes(process.env.BENCH_ONLY ?? ''));
   const rows = [
     [
       'review',
@@ -261,6 +275,7 @@ async function main(): Promise<void> {
       const poll = pollHealth(child.probePort);
       await new Promise((r) => setTimeout(r, 30));
       const cpuBefore = cpuSeconds(child.pid);
+      const threadsBefore = process.env.BENCH_TRACE ? threadCpuSeconds(child.pid) : {};
       const started = performance.now();
       const res = await postReview(child.port, c.body, agent).then(
         (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
@@ -269,6 +284,12 @@ async function main(): Promise<void> {
       latencies.push(performance.now() - started);
       const cpuAfter = cpuSeconds(child.pid);
       if (cpuBefore !== undefined && cpuAfter !== undefined) cpu.push((cpuAfter - cpuBefore) * 1000);
+      if (process.env.BENCH_TRACE) {
+        const threads = Object.entries(threadCpuSeconds(child.pid))
+          .map(([name, s]) => [name, Math.round((s - (threadsBefore[name] ?? 0)) * 1000)] as const)
+          .filter(([, ms]) => ms > 0);
+        process.stderr.write(`${c.name}: ${Math.round(cpu.at(-1) ?? NaN)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')})\n`);
+      }
       await new Promise((r) => setTimeout(r, 30));
       health = Math.max(health, await poll.stop());
       const report = await child.command('report');
@@ -297,7 +318,9 @@ async function main(): Promise<void> {
   child.stop();
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`${machine()}; ${REPS} runs each, one review at a time over HTTPS keep-alive\n\n${table(rows)}\n`);
+  process.stdout.write(
+    `${machine()}; server: node ${chartNodeFlags().join(' ')} (the chart's); ${REPS} runs each, one review at a time over HTTPS keep-alive\n\n${table(rows)}\n`,
+  );
 }
 
 await main();

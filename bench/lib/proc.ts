@@ -2,7 +2,7 @@
 // and pinning to one core with taskset so the server and the load generator do not share.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export const canPin = process.platform === 'linux' && cpus().length >= 2 && hasTaskset();
@@ -43,6 +43,24 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) of each thread of `pid` by thread name, summed over threads of one name; {} off Linux. */
+export function threadCpuSeconds(pid: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (pid === undefined) return out;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const key = tid === String(pid) ? 'main' : name;
+      out[key] = (out[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / clockTicks;
+    }
+  } catch {
+    // the process or a thread ended meanwhile
+  }
+  return out;
 }
 
 /** Peak resident set size (VmHWM) in MiB; undefined off Linux. */

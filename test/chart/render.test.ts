@@ -153,7 +153,7 @@ t.test('default values', async (t) => {
     const spec = pod.spec;
     const [container] = spec.containers;
     t.equal(container.image, 'practice-gate:0.1.0', 'a pinned tag: the chart appVersion');
-    t.same(container.command, ['node', '--enable-source-maps', '/app/dist/cli/practice-gate.js', 'serve']);
+    t.same(container.command, ['node', '--enable-source-maps', '--max-semi-space-size=16', '/app/dist/cli/practice-gate.js', 'serve']);
     t.same(spec.securityContext, {
       runAsNonRoot: true,
       runAsUser: 65532,

@@ -61,7 +61,7 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
   const container = pod.containers[0];
   t.same(
     container.command,
-    ['node', '--enable-source-maps', '/app/dist/cli/practice-gate.js', 'serve'],
+    ['node', '--enable-source-maps', '--max-semi-space-size=16', '/app/dist/cli/practice-gate.js', 'serve'],
     'the image runs node on the bundled CLI',
   );
   const [port, probePort] = [await freePort(), await freePort()];
@@ -75,7 +75,9 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
   };
   const chartArgs: string[] = container.args;
   for (const arg of Object.keys(remap)) t.ok(chartArgs.includes(arg), `the chart passes ${arg}`);
-  const args = [CLI, 'serve', ...chartArgs.map((a) => remap[a] ?? a), '--no-cluster'];
+  // The chart's Node flags too: node refuses to start on one it does not know.
+  const nodeFlags: string[] = container.command.slice(1, -2);
+  const args = [...nodeFlags, CLI, 'serve', ...chartArgs.map((a) => remap[a] ?? a), '--no-cluster'];
 
   let output = '';
   const child = spawn(process.execPath, args, {

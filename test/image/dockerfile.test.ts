@@ -10,6 +10,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import type { Ignore } from '@balena/dockerignore';
 import ts from 'typescript';
+import { chartNodeFlags } from '../../bench/lib/chart-command.js';
 
 // A CommonJS module whose types declare an ES default export: load it as what it is.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as (options?: { ignorecase?: boolean }) => Ignore;
@@ -67,7 +68,13 @@ t.test('the runtime stage runs node directly as a numeric non-root user', async 
   t.same(args('ENTRYPOINT'), ['[]'], 'no shell wrapper between the runtime and the process');
   const cmd = JSON.parse(args('CMD')[0] ?? 'null') as unknown;
   t.ok(Array.isArray(cmd), 'exec form, so SIGTERM reaches node');
-  t.same((cmd as string[]).slice(0, 4), ['node', '--enable-source-maps', 'dist/cli/practice-gate.js', 'serve'], 'the bundled CLI');
+  const flags = chartNodeFlags();
+  t.same(flags, ['--enable-source-maps', '--max-semi-space-size=16'], 'source maps, and a young generation sized for the pod');
+  t.same(
+    (cmd as string[]).slice(0, flags.length + 3),
+    ['node', ...flags, 'dist/cli/practice-gate.js', 'serve'],
+    "the bundled CLI, with the chart's Node flags",
+  );
 });
 
 t.test('the runtime stage carries only the bundle (dist/cli), the production node_modules and package.json', async (t) => {
