@@ -3,12 +3,15 @@
 // Node line, on the machine's Node and on the release the image ships (Dockerfile, fetched
 // from the npm registry by .ci/node-from-registry.sh), with kube-score on the same file
 // beside them. Reports the median wall time and the CPU time (user + system) per run: on a
-// shared machine CPU time moves less than wall time, so the ratios use it.
+// shared machine CPU time moves less than wall time, so the ratios use it. A floor row times the
+// least any such audit does (bench/startup-floor.cjs: read the file, parse it with js-yaml, bundled
+// and loaded through the code cache as the CLI is), so that what practice-gate adds can be told from what parsing YAML costs.
 // Run: npm run bench:startup   (builds, then node dist/bench/startup.js)
 // BENCH_RUNS (default 30) sets the timed runs per command. The warm-ups also write the CLI's
 // code cache (bin/code-cache.js), so the timed runs are the start a user has from the second run on.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { buildSync } from 'esbuild';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,11 +86,31 @@ const peers = ensurePeers();
 // BENCH_BEFORE=<another checkout's bin/practice-gate.js> times that build too, in the same rounds.
 const bins = [{ label: 'practice-gate audit', bin: BIN }];
 if (process.env.BENCH_BEFORE) bins.push({ label: 'practice-gate audit, BENCH_BEFORE', bin: process.env.BENCH_BEFORE });
+// The floor: reading and parsing the chart with the CLI's YAML parser, bundled as the CLI is.
+const floorDir = mkdtempSync(join(tmpdir(), 'practice-gate-floor-'));
+const FLOOR = join(floorDir, 'floor.cjs');
+const FLOOR_BUNDLE = join(floorDir, 'floor-bundle.cjs');
+buildSync({
+  entryPoints: [join(ROOT, 'bench', 'startup-floor.cjs')],
+  bundle: true,
+  platform: 'node',
+  minify: true,
+  outfile: FLOOR_BUNDLE,
+  logLevel: 'warning',
+});
+// Loaded as bin/practice-gate.js loads the CLI: through its code cache.
+writeFileSync(
+  FLOOR,
+  `require(${JSON.stringify(join(ROOT, 'bin', 'code-cache.js'))}).requireWithCodeCache(${JSON.stringify(FLOOR_BUNDLE)});\n`,
+);
+process.on('exit', () => rmSync(floorDir, { recursive: true, force: true }));
 const commands: string[] = [];
-for (const { node } of lines) commands.push(`${node} -e 0`, ...bins.map(({ bin }) => `${node} ${bin} audit ${INPUT}`));
+for (const { node } of lines) {
+  commands.push(`${node} -e 0`, ...bins.map(({ bin }) => `${node} ${bin} audit ${INPUT}`), `${node} ${FLOOR} ${INPUT}`);
+}
 if (peers.kubeScore) commands.push(`${peers.kubeScore} score ${INPUT}`);
 const timings = measure(commands);
-const perLine = 1 + bins.length;
+const perLine = 2 + bins.length;
 
 console.log(`# Start-up: one-chart audit (${INPUT.slice(ROOT.length)}, ${readFileSync(INPUT).length} bytes)`);
 console.log(`machine: ${machine()}`);
@@ -107,6 +130,13 @@ lines.forEach((line, i) => {
       `${fixed(audit.cpu / bare.cpu, 2)}× (wall ${fixed(audit.wall / bare.wall, 2)}×)`,
     ]);
   });
+  const floor = timings[perLine * i + 1 + bins.length] as Timing;
+  rows.push([
+    `${line.label}: floor (read + js-yaml parse, bundled, code cache)`,
+    fixed(floor.wall * 1000, 0),
+    fixed(floor.cpu * 1000, 0),
+    `${fixed(floor.cpu / bare.cpu, 2)}× (wall ${fixed(floor.wall / bare.wall, 2)}×)`,
+  ]);
 });
 const ks = timings[perLine * lines.length];
 rows.push(['kube-score score', ks ? fixed(ks.wall * 1000, 0) : 'not built', ks ? fixed(ks.cpu * 1000, 0) : '', '']);
