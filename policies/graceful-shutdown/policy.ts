@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { longRunningContainers, COUNTED } from '../../src/engine/index.js';
+import { COUNTED, longRunningContainers } from '../../src/engine/index.js';
 import { LONG_RUNNING_KINDS, runsToCompletion, servesPorts } from '../lib/probes.js';
 import { preStopPause } from './pause.js';
 

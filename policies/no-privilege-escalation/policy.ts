@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, fieldsOf, wrongType, COUNTED } from '../../src/engine/index.js';
+import { COUNTED, WORKLOAD_KINDS, fieldsOf, wrongType } from '../../src/engine/index.js';
 import type { SecurityContext } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {

@@ -1,5 +1,5 @@
 import type { Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, fieldsOf, resourceContainers, wrongType, COUNTED } from '../../src/engine/index.js';
+import { COUNTED, WORKLOAD_KINDS, fieldsOf, resourceContainers, wrongType } from '../../src/engine/index.js';
 import type { SecurityContext } from '../../src/engine/index.js';
 
 const policy: WorkloadPolicy = {

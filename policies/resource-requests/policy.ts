@@ -1,5 +1,5 @@
 import type { ClusterContext, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, resourceContainers, COUNTED } from '../../src/engine/index.js';
+import { COUNTED, WORKLOAD_KINDS, resourceContainers } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeNames } from '../lib/limit-range.js';
 import { quantitySetCel } from '../lib/quantity.js';
 import { requestSupply } from '../lib/request-supply.js';

@@ -1,5 +1,5 @@
 import type { ContainerRef, Violation, WorkloadPolicy } from '../../src/engine/index.js';
-import { WORKLOAD_KINDS, fieldsOf, isUnset, wrongType, COUNTED } from '../../src/engine/index.js';
+import { COUNTED, WORKLOAD_KINDS, fieldsOf, isUnset, wrongType } from '../../src/engine/index.js';
 import type { PodSecurityContext, SecurityContext } from '../../src/engine/index.js';
 
 // The container's setting, else the pod's, in CEL; written out where used: the API server's CEL has no cel.bind.
