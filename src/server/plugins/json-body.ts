@@ -12,6 +12,12 @@ import { ProjectedBody, UnparsedBody } from '../unparsed.js';
 const hasBody = (headers: IncomingHttpHeaders): boolean =>
   (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
 
+/** The Content-Length, when it is one number (Node's HTTP parser holds the body to it). */
+function declaredLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length'];
+  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
+
 /**
  * The only body parser: application/json through JSON.parse and a depth guard. A body labelled
  * with another type, a charset other than UTF-8 or any Content-Encoding is refused with 415
@@ -31,8 +37,8 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions> }>
       if (problem !== undefined) done(new BodyError(problem, 415));
       else done(null, payload);
     });
-    app.addContentTypeParser('application/json', (_request, payload, done) => {
-      readBoundedBody(payload, options.bodyLimit).then(
+    app.addContentTypeParser('application/json', (request, payload, done) => {
+      readBoundedBody(payload, options.bodyLimit, declaredLength(request.headers)).then(
         (body) => {
           if (body instanceof OversizeBody) return done(null, body);
           if (pool.takes(body.length)) {
