@@ -28,6 +28,7 @@ import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
 
 const SERVER = fileURLToPath(new URL('./large-review-server.js', import.meta.url));
+const SERVER_FLAGS = chartNodeFlags();
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const MiB = 1024 * 1024;
 
@@ -170,7 +171,7 @@ interface Child {
 async function startChild(certFile: string, keyFile: string): Promise<Child> {
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
   const args = [
-    ...chartNodeFlags(),
+    ...SERVER_FLAGS,
     ...flags,
     '--expose-gc',
     SERVER,
@@ -374,7 +375,7 @@ async function main(): Promise<void> {
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(
-    `${machine()}; server: node ${chartNodeFlags().join(' ')} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n`,
+    `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n`,
   );
 }
 

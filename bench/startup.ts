@@ -5,7 +5,8 @@
 // beside them. Reports the median wall time and the CPU time (user + system) per run: on a
 // shared machine CPU time moves less than wall time, so the ratios use it. A floor row times the
 // least any such audit does (bench/startup-floor.cjs: read the file, parse it with js-yaml, bundled
-// and loaded through the code cache as the CLI is), so that what practice-gate adds can be told from what parsing YAML costs.
+// and loaded through the code cache as the CLI is), so that what practice-gate adds can be told
+// from what parsing YAML costs.
 // Run: npm run bench:startup   (builds, then node dist/bench/startup.js)
 // BENCH_RUNS (default 30) sets the timed runs per command. The warm-ups also write the CLI's
 // code cache (bin/code-cache.js), so the timed runs are the start a user has from the second run on.
@@ -121,22 +122,16 @@ const rows = [['command', 'wall ms', 'CPU ms', `audit / bare node (CPU), target 
 lines.forEach((line, i) => {
   const bare = timings[perLine * i] as Timing;
   rows.push([`${line.label}: node -e 0`, fixed(bare.wall * 1000, 0), fixed(bare.cpu * 1000, 0), '']);
-  bins.forEach(({ label }, b) => {
-    const audit = timings[perLine * i + 1 + b] as Timing;
+  const against = (label: string, t: Timing): void => {
     rows.push([
       `${line.label}: ${label}`,
-      fixed(audit.wall * 1000, 0),
-      fixed(audit.cpu * 1000, 0),
-      `${fixed(audit.cpu / bare.cpu, 2)}× (wall ${fixed(audit.wall / bare.wall, 2)}×)`,
+      fixed(t.wall * 1000, 0),
+      fixed(t.cpu * 1000, 0),
+      `${fixed(t.cpu / bare.cpu, 2)}× (wall ${fixed(t.wall / bare.wall, 2)}×)`,
     ]);
-  });
-  const floor = timings[perLine * i + 1 + bins.length] as Timing;
-  rows.push([
-    `${line.label}: floor (read + js-yaml parse, bundled, code cache)`,
-    fixed(floor.wall * 1000, 0),
-    fixed(floor.cpu * 1000, 0),
-    `${fixed(floor.cpu / bare.cpu, 2)}× (wall ${fixed(floor.wall / bare.wall, 2)}×)`,
-  ]);
+  };
+  for (const [b, { label }] of bins.entries()) against(label, timings[perLine * i + 1 + b] as Timing);
+  against('floor (read + js-yaml parse, bundled, code cache)', timings[perLine * i + 1 + bins.length] as Timing);
 });
 const ks = timings[perLine * lines.length];
 rows.push(['kube-score score', ks ? fixed(ks.wall * 1000, 0) : 'not built', ks ? fixed(ks.cpu * 1000, 0) : '', '']);

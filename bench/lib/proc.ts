@@ -38,11 +38,16 @@ const clockTicks = (() => {
 export function cpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** utime + stime of a /proc stat line, in seconds (the fields after the command name, which may hold ") "). */
+function statCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 /** CPU seconds (user + system) of each thread of `pid` by thread name, summed over threads of one name; {} off Linux. */
@@ -52,10 +57,8 @@ export function threadCpuSeconds(pid: number | undefined): Record<string, number
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      const key = tid === String(pid) ? 'main' : name;
-      out[key] = (out[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / clockTicks;
+      const key = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out[key] = (out[key] ?? 0) + statCpuSeconds(stat);
     }
   } catch {
     // the process or a thread ended meanwhile

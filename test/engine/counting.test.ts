@@ -105,11 +105,12 @@ t.test('a policy handed a counting slice returns as many violations, COUNTED for
 
 t.test('the engine hands a policy the counting view only past its cap, and the counts stay exact', async (t) => {
   const seen: boolean[] = [];
+  const runAsNonRoot = workloadPolicies.find((p) => p.id === 'run-as-non-root') as WorkloadPolicy;
   const spy: WorkloadPolicy = {
-    ...(workloadPolicies.find((p) => p.id === 'run-as-non-root') as WorkloadPolicy),
+    ...runAsNonRoot,
     check(workload, context) {
       seen.push(workload.counting === true);
-      return (workloadPolicies.find((p) => p.id === 'run-as-non-root') as WorkloadPolicy).check(workload, context);
+      return runAsNonRoot.check(workload, context);
     },
   };
   const config = compileConfig(DEFAULT_CONFIG, [spy]);
