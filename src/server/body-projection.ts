@@ -7,6 +7,7 @@
 import { POLICIES } from '../../policies/index.js';
 import { WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
 import type { EngineConfig, FieldPath } from '../engine/index.js';
+import { EACH } from './body-scan.js';
 
 /**
  * What to keep of a JSON value. `whole`: the value as it is. Otherwise, where the value is an
@@ -24,6 +25,8 @@ export interface ProjectionPlan {
    * Left out of one only, it would make an UPDATE look as if it changed a judged field.
    */
   unread: boolean;
+  /** Where the value is an array: the plan of each element that is an object (others are kept whole). */
+  each?: ProjectionPlan;
 }
 
 /**
@@ -32,6 +35,25 @@ export interface ProjectionPlan {
  * the API server's 3 MiB request limit admits ~66,000 of them.
  */
 const UNREAD_IN_POD_SPEC = ['volumes'];
+
+/**
+ * Inside each container, read by no judgement either (the same test): what the API server fills
+ * in for every container, and the lists that make real containers long. Without them the ~8 MiB
+ * of containers in a 16 MiB review the API server sends are ~3 MiB to rebuild and judge.
+ */
+const UNREAD_IN_CONTAINER = [
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'imagePullPolicy',
+  'env',
+  'envFrom',
+  'volumeMounts',
+  'volumeDevices',
+  'command',
+  'args',
+  'workingDir',
+];
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
 
 const leaf = (whole: boolean): ProjectionPlan => ({ whole, keepOthers: false, children: new Map(), unread: false });
 
@@ -58,6 +80,11 @@ function markUnread(plan: ProjectionPlan, path: readonly string[]): void {
   let at = plan;
   for (const [i, key] of path.entries()) {
     if (at.whole) Object.assign(at, { whole: false, keepOthers: true, children: new Map(), unread: false });
+    if (key === EACH) {
+      at.each ??= { ...leaf(false), keepOthers: true };
+      at = at.each;
+      continue;
+    }
     let next = at.children.get(key);
     if (!next) {
       if (!at.keepOthers) return;
@@ -103,7 +130,9 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
     for (const path of [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))]) keep(object, path);
     for (const kind of WORKLOAD_KINDS) {
       const podSpec = workloadFields(kind)?.[0];
-      for (const key of UNREAD_IN_POD_SPEC) if (podSpec) markUnread(object, [...podSpec, key]);
+      if (!podSpec) continue;
+      for (const key of UNREAD_IN_POD_SPEC) markUnread(object, [...podSpec, key]);
+      for (const list of CONTAINER_LISTS) for (const key of UNREAD_IN_CONTAINER) markUnread(object, [...podSpec, list, EACH, key]);
     }
   }
   const plan = reviewPlan(object);

@@ -12,7 +12,7 @@ import { ContextIndex } from '../../src/engine/index.js';
 import { reviewProjection } from '../../src/server/body-projection.js';
 import type { ProjectionPlan } from '../../src/server/body-projection.js';
 import { joinParts } from '../../src/server/body-parts.js';
-import { scanReview, scanReviewParts, unreadPaths } from '../../src/server/body-scan.js';
+import { EACH, scanReview, scanReviewParts, unreadPaths } from '../../src/server/body-scan.js';
 import { parseJsonBody } from '../../src/server/json.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
 import type { Json } from '../helpers/fuzz-reviews.js';
@@ -28,7 +28,8 @@ const OBJECT_PLAN = PLAN.children.get('request')?.children.get('object') as Proj
 
 /** The plan with nothing marked unread: what the scan keeps when object and oldObject differ there. */
 function allRead(plan: ProjectionPlan): ProjectionPlan {
-  return { ...plan, unread: false, children: new Map([...plan.children].map(([key, child]) => [key, allRead(child)])) };
+  const children = new Map([...plan.children].map(([key, child]) => [key, allRead(child)]));
+  return { ...plan, unread: false, children, ...(plan.each ? { each: allRead(plan.each) } : {}) };
 }
 
 const define = (target: object, key: string, value: unknown) =>
@@ -297,10 +298,75 @@ t.test('volumes, read by no judgement, are left out where object and oldObject h
   t.strictSame(
     unreadPaths(OBJECT_PLAN)
       .map((p) => p.join('.'))
+      .filter((p) => p.endsWith('.volumes'))
       .sort(),
     ['spec.jobTemplate.spec.template.spec.volumes', 'spec.template.spec.volumes', 'spec.volumes', 'template.spec.volumes'],
   );
 });
+
+/** A review of a Deployment whose containers are `containers` in object and `oldContainers` in oldObject. */
+function withContainers(containers: Json[], oldContainers: Json[] | null): Buffer {
+  const object = (list: Json[]): Json => {
+    const deployment = baseObject('Deployment') as { spec: { template: { spec: { containers: Json[] } } } };
+    deployment.spec.template.spec.containers = list;
+    return deployment as unknown as Json;
+  };
+  const review = baseReview(object(containers), oldContainers === null ? 'CREATE' : 'UPDATE');
+  if (oldContainers !== null) (review.request as { [key: string]: Json }).oldObject = object(oldContainers);
+  return Buffer.from(JSON.stringify(review));
+}
+
+const containersIn = (scanned: unknown, which: 'object' | 'oldObject') =>
+  (scanned as { request: Record<string, { spec: { template: { spec: { containers: unknown } } } }> }).request[which]?.spec.template.spec
+    .containers;
+
+t.test(
+  'container fields read by no judgement are left out where object and oldObject hold them alike or there is no other object',
+  async (t) => {
+    const defaulted = (name: string, env: Json[]): Json => ({
+      name,
+      image: 'app',
+      env,
+      resources: {},
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      imagePullPolicy: 'Always',
+    });
+    const judged = (name: string): Json => ({ name, image: 'app', resources: {} });
+    const a = [defaulted('a', [{ name: 'A', value: '1' }]), 7, defaulted('b', [])];
+    const scanned = async (body: Buffer) => {
+      const whole = JSON.parse(scanReview(body, PLAN) ?? 'null') as unknown;
+      for (const budget of [8, 64, 1024]) {
+        t.equal(
+          JSON.stringify(await joinParts(scanReviewParts(body, PLAN, budget) ?? [])),
+          JSON.stringify(whole),
+          `the same in parts of ${budget} bytes`,
+        );
+      }
+      return whole;
+    };
+    const create = await scanned(withContainers(a, null));
+    t.strictSame(containersIn(create, 'object'), [judged('a'), 7, judged('b')], 'CREATE: left out');
+    const same = await scanned(withContainers(a, a));
+    t.strictSame(containersIn(same, 'object'), [judged('a'), 7, judged('b')], 'UPDATE with the same ones: left out of both');
+    t.strictSame(containersIn(same, 'oldObject'), [judged('a'), 7, judged('b')]);
+    const b = [defaulted('a', [{ name: 'A', value: '2' }]), 7, defaulted('b', [])];
+    const changed = await scanned(withContainers(a, b));
+    t.strictSame(containersIn(changed, 'object'), a, 'UPDATE that changes one: kept in both, so the update is seen to change the pod spec');
+    t.strictSame(containersIn(changed, 'oldObject'), b);
+    const moved = await scanned(withContainers(a, [a[2] as Json, 7, a[0] as Json]));
+    t.strictSame(containersIn(moved, 'object'), a, 'UPDATE that reorders them: kept');
+    const tricky = Buffer.from(
+      '{"request":{"operation":"CREATE","object":{"kind":"Deployment","spec":{"template":{"spec":{"containers":' +
+        '[{"env":[1],"name":"x","env":[2],"ima\\u0067ePullPolicy":"Never","\\u0065nv":3,"image":"i"},{"args":["a"]},{}]}}}}}}',
+    );
+    t.strictSame(
+      containersIn(await scanned(tricky), 'object'),
+      [{ name: 'x', image: 'i' }, {}, {}],
+      'repeated and escaped keys left out too',
+    );
+  },
+);
 
 t.test('a config with a custom rule keeps object and oldObject whole: a rule may read any field', async (t) => {
   const custom = rulesConfig([
@@ -311,8 +377,11 @@ t.test('a config with a custom rule keeps object and oldObject whole: a rule may
   t.strictSame((JSON.parse(scanReview(body, reviewProjection(custom)) ?? 'null') as { request: unknown }).request, whole.request);
 });
 
+/** Two steps of a path name the same field: equal, or an array index and EACH (every element). */
+const sameStep = (a: string | undefined, b: string | undefined) =>
+  a === b || (a === EACH && /^\d+$/.test(b ?? '')) || (b === EACH && /^\d+$/.test(a ?? ''));
 const startsWith = (path: readonly string[], prefix: readonly string[]) =>
-  prefix.length <= path.length && prefix.every((k, i) => path[i] === k);
+  prefix.length <= path.length && prefix.every((k, i) => sameStep(path[i], k));
 
 /** Reads of the example objects of `policies` (every policy when judged under `under`) that reach a field the scan leaves out. */
 function unreadTouched(
@@ -351,4 +420,14 @@ t.test('no built-in policy nor the engine reads a field the scan leaves out', as
   };
   const caught = unreadTouched([nosy], compileConfig(DEFAULT_CONFIG, [nosy]), () => examples('run-as-non-root'));
   t.ok(caught.touched.includes('spec.template.spec.volumes'), 'a policy that reads volumes is caught');
+  const readsEnv: WorkloadPolicy = {
+    ...(POLICIES.find((p) => p.id === 'run-as-non-root') as WorkloadPolicy),
+    id: 'reads-env',
+    check: (w) => w.containers.flatMap((c) => (Array.isArray(c.container.env) ? [] : [{ path: c.path, message: 'no env' }])),
+  };
+  const env = unreadTouched([readsEnv], compileConfig(DEFAULT_CONFIG, [readsEnv]), () => examples('run-as-non-root'));
+  t.ok(
+    env.touched.some((path) => /containers\.\d+\.env$/.test(path)),
+    `a policy that reads a container's env is caught (${env.touched.join(', ')})`,
+  );
 });
