@@ -1,7 +1,8 @@
 // Enforcement at the API server's own limits, as an unprivileged user with kubectl: a compliant
 // Deployment grown as large as etcd stores it, then patched to run as root, privileged and
 // without requests, is refused (the whole review is judged, whatever its size, under the chart's
-// failurePolicy Ignore); and a SIGTERM under kubectl traffic cuts no review the webhook took.
+// failurePolicy Ignore); a Deployment with tens of thousands of containers is judged up to the
+// body limit and refused past it; and a SIGTERM under kubectl traffic cuts no review the webhook took.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { BODY_LIMIT } from '../../src/server/app.js';
@@ -85,10 +86,10 @@ const PATCH = JSON.stringify([
 ]);
 
 /** The largest `bytes` the webhook logged for a review of `name` (the request's Content-Length). */
-async function reviewBytes(name: string): Promise<number> {
+async function reviewBytes(name: string, operation = 'UPDATE'): Promise<number> {
   const lines = await webhook.logged(
-    `the UPDATE review of ${name}`,
-    (e) => e.msg === 'admission review' && e.name === name && e.operation === 'UPDATE',
+    `the ${operation} review of ${name}`,
+    (e) => e.msg === 'admission review' && e.name === name && e.operation === operation,
   );
   return Math.max(...lines.map((e) => (typeof e.bytes === 'number' ? e.bytes : 0)));
 }
@@ -128,6 +129,49 @@ t.test('a Deployment grown to what etcd stores, patched to root, privileged and 
   t.ok(container.resources.requests, 'and still requests resources');
   t.ok(bytes > 0, 'the webhook logged the review with its size');
 });
+
+/** A Deployment with `count` bare containers, each breaking the per-container policies. */
+function crowded(name: string, count: number): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: Array.from({ length: count }, (_, i) => ({ name: `c${i}`, image: 'app' })) },
+      },
+    },
+  });
+}
+
+t.test(
+  'many containers: what the API server sends is judged up to the body limit, refused past it, and 100,000 never reach the webhook',
+  async (t) => {
+    // docs/performance.md sizes bench:large's container reviews from these: the API server fills
+    // in each container's defaults and lists its fields in managedFields, ~10x the request.
+    const MiB = 1024 * 1024;
+    const judged = await asUser(['create', '--dry-run=server', '-f', '-'], crowded('crowd-20k', 20_000));
+    t.match(judged.stderr, 'admission webhook "validate.practice-gate.io" denied the request', '20,000 containers: refused');
+    t.match(judged.stderr, '[run-as-non-root] container "c0" may run as root', 'judged: the policies say why');
+    const bytes = await reviewBytes('crowd-20k', 'CREATE');
+    t.ok(bytes > 5 * MiB && bytes < BODY_LIMIT, `its review was ${(bytes / MiB).toFixed(2)} MiB, under the ${BODY_LIMIT / MiB} MiB limit`);
+
+    const over = await asUser(['create', '--dry-run=server', '-f', '-'], crowded('crowd-60k', 60_000));
+    t.match(over.stderr, 'was refused unchecked: its AdmissionReview is', '60,000 containers: over the limit, refused, never admitted');
+    t.ok((await reviewBytes('crowd-60k', 'CREATE')) > BODY_LIMIT, 'the API server sent more than the limit');
+
+    const tooMany = await asUser(['create', '--dry-run=server', '-f', '-'], crowded('crowd-100k', 100_000));
+    t.match(tooMany.stderr, /Request entity too large: limit is 3145728/, '100,000 containers: the API server refuses the request itself');
+    await asUser(['create', '--dry-run=server', '-f', '-'], crowded('crowd-after', 1));
+    await reviewBytes('crowd-after', 'CREATE');
+    t.notOk(
+      readFileSync(webhook.logFile, 'utf8').includes('"name":"crowd-100k"'),
+      'and the webhook never saw it (a review logged after it is there)',
+    );
+  },
+);
 
 t.test('SIGTERM under kubectl traffic: every review the webhook took is answered, none cut', async (t) => {
   const root = JSON.stringify({
