@@ -7,27 +7,10 @@
 import { POLICIES } from '../../policies/index.js';
 import { WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
 import type { EngineConfig, FieldPath } from '../engine/index.js';
-import { EACH } from './body-scan.js';
+import { EACH } from './projection-plan.js';
+import type { ProjectionPlan } from './projection-plan.js';
 
-/**
- * What to keep of a JSON value. `whole`: the value as it is. Otherwise, where the value is an
- * object, the keys in `children` (each by its own plan) and, when `keepOthers`, every other key
- * whole; where it is not an object (an array, a string), the value whole, so that every read the
- * engine makes on the way finds what it would find in the whole review.
- */
-export interface ProjectionPlan {
-  whole: boolean;
-  keepOthers: boolean;
-  children: Map<string, ProjectionPlan>;
-  /**
-   * A field no judgement reads inside a field kept whole (a pod spec's volumes): left out of
-   * object and oldObject where both hold the same bytes there, or where there is no other object.
-   * Left out of one only, it would make an UPDATE look as if it changed a judged field.
-   */
-  unread: boolean;
-  /** Where the value is an array: the plan of each element that is an object (others are kept whole). */
-  each?: ProjectionPlan;
-}
+export type { ProjectionPlan } from './projection-plan.js';
 
 /**
  * Inside a pod spec, read by neither the engine nor any built-in policy (test/server/body-scan.test.ts

@@ -12,8 +12,9 @@
 // character in a string but none outside one. Duplicate keys: the last value wins at the first
 // key's place, as JSON.parse does (a Map keeps the first insertion's order).
 import { MAX_JSON_DEPTH } from './json.js';
-// Types only: the worker must not load the policies the projection is built from.
-import type { ProjectionPlan } from './body-projection.js';
+// Not body-projection.ts: the worker must not load the policies the projection is built from.
+import { EACH } from './projection-plan.js';
+import type { ProjectionPlan } from './projection-plan.js';
 
 /** Thrown, once made, for any body the scanner leaves to the parser. */
 class NotScanned extends Error {}
@@ -62,9 +63,6 @@ class Bounds {
 class Fields {
   readonly entries = new Map<string, Kept>();
 }
-
-/** A step of a path in a plan (src/server/body-projection.ts): every element of an array. */
-export const EACH = '[]';
 
 /**
  * An array whose object elements have unread members (a pod's containers): where each element

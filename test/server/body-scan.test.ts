@@ -12,7 +12,8 @@ import { ContextIndex } from '../../src/engine/index.js';
 import { reviewProjection } from '../../src/server/body-projection.js';
 import type { ProjectionPlan } from '../../src/server/body-projection.js';
 import { joinParts } from '../../src/server/body-parts.js';
-import { EACH, scanReview, scanReviewParts, unreadPaths } from '../../src/server/body-scan.js';
+import { scanReview, scanReviewParts, unreadPaths } from '../../src/server/body-scan.js';
+import { EACH } from '../../src/server/projection-plan.js';
 import { parseJsonBody } from '../../src/server/json.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
 import type { Json } from '../helpers/fuzz-reviews.js';
@@ -423,7 +424,8 @@ t.test('no built-in policy nor the engine reads a field the scan leaves out', as
   const readsEnv: WorkloadPolicy = {
     ...(POLICIES.find((p) => p.id === 'run-as-non-root') as WorkloadPolicy),
     id: 'reads-env',
-    check: (w) => w.containers.flatMap((c) => (Array.isArray(c.container.env) ? [] : [{ path: c.path, message: 'no env' }])),
+    check: (w) =>
+      w.containers.flatMap((c) => (Array.isArray((c.container as { env?: unknown }).env) ? [] : [{ path: c.path, message: 'no env' }])),
   };
   const env = unreadTouched([readsEnv], compileConfig(DEFAULT_CONFIG, [readsEnv]), () => examples('run-as-non-root'));
   t.ok(
