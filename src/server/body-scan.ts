@@ -11,6 +11,9 @@
 // anything there into some character, invalid sequences into U+FFFD, and JSON.parse accepts any
 // character in a string but none outside one. Duplicate keys: the last value wins at the first
 // key's place, as JSON.parse does (a Map keeps the first insertion's order).
+import { Bounds, Elements, Fields, Ints, Slice } from './body-kept.js';
+import type { Kept } from './body-kept.js';
+import { PART_BYTES, PartWriter } from './body-part-writer.js';
 import { MAX_JSON_DEPTH } from './json.js';
 // Not body-projection.ts: the worker must not load the policies the projection is built from.
 import { EACH } from './projection-plan.js';
@@ -19,103 +22,6 @@ import type { ProjectionPlan } from './projection-plan.js';
 /** Thrown, once made, for any body the scanner leaves to the parser. */
 class NotScanned extends Error {}
 const NOT_SCANNED = new NotScanned('left to the parser');
-
-/**
- * A value kept whole: its bytes in the body, and for a container the scanner read, where its
- * members are, four numbers each (start, key end, value start, value end; in an array the key
- * is empty): a container larger than a part is cut at its members without scanning it again.
- */
-class Slice {
-  constructor(
-    readonly start: number,
-    readonly end: number,
-    readonly bounds?: Bounds,
-  ) {}
-}
-
-/**
- * Numbers appended four at a time into a typed array that doubles when full: a plain array's
- * push costs several times as much for the hundreds of thousands a large container needs.
- */
-class Bounds {
-  data = new Int32Array(64);
-  length = 0;
-
-  push(start: number, keyEnd: number, valueStart: number): void {
-    if (this.length + 4 > this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    const { data, length } = this;
-    data[length] = start;
-    data[length + 1] = keyEnd;
-    data[length + 2] = valueStart;
-    this.length = length + 3;
-  }
-
-  end(valueEnd: number): void {
-    this.data[this.length++] = valueEnd;
-  }
-}
-
-/** An object read field by field: the kept keys, in JSON.parse's order. */
-class Fields {
-  readonly entries = new Map<string, Kept>();
-}
-
-/**
- * An array whose object elements have unread members (a pod's containers): where each element
- * is, and for those with an unread member the runs of members kept around them. Typed arrays, not
- * an object per element: a 16 MiB review has ~50,000 containers.
- */
-class Elements {
-  /** Set by dropUnread: written without the unread members (else as it is in the body). */
-  drop = false;
-
-  constructor(
-    readonly start: number,
-    readonly end: number,
-    /** Per element: start, end, first run in `runs`, run count (-1: nothing unread in it). */
-    readonly items: Int32Array,
-    readonly count: number,
-    /** Start and end of each run of kept members. */
-    readonly runs: Int32Array,
-    /** Element index, start and end of each unread member: what an UPDATE compares. */
-    readonly unread: Int32Array,
-    readonly unreadCount: number,
-    /** The unread keys (src/server/body-projection.ts). */
-    readonly names: ReadonlySet<string>,
-  ) {}
-
-  /** The elements as a Slice with their bounds, for #fill to cut at. */
-  asSlice(): Slice {
-    const bounds = new Bounds();
-    for (let k = 0; k < this.count; k++) {
-      const start = this.items[4 * k] as number;
-      bounds.push(start, start, start);
-      bounds.end(this.items[4 * k + 1] as number);
-    }
-    return new Slice(this.start, this.end, bounds);
-  }
-}
-
-type Kept = Slice | Fields | Elements;
-
-/** Numbers appended into a typed array that doubles when full. */
-class Ints {
-  data = new Int32Array(256);
-  length = 0;
-
-  push(n: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = n;
-  }
-}
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -507,22 +413,6 @@ function dropUnreadMembers(
   if (eb && (alike || !(object instanceof Fields))) eb.drop = true;
 }
 
-/** A container kept whole but larger than a part: left empty where it is, filled by parts of its own. */
-interface Deferred {
-  path: Array<string | number>;
-  slice: Slice;
-  /** Keys of an object left out of it (an element's unread members). */
-  skip?: ReadonlySet<string>;
-}
-
-/** An array whose elements go without their unread members, larger than a part: filled by parts of its own. */
-interface DeferredElements {
-  path: Array<string | number>;
-  elements: Elements;
-}
-
-const isContainer = (body: Buffer, at: number) => body[at] === OPEN_BRACE || body[at] === OPEN_BRACKET;
-
 /** Where the members of the (already checked) container `slice` are (see Slice): noted when it was read, or read again. */
 function members(body: Buffer, slice: Slice): Bounds {
   if (slice.bounds) return slice.bounds;
@@ -530,184 +420,6 @@ function members(body: Buffer, slice: Slice): Bounds {
   scanner.i = slice.start;
   return scanner.whole().bounds ?? new Bounds();
 }
-
-/** The key a member's JSON text names. */
-const keyOf = (text: string): string => (text.includes('\\') ? (JSON.parse(text) as string) : text.slice(1, -1));
-
-/** Cuts the text of the review into parts of about `budget` bytes (src/server/body-parts.ts reads them). */
-class PartWriter {
-  readonly parts: string[] = [];
-  readonly #deferred: Array<Deferred | DeferredElements> = [];
-
-  constructor(
-    readonly body: Buffer,
-    readonly budget: number,
-  ) {}
-
-  /** `kept` as text, with each container larger than a part left empty and deferred. */
-  text(kept: Kept, path: Array<string | number>, out: string[]): void {
-    if (kept instanceof Elements) {
-      if (!kept.drop) this.text(kept.end - kept.start > this.budget ? kept.asSlice() : new Slice(kept.start, kept.end), path, out);
-      else if (kept.end - kept.start > this.budget) {
-        this.#deferred.push({ path, elements: kept });
-        out.push('[]');
-      } else {
-        const texts: string[] = [];
-        for (let k = 0; k < kept.count; k++) texts.push(this.elementText(kept, k));
-        out.push(`[${texts.join(',')}]`);
-      }
-      return;
-    }
-    if (kept instanceof Slice) {
-      if (kept.end - kept.start > this.budget && isContainer(this.body, kept.start)) {
-        this.#deferred.push({ path, slice: kept });
-        out.push(this.body[kept.start] === OPEN_BRACE ? '{}' : '[]');
-      } else out.push(this.body.toString('utf8', kept.start, kept.end));
-      return;
-    }
-    out.push('{');
-    let first = true;
-    for (const [key, value] of kept.entries) {
-      out.push(first ? '' : ',', JSON.stringify(key), ':');
-      this.text(value, [...path, key], out);
-      first = false;
-    }
-    out.push('}');
-  }
-
-  /** The parts: the root first, then each deferred container's members, a parent's before its children's. */
-  write(root: Kept): string[] {
-    const out: string[] = [];
-    this.text(root, [], out);
-    this.parts.push(out.join(''));
-    for (let next = this.#deferred.shift(); next; next = this.#deferred.shift()) {
-      if ('elements' in next) this.#fillElements(next);
-      else this.#fill(next);
-    }
-    return this.parts;
-  }
-
-  /** Element `k` as text: as it is in the body, or its runs of kept members between braces. */
-  elementText(elements: Elements, k: number): string {
-    const { items, runs } = elements;
-    const count = items[4 * k + 3] as number;
-    if (count < 0) return this.body.toString('utf8', items[4 * k], items[4 * k + 1]);
-    const first = items[4 * k + 2] as number;
-    let text = '{';
-    for (let r = first; r < first + count; r++) {
-      text += `${r === first ? '' : ','}${this.body.toString('utf8', runs[2 * r], runs[2 * r + 1])}`;
-    }
-    return `${text}}`;
-  }
-
-  /** The elements of a deferred array, without their unread members, in parts; an element larger than a part is deferred in turn. */
-  #fillElements({ path, elements }: DeferredElements): void {
-    const body = this.body;
-    const { items } = elements;
-    const pathText = JSON.stringify(path);
-    let segments: string[] = [];
-    let used = 0;
-    let runStart = -1;
-    let runEnd = -1;
-    const endRun = () => {
-      if (runStart >= 0) segments.push(body.toString('utf8', runStart, runEnd));
-      runStart = -1;
-    };
-    const flush = () => {
-      endRun();
-      if (segments.length > 0) this.parts.push(`{"path":${pathText},"values":[${segments.join(',')}]}`);
-      segments = [];
-      used = 0;
-    };
-    for (let k = 0; k < elements.count; k++) {
-      const start = items[4 * k] as number;
-      const end = items[4 * k + 1] as number;
-      const big = end - start > this.budget && isContainer(body, start);
-      if (items[4 * k + 3] === -1 && !big) {
-        // Elements as they are in the body go in runs, commas included, as #fill writes them.
-        if (runStart < 0) runStart = start;
-        runEnd = end;
-      } else {
-        endRun();
-        if (!big) segments.push(this.elementText(elements, k));
-        else if (items[4 * k + 3] === -1) {
-          const placeholder: string[] = [];
-          this.text(new Slice(start, end), [...path, k], placeholder);
-          segments.push(placeholder.join(''));
-        } else {
-          this.#deferred.push({ path: [...path, k], slice: new Slice(start, end), skip: elements.names });
-          segments.push('{}');
-        }
-      }
-      used += big ? 2 : end - start + 1;
-      if (used >= this.budget) flush();
-    }
-    flush();
-  }
-
-  #fill({ path, slice, skip }: Deferred): void {
-    const body = this.body;
-    const object = body[slice.start] === OPEN_BRACE;
-    // Four numbers a member, read in place: a hundred thousand members must not cost an object each.
-    const { data, length } = members(body, slice);
-    const count = length >> 2;
-    const start = (k: number) => data[4 * k] as number;
-    const keyText = (k: number) => body.toString('utf8', start(k), data[4 * k + 1]);
-    const valueStart = (k: number) => data[4 * k + 2] as number;
-    const valueEnd = (k: number) => data[4 * k + 3] as number;
-    const big = (k: number) => valueEnd(k) - valueStart(k) > this.budget && isContainer(body, valueStart(k));
-    // Where a key repeats, JSON.parse keeps the last value at the first key's place: parts
-    // appended by path could not tell two deferred values apart, so such an object's go whole.
-    const keys = object ? Array.from({ length: count }, (_, k) => keyOf(keyText(k))) : [];
-    let anyBig = false;
-    for (let k = 0; k < count && !anyBig; k++) anyBig = big(k);
-    const defer = !object || !anyBig || new Set(keys).size === keys.length;
-    const pathText = JSON.stringify(path);
-    let segments: string[] = [];
-    let used = 0;
-    let runStart = -1;
-    let runEnd = -1;
-    const endRun = () => {
-      if (runStart >= 0) segments.push(body.toString('utf8', runStart, runEnd));
-      runStart = -1;
-    };
-    const flush = () => {
-      endRun();
-      if (segments.length === 0) return;
-      this.parts.push(`{"path":${pathText},${object ? `"members":{${segments.join(',')}}` : `"values":[${segments.join(',')}]`}}`);
-      segments = [];
-      used = 0;
-    };
-    for (let k = 0; k < count; k++) {
-      if (skip?.has(keys[k] ?? '')) {
-        endRun();
-        continue;
-      }
-      if (defer && big(k)) {
-        endRun();
-        const placeholder: string[] = [];
-        this.text(new Slice(valueStart(k), valueEnd(k)), [...path, object ? (keys[k] ?? '') : k], placeholder);
-        segments.push(`${object ? `${keyText(k)}:` : ''}${placeholder.join('')}`);
-        used += 2;
-      } else {
-        if (runStart < 0) runStart = start(k);
-        runEnd = valueEnd(k);
-        used += valueEnd(k) - start(k) + 1;
-      }
-      if (used >= this.budget) flush();
-    }
-    flush();
-  }
-}
-
-/**
- * Bytes of JSON text per part: the event loop parses one in well under a millisecond. A part is
- * cut once it holds this many, so it may reach twice as many (one more member of up to this size)
- * and stays under V8's 128 KiB limit for a string in the young generation: each larger string is
- * placed in a space of its own, which made decoding 8 MiB of parts (and receiving them) ~40 ms
- * instead of ~1.
- */
-export const PART_BYTES = 56 * 1024;
 
 /**
  * The review in `body` projected by `plan`, as JSON text cut into parts of about `budget` bytes
@@ -721,7 +433,7 @@ export function scanReviewParts(body: Buffer, plan: ProjectionPlan, budget = PAR
     scanner.space();
     if (scanner.i !== scanner.n) return undefined;
     dropUnread(body, review, plan);
-    return new PartWriter(body, budget).write(review);
+    return new PartWriter(body, budget, (slice) => members(body, slice)).write(review);
   } catch (err) {
     if (err === NOT_SCANNED) return undefined;
     throw err;
