@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { defaultedContainer } from '../test/helpers/containers.js';
 import { chartNodeFlags } from './lib/chart-command.js';
 import { cpuSeconds, machine, pinSelf, spawnOnCore1, threadCpuSeconds } from './lib/proc.js';
 import { postReview, writeCerts } from './lib/servers.js';
@@ -180,14 +181,7 @@ const apiServerContainers = (n: number) =>
   review(
     'CREATE',
     deployment(
-      Array.from({ length: n }, (_, i) => ({
-        name: `c${i}`,
-        image: 'app',
-        resources: {},
-        terminationMessagePath: '/dev/termination-log',
-        terminationMessagePolicy: 'File',
-        imagePullPolicy: 'Always',
-      })),
+      Array.from({ length: n }, (_, i) => ({ ...defaultedContainer(`c${i}`) })),
       0,
       'all',
     ),

@@ -17,6 +17,7 @@ import { EACH } from '../../src/server/projection-plan.js';
 import { parseJsonBody } from '../../src/server/json.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
 import type { Json } from '../helpers/fuzz-reviews.js';
+import { defaultedContainer } from '../helpers/containers.js';
 import { examples } from '../helpers/manifests.js';
 import { recording } from '../helpers/recording.js';
 import type { Read } from '../helpers/recording.js';
@@ -177,12 +178,7 @@ t.test('a large pod is sent in parts small enough for V8 to place each in its yo
   // containers of a 16 MiB review then cost ~40 ms more on each side (docs/performance.md).
   const object = baseObject('Deployment') as { spec: { template: { spec: { containers: Json[] } } } };
   object.spec.template.spec.containers = Array.from({ length: 10_000 }, (_, i) => ({
-    name: `c${i}`,
-    image: 'app',
-    resources: {},
-    terminationMessagePath: '/dev/termination-log',
-    terminationMessagePolicy: 'File',
-    imagePullPolicy: 'Always',
+    ...defaultedContainer(`c${i}`),
     env: Array.from({ length: i % 7 }, (_, k) => ({ name: `V${k}`, value: 'x'.repeat(k * 20) })),
   }));
   const bytes = Buffer.from(JSON.stringify(baseReview(object as unknown as Json)));
@@ -324,15 +320,7 @@ const containersIn = (scanned: unknown, which: 'object' | 'oldObject') =>
 t.test(
   'container fields read by no judgement are left out where object and oldObject hold them alike or there is no other object',
   async (t) => {
-    const defaulted = (name: string, env: Json[]): Json => ({
-      name,
-      image: 'app',
-      env,
-      resources: {},
-      terminationMessagePath: '/dev/termination-log',
-      terminationMessagePolicy: 'File',
-      imagePullPolicy: 'Always',
-    });
+    const defaulted = (name: string, env: Json[]): Json => ({ ...defaultedContainer(name), env });
     const judged = (name: string): Json => ({ name, image: 'app', resources: {} });
     const a = [defaulted('a', [{ name: 'A', value: '1' }]), 7, defaulted('b', [])];
     const scanned = async (body: Buffer) => {

@@ -1,0 +1,24 @@
+// A container as the API server sends it in an AdmissionReview, with the fields it fills in for
+// every container (measured through the e2e kube-apiserver: docs/performance.md). The bench's
+// large reviews and the scanner's tests build their pods from it.
+
+export interface DefaultedContainer {
+  name: string;
+  image: string;
+  resources: Record<string, never>;
+  terminationMessagePath: string;
+  terminationMessagePolicy: string;
+  imagePullPolicy: string;
+}
+
+/** `image` without a tag, as in a manifest that breaks image-tag-pinned: the API server pulls it Always. */
+export function defaultedContainer(name: string, image = 'app'): DefaultedContainer {
+  return {
+    name,
+    image,
+    resources: {},
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+    imagePullPolicy: 'Always',
+  };
+}
