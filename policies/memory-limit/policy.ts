@@ -42,8 +42,9 @@ const policy: WorkloadPolicy = {
   },
   check(workload, context) {
     const out: Violation[] = [];
-    for (const { ref, limit } of limits(workload, context)) {
-      if (limit !== false) continue;
+    // Not limits(): past the cap (workload.counting) nothing is built per container.
+    for (const ref of resourceContainers(workload)) {
+      if (memoryLimit(ref, workload.namespace, context) !== false) continue;
       out.push(
         workload.counting
           ? COUNTED

@@ -45,35 +45,34 @@ const policy: WorkloadPolicy = {
   },
   check(workload, context) {
     const out: Violation[] = [];
-    for (const { ref, cpu, memory } of supplies(workload, context)) {
+    // Not supplies(): past the cap (workload.counting) nothing is built per container, not even its path.
+    for (const ref of resourceContainers(workload)) {
+      const cpu = requestSupply(ref.container.resources, 'cpu', workload.namespace, context);
+      const memory = requestSupply(ref.container.resources, 'memory', workload.namespace, context);
       if (cpu !== false && memory !== false) continue;
+      if (workload.counting) {
+        out.push(COUNTED);
+        continue;
+      }
       const path = `${ref.path}.resources.requests`;
       if (cpu === false && memory === false) {
-        out.push(
-          workload.counting
-            ? COUNTED
-            : {
-                container: ref.name,
-                path,
-                message: `container "${ref.name}" has no requests: set resources.requests.cpu and .memory`,
-              },
-        );
+        out.push({
+          container: ref.name,
+          path,
+          message: `container "${ref.name}" has no requests: set resources.requests.cpu and .memory`,
+        });
         continue;
       }
       const missing: Resource = cpu === false ? 'cpu' : 'memory';
       const other = missing === 'cpu' ? memory : cpu;
       const by =
         typeof other === 'object' ? ` (${limitRangeNames(other, workload.namespace)} sets ${missing === 'cpu' ? 'memory' : 'cpu'})` : '';
-      out.push(
-        workload.counting
-          ? COUNTED
-          : {
-              container: ref.name,
-              path: `${path}.${missing}`,
-              message: `container "${ref.name}" has no ${missing} request: set resources.requests.${missing}${by}`,
-              remediation: `resources:\n  requests:\n    ${missing}: ${SAMPLE[missing]}   # what it uses under normal load`,
-            },
-      );
+      out.push({
+        container: ref.name,
+        path: `${path}.${missing}`,
+        message: `container "${ref.name}" has no ${missing} request: set resources.requests.${missing}${by}`,
+        remediation: `resources:\n  requests:\n    ${missing}: ${SAMPLE[missing]}   # what it uses under normal load`,
+      });
     }
     return out;
   },
