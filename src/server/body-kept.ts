@@ -15,28 +15,33 @@ export class Slice {
 }
 
 /**
- * Numbers appended four at a time into a typed array that doubles when full: a plain array's
- * push costs several times as much for the hundreds of thousands a large container needs.
+ * Numbers appended into a typed array that doubles when full: a plain array's push costs several
+ * times as much for the hundreds of thousands a large container needs.
  */
-export class Bounds {
-  data = new Int32Array(64);
+export class Ints {
+  data = new Int32Array(256);
   length = 0;
 
-  push(start: number, keyEnd: number, valueStart: number): void {
-    if (this.length + 4 > this.data.length) {
+  push(n: number): void {
+    if (this.length === this.data.length) {
       const grown = new Int32Array(this.data.length * 2);
       grown.set(this.data);
       this.data = grown;
     }
-    const { data, length } = this;
-    data[length] = start;
-    data[length + 1] = keyEnd;
-    data[length + 2] = valueStart;
-    this.length = length + 3;
+    this.data[this.length++] = n;
+  }
+}
+
+/** Where a container's members are: four numbers each, start, key end, value start and value end. */
+export class Bounds extends Ints {
+  member(start: number, keyEnd: number, valueStart: number): void {
+    this.push(start);
+    this.push(keyEnd);
+    this.push(valueStart);
   }
 
   end(valueEnd: number): void {
-    this.data[this.length++] = valueEnd;
+    this.push(valueEnd);
   }
 }
 
@@ -74,7 +79,7 @@ export class Elements {
     const bounds = new Bounds();
     for (let k = 0; k < this.count; k++) {
       const start = this.items[4 * k] as number;
-      bounds.push(start, start, start);
+      bounds.member(start, start, start);
       bounds.end(this.items[4 * k + 1] as number);
     }
     return new Slice(this.start, this.end, bounds);
@@ -82,18 +87,3 @@ export class Elements {
 }
 
 export type Kept = Slice | Fields | Elements;
-
-/** Numbers appended into a typed array that doubles when full. */
-export class Ints {
-  data = new Int32Array(256);
-  length = 0;
-
-  push(n: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = n;
-  }
-}

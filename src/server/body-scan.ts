@@ -206,7 +206,7 @@ class Scanner {
       this.expect(COLON);
       this.peek();
     }
-    bounds.push(start, keyEnd, this.i);
+    bounds.member(start, keyEnd, this.i);
     this.value();
     bounds.end(this.i);
     const next = this.peek();
