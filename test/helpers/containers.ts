@@ -2,14 +2,14 @@
 // every container (measured through the e2e kube-apiserver: docs/performance.md). The bench's
 // large reviews and the scanner's tests build their pods from it.
 
-export interface DefaultedContainer {
+export type DefaultedContainer = {
   name: string;
   image: string;
   resources: Record<string, never>;
   terminationMessagePath: string;
   terminationMessagePolicy: string;
   imagePullPolicy: string;
-}
+};
 
 /** `image` without a tag, as in a manifest that breaks image-tag-pinned: the API server pulls it Always. */
 export function defaultedContainer(name: string, image = 'app'): DefaultedContainer {
