@@ -85,6 +85,12 @@ export interface EvaluateOptions {
    * dozen findings at most, so an object with 100,000 containers need not carry 100,000.
    */
   maxFindingsPerPolicy?: number;
+  /**
+   * Only the listed findings are wanted, not how many more there are (the webhook's old object on
+   * an UPDATE, whose findings past the cap are never matched): a workload policy past its cap is not
+   * asked again, slicing stops once every one is, and `omitted` is left out.
+   */
+  listedOnly?: boolean;
   /** The current time (ms since the epoch) for deadlines and expiries; without it all have passed. */
   now?: number;
   /** The request and old object, for custom rules that read them (only the webhook has them). */
@@ -154,6 +160,7 @@ function checkSlice(
   context: ClusterContext,
   listed: number,
   first: boolean,
+  listedOnly: boolean,
 ): void {
   let counting: Workload | undefined;
   for (let i = 0; i < policies.length; i++) {
@@ -162,6 +169,7 @@ function checkSlice(
     if (!first && policy.podLevel === true) continue;
     let view = listing;
     if (tally.kept.length >= listed) {
+      if (listedOnly) continue;
       counting ??= { ...listing, counting: true };
       view = counting;
     }
@@ -181,13 +189,21 @@ function checkSlice(
  * the end (seconds of GC per review), and the engine yields between slices (steps.ts), so a server
  * can answer other requests meanwhile.
  */
-function* checkInSlices(policies: readonly WorkloadPolicy[], shell: Workload, context: ClusterContext, listed: number): Steps<Tally[]> {
+function* checkInSlices(
+  policies: readonly WorkloadPolicy[],
+  shell: Workload,
+  context: ClusterContext,
+  listed: number,
+  listedOnly: boolean,
+): Steps<Tally[]> {
   const tallies = policies.map((): Tally => ({ kept: [], total: 0 }));
   let first = true;
   for (const containers of containerSlices(shell.podSpec, shell.podSpecPath, SLICE)) {
+    // Past the first slice a pod-level policy is done, and a full one is not asked again.
+    if (listedOnly && !first && tallies.every((tally, i) => tally.kept.length >= listed || policies[i]?.podLevel === true)) break;
     if (!first) yield;
     // counting: false, so that this view and the counting one share a shape: the checks stay optimised for both.
-    checkSlice(policies, tallies, { ...shell, containers, counting: false }, context, listed, first);
+    checkSlice(policies, tallies, { ...shell, containers, counting: false }, context, listed, first, listedOnly);
     first = false;
   }
   return tallies;
@@ -241,7 +257,8 @@ export function* evaluateInSteps(
   const sliced = shell
     ? config.active.flatMap(({ policy }) => (policy.target === 'workload' && policy.kinds.includes(kind) ? [policy] : []))
     : [];
-  const tallies = shell && sliced.length > 0 ? yield* checkInSlices(sliced, shell, context, listed) : [];
+  const listedOnly = options.listedOnly === true;
+  const tallies = shell && sliced.length > 0 ? yield* checkInSlices(sliced, shell, context, listed, listedOnly) : [];
   for (const active of config.active) {
     const { policy, action } = active;
     if (!policy.kinds.includes(kind)) continue;
@@ -281,7 +298,7 @@ export function* evaluateInSteps(
     let effective: FindingAction = mode === 'audit' && action === 'deny' ? 'warn' : action;
     const pending = effective === 'deny' ? pendingDeadline(active, namespaceLabels, now) : undefined;
     if (pending) effective = 'warn';
-    if (total > violations.length) omitted.push({ policy: policy.id, count: total - violations.length });
+    if (total > violations.length && !listedOnly) omitted.push({ policy: policy.id, count: total - violations.length });
     for (const v of violations) {
       const finding: Finding = {
         policy: policy.id,

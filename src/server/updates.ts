@@ -60,7 +60,8 @@ export function* judgeUpdate(
   // The old object as it was judged when written: a CREATE with no object before it.
   const facts = admissionFacts(request);
   const admission = { oldObject: null, request: { ...facts.request, operation: 'CREATE' } };
-  const existed = changed ? yield* oldFindings(before as KubeObject, state, { ...options, admission }) : undefined;
+  // Only the old object's listed findings are matched (past the cap nothing is): no need to count the rest.
+  const existed = changed ? yield* oldFindings(before as KubeObject, state, { ...options, admission, listedOnly: true }) : undefined;
   const out = applied.map((a): AppliedFinding => {
     if (existed && !existed.has(findingKey(a.finding))) return a;
     // Marked in place: the evaluation is this review's own, and a spread copy per finding cost

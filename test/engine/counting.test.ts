@@ -125,3 +125,44 @@ t.test('the engine hands a policy the counting view only past its cap, and the c
   t.strictSame(capped?.findings, whole?.findings.slice(0, 600), 'the listed findings are the first ones');
   t.strictSame(capped?.omitted, [{ policy: 'run-as-non-root', count: 1_400 }], 'and the rest are counted exactly');
 });
+
+t.test('listedOnly: a policy past its cap is not asked again, and judging stops once every one is', async (t) => {
+  const seen: Record<string, number> = {};
+  const spying = (id: string, policy: WorkloadPolicy): WorkloadPolicy => ({
+    ...policy,
+    id,
+    check(workload, context) {
+      seen[id] = (seen[id] ?? 0) + workload.containers.length;
+      return policy.check(workload, context);
+    },
+  });
+  const byId = (id: string) => workloadPolicies.find((p) => p.id === id) as WorkloadPolicy;
+  // Every container fails run-as-non-root; only the last one fails image-tag-pinned.
+  const containers = Array.from({ length: 2_000 }, (_, i) => ({ name: `c${i}`, image: i === 1_999 ? 'app' : 'app:1.0' }));
+  const object: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'wide', namespace: 'shop' }, spec: { containers } };
+  const judge = (ids: string[], listedOnly: boolean) => {
+    for (const key of Object.keys(seen)) delete seen[key];
+    const config = compileConfig(
+      DEFAULT_CONFIG,
+      ids.map((id) => spying(id, byId(id))),
+    );
+    return evaluate(object, EMPTY_CONTEXT, config, { maxFindingsPerPolicy: 25, listedOnly });
+  };
+
+  const counted = judge(['run-as-non-root', 'image-tag-pinned'], false);
+  t.strictSame(seen, { 'run-as-non-root': 2_000, 'image-tag-pinned': 2_000 }, 'counting: every policy sees every container');
+  const listed = judge(['run-as-non-root', 'image-tag-pinned'], true);
+  t.strictSame(listed?.findings, counted?.findings, 'the same findings listed');
+  t.equal(listed?.omitted, undefined, 'and no count of the rest');
+  t.strictSame(
+    seen,
+    { 'run-as-non-root': 512, 'image-tag-pinned': 2_000 },
+    'the full policy is not asked again; one still short of its cap sees every container (the last one fails it)',
+  );
+  t.ok(
+    listed?.findings.some((f) => f.policy === 'image-tag-pinned' && f.container === 'c1999'),
+    'a violation in the last container is found',
+  );
+  judge(['run-as-non-root'], true);
+  t.strictSame(seen, { 'run-as-non-root': 512 }, 'once every policy is full, no further slice is judged');
+});
