@@ -187,11 +187,16 @@ export function toWorkload(object: KubeObject, defaultNamespace: string): Worklo
 }
 
 /** Containers that run the whole life of the pod: regular ones and native sidecars. */
-export function longRunningContainers(workload: Workload): ContainerRef[] {
-  return workload.containers.filter((c) => c.list === 'containers' || c.sidecar);
+export function longRunningContainers(workload: Workload): readonly ContainerRef[] {
+  const all = workload.containers;
+  const keeps = (c: ContainerRef) => c.list === 'containers' || c.sidecar;
+  // Most pods: every container is one, and the slice itself is the answer (ten policies ask, per slice).
+  return all.every(keeps) ? all : all.filter(keeps);
 }
 
 /** Containers that can carry resources and a root filesystem setting (not ephemeral ones). */
-export function resourceContainers(workload: Workload): ContainerRef[] {
-  return workload.containers.filter((c) => c.list !== 'ephemeralContainers');
+export function resourceContainers(workload: Workload): readonly ContainerRef[] {
+  const all = workload.containers;
+  const keeps = (c: ContainerRef) => c.list !== 'ephemeralContainers';
+  return all.every(keeps) ? all : all.filter(keeps);
 }
