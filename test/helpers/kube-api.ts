@@ -92,6 +92,7 @@ export class FakeKubeApi {
   readonly missing = new Set<string>();
   pageSize: number | undefined;
   port = 0;
+  #held = new Map<string, { released: Promise<void>; release(): void }>();
 
   constructor() {
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -103,7 +104,21 @@ export class FakeKubeApi {
     return this;
   }
 
+  /** Lists of a resource ("policy/v1/poddisruptionbudgets") wait until the returned function is called: a cache that cannot sync yet. */
+  holdLists(groupVersionPlural: string): () => void {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#held.set(groupVersionPlural, { released, release });
+    return () => {
+      this.#held.delete(groupVersionPlural);
+      release();
+    };
+  }
+
   async stop(): Promise<void> {
+    for (const held of this.#held.values()) held.release();
     for (const w of this.#watches) w.res.end();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -224,6 +239,7 @@ export class FakeKubeApi {
         res.on('close', () => this.#watches.delete(watch));
         return;
       }
+      await this.#held.get(`${resource.groupVersion}/${resource.plural}`)?.released;
       let items = [...this.objects.entries()]
         .filter(([key]) => key.startsWith(`${resource.groupVersion}/${resource.plural}/${namespace ?? ''}`))
         .map(([, o]) => o)
