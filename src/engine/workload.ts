@@ -70,7 +70,8 @@ function dig(object: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-const CONTAINER_LISTS: readonly ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
+/** The lists of a pod spec that hold containers, in the order the engine reads them. */
+export const CONTAINER_LISTS: readonly ContainerList[] = ['containers', 'initContainers', 'ephemeralContainers'];
 
 /**
  * A ContainerRef whose path is written when it is read: of a pod with 100,000 failing containers
@@ -186,17 +187,21 @@ export function toWorkload(object: KubeObject, defaultNamespace: string): Worklo
   return shell && { ...shell, containers: containerRefs(shell.podSpec, shell.podSpecPath) };
 }
 
+/**
+ * The workload's containers that `keeps`. In most pods that is every one, and the list itself is
+ * the answer: ten policies ask for each slice of a large pod, and a copy each cost more than judging.
+ */
+function only(workload: Workload, keeps: (c: ContainerRef) => boolean): readonly ContainerRef[] {
+  const all = workload.containers;
+  return all.every(keeps) ? all : all.filter(keeps);
+}
+
 /** Containers that run the whole life of the pod: regular ones and native sidecars. */
 export function longRunningContainers(workload: Workload): readonly ContainerRef[] {
-  const all = workload.containers;
-  const keeps = (c: ContainerRef) => c.list === 'containers' || c.sidecar;
-  // Most pods: every container is one, and the slice itself is the answer (ten policies ask, per slice).
-  return all.every(keeps) ? all : all.filter(keeps);
+  return only(workload, (c) => c.list === 'containers' || c.sidecar);
 }
 
 /** Containers that can carry resources and a root filesystem setting (not ephemeral ones). */
 export function resourceContainers(workload: Workload): readonly ContainerRef[] {
-  const all = workload.containers;
-  const keeps = (c: ContainerRef) => c.list !== 'ephemeralContainers';
-  return all.every(keeps) ? all : all.filter(keeps);
+  return only(workload, (c) => c.list !== 'ephemeralContainers');
 }

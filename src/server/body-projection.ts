@@ -5,7 +5,7 @@
 // bulk of a large review (managedFields, status, the pod spec's volumes) is never built at all
 // (src/server/body-scan.ts reads past it) nor copied to the event loop's thread.
 import { POLICIES } from '../../policies/index.js';
-import { WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
+import { CONTAINER_LISTS, WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
 import type { EngineConfig, FieldPath } from '../engine/index.js';
 import { EACH } from './projection-plan.js';
 import type { ProjectionPlan } from './projection-plan.js';
@@ -36,7 +36,6 @@ const UNREAD_IN_CONTAINER = [
   'args',
   'workingDir',
 ];
-const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
 
 const leaf = (whole: boolean): ProjectionPlan => ({ whole, keepOthers: false, children: new Map(), unread: false });
 
