@@ -195,8 +195,7 @@ const apiServerContainers = (n: number) =>
  * 40,000 are past etcd's 2 MiB request limit, so ~32,000 is the most an UPDATE carries).
  */
 const apiServerContainersPatch = (n: number) => {
-  const containers = (image: string) =>
-    Array.from({ length: n }, (_, i) => ({ ...defaultedContainer(`c${i}`), ...(i === 0 ? { image } : {}) }));
+  const containers = (first: string) => Array.from({ length: n }, (_, i) => defaultedContainer(`c${i}`, i === 0 ? first : undefined));
   return review('UPDATE', deployment(containers('app:2'), 0, 'none'), deployment(containers('app'), 0, 'none'));
 };
 

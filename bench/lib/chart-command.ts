@@ -7,12 +7,16 @@ import { readFileSync } from 'node:fs';
 const ROOT = new URL(import.meta.url.includes('/dist/bench/') ? '../../../' : '../../', import.meta.url);
 const DEPLOYMENT = new URL('charts/practice-gate/templates/deployment.yaml', ROOT);
 
+/** The flags between `node` and the script in a `["node", ...flags, script, ...args]` command. */
+export function nodeFlags(command: readonly string[]): string[] {
+  const script = command.findIndex((arg, i) => i > 0 && !arg.startsWith('-'));
+  return command.slice(1, script);
+}
+
 /** The flags between `node` and the script in the webhook container's command. */
 export function chartNodeFlags(): string[] {
   const template = readFileSync(DEPLOYMENT, 'utf8');
   const line = /^\s*command: (\["node",.*\])$/m.exec(template)?.[1];
   if (line === undefined) throw new Error(`no ["node", ...] command in ${DEPLOYMENT.pathname}`);
-  const command = JSON.parse(line) as string[];
-  const script = command.findIndex((arg) => !arg.startsWith('-') && arg !== 'node');
-  return command.slice(1, script);
+  return nodeFlags(JSON.parse(line) as string[]);
 }

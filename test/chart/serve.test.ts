@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { nodeFlags } from '../../bench/lib/chart-command.js';
 import { waitUntil } from '../helpers/poll.js';
 import { FULLNAME, NAMESPACE, REPO, one, render } from './helm.js';
 
@@ -76,8 +77,7 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
   const chartArgs: string[] = container.args;
   for (const arg of Object.keys(remap)) t.ok(chartArgs.includes(arg), `the chart passes ${arg}`);
   // The chart's Node flags too: node refuses to start on one it does not know.
-  const nodeFlags: string[] = container.command.slice(1, -2);
-  const args = [...nodeFlags, CLI, 'serve', ...chartArgs.map((a) => remap[a] ?? a), '--no-cluster'];
+  const args = [...nodeFlags(container.command), CLI, 'serve', ...chartArgs.map((a) => remap[a] ?? a), '--no-cluster'];
 
   let output = '';
   const child = spawn(process.execPath, args, {
