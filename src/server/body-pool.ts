@@ -4,6 +4,9 @@
 // only what a judgement reads (src/server/body-projection.ts), in parts the event loop rebuilds
 // between other work.
 // Small bodies, nearly all of them, never touch a worker: none is started until a large one comes.
+// A body's memory goes to the worker and comes back with its answer, to hold the next large body:
+// fresh memory costs a page fault per 4 KiB as it is first written, ~50 ms for 16 MiB on the
+// bench's machine, against ~1 ms to write memory already in use (docs/performance.md).
 import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ProjectionPlan } from './body-projection.js';
@@ -72,7 +75,11 @@ export class BodyPool {
   #nextId = 0;
   #closed = false;
   /** Counters and the last body's worker heap growth, for metrics and the large-review bench. */
-  readonly stats = { parsed: 0, invalid: 0, started: 0, failed: 0, refused: 0, lastHeapBytes: 0 };
+  readonly stats = { parsed: 0, invalid: 0, started: 0, failed: 0, refused: 0, reused: 0, lastHeapBytes: 0 };
+  /** The largest body memory a worker gave back, for the next large body; at most one is kept. */
+  #spare: ArrayBuffer | undefined;
+  /** Memory this pool handed out for bodies: a worker may have it outright, never a copy. */
+  readonly #lent = new WeakSet<ArrayBufferLike>();
 
   constructor(options: Partial<BodyPoolOptions> = {}) {
     this.options = { ...BODY_POOL_DEFAULTS, ...options };
@@ -82,6 +89,23 @@ export class BodyPool {
   /** True when a body of this size is parsed here rather than on the event loop. */
   takes(bytes: number): boolean {
     return bytes >= this.options.threshold;
+  }
+
+  /**
+   * Memory for a body of `bytes` that this pool takes: the spare a worker gave back when it is large
+   * enough, else new memory of the body's size. Only the body's own bytes are ever read from it.
+   */
+  bodyBuffer(bytes: number): Buffer {
+    const spare = this.#spare;
+    if (spare !== undefined && spare.byteLength >= bytes) {
+      this.#spare = undefined;
+      this.stats.reused++;
+      this.#lent.add(spare);
+      return Buffer.from(spare, 0, bytes);
+    }
+    const fresh = Buffer.allocUnsafeSlow(bytes);
+    this.#lent.add(fresh.buffer);
+    return fresh;
   }
 
   /**
@@ -108,6 +132,7 @@ export class BodyPool {
   /** Ends every worker; bodies in flight or waiting are answered as not parsed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#spare = undefined;
     const stopping = new BodyNotParsed('the server is shutting down');
     for (const pending of this.#queue.splice(0)) {
       clearTimeout(pending.deadline);
@@ -124,8 +149,9 @@ export class BodyPool {
       slot.current = next;
       const worker = slot.worker ?? this.#start(slot);
       const { body } = next.job;
+      // Moved, not copied, when nothing else can hold the memory: the pool's own, or a buffer that is all body.
       const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-      worker.postMessage(next.job, whole ? [body.buffer as ArrayBuffer] : []);
+      worker.postMessage(next.job, whole || this.#lent.has(body.buffer) ? [body.buffer as ArrayBuffer] : []);
     }
   }
 
@@ -167,6 +193,7 @@ export class BodyPool {
     if (!pending || pending.job.id !== result.id) return;
     clearTimeout(pending.deadline);
     slot.current = undefined;
+    this.#keep(result.memory);
     this.#dispatch();
     if (result.ok) {
       this.stats.parsed++;
@@ -179,6 +206,12 @@ export class BodyPool {
       this.stats.failed++;
       pending.reject(new BodyNotParsed(`parsing failed: ${result.failed}`));
     }
+  }
+
+  /** Keeps the larger of the spare and `memory` (a body the size of the threshold or more) for the next body. */
+  #keep(memory: ArrayBuffer): void {
+    if (this.#closed || memory.byteLength < this.options.threshold) return;
+    if (this.#spare === undefined || memory.byteLength > this.#spare.byteLength) this.#spare = memory;
   }
 
   /** Fails the slot's body (if any) with `err` and ends its worker; a later body starts a new one. */

@@ -15,10 +15,12 @@ export interface BodyJob {
   plan: ProjectionPlan;
 }
 
-export type BodyJobResult =
+/** `memory`: the body's, given back for the pool to hold its next large body in. */
+export type BodyJobResult = { memory: ArrayBuffer } & (
   | { id: number; ok: true; parts: string[]; heapBytes: number }
   | { id: number; ok: false; invalid: { message: string; statusCode: 400 | 415 } }
-  | { id: number; ok: false; failed: string };
+  | { id: number; ok: false; failed: string }
+);
 
 const port = parentPort;
 if (!port) throw new Error('body-worker runs as a worker thread of the body pool');
@@ -39,15 +41,17 @@ function parts(body: Buffer, plan: ProjectionPlan): string[] {
 port.on('message', (job: BodyJob) => {
   const heapBefore = getHeapStatistics().used_heap_size;
   peakHeap = heapBefore;
+  const memory = job.body.buffer as ArrayBuffer;
   let result: BodyJobResult;
   try {
-    const sent = parts(Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength), job.plan);
-    result = { id: job.id, ok: true, parts: sent, heapBytes: peakHeap - heapBefore };
+    const sent = parts(Buffer.from(memory, job.body.byteOffset, job.body.byteLength), job.plan);
+    result = { id: job.id, ok: true, parts: sent, heapBytes: peakHeap - heapBefore, memory };
   } catch (err) {
     result =
       err instanceof BodyError
-        ? { id: job.id, ok: false, invalid: { message: err.message, statusCode: err.statusCode } }
-        : { id: job.id, ok: false, failed: err instanceof Error ? err.message : String(err) };
+        ? { id: job.id, ok: false, invalid: { message: err.message, statusCode: err.statusCode }, memory }
+        : { id: job.id, ok: false, failed: err instanceof Error ? err.message : String(err), memory };
   }
-  port.postMessage(result);
+  // Moved back, not copied: nothing here reads the body once its parts are written.
+  port.postMessage(result, [memory]);
 });

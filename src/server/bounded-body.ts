@@ -19,13 +19,17 @@ export class OversizeBody {
  * The body of `stream`, or an OversizeBody past `limit`. With `declared` (the Content-Length), a
  * body within the limit is copied into one buffer of that size as it arrives: joining the chunks
  * at the end made the event loop wait for a 16 MiB copy into fresh memory in one go (50-100 ms).
+ * `allocate` gives that buffer (the body pool lends memory it has had back from a worker).
  */
-export function readBoundedBody(stream: Readable, limit: number, declared?: number): Promise<Buffer | OversizeBody> {
+export function readBoundedBody(
+  stream: Readable,
+  limit: number,
+  declared?: number,
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): Promise<Buffer | OversizeBody> {
   return new Promise((resolve, reject) => {
     let whole =
-      declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit
-        ? Buffer.allocUnsafe(declared)
-        : undefined;
+      declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit ? allocate(declared) : undefined;
     let chunks: Buffer[] = [];
     let received = 0;
     let head: string | undefined;

@@ -245,6 +245,20 @@ t.test('with custom rules, a body parsed in a worker is judged on everything the
   t.equal(pooled.bodyPool.stats.parsed, payloads.length, 'through the worker');
 });
 
+t.test('the memory of a large body comes back from its worker and holds the next, which is judged on its own bytes', async (t) => {
+  const inThread = app(t);
+  const pooled = app(t, { threshold: 1024, timeoutMs: 120_000 });
+  // Largest first: each later body is written over the end of an earlier one's bytes.
+  const payloads = [volumesUpdate(3_000), containersCreate(2_000), volumesOnly([1, 2, 3], [1, 2, 4]), containersCreate(40)];
+  for (const payload of payloads) {
+    const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
+    t.equal(b.body, a.body, `${payload.length} bytes: the event loop's answer`);
+  }
+  const { stats } = pooled.bodyPool;
+  t.equal(stats.parsed, payloads.length, 'every body through the worker');
+  t.equal(stats.reused, payloads.length - 1, 'each after the first in the memory of the one before');
+});
+
 t.test('a body under the threshold never starts a worker', async (t) => {
   const gate = app(t);
   const res = await post(gate, containersCreate(10));

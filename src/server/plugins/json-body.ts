@@ -38,7 +38,9 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions> }>
       else done(null, payload);
     });
     app.addContentTypeParser('application/json', (request, payload, done) => {
-      readBoundedBody(payload, options.bodyLimit, declaredLength(request.headers)).then(
+      const declared = declaredLength(request.headers);
+      const allocate = (bytes: number) => (pool.takes(bytes) ? pool.bodyBuffer(bytes) : Buffer.allocUnsafe(bytes));
+      readBoundedBody(payload, options.bodyLimit, declared, allocate).then(
         (body) => {
           if (body instanceof OversizeBody) return done(null, body);
           if (pool.takes(body.length)) {
