@@ -11,7 +11,7 @@
 // anything there into some character, invalid sequences into U+FFFD, and JSON.parse accepts any
 // character in a string but none outside one. Duplicate keys: the last value wins at the first
 // key's place, as JSON.parse does (a Map keeps the first insertion's order).
-import { Bounds, Elements, Fields, Ints, Slice } from './body-kept.js';
+import { Bounds, Elements, Fields, INT_ARRAYS, Ints, Slice } from './body-kept.js';
 import type { Kept } from './body-kept.js';
 import { PART_BYTES, PartWriter } from './body-part-writer.js';
 import { MAX_JSON_DEPTH } from './json.js';
@@ -437,6 +437,9 @@ export function scanReviewParts(body: Buffer, plan: ProjectionPlan, budget = PAR
   } catch (err) {
     if (err === NOT_SCANNED) return undefined;
     throw err;
+  } finally {
+    // Nothing kept of this scan outlives it: its parts are strings.
+    INT_ARRAYS.reclaim();
   }
 }
 

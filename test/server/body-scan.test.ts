@@ -357,6 +357,22 @@ t.test(
   },
 );
 
+t.test('a scan after a larger one is read from its own body: the numbers the larger left in reused arrays are never read', async (t) => {
+  const many = Array.from({ length: 3_000 }, (_, i): Json => ({ ...defaultedContainer(`c${i}`), env: [{ name: 'N', value: `${i}` }] }));
+  const changed = many.map((c, i): Json => (i === 7 ? { ...(c as object), env: [] } : c));
+  const few = [defaultedContainer('a'), { name: 'b', image: 'b:1', args: ['x'] }] as Json[];
+  const small = [withContainers(few, null), withContainers(few, [few[1] as Json, few[0] as Json]), withContainers([], few)];
+  const alone = small.map((body) => scanReviewParts(body, PLAN, 256));
+  for (const large of [withContainers(many, changed), withContainers(many, null)]) {
+    t.ok(scanReviewParts(large, PLAN, 256), 'the larger body is scanned');
+    t.strictSame(
+      small.map((body) => scanReviewParts(body, PLAN, 256)),
+      alone,
+      'each smaller body: the parts it had before',
+    );
+  }
+});
+
 t.test('a config with a custom rule keeps object and oldObject whole: a rule may read any field', async (t) => {
   const custom = rulesConfig([
     rule({ reads: ['spec.replicas'], validations: [{ expression: 'has(object.metadata.labels)', message: 'm' }] }),
