@@ -218,9 +218,10 @@ export interface ReviewAnswer {
 /**
  * POSTs a body to the webhook's /validate and resolves with the answer, whatever its status: over
  * `agent`, or on a connection of its own that trusts any certificate (the bench's servers use
- * self-signed ones).
+ * self-signed ones). A body sent many times is best given as bytes: the text of a large one is
+ * encoded again at each call, in new memory (the API server sends bytes it already has).
  */
-export function postReview(port: number, body: string, agent?: Agent): Promise<ReviewAnswer> {
+export function postReview(port: number, body: string | Buffer, agent?: Agent): Promise<ReviewAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
