@@ -13,7 +13,9 @@
 // The server runs with the Node flags of the chart's command line (lib/chart-command.ts). Each run
 // posts the review twice: right after a forced full collection (gc(), which also takes the heap
 // baseline: the heap growth column) and then again; the answer time and the server CPU are the
-// second's, the CPU after gc() is reported beside it.
+// second's, the CPU after gc() is reported beside it. Before the rows, the costliest review is
+// posted once to the fresh server: what the first large review of a process costs is printed
+// under the table.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -438,7 +440,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const firstLine =
     costliest && first && !('failed' in first)
-      ? `\nThe first large review of the server process, "${costliest.name}": ${fixed(first.cpuMs, 0)} ms of CPU, answered in ${fixed(first.answerMs, 0)} ms (one run).\n`
+      ? `\nThe first large review of the server process, "${costliest.name}": ${fixed(first.cpuMs, 0)} ms of CPU, answered in ${fixed(first.answerMs, 0)} ms, /healthz waited ${fixed(first.healthMs, 0)} ms at worst (one run).\n`
       : '';
   process.stdout.write(
     `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}`,
