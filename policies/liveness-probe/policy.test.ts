@@ -1,6 +1,6 @@
 import t from 'tap';
 import policy from './policy.js';
-import { examples, judge, pick } from '../../test/helpers/manifests.js';
+import { assertLongRunningOnly, examples, judge } from '../../test/helpers/manifests.js';
 
 const { good, bad, get } = examples('liveness-probe');
 
@@ -46,16 +46,7 @@ t.test('PodTemplates are judged at their own pod spec path', async (t) => {
 });
 
 t.test('Job and CronJob pods are not judged, nor pods that run to completion', async (t) => {
-  t.notOk(policy.kinds.includes('Job'));
-  t.notOk(policy.kinds.includes('CronJob'));
-  const jobPod = pick(good, 'pod-of-a-job');
-  t.same(judge(policy, jobPod), []);
-  const servicePod = { ...jobPod, spec: { ...(jobPod.spec as object), restartPolicy: 'Always' } };
-  t.same(
-    judge(policy, servicePod).map((f) => f.container),
-    ['task'],
-    'the same pod restarted forever is long-running',
-  );
+  assertLongRunningOnly(t, policy, good);
 });
 
 t.test('every bad example fails', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import liveness from '../liveness-probe/policy.js';
 import policy from './policy.js';
 import type { KubeObject } from '../../src/engine/index.js';
-import { examples, judge, pick } from '../../test/helpers/manifests.js';
+import { assertLongRunningOnly, examples, judge, pick } from '../../test/helpers/manifests.js';
 
 const { good, bad, get } = examples('readiness-probe');
 
@@ -44,16 +44,7 @@ t.test('each regular container is checked', async (t) => {
 });
 
 t.test('Job and CronJob pods are not judged, nor pods that run to completion', async (t) => {
-  t.notOk(policy.kinds.includes('Job'));
-  t.notOk(policy.kinds.includes('CronJob'));
-  const jobPod = pick(good, 'pod-of-a-job');
-  t.same(judge(policy, jobPod), []);
-  const servicePod = { ...jobPod, spec: { ...(jobPod.spec as object), restartPolicy: 'Always' } };
-  t.same(
-    judge(policy, servicePod).map((f) => f.container),
-    ['task'],
-    'the same pod restarted forever is long-running',
-  );
+  assertLongRunningOnly(t, policy, good);
 });
 
 t.test('readiness applies to containers that serve a port; liveness still applies to those that do not', async (t) => {

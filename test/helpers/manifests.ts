@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Test } from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { ContextIndex, compileConfig, evaluate, DEFAULT_CONFIG, nameOf } from '../../src/engine/index.js';
 import type { Config, Finding, KubeObject, Policy } from '../../src/engine/index.js';
@@ -32,6 +33,24 @@ export function pick(file: ReadonlyMap<string, KubeObject>, name: string): KubeO
   const obj = file.get(name);
   if (!obj) throw new Error(`missing example ${name}`);
   return obj;
+}
+
+/**
+ * Asserts that `policy` judges long-running pods only: no Job or CronJob, nothing in the
+ * `pod-of-a-job` example of `good` (a pod that runs to completion), and its container `task`
+ * once the same pod restarts forever.
+ */
+export function assertLongRunningOnly(t: Test, policy: Policy, good: ReadonlyMap<string, KubeObject>): void {
+  t.notOk(policy.kinds.includes('Job'));
+  t.notOk(policy.kinds.includes('CronJob'));
+  const jobPod = pick(good, 'pod-of-a-job');
+  t.same(judge(policy, jobPod), []);
+  const servicePod = { ...jobPod, spec: { ...(jobPod.spec as object), restartPolicy: 'Always' } };
+  t.same(
+    judge(policy, servicePod).map((f) => f.container),
+    ['task'],
+    'the same pod restarted forever is long-running',
+  );
 }
 
 export interface Examples {
