@@ -1,4 +1,4 @@
-import type { ClusterContext, ContainerRef, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
+import type { ClusterContext, ContainerRef, PolicyNote, Violation, WorkloadPolicy } from '../../src/engine/index.js';
 import { COUNTED, WORKLOAD_KINDS, fieldsOf, isUnset, resourceContainers } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeDefault } from '../lib/limit-range.js';
 import type { Defaulted } from '../lib/limit-range.js';
@@ -15,9 +15,6 @@ function memoryLimit(ref: ContainerRef, namespace: string, context: ClusterConte
   if (!isUnset(limits.memory)) return quantitySet(limits.memory);
   return limitRangeDefault(context, namespace, 'limits', 'memory') ?? false;
 }
-
-const limits = (workload: Workload, context: ClusterContext) =>
-  resourceContainers(workload).map((ref) => ({ ref, limit: memoryLimit(ref, workload.namespace, context) }));
 
 const policy: WorkloadPolicy = {
   id: 'memory-limit',
@@ -42,7 +39,7 @@ const policy: WorkloadPolicy = {
   },
   check(workload, context) {
     const out: Violation[] = [];
-    // Not limits(): past the cap (workload.counting) nothing is built per container.
+    // Past the cap (workload.counting) nothing is built per container.
     for (const ref of resourceContainers(workload)) {
       if (memoryLimit(ref, workload.namespace, context) !== false) continue;
       out.push(
@@ -59,7 +56,8 @@ const policy: WorkloadPolicy = {
   },
   notes(workload, context) {
     const out: PolicyNote[] = [];
-    for (const { ref, limit } of limits(workload, context)) {
+    for (const ref of resourceContainers(workload)) {
+      const limit = memoryLimit(ref, workload.namespace, context);
       if (typeof limit !== 'object') continue;
       out.push({
         container: ref.name,

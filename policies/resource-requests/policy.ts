@@ -1,4 +1,4 @@
-import type { ClusterContext, PolicyNote, Violation, Workload, WorkloadPolicy } from '../../src/engine/index.js';
+import type { PolicyNote, Violation, WorkloadPolicy } from '../../src/engine/index.js';
 import { COUNTED, WORKLOAD_KINDS, resourceContainers } from '../../src/engine/index.js';
 import { defaultedMessage, limitRangeNames } from '../lib/limit-range.js';
 import { quantitySetCel } from '../lib/quantity.js';
@@ -7,14 +7,6 @@ import { requestSupply } from '../lib/request-supply.js';
 const SAMPLE: Readonly<Record<'cpu' | 'memory', string>> = { cpu: '100m', memory: '128Mi' };
 const RESOURCES = ['cpu', 'memory'] as const;
 type Resource = (typeof RESOURCES)[number];
-
-function supplies(workload: Workload, context: ClusterContext) {
-  return resourceContainers(workload).map((ref) => ({
-    ref,
-    cpu: requestSupply(ref.container.resources, 'cpu', workload.namespace, context),
-    memory: requestSupply(ref.container.resources, 'memory', workload.namespace, context),
-  }));
-}
 
 /** requested() in CEL, for `practice-gate vap`. */
 function requestedCel(resource: 'cpu' | 'memory'): string {
@@ -45,7 +37,7 @@ const policy: WorkloadPolicy = {
   },
   check(workload, context) {
     const out: Violation[] = [];
-    // Not supplies(): past the cap (workload.counting) nothing is built per container, not even its path.
+    // Past the cap (workload.counting) nothing is built per container, not even its path.
     for (const ref of resourceContainers(workload)) {
       const cpu = requestSupply(ref.container.resources, 'cpu', workload.namespace, context);
       const memory = requestSupply(ref.container.resources, 'memory', workload.namespace, context);
@@ -78,14 +70,14 @@ const policy: WorkloadPolicy = {
   },
   notes(workload, context) {
     const out: PolicyNote[] = [];
-    for (const entry of supplies(workload, context)) {
+    for (const ref of resourceContainers(workload)) {
       for (const resource of RESOURCES) {
-        const defaulted = entry[resource];
+        const defaulted = requestSupply(ref.container.resources, resource, workload.namespace, context);
         if (typeof defaulted !== 'object') continue;
         out.push({
-          container: entry.ref.name,
-          path: `${entry.ref.path}.resources.requests.${resource}`,
-          message: defaultedMessage(entry.ref.name, `requests.${resource}`, defaulted, workload.namespace),
+          container: ref.name,
+          path: `${ref.path}.resources.requests.${resource}`,
+          message: defaultedMessage(ref.name, `requests.${resource}`, defaulted, workload.namespace),
         });
       }
     }
