@@ -41,14 +41,7 @@ type Json = Record<string, unknown>;
 
 /** A container as the API server stores it: the fields it defaults are filled in. */
 function container(name: string, compliant: boolean): Json {
-  const base: Json = {
-    name,
-    image: 'registry.example/app:1.4.2',
-    resources: {},
-    terminationMessagePath: '/dev/termination-log',
-    terminationMessagePolicy: 'File',
-    imagePullPolicy: 'IfNotPresent',
-  };
+  const base: Json = defaultedContainer(name, 'registry.example/app:1.4.2', 'IfNotPresent');
   if (!compliant) return { ...base, image: 'app', securityContext: { runAsUser: 0, privileged: true } };
   return {
     ...base,

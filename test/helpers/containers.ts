@@ -11,14 +11,17 @@ export type DefaultedContainer = {
   imagePullPolicy: string;
 };
 
-/** `image` without a tag, as in a manifest that breaks image-tag-pinned: the API server pulls it Always. */
-export function defaultedContainer(name: string, image = 'app'): DefaultedContainer {
+/**
+ * `image` without a tag by default, as in a manifest that breaks image-tag-pinned: the API server
+ * pulls it Always (IfNotPresent for a tagged image it defaulted when created).
+ */
+export function defaultedContainer(name: string, image = 'app', imagePullPolicy = 'Always'): DefaultedContainer {
   return {
     name,
     image,
     resources: {},
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
-    imagePullPolicy: 'Always',
+    imagePullPolicy,
   };
 }
