@@ -78,6 +78,15 @@ class Scanner {
     this.i++;
   }
 
+  /** Past the comma or the `close` that follows a member or an element: true when another follows. */
+  another(close: number): boolean {
+    const next = this.peek();
+    this.i++;
+    if (next === close) return false;
+    if (next !== COMMA) throw NOT_SCANNED;
+    return true;
+  }
+
   /** Skips the string whose opening quote is at the cursor; true when it holds an escape or a non-ASCII byte. */
   string(): boolean {
     const { b, n } = this;
@@ -149,10 +158,7 @@ class Scanner {
           this.string();
           this.expect(COLON);
           this.value();
-          const next = this.peek();
-          this.i++;
-          if (next === CLOSE_BRACE) break;
-          if (next !== COMMA) throw NOT_SCANNED;
+          if (!this.another(CLOSE_BRACE)) break;
         }
       }
       this.depth--;
@@ -160,13 +166,8 @@ class Scanner {
       this.open();
       if (this.peek() === CLOSE_BRACKET) this.i++;
       else {
-        for (;;) {
-          this.value();
-          const next = this.peek();
-          this.i++;
-          if (next === CLOSE_BRACKET) break;
-          if (next !== COMMA) throw NOT_SCANNED;
-        }
+        do this.value();
+        while (this.another(CLOSE_BRACKET));
       }
       this.depth--;
     } else if (c === 0x74) this.literal('true');
@@ -209,11 +210,7 @@ class Scanner {
     bounds.member(start, keyEnd, this.i);
     this.value();
     bounds.end(this.i);
-    const next = this.peek();
-    this.i++;
-    if (next === (object ? CLOSE_BRACE : CLOSE_BRACKET)) return false;
-    if (next !== COMMA) throw NOT_SCANNED;
-    return true;
+    return this.another(object ? CLOSE_BRACE : CLOSE_BRACKET);
   }
 
   /** True when the key whose quotes are at start and end is one of `names` (decoded when it holds escapes). */
@@ -253,10 +250,7 @@ class Scanner {
         items.push(this.i);
         items.push(firstRun);
         items.push(runCount);
-        const next = this.peek();
-        this.i++;
-        if (next === CLOSE_BRACKET) break;
-        if (next !== COMMA) throw NOT_SCANNED;
+        if (!this.another(CLOSE_BRACKET)) break;
       }
     }
     this.depth--;
@@ -296,10 +290,7 @@ class Scanner {
           if (runStart < 0) runStart = memberStart;
           runEnd = this.i;
         }
-        const next = this.peek();
-        this.i++;
-        if (next === CLOSE_BRACE) break;
-        if (next !== COMMA) throw NOT_SCANNED;
+        if (!this.another(CLOSE_BRACE)) break;
       }
     }
     this.depth--;
@@ -329,10 +320,7 @@ class Scanner {
         const child = plan.children.get(key) ?? (plan.keepOthers ? WHOLE_CHILD : undefined);
         if (child) fields.entries.set(key, this.kept(child));
         else this.value();
-        const next = this.peek();
-        this.i++;
-        if (next === CLOSE_BRACE) break;
-        if (next !== COMMA) throw NOT_SCANNED;
+        if (!this.another(CLOSE_BRACE)) break;
       }
     }
     this.depth--;
