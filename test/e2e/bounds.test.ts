@@ -47,34 +47,40 @@ t.teardown(async () => {
 /** kubectl as the namespace user: the API server authorizes it as that user (RBAC above). */
 const asUser = (args: string[], input?: string) => cluster.kubectl(['--as', USER, '-n', NS, ...args], input);
 
-/** A compliant Deployment with `volumes` small Secret volumes. */
-function grown(name: string, volumes: number): string {
+/** A Deployment of `podSpec` in the test namespace, as kubectl reads it (with `replicas` when given). */
+function deployment(name: string, podSpec: Record<string, unknown>, replicas?: number): string {
   return JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: NS },
     spec: {
-      replicas: 1,
+      ...(replicas !== undefined ? { replicas } : {}),
       selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 10001 },
-          containers: [
-            {
-              name: 'app',
-              image: 'registry.example/app:1.4.2',
-              securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-              readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
-              livenessProbe: { httpGet: { path: '/live', port: 8080 } },
-            },
-          ],
-          volumes: Array.from({ length: volumes }, (_, i) => ({ name: `v${i}`, secret: { secretName: 's' } })),
-        },
-      },
+      template: { metadata: { labels: { app: name } }, spec: podSpec },
     },
   });
+}
+
+/** A compliant Deployment with `volumes` small Secret volumes. */
+function grown(name: string, volumes: number): string {
+  return deployment(
+    name,
+    {
+      securityContext: { runAsNonRoot: true, runAsUser: 10001 },
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.example/app:1.4.2',
+          securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+          readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+          livenessProbe: { httpGet: { path: '/live', port: 8080 } },
+        },
+      ],
+      volumes: Array.from({ length: volumes }, (_, i) => ({ name: `v${i}`, secret: { secretName: 's' } })),
+    },
+    1,
+  );
 }
 
 const PATCH = JSON.stringify([
@@ -131,20 +137,8 @@ t.test('a Deployment grown to what etcd stores, patched to root, privileged and 
 });
 
 /** A Deployment with `count` bare containers, each breaking the per-container policies. */
-function crowded(name: string, count: number): string {
-  return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: NS },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: Array.from({ length: count }, (_, i) => ({ name: `c${i}`, image: 'app' })) },
-      },
-    },
-  });
-}
+const crowded = (name: string, count: number): string =>
+  deployment(name, { containers: Array.from({ length: count }, (_, i) => ({ name: `c${i}`, image: 'app' })) });
 
 t.test(
   'many containers: what the API server sends is judged up to the body limit, refused past it, and 100,000 never reach the webhook',
@@ -174,15 +168,7 @@ t.test(
 );
 
 t.test('SIGTERM under kubectl traffic: every review the webhook took is answered, none cut', async (t) => {
-  const root = JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'restart', namespace: NS },
-    spec: {
-      selector: { matchLabels: { app: 'restart' } },
-      template: { metadata: { labels: { app: 'restart' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] } },
-    },
-  });
+  const root = deployment('restart', { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] });
   let judged = 0;
   let running = true;
   const traffic = Promise.all(
