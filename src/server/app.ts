@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import './decorations.js';
 import { GateMetrics } from './metrics.js';
 import type { OnError } from './review.js';
+import type { BodyBudgetOptions } from './body-budget.js';
 import type { BodyPoolOptions } from './body-pool.js';
 import type { GateState } from './state.js';
 import errors from './plugins/errors.js';
@@ -71,6 +72,8 @@ export interface AppOptions {
   timeouts?: Partial<Timeouts>;
   /** Overrides of BODY_POOL_DEFAULTS, the worker threads that parse large bodies. */
   largeBodies?: Partial<BodyPoolOptions>;
+  /** Overrides of BODY_BUDGET_DEFAULTS, the bytes of bodies read, parsed and judged at once. */
+  bodyBudget?: Partial<BodyBudgetOptions>;
 }
 
 export function buildApp(options: AppOptions): GateApp {
@@ -99,7 +102,11 @@ export function buildApp(options: AppOptions): GateApp {
     if (app.gate.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.register(jsonBody, { bodyLimit: BODY_LIMIT, ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}) });
+  app.register(jsonBody, {
+    bodyLimit: BODY_LIMIT,
+    ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}),
+    ...(options.bodyBudget ? { bodyBudget: options.bodyBudget } : {}),
+  });
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });

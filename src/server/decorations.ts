@@ -1,5 +1,6 @@
 // The decorators the gate's plugins share: the state, the metrics, and one record per
 // AdmissionReview that the logging and metrics hooks read after the answer went out.
+import type { BodyBudget } from './body-budget.js';
 import type { BodyPool } from './body-pool.js';
 import type { GateMetrics } from './metrics.js';
 import type { AppliedFinding, AppliedOmission } from './messages.js';
@@ -24,8 +25,11 @@ declare module 'fastify' {
     gate: GateState;
     metrics: GateMetrics;
     bodyPool: BodyPool;
+    bodyBudget: BodyBudget;
   }
   interface FastifyRequest {
     admission: AdmissionRecord | null;
+    /** Why the body got no place in the body budget (src/server/body-budget.ts); null when it did or needed none. */
+    bodyRefusal: string | null;
   }
 }

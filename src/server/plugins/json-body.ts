@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin';
 import type { IncomingHttpHeaders } from 'node:http';
 import { unreadableBody } from '../body-headers.js';
+import { BodyBudget } from '../body-budget.js';
+import type { BodyBudgetOptions } from '../body-budget.js';
 import { BodyNotParsed, BodyPool } from '../body-pool.js';
 import type { BodyPoolOptions } from '../body-pool.js';
 import { reviewProjection } from '../body-projection.js';
@@ -24,21 +26,48 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
  * before a byte of it is read, rather than misread. A body over the limit is read to its end
  * and handed on as an OversizeBody, for /validate to answer. A large body is parsed by the
  * worker pool (src/server/body-pool.ts) and handed on as a ProjectedBody, or as an UnparsedBody
- * when the pool could not parse it; the pool ends with the app.
+ * when the pool could not parse it; the pool ends with the app. A body that is not small waits,
+ * unread, for its place in the body budget (src/server/body-budget.ts), held until its answer
+ * is out; one that gets none is read for its head only and handed on as an UnparsedBody.
  */
-export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions> }>(
+export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions>; bodyBudget?: Partial<BodyBudgetOptions> }>(
   async (app, options) => {
     const pool = new BodyPool(options.largeBodies);
+    const budget = new BodyBudget(options.bodyBudget);
     app.decorate('bodyPool', pool);
-    app.addHook('onClose', () => pool.close());
+    app.decorate('bodyBudget', budget);
+    app.decorateRequest('bodyRefusal', null);
+    app.addHook('onClose', () => {
+      budget.close();
+      return pool.close();
+    });
     app.removeAllContentTypeParsers();
-    app.addHook('preParsing', (request, _reply, payload, done) => {
-      const problem = hasBody(request.headers) ? unreadableBody(request.headers) : undefined;
-      if (problem !== undefined) done(new BodyError(problem, 415));
-      else done(null, payload);
+    app.addHook('preParsing', (request, reply, payload, done) => {
+      if (!hasBody(request.headers)) return done(null, payload);
+      const problem = unreadableBody(request.headers);
+      if (problem !== undefined) return done(new BodyError(problem, 415));
+      const declared = declaredLength(request.headers);
+      // A body over the limit is drained keeping its head: it holds no memory.
+      if (!budget.counts(declared) || (declared !== undefined && declared > options.bodyLimit)) return done(null, payload);
+      const ticket = budget.take(declared ?? options.bodyLimit);
+      // 'close' comes once the answer is out or the connection is gone, whichever is first.
+      reply.raw.once('close', ticket.release);
+      void ticket.turn.then((refusal) => {
+        if (refusal !== undefined) request.bodyRefusal = refusal;
+        done(null, payload);
+      });
     });
     app.addContentTypeParser('application/json', (request, payload, done) => {
       const declared = declaredLength(request.headers);
+      const refusal = request.bodyRefusal;
+      if (refusal !== null) {
+        // Read to its end for its head only, so that the answer can name the request.
+        readBoundedBody(payload, 0).then(
+          (body) => done(null, body instanceof OversizeBody ? new UnparsedBody(body.bytes, body.head, refusal) : body),
+          (err: Error) => done(err, undefined),
+        );
+        return;
+      }
       const allocate = (bytes: number) => (pool.takes(bytes) ? pool.bodyBuffer(bytes) : Buffer.allocUnsafe(bytes));
       readBoundedBody(payload, options.bodyLimit, declared, allocate).then(
         (body) => {
