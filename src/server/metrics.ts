@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Decision } from './review.js';
 import type { Outcome } from './messages.js';
 
-export type ErrorReason = 'invalid_body' | 'body_too_large' | 'unsupported_media_type' | 'review_failed' | 'internal';
+export type ErrorReason = 'invalid_body' | 'body_too_large' | 'unsupported_media_type' | 'review_failed' | 'busy' | 'internal';
 
 export type ReloadResult = 'success' | 'failure';
 

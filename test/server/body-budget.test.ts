@@ -172,6 +172,7 @@ t.test('a review that gets no turn in time is refused unjudged in enforce mode, 
   t.equal(refused.allowed, false);
   t.match(refused.status.message, /Deployment shop\/wide-late was refused unchecked: .*busy with other large AdmissionReviews/);
   t.match(refused.auditAnnotations, { 'body-not-parsed': /busy with other large AdmissionReviews/ });
+  t.match((await app.inject('/metrics')).body, 'practice_gate_errors_total{reason="busy"} 1', 'counted apart from judging failures');
 
   const small = (await post(app, review('small', 1))).json().response;
   t.match(small.status.message, /Deployment shop\/wide-small violates \d+ policies/, 'a small review is judged while the budget is full');

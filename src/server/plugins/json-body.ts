@@ -63,7 +63,7 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions>; b
       if (refusal !== null) {
         // Read to its end for its head only, so that the answer can name the request.
         readBoundedBody(payload, 0).then(
-          (body) => done(null, body instanceof OversizeBody ? new UnparsedBody(body.bytes, body.head, refusal) : body),
+          (body) => done(null, body instanceof OversizeBody ? new UnparsedBody(body.bytes, body.head, refusal, true) : body),
           (err: Error) => done(err, undefined),
         );
         return;

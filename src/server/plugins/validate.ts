@@ -104,7 +104,7 @@ function unparsed(app: FastifyInstance, request: FastifyRequest, body: UnparsedB
     answer,
     { bytes: body.bytes, reason: body.reason, onError },
     'large AdmissionReview not parsed: answered unjudged',
-    'review_failed',
+    body.busy ? 'busy' : 'review_failed',
   );
 }
 
