@@ -15,8 +15,13 @@
 // baseline: the heap growth column) and then again; the answer time and the server CPU are the
 // second's, the CPU after gc() is reported beside it. Before the rows, the costliest review is
 // posted once to the fresh server, and after them up to three times alone (after thousands of
-// small reviews and 12 s idle): what those cost is printed under the table.
-import { mkdtempSync, rmSync } from 'node:fs';
+// small reviews and 12 s idle): what those cost is printed under the table. Last, the costliest
+// review is sent 1, 2, 4 and 8 times at once, and 64 reviews of just under 1 MiB: how many were
+// judged, how many refused for want of a place in the body budget, the slowest answer and the
+// server's peak RSS (the second table). BENCH_MEMORY_CGROUP=<dir> starts the server inside that
+// memory cgroup (made beforehand, e.g. with the chart's 256 MiB limit) and adds its peak usage
+// and the OOM kills it saw.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +31,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { defaultedContainer } from '../test/helpers/containers.js';
 import { chartNodeFlags } from './lib/chart-command.js';
-import { cpuSeconds, machine, pinSelf, spawnOnCore1, threadCpuSeconds } from './lib/proc.js';
+import { cpuSeconds, machine, peakRssMiB, pinSelf, resetPeakRss, spawnOnCore1, threadCpuSeconds } from './lib/proc.js';
 import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
 
@@ -223,7 +228,11 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
     keyFile,
     ...(process.env.GATE_RUN ? [process.env.GATE_RUN] : []),
   ];
-  const child = spawnOnCore1(process.execPath, args);
+  // In the cgroup from its first instruction: Node sizes V8's heap from the limit it finds at start.
+  const cgroup = process.env.BENCH_MEMORY_CGROUP;
+  const child = cgroup
+    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args])
+    : spawnOnCore1(process.execPath, args);
   const waiting: Array<(value: Json) => void> = [];
   child.stderr.resume();
   child.stdin.on('error', () => undefined); // reported as the server having exited
@@ -360,6 +369,108 @@ async function measureAlone(child: Child, agent: Agent, c: { name: string; body:
   return out;
 }
 
+/** The memory cgroup's peak usage in MiB and the OOM kills it counted (v1 or v2 files), when the server runs in one. */
+function cgroupMemory(): { peakMiB: number; oomKills: number } | undefined {
+  const dir = process.env.BENCH_MEMORY_CGROUP;
+  if (!dir) return undefined;
+  const read = (file: string) => {
+    try {
+      return readFileSync(join(dir, file), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const peak = Number(read('memory.max_usage_in_bytes') ?? read('memory.peak') ?? NaN);
+  const kills = /oom_kill (\d+)/.exec(read('memory.oom_control') ?? read('memory.events') ?? '')?.[1];
+  return { peakMiB: peak / MiB, oomKills: Number(kills ?? NaN) };
+}
+
+/** Starts the cgroup's peak usage afresh (cgroup v1; v2 kernels before 6.12 keep it for the group's life). */
+function resetCgroupPeak(): void {
+  const dir = process.env.BENCH_MEMORY_CGROUP;
+  if (!dir) return;
+  for (const file of ['memory.max_usage_in_bytes', 'memory.peak']) {
+    try {
+      writeFileSync(join(dir, file), '0');
+      return;
+    } catch {
+      // not this version's file, or not resettable
+    }
+  }
+}
+
+interface AtOnce {
+  judged: number;
+  busy: number;
+  other: number;
+  slowestMs: number;
+  peakRssMiB: number;
+  cgroup: { peakMiB: number; oomKills: number } | undefined;
+}
+
+/** `count` copies of one review sent together, each on its own connection, as the API server sends concurrent writes. */
+async function measureAtOnce(child: Child, body: Buffer, count: number): Promise<AtOnce> {
+  resetPeakRss(child.pid);
+  resetCgroupPeak();
+  const agent = new Agent({ keepAlive: true, maxSockets: count, rejectUnauthorized: false });
+  const started = performance.now();
+  let slowestMs = 0;
+  const said = await Promise.all(
+    Array.from({ length: count }, () =>
+      postReview(child.port, body, agent).then(
+        (answer) => {
+          slowestMs = Math.max(slowestMs, performance.now() - started);
+          const text = answer.body.toString('utf8');
+          return answer.status === 200
+            ? ((JSON.parse(text) as { response: { status?: { message?: string } } }).response.status?.message ?? '')
+            : '';
+        },
+        () => '',
+      ),
+    ),
+  );
+  agent.destroy();
+  const judged = said.filter((m) => /violates \d+ polic/.test(m)).length;
+  const busy = said.filter((m) => /busy with other large AdmissionReviews|already waiting/.test(m)).length;
+  return { judged, busy, other: count - judged - busy, slowestMs, peakRssMiB: peakRssMiB(child.pid) ?? NaN, cgroup: cgroupMemory() };
+}
+
+/** The costliest review 1, 2, 4 and 8 at once, and 64 reviews of just under 1 MiB (parsed on the event loop): two rounds each. */
+async function measureConcurrent(child: Child, costliest: { body: Buffer }): Promise<string[][]> {
+  const underWorker = Buffer.from(apiServerContainers(largestUnder(apiServerContainers, MiB - 64 * 1024)));
+  const plans = [...[1, 2, 4, 8].map((count) => ({ body: costliest.body, count })), { body: underWorker, count: 64 }];
+  const rows = [
+    [
+      'reviews at once',
+      'each MiB',
+      'judged',
+      'refused: busy',
+      'other answers',
+      'slowest answer ms (max)',
+      'peak RSS MiB (max)',
+      ...(process.env.BENCH_MEMORY_CGROUP ? ['cgroup peak MiB (max)', 'OOM kills (cgroup, so far)'] : []),
+    ],
+  ];
+  for (const { body, count } of plans) {
+    const rounds: AtOnce[] = [];
+    for (let round = 0; round < 2; round++) rounds.push(await measureAtOnce(child, body, count));
+    const sum = (key: 'judged' | 'busy' | 'other') => rounds.reduce((total, r) => total + r[key], 0);
+    const max = (values: number[]) => Math.max(...values);
+    const cgroup = rounds.map((r) => r.cgroup).filter((c) => c !== undefined);
+    rows.push([
+      `${count} x ${rounds.length} rounds`,
+      fixed(body.length / MiB, 1),
+      String(sum('judged')),
+      String(sum('busy')),
+      String(sum('other')),
+      fixed(max(rounds.map((r) => r.slowestMs)), 0),
+      fixed(max(rounds.map((r) => r.peakRssMiB)), 0),
+      ...(process.env.BENCH_MEMORY_CGROUP ? [fixed(max(cgroup.map((c) => c.peakMiB)), 0), String(cgroup.at(-1)?.oomKills ?? '-')] : []),
+    ]);
+  }
+  return rows;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
@@ -450,6 +561,7 @@ async function main(): Promise<void> {
     ]);
   }
   const alone = costliest ? await measureAlone(child, agent, costliest) : undefined;
+  const concurrent = costliest && costliest.name === COSTLIEST ? await measureConcurrent(child, costliest) : undefined;
   child.stop();
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
@@ -464,6 +576,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}${aloneLine}`,
   );
+  if (concurrent)
+    process.stdout.write(
+      `\nReviews sent at once, each on its own connection (the chart's memory limit is 256 MiB):\n\n${table(concurrent)}\n`,
+    );
 }
 
 await main();

@@ -2,7 +2,7 @@
 // and pinning to one core with taskset so the server and the load generator do not share.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export const canPin = process.platform === 'linux' && cpus().length >= 2 && hasTaskset();
@@ -74,6 +74,17 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
     return m?.[1] ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Resets the peak resident set size (VmHWM) of `pid` to its current size; false where Linux does not allow it. */
+export function resetPeakRss(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }
 
