@@ -1,8 +1,8 @@
 // How many bytes of request bodies the webhook reads, parses and judges at once. Each review in
 // progress holds its body and what was parsed from it until it is answered: a 16 MiB review ~110
-// MiB of the pod's memory, a 1 MiB one parsed on the event loop ~6 MiB. Four 16 MiB reviews at once,
-// or sixty-four of 1 MiB, took the process past the chart's 256 MiB memory limit and the kernel
-// killed it (docs/performance.md, "Memory under concurrent reviews"): with failurePolicy Ignore
+// MiB of the pod's memory, a 1 MiB one parsed on the event loop ~10 MiB. Four 16 MiB reviews at
+// once, or sixty-four of 1 MiB, took the process past the chart's 256 MiB memory limit and the
+// kernel killed it (docs/performance.md, "Memory under concurrent reviews"): with failurePolicy Ignore
 // every write in the cluster is then admitted unjudged until it is back. Any user who may create
 // a Deployment can send such reviews, a few kubectl commands at once.
 // So a body past the budget waits, unread (the API server's write waits on the socket), until
@@ -23,15 +23,19 @@ export interface BodyBudgetOptions {
 }
 
 /**
- * 16 MiB: one review at the body limit at a time, or sixteen of 1 MiB, keeps the process under
- * the chart's 256 MiB limit with room for the informers' caches (measured in a 256 MiB memory
- * cgroup, docs/performance.md). Below 64 KiB a review as the API server sends it holds at most a
- * few hundred containers, judged without a pause (src/server/sliced.ts), so its memory is gone
- * before the next one is read. Two seconds of waiting leaves the rest of the chart's 5 s webhook
+ * 4 MiB: a review at the body limit goes alone (~110 MiB above an idle process while it is
+ * judged), and of reviews of just under 1 MiB, which the event loop parses, four at once. In a
+ * 256 MiB memory cgroup (the chart's limit), after the largest reviews had been judged, sixty-four
+ * of those sent at once took the process to 248 MiB with sixteen in progress, 218 MiB with eight
+ * (docs/performance.md, "Memory under concurrent reviews"): four leave room for the informers'
+ * caches. On one core, judging them a few at a time costs no more time than all together.
+ * Below 64 KiB a review as the API server sends it holds at most a few hundred containers,
+ * judged without a pause (src/server/sliced.ts), so its memory is gone before the next one is
+ * read. Two seconds of waiting leaves the rest of the chart's 5 s webhook
  * timeout for reading, parsing and judging the largest review.
  */
 export const BODY_BUDGET_DEFAULTS: BodyBudgetOptions = {
-  bytes: 16 * 1024 * 1024,
+  bytes: 4 * 1024 * 1024,
   smallBytes: 64 * 1024,
   waitMs: 2_000,
   maxWaiting: 64,

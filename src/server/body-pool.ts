@@ -35,13 +35,13 @@ export interface BodyPoolOptions {
  * under the chart's webhook timeoutSeconds (5 s) with room for reading the body and judging it:
  * a refusal must reach the API server before it gives up, since under failurePolicy Ignore
  * giving up admits the object. Reading the largest review the API server sends takes ~50 ms there.
- * The body budget (src/server/body-budget.ts) lets at most 16 MiB of bodies in at once, so at
- * most 16 reach the pool: none is refused here for being one too many.
+ * The body budget (src/server/body-budget.ts) lets at most 4 MiB of bodies in at once, so at
+ * most 4 reach the pool: none is refused here for being one too many.
  */
 export const BODY_POOL_DEFAULTS: BodyPoolOptions = {
   threshold: 1024 * 1024,
   workers: 2,
-  maxPending: 16,
+  maxPending: 8,
   timeoutMs: 3_000,
   resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
 };
