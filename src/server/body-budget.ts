@@ -45,6 +45,8 @@ export const BODY_BUDGET_DEFAULTS: BodyBudgetOptions = {
 export interface BodyTicket {
   /** Resolves with undefined when the body may be read, or with why it is answered unjudged. */
   readonly turn: Promise<string | undefined>;
+  /** True when the body had to wait for its turn. */
+  readonly queued: boolean;
   /** Gives the bytes back, or leaves the queue; safe to call more than once. */
   release(): void;
 }
@@ -87,13 +89,13 @@ export class BodyBudget {
     };
     const refuse = (why: string) => {
       this.stats.refused++;
-      return { turn: Promise.resolve(why), release };
+      return { turn: Promise.resolve(why), queued: false, release };
     };
     if (this.#closed) return refuse('the server is shutting down');
     if (this.#queue.length === 0 && this.stats.held + wanted <= this.options.bytes) {
       this.#hold(wanted);
       held = true;
-      return { turn: Promise.resolve(undefined), release };
+      return { turn: Promise.resolve(undefined), queued: false, release };
     }
     if (this.#queue.length >= this.options.maxWaiting) {
       return refuse(`${this.#queue.length} other large AdmissionReviews were already waiting`);
@@ -119,7 +121,7 @@ export class BodyBudget {
       waiter = current;
       this.#queue.push(current);
     });
-    return { turn, release };
+    return { turn, queued: true, release };
   }
 
   /** Bodies still waiting are answered unjudged; those in progress finish. */

@@ -29,7 +29,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     admission: AdmissionRecord | null;
-    /** Why the body got no place in the body budget (src/server/body-budget.ts); null when it did or needed none. */
-    bodyRefusal: string | null;
+    /**
+     * Its body's place in the body budget (src/server/body-budget.ts): how long it waited for it
+     * (undefined when it did not), and why it got none; null when the body does not count.
+     */
+    bodyWait: { waitedMs: number | undefined; refusal: string | undefined } | null;
   }
 }

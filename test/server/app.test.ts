@@ -1,23 +1,10 @@
 // The app's own behaviour through inject: probes, metrics, logs, and answers when judging fails.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import t from 'tap';
 import { buildApp } from '../../src/server/app.js';
 import { GateMetrics } from '../../src/server/metrics.js';
 import { GateState } from '../../src/server/state.js';
 import { admissionReview, deployment, engineConfig } from '../helpers/server.js';
-
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
+import { logCapture } from '../helpers/log-capture.js';
 
 function setup(onError: 'allow' | 'deny' = 'allow') {
   const state = new GateState(engineConfig({ 'run-as-non-root': 'deny', 'test-explodes': 'deny' }), { conditions: ['certificates'] });

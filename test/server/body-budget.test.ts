@@ -3,6 +3,7 @@
 // at once had the kernel kill the process under the chart's memory limit), a review that cannot
 // get its turn in time is refused unjudged in enforce mode, never admitted, and small reviews
 // never wait behind large ones.
+import type { Logger } from 'pino';
 import t from 'tap';
 import type { Test } from 'tap';
 import { POLICIES } from '../../policies/index.js';
@@ -14,6 +15,7 @@ import { BodyBudget } from '../../src/server/body-budget.js';
 import type { BodyBudgetOptions } from '../../src/server/body-budget.js';
 import { GateState } from '../../src/server/state.js';
 import { defaultedContainer } from '../helpers/containers.js';
+import { logCapture } from '../helpers/log-capture.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -137,9 +139,14 @@ function review(uid: string, containers: number): string {
 
 const LARGE = review('sized', 400).length;
 
-function gate(t: Test, options: Partial<BodyBudgetOptions>, mode: Mode = 'enforce'): GateApp {
+function gate(t: Test, options: Partial<BodyBudgetOptions>, mode: Mode = 'enforce', logger?: Logger): GateApp {
   const state = new GateState(compileConfig({ ...DEFAULT_CONFIG, mode }, POLICIES));
-  const app = buildApp({ state, onError: 'allow', bodyBudget: { smallBytes: 4096, waitMs: 60_000, ...options } });
+  const app = buildApp({
+    state,
+    onError: 'allow',
+    bodyBudget: { smallBytes: 4096, waitMs: 60_000, ...options },
+    ...(logger ? { logger } : {}),
+  });
   t.teardown(() => app.close());
   return app;
 }
@@ -148,7 +155,8 @@ const post = (app: GateApp, payload: string) =>
   app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload });
 
 t.test('large reviews sent at once are all judged, never more of them in progress than the budget holds', async (t) => {
-  const app = gate(t, { bytes: 2 * LARGE });
+  const { lines, logger } = logCapture();
+  const app = gate(t, { bytes: 2 * LARGE }, 'enforce', logger);
   const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(app, review(`r${i}`, 400))));
   for (const [i, res] of answers.entries()) {
     const response = res.json().response;
@@ -159,6 +167,13 @@ t.test('large reviews sent at once are all judged, never more of them in progres
   t.ok(app.bodyBudget.stats.peak <= 2 * LARGE, `at most two bodies' bytes in progress (peak ${app.bodyBudget.stats.peak})`);
   t.ok(app.bodyBudget.stats.waited >= 4, 'the others waited their turn');
   t.equal(app.bodyBudget.stats.held, 0, 'every place was given back');
+  const logged = lines.filter((line) => line.msg === 'admission review');
+  t.equal(logged.length, 6);
+  t.equal(
+    logged.filter((line) => typeof line.waitedMs === 'number').length,
+    app.bodyBudget.stats.waited,
+    'the log line of each review that waited says for how long',
+  );
 });
 
 t.test('a review that gets no turn in time is refused unjudged in enforce mode, by its uid; small reviews go on meanwhile', async (t) => {

@@ -2,13 +2,12 @@
 // but an AdmissionReview with the request's uid that refuses the write in enforce mode, warns in
 // audit mode, and is logged with uid, kind and name, read from the head of the body alone.
 import https from 'node:https';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import t from 'tap';
 import { BODY_LIMIT, buildApp } from '../../src/server/app.js';
 import { readReviewHead } from '../../src/server/review-head.js';
 import { GateState } from '../../src/server/state.js';
 import { admissionReview, deployment, engineConfig, httpsRequest, startTestServer, testCertificates } from '../helpers/server.js';
+import { logCapture } from '../helpers/log-capture.js';
 
 /** A review over the limit: a compliant Deployment with an annotation that makes it too big. */
 function oversized(options: { uid?: string; operation?: string; namespace?: string; name?: string } = {}): string {
@@ -21,16 +20,9 @@ function oversized(options: { uid?: string; operation?: string; namespace?: stri
 }
 
 function setup(config = engineConfig({ 'run-as-non-root': 'deny' })) {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { lines, logger } = logCapture();
   const state = new GateState(config, { conditions: [] });
-  const app = buildApp({ state, logger: pino({ level: 'info' }, stream) });
+  const app = buildApp({ state, logger });
   const post = (payload: string) =>
     app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload });
   return { app, state, lines, post };

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { unreadableBody } from '../body-headers.js';
 import { BodyBudget } from '../body-budget.js';
 import type { BodyBudgetOptions } from '../body-budget.js';
@@ -36,7 +37,7 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions>; b
     const budget = new BodyBudget(options.bodyBudget);
     app.decorate('bodyPool', pool);
     app.decorate('bodyBudget', budget);
-    app.decorateRequest('bodyRefusal', null);
+    app.decorateRequest('bodyWait', null);
     app.addHook('onClose', () => {
       budget.close();
       return pool.close();
@@ -52,15 +53,16 @@ export default fp<{ bodyLimit: number; largeBodies?: Partial<BodyPoolOptions>; b
       const ticket = budget.take(declared ?? options.bodyLimit);
       // 'close' comes once the answer is out or the connection is gone, whichever is first.
       reply.raw.once('close', ticket.release);
+      const asked = performance.now();
       void ticket.turn.then((refusal) => {
-        if (refusal !== undefined) request.bodyRefusal = refusal;
+        request.bodyWait = { waitedMs: ticket.queued ? performance.now() - asked : undefined, refusal };
         done(null, payload);
       });
     });
     app.addContentTypeParser('application/json', (request, payload, done) => {
       const declared = declaredLength(request.headers);
-      const refusal = request.bodyRefusal;
-      if (refusal !== null) {
+      const refusal = request.bodyWait?.refusal;
+      if (refusal !== undefined) {
         // Read to its end for its head only, so that the answer can name the request.
         readBoundedBody(payload, 0).then(
           (body) => done(null, body instanceof OversizeBody ? new UnparsedBody(body.bytes, body.head, refusal, true) : body),

@@ -40,6 +40,8 @@ export default fp(
             dryRun: a.dryRun,
             decision: a.decision,
             bytes: Number(request.headers['content-length']) || undefined,
+            // Only when it waited for a place in the body budget (src/server/body-budget.ts).
+            ...(request.bodyWait?.waitedMs !== undefined ? { waitedMs: Math.round(request.bodyWait.waitedMs) } : {}),
             policies,
             ...(exempt.length > 0 ? { exempt } : {}),
             ...(existing.length > 0 ? { existing } : {}),
