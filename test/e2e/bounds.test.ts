@@ -2,7 +2,8 @@
 // Deployment grown as large as etcd stores it, then patched to run as root, privileged and
 // without requests, is refused (the whole review is judged, whatever its size, under the chart's
 // failurePolicy Ignore); a Deployment with tens of thousands of containers is judged up to the
-// body limit and refused past it; and a SIGTERM under kubectl traffic cuts no review the webhook took.
+// body limit and refused past it, and several at once wait their turn and are all judged; and a
+// SIGTERM under kubectl traffic cuts no review the webhook took.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { BODY_LIMIT } from '../../src/server/app.js';
@@ -166,6 +167,25 @@ t.test(
     );
   },
 );
+
+t.test('large reviews at once: the API server waits on its unread calls, and each review is judged', async (t) => {
+  // Four 6 MiB reviews, each over the 4 MiB body budget (src/server/body-budget.ts): the webhook
+  // reads one at a time and leaves the others unread on their connections meanwhile.
+  const names = ['crowd-a', 'crowd-b', 'crowd-c', 'crowd-d'];
+  const results = await Promise.all(names.map((name) => asUser(['create', '--dry-run=server', '-f', '-'], crowded(name, 20_000))));
+  for (const [i, res] of results.entries()) {
+    t.match(res.stderr, 'admission webhook "validate.practice-gate.io" denied the request', `${names[i]}: refused`);
+    t.match(res.stderr, '[run-as-non-root] container "c0" may run as root', 'judged, not refused for want of memory');
+  }
+  const lines = await webhook.logged('the four reviews', (e) => e.msg === 'admission review' && names.includes(String(e.name)), 4);
+  const waited = lines.filter((e) => typeof e.waitedMs === 'number').map((e) => `${String(e.name)} ${String(e.waitedMs)} ms`);
+  t.comment(`waited for the body budget: ${waited.length > 0 ? waited.join(', ') : 'none (the API server sent them apart)'}`);
+  t.notMatch(
+    readFileSync(`${cluster.dir}/kube-apiserver.log`, 'utf8'),
+    /practice-gate[^\n]*(EOF|connection reset|broken pipe|context deadline exceeded)/,
+    'no call broke or timed out while it waited',
+  );
+});
 
 t.test('SIGTERM under kubectl traffic: every review the webhook took is answered, none cut', async (t) => {
   const root = deployment('restart', { containers: [{ name: 'app', image: 'registry.example/app:1.4.2' }] });
