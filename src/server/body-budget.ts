@@ -2,9 +2,9 @@
 // progress holds its body and what was parsed from it until it is answered: a 16 MiB review ~110
 // MiB of the pod's memory, a 1 MiB one parsed on the event loop ~10 MiB. Four 16 MiB reviews at
 // once, or sixty-four of 1 MiB, took the process past the chart's 256 MiB memory limit and the
-// kernel killed it (docs/performance.md, "Memory under concurrent reviews"): with failurePolicy Ignore
-// every write in the cluster is then admitted unjudged until it is back. Any user who may create
-// a Deployment can send such reviews, a few kubectl commands at once.
+// kernel killed it (docs/performance.md, "Memory under concurrent reviews"): with failurePolicy
+// Ignore every write in the cluster is then admitted unjudged until it is back. Any user who may
+// create a Deployment can send such reviews, a few kubectl commands at once.
 // So a body past the budget waits, unread (the API server's write waits on the socket), until
 // earlier ones are answered, in the order they came; one that waits too long, or finds too many
 // waiting, is answered unjudged: refused in enforce mode, like a body the workers could not parse.
@@ -31,8 +31,8 @@ export interface BodyBudgetOptions {
  * caches. On one core, judging them a few at a time costs no more time than all together.
  * Below 64 KiB a review as the API server sends it holds at most a few hundred containers,
  * judged without a pause (src/server/sliced.ts), so its memory is gone before the next one is
- * read. Two seconds of waiting leaves the rest of the chart's 5 s webhook
- * timeout for reading, parsing and judging the largest review.
+ * read. Two seconds of waiting leaves the rest of the chart's 5 s webhook timeout for reading,
+ * parsing and judging the largest review.
  */
 export const BODY_BUDGET_DEFAULTS: BodyBudgetOptions = {
   bytes: 4 * 1024 * 1024,
