@@ -1,12 +1,11 @@
 // Custom findings answer like built-in ones: denials, warnings, audit annotations, metrics, the
 // existing-violation rule on UPDATE; a rule that fails or runs over budget answers per --on-error.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import t from 'tap';
 import { buildApp } from '../../src/server/app.js';
 import { GateMetrics } from '../../src/server/metrics.js';
 import { GateState } from '../../src/server/state.js';
 import { admissionReview, deployment } from '../helpers/server.js';
+import { logCapture } from '../helpers/log-capture.js';
 import { rule, rulesConfig } from '../helpers/rules.js';
 
 const RULES = [
@@ -49,17 +48,10 @@ const RULES = [
 ];
 
 function setup(onError: 'allow' | 'deny') {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { lines, logger } = logCapture();
   const state = new GateState(rulesConfig(RULES), { conditions: [] });
   const metrics = new GateMetrics({ processMetrics: false });
-  const app = buildApp({ state, metrics, logger: pino({ level: 'info' }, stream), onError });
+  const app = buildApp({ state, metrics, logger, onError });
   const post = async (body: unknown) =>
     (
       await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
