@@ -15,3 +15,4 @@ export * from './expiry.js';
 export * from './limit-range.js';
 export * from './notes.js';
 export * from './steps.js';
+export * from './depth.js';

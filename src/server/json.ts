@@ -3,6 +3,8 @@
 // JSON.parse defines a `__proto__` key as a plain own property (it never sets a prototype) and
 // nothing downstream merges objects, so such keys are harmless and kept as sent.
 
+import { valueNestsDeeperThan } from '../engine/index.js';
+
 /** Deeper than any real object; deep enough that recursive code elsewhere cannot overflow. */
 export const MAX_JSON_DEPTH = 512;
 
@@ -59,24 +61,6 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-/**
- * The same answer as nestsDeeperThan for the text `value` was parsed from: true when objects
- * and arrays nest deeper than `limit`. Walking the parsed value costs a fraction of scanning
- * its text again (0.4 µs instead of 2.4 µs for a 1.8 KiB review, 7 µs instead of 46 µs for
- * 113 KiB); V8's JSON.parse does not recurse, so the value exists however deep it is, and
- * this walk stops at `limit` levels.
- */
-export function valueNestsDeeperThan(value: unknown, limit: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (limit === 0) return true;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (valueNestsDeeperThan(value[i], limit - 1)) return true;
-    return false;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key in record) if (valueNestsDeeperThan(record[key], limit - 1)) return true;
-  return false;
-}
 
 /**
  * Bodies longer than this are scanned before they are parsed, so a deep one is refused in
@@ -109,6 +93,8 @@ export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown 
     if (nestsDeeperThan(text, maxDepth)) throw tooDeep();
     throw new BodyError(`the body is not valid JSON: ${syntaxProblem(err)}`);
   }
+  // The same answer as nestsDeeperThan of the text, at a fraction of the cost (7 µs instead of
+  // 46 µs for 113 KiB): V8's JSON.parse does not recurse, so the value exists however deep it is.
   if (valueNestsDeeperThan(value, maxDepth)) throw tooDeep();
   return value;
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { BodyError, MAX_JSON_DEPTH, nestsDeeperThan, parseJsonBody, valueNestsDeeperThan } from '../../src/server/json.js';
+import { valueNestsDeeperThan } from '../../src/engine/index.js';
+import { BodyError, MAX_JSON_DEPTH, nestsDeeperThan, parseJsonBody } from '../../src/server/json.js';
 
 const nested = (depth: number, open = '{"a":', close = '}') => `${open.repeat(depth)}1${close.repeat(depth)}`;
 
