@@ -61,7 +61,6 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-
 /**
  * Bodies longer than this are scanned before they are parsed, so a deep one is refused in
  * microseconds instead of being built first (7 MiB of `[` takes V8 ~0.8 s to parse, a flat
