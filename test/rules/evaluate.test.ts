@@ -93,6 +93,24 @@ t.test('JSON integers are CEL ints, other numbers doubles; keys like __proto__ a
   );
 });
 
+t.test('an object read as a CEL map, converted as it is read, has the keys, order, size and equality of the whole', async (t) => {
+  const object = deployment([{ name: 'app', image: 'a:1', ports: [{ containerPort: 80 }] }], { a: '1', b: '2' });
+  const labels = 'object.metadata.labels';
+  t.ok(check(`size(${labels}) == 2 && 'a' in ${labels} && !('z' in ${labels}) && has(${labels}.b)`, object));
+  t.ok(
+    check(`${labels}.map(k, k) == ['a', 'b'] && ${labels}.all(k, ${labels}[k] != '') && ${labels}.exists(k, ${labels}[k] == '2')`, object),
+  );
+  t.ok(
+    check(`${labels} == {'b': '2', 'a': '1'} && ${labels} != {'a': '1'} && ${labels} != {'a': '1', 'b': '3'}`, object),
+    'equality ignores order',
+  );
+  const first = 'object.spec.template.spec.containers[0]';
+  t.ok(
+    check(`${first} == {'name': 'app', 'image': 'a:1', 'ports': [{'containerPort': 80}]} && ${first}.ports[0].containerPort == 80`, object),
+  );
+  t.ok(check(`object.spec == object.spec && object.metadata != object.spec && type(${labels}) == map`, object));
+});
+
 t.test('macros, has(), optional types and the Kubernetes strings and lists extensions', async (t) => {
   t.ok(
     check("object.spec.template.spec.containers.all(c, c.name == 'app') && object.spec.template.spec.containers.exists(c, has(c.image))"),
