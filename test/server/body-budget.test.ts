@@ -14,8 +14,8 @@ import type { GateApp } from '../../src/server/app.js';
 import { BodyBudget } from '../../src/server/body-budget.js';
 import type { BodyBudgetOptions } from '../../src/server/body-budget.js';
 import { GateState } from '../../src/server/state.js';
-import { defaultedContainer } from '../helpers/containers.js';
 import { logCapture } from '../helpers/log-capture.js';
+import { admissionReview, deployment } from '../helpers/server.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -115,27 +115,18 @@ t.test('only bodies of smallBytes or more, or of unknown size, count', async (t)
   t.ok(b.counts(undefined));
 });
 
-// Through the app: a Deployment of `containers` failing containers, as the API server sends it.
-function review(uid: string, containers: number): string {
-  const spec = { containers: Array.from({ length: containers }, (_, i) => defaultedContainer(`c${i}`)) };
-  const object = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `wide-${uid}`, namespace: 'shop' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'wide' } }, template: { metadata: { labels: { app: 'wide' } }, spec } },
-  };
-  const request = {
-    uid,
-    kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-    resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-    namespace: 'shop',
-    name: object.metadata.name,
-    operation: 'CREATE',
-    userInfo: { username: 'alice' },
-    object,
-  };
-  return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request });
-}
+// Through the app: a review of a Deployment whose `containers` containers all may run as root.
+const review = (uid: string, containers: number): string =>
+  JSON.stringify(
+    admissionReview(
+      deployment(
+        `wide-${uid}`,
+        'shop',
+        Array.from({ length: containers }, (_, i) => ({ name: `c${i}` })),
+      ),
+      { uid },
+    ),
+  );
 
 const LARGE = review('sized', 400).length;
 
