@@ -2,7 +2,7 @@
 // that no suite imported would never run, and one imported twice would run twice. This holds the
 // partition, and that tap runs exactly the suites.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
 import { E2E_ONLY, OTHER, ROOT, SUITE_NAMES, suiteFiles, unitTestFiles } from '../suites/suites.js';
@@ -52,6 +52,22 @@ t.test('what npm test leaves out, npm run test:e2e runs', async (t) => {
     const folder = path.endsWith('.test.ts') ? path.slice(0, path.lastIndexOf('/')) : path;
     t.match(e2e, `${folder}/*.test.ts`, `test:e2e runs ${path}`);
   }
+});
+
+/** The repository files `file` imports by relative path (`./x.js` is the source `./x.ts`). */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const dir = posix.dirname(file);
+  return [...text.matchAll(/from '(\.{1,2}\/[^']+)'/g)].map((m) => posix.normalize(posix.join(dir, (m[1] ?? '').replace(/\.js$/, '.ts'))));
+}
+
+/** Helpers that run helm or the e2e tools: on a fresh machine they build them with Go first (~15 minutes). */
+const NEEDS_TOOLS = (path: string): boolean => path === 'test/chart/helm.ts' || path.startsWith('test/e2e/');
+
+t.test('npm test needs nothing but Node: no unit test file imports what runs helm or the e2e tools', async (t) => {
+  const offenders = unitTestFiles().filter((f) => relativeImports(f).some(NEEDS_TOOLS));
+  t.same(offenders, [], 'such a file belongs in E2E_ONLY (test/suites/suites.ts), run by npm run test:e2e');
+  t.ok(relativeImports('test/chart/render.test.ts').some(NEEDS_TOOLS), 'the check finds a chart test that renders with helm');
 });
 
 t.test('no test file wraps the tests of the files after it in its suite', async (t) => {

@@ -40,6 +40,7 @@ export const E2E_ONLY: readonly string[] = [
   'test/chart/lint.test.ts',
   'test/chart/monitoring.test.ts',
   'test/chart/render.test.ts',
+  'test/chart/security-context.test.ts',
   'test/chart/serve.test.ts',
 ];
 
