@@ -9,7 +9,7 @@
 // Run: npm run bench:large   (GATE_RUN=path/to/dist/src/server/run.js measures another build;
 // BENCH_ONLY=<text> runs only the rows whose name contains it; BENCH_NODE_FLAGS="--cpu-prof ..."
 // adds Node flags to the chart's, e.g. to profile one row; BENCH_TRACE=1 prints each review's
-// CPU per thread: the event loop, the body worker, V8's own helpers)
+// CPU and page faults per thread: the event loop, the body worker, V8's own helpers)
 // The server runs with the Node flags of the chart's command line (lib/chart-command.ts). Each run
 // posts the review twice: right after a forced full collection (gc(), which also takes the heap
 // baseline: the heap growth column) and then again; the answer time and the server CPU are the
@@ -20,7 +20,8 @@
 // judged, how many refused for want of a place in the body budget, the slowest answer and the
 // server's peak RSS (the second table). BENCH_MEMORY_CGROUP=<dir> starts the server inside that
 // memory cgroup (made beforehand, e.g. with the chart's 256 MiB limit) and adds its peak usage
-// and the OOM kills it saw.
+// and the OOM kills it saw. BENCH_FIRSTS=<n> measures only the costliest review as the first large
+// one of n fresh servers (the memory each had before, its CPU, its page faults).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,18 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { defaultedContainer } from '../test/helpers/containers.js';
 import { chartNodeFlags } from './lib/chart-command.js';
-import { cpuSeconds, machine, peakRssMiB, pinSelf, resetPeakRss, spawnOnCore1, threadCpuSeconds } from './lib/proc.js';
+import {
+  cpuSeconds,
+  machine,
+  minorFaults,
+  peakRssMiB,
+  pinSelf,
+  resetPeakRss,
+  rssMiB,
+  spawnOnCore1,
+  threadCpuSeconds,
+  threadMinorFaults,
+} from './lib/proc.js';
 import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
 
@@ -318,6 +330,7 @@ async function measureOne(
   await new Promise((r) => setTimeout(r, 30));
   const cpuBefore = cpuSeconds(child.pid);
   const threadsBefore = process.env.BENCH_TRACE ? threadCpuSeconds(child.pid) : {};
+  const faultsBefore = process.env.BENCH_TRACE ? threadMinorFaults(child.pid) : {};
   const started = performance.now();
   const res = await postReview(child.port, c.body, agent).then(
     (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
@@ -329,8 +342,13 @@ async function measureOne(
     const threads = Object.entries(threadCpuSeconds(child.pid))
       .map(([name, s]) => [name, Math.round((s - (threadsBefore[name] ?? 0)) * 1000)] as const)
       .filter(([, ms]) => ms > 0);
+    const faults = Object.entries(threadMinorFaults(child.pid))
+      .map(([name, n]) => [name, n - (faultsBefore[name] ?? 0)] as const)
+      .filter(([, n]) => n > 0);
     const when = collected ? 'after gc()' : 'again';
-    process.stderr.write(`${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')})\n`);
+    process.stderr.write(
+      `${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')}); page faults ${faults.map(([n, f]) => `${n} ${f}`).join(', ')}\n`,
+    );
   }
   await new Promise((r) => setTimeout(r, 30));
   const healthMs = await poll.stop();
@@ -471,14 +489,54 @@ async function measureConcurrent(child: Child, costliest: { body: Buffer }): Pro
   return rows;
 }
 
+/**
+ * The costliest review as the first large one of `runs` fresh server processes, one after another:
+ * what a pod pays once, after start (a small review first, then 2 s idle). Each run's row: the
+ * server's resident memory before it, CPU, answer, page faults (each a first write to a fresh
+ * 4 KiB page) and the slowest /healthz meanwhile.
+ */
+async function measureFirsts(
+  certs: { certFile: string; keyFile: string },
+  c: { name: string; body: Buffer },
+  runs: number,
+): Promise<string> {
+  const rows = [['run', 'RSS before MiB', 'server CPU ms', 'answer ms', 'page faults', '/healthz worst ms', 'status / allowed']];
+  const cpu: number[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const child = await startChild(certs.certFile, certs.keyFile);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    await postReview(child.port, failingContainers(10), agent);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const rss = rssMiB(child.pid) ?? NaN;
+    const faultsBefore = minorFaults(child.pid) ?? NaN;
+    const one = await measureOne(child, agent, c, false);
+    const faults = (minorFaults(child.pid) ?? NaN) - faultsBefore;
+    child.stop();
+    agent.destroy();
+    if ('failed' in one) {
+      rows.push([String(run), fixed(rss, 0), '-', '-', '-', '-', one.failed]);
+      continue;
+    }
+    cpu.push(one.cpuMs);
+    rows.push([
+      String(run),
+      fixed(rss, 0),
+      fixed(one.cpuMs, 0),
+      fixed(one.answerMs, 0),
+      String(faults),
+      fixed(one.healthMs, 0),
+      one.outcome,
+    ]);
+  }
+  return `"${c.name}" as the first large review of ${runs} fresh servers: ${fixed(median(cpu), 0)} ms of CPU (median; ${fixed(Math.min(...cpu), 0)}-${fixed(Math.max(...cpu), 0)})\n\n${table(rows)}`;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
   pinSelf();
   const dir = mkdtempSync(join(tmpdir(), 'pg-large-'));
   const certs = writeCerts(dir);
-  const child = await startChild(certs.certFile, certs.keyFile);
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
   const written = [
     { name: "UPDATE, 66,000 secret volumes (the issue's patch)", body: volumesUpdate(66_000) },
     { name: 'UPDATE, 10,000 secret volumes (~1.5 MiB stored)', body: volumesUpdate(10_000) },
@@ -497,6 +555,17 @@ async function main(): Promise<void> {
   const cases = written
     .filter((c) => c.name.includes(process.env.BENCH_ONLY ?? ''))
     .map((c) => ({ name: c.name, body: Buffer.from(c.body) }));
+  const costliest = cases.find((c) => c.name === COSTLIEST) ?? cases[0];
+  const firsts = Number(process.env.BENCH_FIRSTS ?? 0);
+  if (firsts > 0 && costliest) {
+    process.stdout.write(
+      `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's)\n\n${await measureFirsts(certs, costliest, firsts)}\n`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  const child = await startChild(certs.certFile, certs.keyFile);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
   const rows = [
     [
       'review',
@@ -514,7 +583,6 @@ async function main(): Promise<void> {
   await postReview(child.port, failingContainers(10), agent); // warm-up
   // The first large review of a process pays once for what later ones find ready: V8 compiling the
   // scan and the judging for inputs this large, the worker thread starting, the heaps growing.
-  const costliest = cases.find((c) => c.name === COSTLIEST) ?? cases[0];
   const first = costliest ? await measureOne(child, agent, costliest, false) : undefined;
   for (const c of cases) {
     const latencies: number[] = [];

@@ -50,20 +50,50 @@ function statCpuSeconds(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
-/** CPU seconds (user + system) of each thread of `pid` by thread name, summed over threads of one name; {} off Linux. */
-export function threadCpuSeconds(pid: number | undefined): Record<string, number> {
+/** `read` of each thread's /proc stat line of `pid`, by thread name, summed over threads of one name; {} off Linux. */
+function perThread(pid: number | undefined, read: (stat: string) => number): Record<string, number> {
   const out: Record<string, number> = {};
   if (pid === undefined) return out;
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const key = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      out[key] = (out[key] ?? 0) + statCpuSeconds(stat);
+      out[key] = (out[key] ?? 0) + read(stat);
     }
   } catch {
     // the process or a thread ended meanwhile
   }
   return out;
+}
+
+/** Minor page faults in a /proc stat line: first writes to fresh 4 KiB pages. */
+const statMinorFaults = (stat: string): number => Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[7]);
+
+/** CPU seconds (user + system) of each thread of `pid` by thread name, summed over threads of one name; {} off Linux. */
+export const threadCpuSeconds = (pid: number | undefined): Record<string, number> => perThread(pid, statCpuSeconds);
+
+/** Minor page faults of each thread of `pid` by thread name, as threadCpuSeconds; {} off Linux. */
+export const threadMinorFaults = (pid: number | undefined): Record<string, number> => perThread(pid, statMinorFaults);
+
+/** Resident set size (VmRSS) in MiB; undefined off Linux. */
+export function rssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Minor page faults of `pid` so far, all its threads; undefined off Linux. */
+export function minorFaults(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return statMinorFaults(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Peak resident set size (VmHWM) in MiB; undefined off Linux. */
