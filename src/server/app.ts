@@ -16,6 +16,7 @@ import jsonBody from './plugins/json-body.js';
 import metricsRoute from './plugins/metrics-route.js';
 import observe from './plugins/observe.js';
 import validate from './plugins/validate.js';
+import warmUp from './plugins/warm-up.js';
 
 export type GateApp = FastifyInstance<
   RawServerBase,
@@ -74,6 +75,8 @@ export interface AppOptions {
   largeBodies?: Partial<BodyPoolOptions>;
   /** Overrides of BODY_BUDGET_DEFAULTS, the bytes of bodies read, parsed and judged at once. */
   bodyBudget?: Partial<BodyBudgetOptions>;
+  /** Once listening, warm up the large-body path with a made-up review (default false; serve sets it). */
+  warmUp?: boolean;
 }
 
 export function buildApp(options: AppOptions): GateApp {
@@ -110,6 +113,7 @@ export function buildApp(options: AppOptions): GateApp {
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });
+  if (options.warmUp) app.register(warmUp);
   if (options.probes ?? true) {
     app.register(health);
     app.register(metricsRoute);

@@ -149,6 +149,7 @@ export async function startServer(options: ServeOptions): Promise<ServerHandle> 
     onError: options.onError ?? 'allow',
     https,
     probes: !separateProbes,
+    warmUp: true,
     ...(options.largeBodies ? { largeBodies: options.largeBodies } : {}),
   });
   const probeApp = separateProbes ? buildApp({ state, metrics, logger: log, validate: false }) : undefined;

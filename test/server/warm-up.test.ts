@@ -1,0 +1,104 @@
+// A serving process warms the large-body path at start (src/server/warm-up.ts) so that the first
+// large review does not pay for a worker thread starting and V8 compiling: the worker must be
+// running before any request, the first large review must find it, and the made-up review must
+// never show as a review (no answer, log line or metric), nor stop the server when it fails.
+import t from 'tap';
+import { POLICIES } from '../../policies/index.js';
+import { ContextIndex, DEFAULT_CONFIG, compileConfig } from '../../src/engine/index.js';
+import { BodyPool } from '../../src/server/body-pool.js';
+import { reviewProjection } from '../../src/server/body-projection.js';
+import { scanReviewParts } from '../../src/server/body-scan.js';
+import { WARM_UP_CONTAINERS, WARM_UP_NAME, warmUp, warmUpBody } from '../../src/server/warm-up.js';
+import { logCapture } from '../helpers/log-capture.js';
+import { waitUntil } from '../helpers/poll.js';
+import { admissionReview, deployment, httpsRequest, startTestServer, testCertificates } from '../helpers/server.js';
+
+/** Under tap the worker loads its modules through tsx: far slower than the built server's ~100 ms. */
+const WORKER_START_MS = 60_000;
+
+t.test(
+  'a serving process starts a worker and warms it once listening; the first large review finds it, and the warm-up is no review',
+  async (t) => {
+    const { lines, logger } = logCapture();
+    // The pool's defaults (startTestServer parses every body on the event loop otherwise), with room for tsx.
+    const server = await startTestServer({ largeBodies: { timeoutMs: WORKER_START_MS }, logger });
+    t.teardown(() => server.close());
+    const pool = server.app.bodyPool;
+    await waitUntil('the warm-up review parsed in a worker', () => pool.stats.parsed === 1, { timeoutMs: WORKER_START_MS });
+    t.equal(pool.stats.started, 1, 'one worker, started before any request');
+    t.same(
+      lines.filter((line) => 'uid' in line || (line.level as number) >= 40),
+      [],
+      'nothing logged of it: no review line, no warning',
+    );
+
+    const annotations = { note: 'x'.repeat(1024 * 1024) };
+    const body = JSON.stringify(admissionReview(deployment('large', 'shop', [{ name: 'app' }], { annotations })));
+    const answer = await httpsRequest(server.port, { body, ca: testCertificates().ca.cert });
+    t.equal(answer.status, 200);
+    const { response } = answer.json() as { response: { uid: string; allowed: boolean } };
+    t.equal(response.allowed, false, 'the large review is judged: refused for running as root');
+    t.same([pool.stats.started, pool.stats.parsed], [1, 2], 'parsed by the worker the warm-up started');
+    t.same(
+      lines.filter((line) => 'uid' in line).map((line) => line.uid),
+      [response.uid],
+      'one review line, the real one',
+    );
+    const reviews = (await server.metrics.requests.get()).values;
+    t.equal(
+      reviews.reduce((sum, v) => sum + v.value, 0),
+      1,
+      'one review counted',
+    );
+  },
+);
+
+t.test('a server that parses every body on the event loop starts no worker', async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.close());
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.same(server.app.bodyPool.stats, { ...server.app.bodyPool.stats, started: 0, parsed: 0 });
+});
+
+t.test('a warm-up that fails is logged as a warning, and the server goes on answering', async (t) => {
+  const { lines, logger } = logCapture();
+  // No worker loads within 1 ms: the warm-up review is not parsed.
+  const server = await startTestServer({ largeBodies: { timeoutMs: 1 }, logger });
+  t.teardown(() => server.close());
+  await waitUntil('the warm-up failure logged', () => lines.some((line) => line.level === 40));
+  t.match(
+    lines.filter((line) => line.level === 40),
+    [{ level: 40, msg: /warming up the large-body path failed: the first large review will take longer/, err: { message: /1 ms/ } }],
+  );
+  const body = JSON.stringify(admissionReview(deployment('small', 'shop', [{ name: 'app', nonRoot: true }])));
+  const answer = await httpsRequest(server.port, { body, ca: testCertificates().ca.cert });
+  t.equal(answer.status, 200);
+  t.equal((answer.json() as { response: { allowed: boolean } }).response.allowed, true);
+});
+
+t.test('the made-up review takes the paths of a large one: several parts, several slices, every container check failing', async (t) => {
+  const config = compileConfig({ ...DEFAULT_CONFIG, mode: 'enforce' }, POLICIES);
+  const parts = scanReviewParts(warmUpBody(), reviewProjection(config));
+  t.ok(parts && parts.length > 1, `the worker answers in ${parts?.length} parts`);
+  t.ok(WARM_UP_CONTAINERS > 512, 'more containers than one slice of the engine');
+  const pool = new BodyPool({ threshold: 1, timeoutMs: WORKER_START_MS });
+  t.teardown(() => pool.close());
+  const outcome = await warmUp(pool, { engineConfig: config, context: ContextIndex.fromObjects([]) });
+  t.equal(outcome.response.uid, WARM_UP_NAME);
+  t.equal(outcome.decision, 'deny');
+  const failed = new Set(outcome.applied.map((a) => a.finding.policy));
+  for (const id of [
+    'run-as-non-root',
+    'read-only-root-filesystem',
+    'resource-requests',
+    'readiness-probe',
+    'liveness-probe',
+    'memory-limit',
+    'image-tag-pinned',
+  ])
+    t.ok(failed.has(id), `${id} finds the failing containers`);
+  t.ok(
+    outcome.omitted.some((o) => o.count > 0),
+    'past the per-policy cap: the counting path too',
+  );
+});
