@@ -252,7 +252,8 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
     for (const resolve of waiting.splice(0)) resolve({ exited: code ?? signal });
   });
   const lines = createInterface({ input: child.stdout });
-  lines.on('line', (line) => waiting.shift()?.(JSON.parse(line) as Json));
+  // What V8 prints itself (BENCH_NODE_FLAGS=--trace-gc) goes to stderr; the server's own lines are JSON.
+  lines.on('line', (line) => (line.startsWith('{') ? waiting.shift()?.(JSON.parse(line) as Json) : process.stderr.write(`${line}\n`)));
   const next = () => new Promise<Json>((resolve) => waiting.push(resolve));
   const ports = await next();
   return {
