@@ -2,6 +2,7 @@
 // large review does not pay for a worker thread starting and V8 compiling: the worker must be
 // running before any request, the first large review must find it, and the made-up review must
 // never show as a review (no answer, log line or metric), nor stop the server when it fails.
+// Readiness waits for it, so that the API server sends nothing to a pod still warming up.
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
 import { ContextIndex, DEFAULT_CONFIG, compileConfig } from '../../src/engine/index.js';
@@ -17,14 +18,16 @@ import { admissionReview, deployment, httpsRequest, startTestServer, testCertifi
 const WORKER_START_MS = 60_000;
 
 t.test(
-  'a serving process starts a worker and warms it once listening; the first large review finds it, and the warm-up is no review',
+  'a serving process is ready once it has warmed a worker; the first large review finds it, and the warm-up is no review',
   async (t) => {
     const { lines, logger } = logCapture();
     // The pool's defaults (startTestServer parses every body on the event loop otherwise), with room for tsx.
     const server = await startTestServer({ largeBodies: { timeoutMs: WORKER_START_MS }, logger });
     t.teardown(() => server.close());
     const pool = server.app.bodyPool;
-    await waitUntil('the warm-up review parsed in a worker', () => pool.stats.parsed === 1, { timeoutMs: WORKER_START_MS });
+    t.match(server.state.readiness(), { ready: false, conditions: { warmUp: false } }, 'not ready while warming up');
+    await waitUntil('ready', () => server.state.readiness().ready, { timeoutMs: WORKER_START_MS });
+    t.equal(pool.stats.parsed, 1, 'ready once the warm-up review was parsed in a worker and judged');
     t.equal(pool.stats.started, 1, 'one worker, started before any request');
     t.same(
       lines.filter((line) => 'uid' in line || (line.level as number) >= 40),
@@ -58,14 +61,16 @@ t.test('a server that parses every body on the event loop starts no worker', asy
   t.teardown(() => server.close());
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.same(server.app.bodyPool.stats, { ...server.app.bodyPool.stats, started: 0, parsed: 0 });
+  t.same(server.state.readiness().conditions, { certificates: true }, 'and readiness waits for no warm-up');
 });
 
-t.test('a warm-up that fails is logged as a warning, and the server goes on answering', async (t) => {
+t.test('a warm-up that fails is logged as a warning, and the server is ready and answers all the same', async (t) => {
   const { lines, logger } = logCapture();
   // No worker loads within 1 ms: the warm-up review is not parsed.
   const server = await startTestServer({ largeBodies: { timeoutMs: 1 }, logger });
   t.teardown(() => server.close());
   await waitUntil('the warm-up failure logged', () => lines.some((line) => line.level === 40));
+  t.equal(server.state.readiness().ready, true, 'ready all the same');
   t.match(
     lines.filter((line) => line.level === 40),
     [{ level: 40, msg: /warming up the large-body path failed: the first large review will take longer/, err: { message: /1 ms/ } }],
