@@ -5,7 +5,7 @@
 // heap growth of the worker thread that parsed the last large body (its own V8 heap, which
 // heapUsed does not include; 0 when no worker parsed it, or for a build without the pool), and
 // the longest the event loop was late since (monitorEventLoopDelay): how long /healthz could wait.
-// Prints {"port": N, "probePort": N} once listening.
+// Prints {"port": N, "probePort": N} once ready (/readyz would say so).
 // Usage: node --expose-gc dist/bench/large-review-server.js CERT KEY [path/to/dist/src/server/run.js]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -64,5 +64,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     process.stdout.write(`${JSON.stringify({ heapGrowthMiB: (peak - baseline) / 1024 / 1024, workerHeapGrowthMiB, loopLateMs })}\n`);
   }
 });
+// The API server sends reviews to ready pods only: a server is ready once it has warmed up.
+while (!handle.state.readiness().ready) await new Promise((resolve) => setTimeout(resolve, 5));
 process.stdout.write(`${JSON.stringify({ port: handle.port, probePort: handle.probePort })}\n`);
 process.on('SIGTERM', () => void handle.close().then(() => process.exit(0)));
