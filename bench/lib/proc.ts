@@ -34,15 +34,18 @@ const clockTicks = (() => {
   }
 })();
 
-/** utime + stime of a process so far, in seconds; undefined off Linux. */
-export function cpuSeconds(pid: number | undefined): number | undefined {
+/** `read` of the /proc stat line of `pid`; undefined off Linux or once it has exited. */
+function fromStat(pid: number | undefined, read: (stat: string) => number): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return read(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
 }
+
+/** utime + stime of a process so far, in seconds; undefined off Linux. */
+export const cpuSeconds = (pid: number | undefined): number | undefined => fromStat(pid, statCpuSeconds);
 
 /** utime + stime of a /proc stat line, in seconds (the fields after the command name, which may hold ") "). */
 function statCpuSeconds(stat: string): number {
@@ -75,37 +78,25 @@ export const threadCpuSeconds = (pid: number | undefined): Record<string, number
 /** Minor page faults of each thread of `pid` by thread name, as threadCpuSeconds; {} off Linux. */
 export const threadMinorFaults = (pid: number | undefined): Record<string, number> => perThread(pid, statMinorFaults);
 
-/** Resident set size (VmRSS) in MiB; undefined off Linux. */
-export function rssMiB(pid: number | undefined): number | undefined {
+/** A size field of /proc/<pid>/status (VmRSS, VmHWM) in MiB; undefined off Linux. */
+function statusMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m?.[1] ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** Resident set size (VmRSS) in MiB; undefined off Linux. */
+export const rssMiB = (pid: number | undefined): number | undefined => statusMiB(pid, 'VmRSS');
 
 /** Minor page faults of `pid` so far, all its threads; undefined off Linux. */
-export function minorFaults(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    return statMinorFaults(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+export const minorFaults = (pid: number | undefined): number | undefined => fromStat(pid, statMinorFaults);
 
 /** Peak resident set size (VmHWM) in MiB; undefined off Linux. */
-export function peakRssMiB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const peakRssMiB = (pid: number | undefined): number | undefined => statusMiB(pid, 'VmHWM');
 
 /** Resets the peak resident set size (VmHWM) of `pid` to its current size; false where Linux does not allow it. */
 export function resetPeakRss(pid: number | undefined): boolean {
