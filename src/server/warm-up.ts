@@ -1,6 +1,6 @@
 // The first large review of a process paid for more than its own work: a worker thread starting
 // and loading its modules, and V8 compiling the scanner, the rebuilding of its parts and the
-// judging for inputs of that shape (a 16 MiB review: 780-1,080 ms of CPU first against ~120 ms
+// judging for inputs of that shape (a 16 MiB review: 700-1,090 ms of CPU first against 130-180 ms
 // later, docs/performance.md). A serving process pays that at start instead, on a made-up review
 // that takes the same path: parsed by the pool in a worker, rebuilt, judged by the pure review.
 // Nothing of it is answered, logged as a review or counted.
