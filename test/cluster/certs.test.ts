@@ -87,6 +87,11 @@ class WebhookServer implements WebhookStore {
   }
 }
 
+/** A fake cluster as a test starts it: the clock, the Secret store and the webhook configurations. */
+function fakeCluster(): { clock: FakeClock; secrets: SecretServer; webhooks: WebhookServer } {
+  return { clock: new FakeClock(Date.now()), secrets: new SecretServer(), webhooks: new WebhookServer() };
+}
+
 function manager(
   secrets: SecretStore,
   webhooks: WebhookStore,
@@ -148,9 +153,7 @@ function existingSecret(now: number, caLifeMs: number, servingLifeMs: number): S
 }
 
 t.test('an absent Secret is created, served, and its CA set as caBundle on every webhook', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   const { certs } = manager(secrets, webhooks, clock);
   const material = await certs.start();
 
@@ -172,9 +175,7 @@ t.test('an absent Secret is created, served, and its CA set as caBundle on every
 });
 
 t.test('two replicas starting at once end up with one CA', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   const a = manager(secrets, webhooks, clock);
   const b = manager(secrets, webhooks, clock);
   const [ma, mb] = await Promise.all([a.certs.start(), b.certs.start()]);
@@ -193,9 +194,7 @@ t.test('two replicas starting at once end up with one CA', async (t) => {
 });
 
 t.test('an update that loses to another replica (409) adopts what that replica wrote instead of overwriting it', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 10 * DAY_MS)); // renewal due
   const ca = secrets.secret?.data[KEY.caCert];
   const a = manager(secrets, webhooks, clock);
@@ -225,9 +224,7 @@ t.test('an update that loses to another replica (409) adopts what that replica w
 });
 
 t.test("a replaced CA that loses the race (409) adopts the other replica's CA: one CA in the Secret and caBundle", async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create({ data: { [KEY.caCert]: 'not a certificate' }, annotations: {} }); // both replace it
   const a = manager(secrets, webhooks, clock);
   const b = manager(secrets, webhooks, clock);
@@ -247,9 +244,7 @@ t.test("a replaced CA that loses the race (409) adopts the other replica's CA: o
 });
 
 t.test("a running replica whose renewal loses the race reloads the winner's certificate", async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 40 * DAY_MS));
   const a = manager(secrets, webhooks, clock);
   const b = manager(secrets, webhooks, clock);
@@ -270,9 +265,7 @@ t.test("a running replica whose renewal loses the race reloads the winner's cert
 });
 
 t.test('when what the other replica wrote is unusable, the loser of the race writes again', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 10 * DAY_MS));
   const { certs } = manager(secrets, webhooks, clock);
   secrets.beforeUpdate = async () => {
@@ -287,9 +280,7 @@ t.test('when what the other replica wrote is unusable, the loser of the race wri
 });
 
 t.test('a serving certificate within the renew window is renewed under the same CA', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 10 * DAY_MS));
   const oldCa = secrets.secret?.data[KEY.caCert];
   const oldServing = secrets.secret?.data[KEY.cert];
@@ -305,9 +296,7 @@ t.test('a serving certificate within the renew window is renewed under the same 
 });
 
 t.test('a valid Secret is used as it is, without a write', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 4 * 365 * DAY_MS, 300 * DAY_MS));
   const { certs } = manager(secrets, webhooks, clock);
   await certs.start();
@@ -317,9 +306,7 @@ t.test('a valid Secret is used as it is, without a write', async (t) => {
 });
 
 t.test('an unusable Secret (garbage, or made by hand) is replaced with an update carrying its resourceVersion', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create({ data: { [KEY.caCert]: 'not a certificate', 'other-key': 'kept' }, annotations: { note: 'kept' } });
   const { certs } = manager(secrets, webhooks, clock);
   const material = await certs.start();
@@ -331,9 +318,7 @@ t.test('an unusable Secret (garbage, or made by hand) is replaced with an update
 });
 
 t.test('an expiring CA rotates in three steps and the API server trusts every served certificate throughout', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
   const oldCa = secrets.secret?.data[KEY.caCert];
   const oldServing = secrets.secret?.data[KEY.cert] ?? '';
@@ -378,9 +363,7 @@ t.test('an expiring CA rotates in three steps and the API server trusts every se
 });
 
 t.test('the switch to a new CA waits until the webhook configuration trusts it', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
   webhooks.failPatches = true;
   const { certs } = manager(secrets, webhooks, clock);
@@ -402,9 +385,7 @@ t.test('the switch to a new CA waits until the webhook configuration trusts it',
 });
 
 t.test('every replica reloads what another replica wrote, through the watch', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   const watch = new FakeResource();
   const { certs, reloads } = manager(secrets, webhooks, clock, { secretWatch: watch });
   await certs.start();
@@ -430,9 +411,7 @@ t.test('every replica reloads what another replica wrote, through the watch', as
 });
 
 t.test('a caBundle reset by a redeploy of the webhook configuration is set again at the next check', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   const { certs } = manager(secrets, webhooks, clock, { recheckMs: 60_000 });
   await certs.start();
   webhooks.bundles?.set('validate.practice-gate.io', '');
@@ -445,9 +424,8 @@ t.test('a caBundle reset by a redeploy of the webhook configuration is set again
 t.test('a serving certificate is renewed when its renewal is due, not at the next regular check', async (t) => {
   // Found by test/e2e/cluster.test.ts: with --cert-validity 40s --cert-renew-before 30s, a 60 s
   // check renewed 20 s after expiry, and new connections got the expired certificate meanwhile.
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const { certs, reloads } = manager(secrets, new WebhookServer(), clock, {
+  const { clock, secrets, webhooks } = fakeCluster();
+  const { certs, reloads } = manager(secrets, webhooks, clock, {
     certValidityMs: 40_000,
     renewBeforeMs: 30_000,
     caValidityMs: 3_600_000,
@@ -471,9 +449,7 @@ t.test('a serving certificate is renewed when its renewal is due, not at the nex
 });
 
 t.test('an API server that cannot be reached at start is retried until it answers', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   secrets.getFailures = [networkError(), networkError()];
   const { certs, lines } = manager(secrets, webhooks, clock);
   let done = false;
@@ -495,9 +471,7 @@ t.test('an API server that cannot be reached at start is retried until it answer
 });
 
 t.test('a missing webhook configuration is logged once and does not stop serving', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   webhooks.bundles = undefined;
   const { certs, lines } = manager(secrets, webhooks, clock);
   await certs.start();
@@ -508,9 +482,7 @@ t.test('a missing webhook configuration is logged once and does not stop serving
 });
 
 t.test('staging remembers when it started, so that the delay survives restarts', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
   const { certs } = manager(secrets, webhooks, clock);
   await certs.start();
@@ -536,9 +508,7 @@ async function switched(
   probe: FakeProbe,
   extra: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]> = {},
 ) {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   await secrets.create(existingSecret(clock.now(), 20 * DAY_MS, 20 * DAY_MS));
   const oldCa = secrets.secret?.data[KEY.caCert] ?? '';
   const oldServing = secrets.secret?.data[KEY.cert] ?? '';
@@ -707,9 +677,7 @@ t.test('a replica that never catches up keeps ca-prev only until the old CA expi
  * probes, and CA timings short enough that a test runs whole rotations.
  */
 function shortLivedCas(t: Test, timings: Partial<ConstructorParameters<typeof SelfManagedCerts>[0]>) {
-  const clock = new FakeClock(Date.now());
-  const secrets = new SecretServer();
-  const webhooks = new WebhookServer();
+  const { clock, secrets, webhooks } = fakeCluster();
   const slices = twoReplicas();
   const probe = new FakeProbe();
   const m = manager(secrets, webhooks, clock, { replicas: { slices, probe }, caPropagationMs: 5_000, ...timings });
