@@ -6,6 +6,8 @@ import type { ClusterContext, FieldPath, KubeObject, ObjectPolicy, ObjectSubject
 import { instrumented, regexLiterals } from './ast.js';
 import { BudgetExceeded, ruleEnvironment } from './cel-env.js';
 import type { RuleVariable, StepCounter } from './cel-env.js';
+import { expressionReads } from './reads.js';
+import type { ExpressionReads } from './reads.js';
 import { re2 } from './regex.js';
 import { RuleError } from './rule-error.js';
 import { celValue } from './values.js';
@@ -183,6 +185,31 @@ function convertInputs(rule: string, object: KubeObject, subject: ObjectSubject,
 /** Each compiled rule's spec as written, for the VAP export. */
 const specs = new WeakMap<object, RuleSpec>();
 
+/** What each rule that declares `reads:` may read of the object, where its expressions tell. */
+const objectReads = new WeakMap<object, ExpressionReads>();
+
+/**
+ * What a custom rule's expressions may read of the object (src/rules/reads.ts), for a rule that
+ * declares `reads:`; undefined for any other policy. Without the declaration an UPDATE compares
+ * the whole objects (inputs.ts), so a review needs them whole whatever the expressions read.
+ */
+export function ruleObjectReads(policy: object): ExpressionReads | undefined {
+  return objectReads.get(policy);
+}
+
+function readsOf(spec: RuleSpec): ExpressionReads | undefined {
+  const reads: ExpressionReads = { whole: [], ranged: [] };
+  for (const v of spec.validations) {
+    for (const text of [v.expression, ...(v.messageExpression !== undefined ? [v.messageExpression] : [])]) {
+      const found = expressionReads(parseRule(text));
+      if (!found) return undefined;
+      reads.whole.push(...found.whole);
+      reads.ranged.push(...found.ranged);
+    }
+  }
+  return reads;
+}
+
 /** The spec a custom rule was compiled from; undefined for built-in policies. */
 export function ruleSpecOf(policy: object): RuleSpec | undefined {
   return specs.get(policy);
@@ -238,6 +265,8 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
     },
   };
   specs.set(policy, spec);
+  const reads = spec.reads !== undefined ? readsOf(spec) : undefined;
+  if (reads) objectReads.set(policy, reads);
   return policy;
 }
 

@@ -7,6 +7,8 @@
 import { POLICIES } from '../../policies/index.js';
 import { CONTAINER_LISTS, WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
 import type { EngineConfig, FieldPath } from '../engine/index.js';
+import { MAX_DEPTH, ruleObjectReads } from '../rules/index.js';
+import type { RootedPath } from '../rules/index.js';
 import { EACH } from './projection-plan.js';
 import type { ProjectionPlan } from './projection-plan.js';
 
@@ -42,19 +44,21 @@ const leaf = (whole: boolean): ProjectionPlan => ({ whole, keepOthers: false, ch
 /** The plan of everything, for configs whose judgements may read any field. */
 export const WHOLE: ProjectionPlan = leaf(true);
 
-function keep(plan: ProjectionPlan, path: FieldPath): void {
+/** Keeps `path` of the value (EACH: every element of a list): whole, or with `ranged` every key of its own. */
+function keep(plan: ProjectionPlan, path: readonly string[], ranged = false): void {
   let at = plan;
-  for (const [i, key] of path.entries()) {
+  for (const key of path) {
     if (at.whole) return;
-    let next = at.children.get(key);
+    let next = key === EACH ? at.each : at.children.get(key);
     if (!next) {
       next = leaf(false);
-      at.children.set(key, next);
+      if (key === EACH) at.each = next;
+      else at.children.set(key, next);
     }
-    if (i === path.length - 1) Object.assign(next, leaf(true));
     at = next;
   }
-  if (path.length === 0) Object.assign(plan, leaf(true));
+  if (ranged) at.keepOthers = true;
+  else Object.assign(at, leaf(true));
 }
 
 /** Marks `path` unread where a field kept whole holds it; a field declared at it or inside it stays read. */
@@ -96,28 +100,71 @@ const SERVER_FIELDS: readonly FieldPath[] = [['metadata', 'deletionTimestamp']];
 const BUILT_IN = new Set<object>(POLICIES);
 const planByConfig = new WeakMap<EngineConfig, ProjectionPlan>();
 
+/** The paths of the object a rule's rooted path stands for, on objects of `kinds`. */
+function objectPaths({ root, path }: RootedPath, kinds: readonly string[]): string[][] {
+  if (root === 'object') return [[...path]];
+  if (root === 'request') {
+    const [first, ...rest] = path;
+    if (first === undefined) return [[]];
+    return first === 'object' || first === 'oldObject' ? [rest] : [];
+  }
+  const podSpecs = kinds.flatMap((kind) => workloadFields(kind)?.slice(0, 1) ?? []);
+  if (root === 'podSpec') return podSpecs.map((podSpec) => [...podSpec, ...path]);
+  return podSpecs.flatMap((podSpec) => CONTAINER_LISTS.map((list) => [...podSpec, list, EACH, ...path]));
+}
+
+/**
+ * The paths the active custom rules may read of the object, whole or key by key (src/rules/reads.ts);
+ * undefined when a rule's reads are not known, and its review must keep the objects whole.
+ */
+function ruleReads(config: EngineConfig): { whole: string[][]; ranged: string[][] } | undefined {
+  const out = { whole: [] as string[][], ranged: [] as string[][] };
+  for (const { policy } of config.active) {
+    if (BUILT_IN.has(policy)) continue;
+    const reads = ruleObjectReads(policy);
+    if (!reads) return undefined;
+    out.whole.push(...reads.whole.flatMap((read) => objectPaths(read, policy.kinds)));
+    out.ranged.push(...reads.ranged.flatMap((read) => objectPaths(read, policy.kinds)));
+  }
+  return out;
+}
+
+const startsWith = (path: readonly string[], prefix: readonly string[]): boolean =>
+  prefix.length <= path.length && prefix.every((key, i) => key === path[i]);
+
 /**
  * What to keep of a review judged under `config`: every field any judgement reads, whatever the
- * object's kind. A config with a policy that is not built in (a custom CEL rule may read any field
- * of object, oldObject and request, whatever its `reads` declare) keeps the objects whole.
+ * object's kind. A custom CEL rule may read any field of object, oldObject and request, whatever
+ * its `reads` declare: what its expressions read is kept beside what it declares, and where that
+ * cannot be told (or the rule declares nothing, so an UPDATE compares whole objects), the objects
+ * are kept whole.
  */
 export function reviewProjection(config: EngineConfig): ProjectionPlan {
   const known = planByConfig.get(config);
   if (known) return known;
-  const custom = config.active.some(({ policy }) => !BUILT_IN.has(policy));
   const object = leaf(false);
-  if (custom) keep(object, []);
+  const rules = ruleReads(config);
+  if (!rules) keep(object, []);
   else {
+    for (const path of rules.whole) keep(object, path);
+    for (const path of rules.ranged) keep(object, path, true);
     const kinds = new Set([...WORKLOAD_KINDS, ...config.active.flatMap(({ policy }) => policy.kinds)]);
     for (const path of [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))]) keep(object, path);
+    // What no built-in judgement reads may still be read by a rule that reads what holds it.
+    const ruleRead = [...rules.whole, ...rules.ranged];
+    const unread = (path: string[]) => {
+      if (!ruleRead.some((read) => startsWith(path, read))) markUnread(object, path);
+    };
     for (const kind of WORKLOAD_KINDS) {
       const podSpec = workloadFields(kind)?.[0];
       if (!podSpec) continue;
-      for (const key of UNREAD_IN_POD_SPEC) markUnread(object, [...podSpec, key]);
-      for (const list of CONTAINER_LISTS) for (const key of UNREAD_IN_CONTAINER) markUnread(object, [...podSpec, list, EACH, key]);
+      for (const key of UNREAD_IN_POD_SPEC) unread([...podSpec, key]);
+      for (const list of CONTAINER_LISTS) for (const key of UNREAD_IN_CONTAINER) unread([...podSpec, list, EACH, key]);
     }
   }
   const plan = reviewPlan(object);
+  // Judged whole, such an object makes a custom rule fail (per --on-error): so must the projection.
+  if (rules && config.active.some(({ policy }) => !BUILT_IN.has(policy))) plan.wholeBeyondDepth = MAX_DEPTH;
   planByConfig.set(config, plan);
   return plan;
 }

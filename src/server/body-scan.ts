@@ -50,6 +50,8 @@ for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 class Scanner {
   i = 0;
   depth = 0;
+  /** The deepest the body nests, as far as it has been read. */
+  deepest = 0;
   readonly n: number;
 
   constructor(readonly b: Buffer) {
@@ -142,6 +144,7 @@ class Scanner {
 
   open(): void {
     if (++this.depth > MAX_JSON_DEPTH) throw NOT_SCANNED;
+    if (this.depth > this.deepest) this.deepest = this.depth;
     this.i++;
   }
 
@@ -420,6 +423,8 @@ export function scanReviewParts(body: Buffer, plan: ProjectionPlan, budget = PAR
     const review = scanner.kept(plan);
     scanner.space();
     if (scanner.i !== scanner.n) return undefined;
+    // Custom rules refuse an object nested this deep whole: they must get it whole to refuse it.
+    if (plan.wholeBeyondDepth !== undefined && scanner.deepest > plan.wholeBeyondDepth) return scanReviewParts(body, WHOLE_CHILD, budget);
     dropUnread(body, review, plan);
     return new PartWriter(body, budget, (slice) => members(body, slice)).write(review);
   } catch (err) {

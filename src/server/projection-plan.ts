@@ -19,6 +19,8 @@ export interface ProjectionPlan {
   unread: boolean;
   /** Where the value is an array: the plan of each element that is an object (others are kept whole). */
   each?: ProjectionPlan;
+  /** Of a review's plan: a body nested deeper than this is kept whole instead (custom rules refuse such objects whole). */
+  wholeBeyondDepth?: number;
 }
 
 /** A step of a path in a plan: every element of an array. */

@@ -372,13 +372,36 @@ t.test('a scan after a larger one is read from its own body: the numbers the lar
   }
 });
 
-t.test('a config with a custom rule keeps object and oldObject whole: a rule may read any field', async (t) => {
-  const custom = rulesConfig([
-    rule({ reads: ['spec.replicas'], validations: [{ expression: 'has(object.metadata.labels)', message: 'm' }] }),
-  ]);
+t.test('custom rules: the objects kept whole unless every rule declares reads and its CEL tells what it reads', async (t) => {
   const body = withVolumes([{ name: 'a' }], [{ name: 'a' }]);
-  const whole = JSON.parse(body.toString()) as { request: unknown };
-  t.strictSame((JSON.parse(scanReview(body, reviewProjection(custom)) ?? 'null') as { request: unknown }).request, whole.request);
+  const whole = (JSON.parse(body.toString()) as { request: { object: Json } }).request;
+  const scanned = (rules: unknown[]) =>
+    (JSON.parse(scanReview(body, reviewProjection(rulesConfig(rules))) ?? 'null') as { request: { object: Json } }).request;
+  const labels = { expression: 'has(object.metadata.labels)', message: 'm' };
+  t.strictSame(scanned([rule({ validations: [labels] })]), whole, 'no reads declared: an UPDATE compares whole objects');
+  t.strictSame(
+    scanned([rule({ reads: ['spec.replicas'], validations: [labels] }), rule({ id: 'other', validations: [labels] })]),
+    whole,
+    'one rule of two without reads: whole',
+  );
+  const projected = scanned([rule({ reads: ['spec.replicas'], validations: [labels] })]).object as { [key: string]: Json };
+  const meta = projected.metadata as { [key: string]: Json };
+  t.strictSame(
+    meta.labels,
+    ((whole.object as { [key: string]: Json }).metadata as { [key: string]: Json }).labels,
+    'what the rule reads is kept',
+  );
+  t.equal((projected.spec as { [key: string]: Json }).replicas, 3, 'what it declares too');
+  t.ok('uid' in (((whole.object as { [key: string]: Json }).metadata as object) ?? {}), 'the object has a uid');
+  t.notOk('uid' in meta, 'which no judgement reads: left out');
+  const deep = JSON.stringify(
+    baseReview({ ...(baseObject('Deployment') as object), x: JSON.parse(`${'['.repeat(120)}${']'.repeat(120)}`) }),
+  );
+  t.match(
+    scanReview(Buffer.from(deep), reviewProjection(rulesConfig([rule({ reads: ['spec'], validations: [labels] })]))),
+    '[[[[',
+    'an object nested too deep for the rules is kept whole, for them to refuse',
+  );
 });
 
 /** Two steps of a path name the same field: equal, or an array index and EACH (every element). */

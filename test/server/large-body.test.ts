@@ -13,11 +13,13 @@ import { buildApp } from '../../src/server/app.js';
 import type { GateApp } from '../../src/server/app.js';
 import type { BodyPoolOptions } from '../../src/server/body-pool.js';
 import { joinParts, splitValue } from '../../src/server/body-parts.js';
-import { WHOLE } from '../../src/server/body-projection.js';
+import { WHOLE, reviewProjection } from '../../src/server/body-projection.js';
 import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
 import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
 import type { Json } from '../helpers/fuzz-reviews.js';
+import { builtinRuleSpec } from '../../src/rules/index.js';
+import { examples } from '../helpers/manifests.js';
 import { rule } from '../helpers/rules.js';
 
 const SEED = 20261206;
@@ -366,4 +368,117 @@ t.test('a value cut into parts of a few nodes is rebuilt exactly, __proto__ keys
   t.ok(Object.hasOwn(rebuilt, '__proto__'), '__proto__ stays an own key');
   t.equal(Object.getPrototypeOf(rebuilt), Object.prototype);
   t.ok(splitValue(values[1], 3).length > 100, 'a review is cut into many parts');
+});
+
+/** Rules that declare `reads:`: judged on what their CEL reads, kept by the worker and nothing more. */
+const PROJECTED_RULES = [
+  // Every built-in policy's CEL, as a custom rule: the shapes real rules take.
+  ...POLICIES.flatMap((policy) => {
+    const spec = builtinRuleSpec(policy);
+    return spec ? [{ ...spec, id: `as-rule-${spec.id}`, reads: ['metadata.name'] }] : [];
+  }),
+  ...[
+    ['object.metadata.?labels.orValue({}).all(k, !k.startsWith("tier"))', ['Deployment', 'Pod']],
+    ['object.spec.template.spec.containers.filter(c, c.name.startsWith("c")).all(c, c.image != "app")', ['Deployment']],
+    ['cel.bind(s, object.spec, !has(s.replicas) || s.replicas < 3)', ['Deployment', 'StatefulSet']],
+    ['size(object.spec.template.spec) < 4', ['Deployment']],
+    ['!has(object.spec.template.spec.volumes) || object.spec.template.spec.volumes.all(v, v.name != "v7")', ['Deployment']],
+    ['!has(podSpec.volumes) || size(podSpec.volumes) < 2000', ['Deployment', 'Pod', 'CronJob']],
+    ['request.operation != "DELETE" && (oldObject == null || oldObject.metadata.name == object.metadata.name)', ['Deployment']],
+    ['oldObject == null || oldObject.spec.template.spec == object.spec.template.spec', ['Deployment']],
+    ['object.spec.template.spec.containers[0].name != "c0"', ['Deployment']],
+    [
+      '!(object.metadata.name in object.metadata.?labels.orValue({})) || object.metadata.labels[object.metadata.name] == ""',
+      ['Deployment'],
+    ],
+    ['object.spec.exists(k, k == "paused")', ['Deployment']],
+    ['object.spec.template.spec.containers.map(c, c.name).size() == 1', ['Deployment']],
+    ['has(object.metadata.managedFields) && object.metadata.managedFields.exists(f, f.manager == "kubectl")', ['Deployment']],
+    // Fields neither the engine nor the pod spec keeps: only these rules' reads keep them.
+    ['!object.metadata.?annotations.orValue({}).exists(k, k.startsWith("team"))', ['Deployment']],
+    ['object.?status.?replicas.orValue(0) == 0', ['Deployment']],
+    ['object.metadata.?managedFields.orValue([]).all(f, f.manager != "kubectl")', ['Deployment']],
+    ['object.spec.?strategy.?type.orValue("") != "Recreate"', ['Deployment']],
+  ].map(([expression, kinds], i) =>
+    rule({ id: `projected-${i}`, kinds, reads: ['spec.replicas'], validations: [{ expression, message: `rule ${i}` }] }),
+  ),
+  // Read per container, where the built-in judgements read nothing (env is left out for them).
+  rule({
+    id: 'no-secret-env',
+    kinds: ['Deployment', 'Pod'],
+    forEach: 'containers',
+    reads: ['spec'],
+    validations: [{ expression: 'container.?env.orValue([]).all(e, e.name != "SECRET")', message: 'secret env' }],
+  }),
+];
+
+/** The example manifests of every policy, created and updated from each other. */
+function* exampleReviews(): Generator<string> {
+  for (const policy of POLICIES) {
+    const { good, bad } = examples(policy.id);
+    for (const object of [...good.values(), ...bad.values()]) yield JSON.stringify(baseReview(object as unknown as Json, 'CREATE'));
+    for (const object of bad.values()) {
+      for (const old of good.values()) {
+        if (old.kind !== object.kind) continue;
+        const review = baseReview(object as unknown as Json, 'UPDATE');
+        (review.request as { [key: string]: Json }).oldObject = old as unknown as Json;
+        yield JSON.stringify(review);
+      }
+    }
+  }
+}
+
+/** A Deployment with what only custom rules read: containers' env (one SECRET), annotations, strategy, status. */
+function envCreate(): string {
+  const object = baseObject('Deployment') as { [key: string]: Json };
+  (object.metadata as { [key: string]: Json }).annotations = { team: 'shop' };
+  (object.spec as { [key: string]: Json }).strategy = { type: 'Recreate' };
+  object.status = { replicas: 3 };
+  const spec = ((object.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
+  spec.containers = [
+    { name: 'c0', image: 'app', env: [{ name: 'A', value: '1' }] },
+    { name: 'c1', image: 'app:1', env: [{ name: 'SECRET', value: 'x' }] },
+  ];
+  return JSON.stringify(baseReview(object, 'CREATE'));
+}
+
+t.test('custom rules that declare reads: judged on the fields their CEL reads, the answer is the whole review’s', async (t) => {
+  // The built-in policies off: what they read is kept anyway, and would hide a read the rules miss.
+  const off = Object.fromEntries(POLICIES.map((p) => [p.id, 'off']));
+  const config = compileConfig(parseConfig({ mode: 'enforce', policies: off, rules: PROJECTED_RULES }, 'test.yaml'), POLICIES);
+  const plan = reviewProjection(config);
+  const object = plan.children.get('request')?.children.get('object');
+  t.equal(object?.whole, false, 'the objects are projected, not kept whole');
+  const build = (largeBodies?: Partial<BodyPoolOptions>) => {
+    const built = buildApp({
+      state: new GateState(config, { context: ContextIndex.fromObjects([]) }),
+      onError: 'deny',
+      ...(largeBodies ? { largeBodies } : {}),
+    });
+    t.teardown(() => built.close());
+    return built;
+  };
+  const inThread = build();
+  const pooled = build(EVERY_BODY);
+  let sent = 0;
+  const differ: string[] = [];
+  const failing = new Set<string>();
+  const env = envCreate();
+  for (const payload of [...differentialInputs(), ...exampleReviews(), env]) {
+    sent++;
+    const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
+    const annotations = (b.statusCode === 200 ? b.json().response.auditAnnotations : undefined) ?? {};
+    if (payload === env) {
+      t.match(annotations['no-secret-env'], /container c1/, 'the env a rule reads is kept');
+      for (const id of ['projected-13', 'projected-14', 'projected-16']) t.ok(annotations[id], `${id}: what it reads is kept`);
+    }
+    for (const id of Object.keys(annotations)) if (/^(as-rule|projected)-|^no-secret-env$/.test(id)) failing.add(id);
+    if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3)
+      differ.push(
+        `${payload.slice(0, 200)}\n  event loop: ${a.statusCode} ${a.body.slice(0, 400)}\n  worker: ${b.statusCode} ${b.body.slice(0, 400)}`,
+      );
+  }
+  t.strictSame(differ, [], `no answer of ${sent} differs`);
+  t.equal(pooled.bodyPool.stats.failed, 0, 'none failed in the worker');
+  t.ok(failing.size >= 20, `the rules find things: ${failing.size} of ${PROJECTED_RULES.length} found something`);
 });
