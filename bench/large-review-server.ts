@@ -42,6 +42,7 @@ const handle = await startServer({
   probePort: 0,
   host: '127.0.0.1',
   processMetrics: false,
+  ...(process.env.BENCH_CONFIG ? { configFile: process.env.BENCH_CONFIG } : {}),
   logger: pino({ level: 'warn' }, pino.destination({ dest: 2, sync: false })),
   configureApp: (app) => {
     app.addHook('onReady', async () => {

@@ -21,7 +21,8 @@
 // server's peak RSS (the second table). BENCH_MEMORY_CGROUP=<dir> starts the server inside that
 // memory cgroup (made beforehand, e.g. with the chart's 256 MiB limit) and adds its peak usage
 // and the OOM kills it saw. BENCH_FIRSTS=<n> measures only the costliest review as the first large
-// one of n fresh servers (the memory each had before, its CPU, its page faults).
+// one of n fresh servers (the memory each had before, its CPU, its page faults). BENCH_ROWS_ONLY=1
+// stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -629,8 +630,9 @@ async function main(): Promise<void> {
       fixed(late, 0),
     ]);
   }
-  const alone = costliest ? await measureAlone(child, agent, costliest) : undefined;
-  const concurrent = costliest && costliest.name === COSTLIEST ? await measureConcurrent(child, costliest) : undefined;
+  const more = process.env.BENCH_ROWS_ONLY === undefined;
+  const alone = costliest && more ? await measureAlone(child, agent, costliest) : undefined;
+  const concurrent = costliest && more && costliest.name === COSTLIEST ? await measureConcurrent(child, costliest) : undefined;
   child.stop();
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
