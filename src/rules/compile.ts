@@ -53,6 +53,13 @@ interface CompiledValidation {
   check: Evaluator;
   message: string | Evaluator;
   fieldPath: string | undefined;
+  /** What its expression and messageExpression may read of the object (undefined: cannot tell). */
+  reads: Array<ExpressionReads | undefined>;
+}
+
+interface CompiledExpression {
+  evaluate: Evaluator;
+  reads: ExpressionReads | undefined;
 }
 
 const counter: StepCounter = { spent: 0, budget: RULE_COST_BUDGET };
@@ -72,7 +79,7 @@ function describe(err: unknown, text: string): string {
   return start === undefined ? message : `${message} (at ${position(text, start)})`;
 }
 
-function compileExpression(text: string, where: string, wants: 'bool' | 'string'): Evaluator {
+function compileExpression(text: string, where: string, wants: 'bool' | 'string'): CompiledExpression {
   let ast: ASTNode;
   try {
     const result = env.check(text);
@@ -93,7 +100,7 @@ function compileExpression(text: string, where: string, wants: 'bool' | 'string'
     }
   }
   const planned = env.parse(instrumented(ast));
-  return (context) => planned(context);
+  return { evaluate: (context) => planned(context), reads: expressionReads(ast) };
 }
 
 function dottedPath(path: string): FieldPath {
@@ -197,15 +204,13 @@ export function ruleObjectReads(policy: object): ExpressionReads | undefined {
   return objectReads.get(policy);
 }
 
-function readsOf(spec: RuleSpec): ExpressionReads | undefined {
+/** What all of a rule's expressions may read; undefined when one of them cannot tell. */
+function readsOf(validations: readonly CompiledValidation[]): ExpressionReads | undefined {
   const reads: ExpressionReads = { whole: [], ranged: [] };
-  for (const v of spec.validations) {
-    for (const text of [v.expression, ...(v.messageExpression !== undefined ? [v.messageExpression] : [])]) {
-      const found = expressionReads(parseRule(text));
-      if (!found) return undefined;
-      reads.whole.push(...found.whole);
-      reads.ranged.push(...found.ranged);
-    }
+  for (const found of validations.flatMap((v) => v.reads)) {
+    if (!found) return undefined;
+    reads.whole.push(...found.whole);
+    reads.ranged.push(...found.ranged);
   }
   return reads;
 }
@@ -216,15 +221,20 @@ export function ruleSpecOf(policy: object): RuleSpec | undefined {
 }
 
 export function compileRule(spec: RuleSpec, where: string, source: string, defaultAction: ObjectPolicy['defaultAction']): ObjectPolicy {
-  const validations: CompiledValidation[] = spec.validations.map((v, i) => ({
-    expression: v.expression,
-    check: compileExpression(v.expression, `${where}.validations[${i}].expression`, 'bool'),
-    message:
+  const validations: CompiledValidation[] = spec.validations.map((v, i) => {
+    const check = compileExpression(v.expression, `${where}.validations[${i}].expression`, 'bool');
+    const message =
       v.messageExpression !== undefined
         ? compileExpression(v.messageExpression, `${where}.validations[${i}].messageExpression`, 'string')
-        : (v.message ?? `failed expression: ${v.expression}`),
-    fieldPath: v.fieldPath,
-  }));
+        : undefined;
+    return {
+      expression: v.expression,
+      check: check.evaluate,
+      message: message?.evaluate ?? v.message ?? `failed expression: ${v.expression}`,
+      fieldPath: v.fieldPath,
+      reads: [check.reads, ...(message ? [message.reads] : [])],
+    };
+  });
   const judge = (variables: Record<RuleVariable, unknown>, basePath: string, container: string | undefined, out: Violation[]) => {
     validations.forEach((v, i) => {
       const verdict = run(spec.id, i, v.check, variables);
@@ -265,7 +275,7 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
     },
   };
   specs.set(policy, spec);
-  const reads = spec.reads !== undefined ? readsOf(spec) : undefined;
+  const reads = spec.reads !== undefined ? readsOf(validations) : undefined;
   if (reads) objectReads.set(policy, reads);
   return policy;
 }
