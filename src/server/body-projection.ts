@@ -6,7 +6,7 @@
 // (src/server/body-scan.ts reads past it) nor copied to the event loop's thread.
 import { POLICIES } from '../../policies/index.js';
 import { CONTAINER_LISTS, WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
-import type { EngineConfig, FieldPath } from '../engine/index.js';
+import type { EngineConfig, FieldPath, Policy } from '../engine/index.js';
 import { MAX_DEPTH, ruleObjectReads } from '../rules/index.js';
 import type { RootedPath } from '../rules/index.js';
 import { EACH } from './projection-plan.js';
@@ -114,13 +114,12 @@ function objectPaths({ root, path }: RootedPath, kinds: readonly string[]): stri
 }
 
 /**
- * The paths the active custom rules may read of the object, whole or key by key (src/rules/reads.ts);
+ * The paths the custom rules may read of the object, whole or key by key (src/rules/reads.ts);
  * undefined when a rule's reads are not known, and its review must keep the objects whole.
  */
-function ruleReads(config: EngineConfig): { whole: string[][]; ranged: string[][] } | undefined {
+function ruleReads(custom: readonly Policy[]): { whole: string[][]; ranged: string[][] } | undefined {
   const out = { whole: [] as string[][], ranged: [] as string[][] };
-  for (const { policy } of config.active) {
-    if (BUILT_IN.has(policy)) continue;
+  for (const policy of custom) {
     const reads = ruleObjectReads(policy);
     if (!reads) return undefined;
     out.whole.push(...reads.whole.flatMap((read) => objectPaths(read, policy.kinds)));
@@ -143,7 +142,8 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
   const known = planByConfig.get(config);
   if (known) return known;
   const object = leaf(false);
-  const rules = ruleReads(config);
+  const custom = config.active.map(({ policy }) => policy).filter((policy) => !BUILT_IN.has(policy));
+  const rules = ruleReads(custom);
   if (!rules) keep(object, []);
   else {
     for (const path of rules.whole) keep(object, path);
@@ -164,7 +164,7 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
   }
   const plan = reviewPlan(object);
   // Judged whole, such an object makes a custom rule fail (per --on-error): so must the projection.
-  if (rules && config.active.some(({ policy }) => !BUILT_IN.has(policy))) plan.wholeBeyondDepth = MAX_DEPTH;
+  if (rules && custom.length > 0) plan.wholeBeyondDepth = MAX_DEPTH;
   planByConfig.set(config, plan);
   return plan;
 }
