@@ -530,10 +530,14 @@ async function measureFirsts(
       one.outcome,
     ]);
   }
-  return `"${c.name}" as the first large review of ${runs} fresh servers: ${fixed(median(cpu), 0)} ms of CPU (median; ${fixed(Math.min(...cpu), 0)}-${fixed(Math.max(...cpu), 0)})\n\n${table(rows)}`;
+  return `"${c.name}" as the first large review of ${runs} fresh servers: ${cpuSpread(cpu)}\n\n${table(rows)}`;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** "N ms of CPU (median of n; min-max)" for several runs' CPU times. */
+const cpuSpread = (ms: number[]): string =>
+  `${fixed(median(ms), 0)} ms of CPU (median of ${ms.length}; ${fixed(Math.min(...ms), 0)}-${fixed(Math.max(...ms), 0)})`;
 
 async function main(): Promise<void> {
   pinSelf();
@@ -642,7 +646,7 @@ async function main(): Promise<void> {
       : '';
   const aloneLine =
     costliest && alone && alone.length > 0
-      ? `The same review alone, after ${SMALL_BEFORE_ALONE.toLocaleString('en-US')} small reviews and ${IDLE_BEFORE_ALONE_MS / 1000} s idle: ${fixed(median(alone.map((m) => m.cpuMs)), 0)} ms of CPU (median of ${alone.length}; ${fixed(Math.min(...alone.map((m) => m.cpuMs)), 0)}-${fixed(Math.max(...alone.map((m) => m.cpuMs)), 0)}), answered in ${fixed(median(alone.map((m) => m.answerMs)), 0)} ms, /healthz waited ${fixed(Math.max(...alone.map((m) => m.healthMs)), 0)} ms at worst.\n`
+      ? `The same review alone, after ${SMALL_BEFORE_ALONE.toLocaleString('en-US')} small reviews and ${IDLE_BEFORE_ALONE_MS / 1000} s idle: ${cpuSpread(alone.map((m) => m.cpuMs))}, answered in ${fixed(median(alone.map((m) => m.answerMs)), 0)} ms, /healthz waited ${fixed(Math.max(...alone.map((m) => m.healthMs)), 0)} ms at worst.\n`
       : '';
   process.stdout.write(
     `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}${aloneLine}`,
