@@ -320,6 +320,12 @@ interface Measured {
   outcome: string;
 }
 
+/** What each thread added since `before` (times `scale`, rounded), for the threads that added any. */
+const perThreadSince = (after: Record<string, number>, before: Record<string, number>, scale = 1): Array<readonly [string, number]> =>
+  Object.entries(after)
+    .map(([name, value]) => [name, Math.round((value - (before[name] ?? 0)) * scale)] as const)
+    .filter(([, added]) => added > 0);
+
 /** One review, with /healthz polled meanwhile; `collected`: after a forced full collection, which also takes the heap baseline. */
 async function measureOne(
   child: Child,
@@ -341,12 +347,8 @@ async function measureOne(
   const answerMs = performance.now() - started;
   const cpuMs = ((cpuSeconds(child.pid) ?? NaN) - (cpuBefore ?? NaN)) * 1000;
   if (process.env.BENCH_TRACE) {
-    const threads = Object.entries(threadCpuSeconds(child.pid))
-      .map(([name, s]) => [name, Math.round((s - (threadsBefore[name] ?? 0)) * 1000)] as const)
-      .filter(([, ms]) => ms > 0);
-    const faults = Object.entries(threadMinorFaults(child.pid))
-      .map(([name, n]) => [name, n - (faultsBefore[name] ?? 0)] as const)
-      .filter(([, n]) => n > 0);
+    const threads = perThreadSince(threadCpuSeconds(child.pid), threadsBefore, 1000);
+    const faults = perThreadSince(threadMinorFaults(child.pid), faultsBefore);
     const when = collected ? 'after gc()' : 'again';
     process.stderr.write(
       `${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')}); page faults ${faults.map(([n, f]) => `${n} ${f}`).join(', ')}\n`,
