@@ -46,10 +46,15 @@ function gateState(mode: 'enforce' | 'audit' = 'enforce'): GateState {
   return new GateState(config, { context });
 }
 
-function app(t: Test, largeBodies?: Partial<BodyPoolOptions>, onError: OnError = 'deny', mode: 'enforce' | 'audit' = 'enforce'): GateApp {
-  const built = buildApp({ state: gateState(mode), onError, ...(largeBodies ? { largeBodies } : {}) });
+/** An app judging under `state`, closed when `t` ends. */
+function appWith(t: Test, state: GateState, largeBodies?: Partial<BodyPoolOptions>, onError: OnError = 'deny'): GateApp {
+  const built = buildApp({ state, onError, ...(largeBodies ? { largeBodies } : {}) });
   t.teardown(() => built.close());
   return built;
+}
+
+function app(t: Test, largeBodies?: Partial<BodyPoolOptions>, onError: OnError = 'deny', mode: 'enforce' | 'audit' = 'enforce'): GateApp {
+  return appWith(t, gateState(mode), largeBodies, onError);
 }
 
 const post = (to: GateApp, payload: string) =>
@@ -227,13 +232,8 @@ t.test('with custom rules, a body parsed in a worker is judged on everything the
     const config = parseConfig({ ...DEFAULT_CONFIG, rules }, 'test.yaml');
     return new GateState(compileConfig(config, POLICIES), { context: ContextIndex.fromObjects([]) });
   };
-  const build = (largeBodies?: Partial<BodyPoolOptions>) => {
-    const built = buildApp({ state: state(), onError: 'deny', ...(largeBodies ? { largeBodies } : {}) });
-    t.teardown(() => built.close());
-    return built;
-  };
-  const inThread = build();
-  const pooled = build(EVERY_BODY);
+  const inThread = appWith(t, state());
+  const pooled = appWith(t, state(), EVERY_BODY);
   const withOptions = JSON.parse(volumesUpdate(200)) as { request: { [key: string]: Json } };
   withOptions.request.options = { fieldManager: 'kubectl' };
   const payloads = [volumesUpdate(200), JSON.stringify(withOptions), volumesOnly([1], [1]), containersCreate(3)];
@@ -449,17 +449,9 @@ t.test('custom rules that declare reads: judged on the fields their CEL reads, t
   const plan = reviewProjection(config);
   const object = plan.children.get('request')?.children.get('object');
   t.equal(object?.whole, false, 'the objects are projected, not kept whole');
-  const build = (largeBodies?: Partial<BodyPoolOptions>) => {
-    const built = buildApp({
-      state: new GateState(config, { context: ContextIndex.fromObjects([]) }),
-      onError: 'deny',
-      ...(largeBodies ? { largeBodies } : {}),
-    });
-    t.teardown(() => built.close());
-    return built;
-  };
-  const inThread = build();
-  const pooled = build(EVERY_BODY);
+  const state = () => new GateState(config, { context: ContextIndex.fromObjects([]) });
+  const inThread = appWith(t, state());
+  const pooled = appWith(t, state(), EVERY_BODY);
   let sent = 0;
   const differ: string[] = [];
   const failing = new Set<string>();
