@@ -12,7 +12,7 @@ import { scanReviewParts } from '../../src/server/body-scan.js';
 import { WARM_UP_CONTAINERS, WARM_UP_NAME, warmUp, warmUpBody } from '../../src/server/warm-up.js';
 import { logCapture } from '../helpers/log-capture.js';
 import { waitUntil } from '../helpers/poll.js';
-import { admissionReview, deployment, httpsRequest, startTestServer, testCertificates } from '../helpers/server.js';
+import { admissionReview, deployment, httpsRequest, sleep, startTestServer, testCertificates } from '../helpers/server.js';
 
 /** Under tap the worker loads its modules through tsx: far slower than the built server's ~100 ms. */
 const WORKER_START_MS = 60_000;
@@ -59,7 +59,7 @@ t.test(
 t.test('a server that parses every body on the event loop starts no worker', async (t) => {
   const server = await startTestServer();
   t.teardown(() => server.close());
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   t.same(server.app.bodyPool.stats, { ...server.app.bodyPool.stats, started: 0, parsed: 0 });
   t.same(server.state.readiness().conditions, { certificates: true }, 'and readiness waits for no warm-up');
 });
