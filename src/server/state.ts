@@ -49,6 +49,11 @@ export class GateState implements ReviewState {
     return this.#context;
   }
 
+  /** What a review reads, judged under `engineConfig` (the config a large body's fields were kept for). */
+  judgedUnder(engineConfig: EngineConfig): ReviewState {
+    return { engineConfig, context: this.#context, now: () => this.now() };
+  }
+
   set context(context: ClusterContext) {
     this.#context = context;
   }

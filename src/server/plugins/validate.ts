@@ -119,9 +119,7 @@ export default fp<{ onError: OnError }>(
       if (request.body instanceof UnparsedBody) return unparsed(app, request, request.body, options.onError);
       // A body parsed in a worker is judged under the config its fields were kept for.
       const projected = request.body instanceof ProjectedBody ? request.body : undefined;
-      const state: ReviewState = projected
-        ? { engineConfig: projected.engineConfig, context: app.gate.context, now: () => app.gate.now() }
-        : app.gate;
+      const state: ReviewState = projected ? app.gate.judgedUnder(projected.engineConfig) : app.gate;
       const envelope = readAdmissionReview(projected ? projected.value : request.body);
       if (!envelope.ok) throw new BodyError(envelope.message);
       const admission = envelope.request;

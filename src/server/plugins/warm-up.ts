@@ -18,7 +18,7 @@ export default fp(
     app.gate.setCondition(WARM_UP_CONDITION, false);
     app.addHook('onListen', (done) => {
       const started = performance.now();
-      warmUp(app.bodyPool, { engineConfig: app.gate.engineConfig, context: app.gate.context, now: () => app.gate.now() })
+      warmUp(app.bodyPool, app.gate.judgedUnder(app.gate.engineConfig))
         .then(
           () => app.log.debug({ ms: Math.round(performance.now() - started) }, 'large-body path warmed up'),
           (err: Error) => {
