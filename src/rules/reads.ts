@@ -7,8 +7,12 @@
 // whole. Anything this walk does not know makes it give up, and the object is kept whole.
 import { EACH } from '../server/projection-plan.js';
 
-/** Where a path starts: the variable a rule reads it from (oldObject reads as object does). */
-export type ReadRoot = 'object' | 'request' | 'podSpec' | 'container';
+/**
+ * Where a path starts: the variable a rule reads it from (oldObject reads as object does).
+ * `request` holds the request's own fields, never the objects (src/server/admission-facts.ts),
+ * and a review keeps those whole: it reads nothing of the object.
+ */
+export type ReadRoot = 'object' | 'podSpec' | 'container';
 
 export interface RootedPath {
   root: ReadRoot;
@@ -25,7 +29,6 @@ export interface ExpressionReads {
 const ROOTS: Readonly<Record<string, RootedPath>> = {
   object: { root: 'object', path: [] },
   oldObject: { root: 'object', path: [] },
-  request: { root: 'request', path: [] },
   podSpec: { root: 'podSpec', path: [] },
   container: { root: 'container', path: [] },
 };

@@ -103,11 +103,6 @@ const planByConfig = new WeakMap<EngineConfig, ProjectionPlan>();
 /** The paths of the object a rule's rooted path stands for, on objects of `kinds`. */
 function objectPaths({ root, path }: RootedPath, kinds: readonly string[]): string[][] {
   if (root === 'object') return [[...path]];
-  if (root === 'request') {
-    const [first, ...rest] = path;
-    if (first === undefined) return [[]];
-    return first === 'object' || first === 'oldObject' ? [rest] : [];
-  }
   const podSpecs = kinds.flatMap((kind) => workloadFields(kind)?.slice(0, 1) ?? []);
   if (root === 'podSpec') return podSpecs.map((podSpec) => [...podSpec, ...path]);
   return podSpecs.flatMap((podSpec) => CONTAINER_LISTS.map((list) => [...podSpec, list, EACH, ...path]));

@@ -384,7 +384,10 @@ const PROJECTED_RULES = [
     ['size(object.spec.template.spec) < 4', ['Deployment']],
     ['!has(object.spec.template.spec.volumes) || object.spec.template.spec.volumes.all(v, v.name != "v7")', ['Deployment']],
     ['!has(podSpec.volumes) || size(podSpec.volumes) < 2000', ['Deployment', 'Pod', 'CronJob']],
-    ['request.operation != "DELETE" && (oldObject == null || oldObject.metadata.name == object.metadata.name)', ['Deployment']],
+    [
+      'size(request) > 0 && request.operation != "DELETE" && (oldObject == null || oldObject.metadata.name == object.metadata.name)',
+      ['Deployment'],
+    ],
     ['oldObject == null || oldObject.spec.template.spec == object.spec.template.spec', ['Deployment']],
     ['object.spec.template.spec.containers[0].name != "c0"', ['Deployment']],
     [
