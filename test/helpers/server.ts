@@ -189,12 +189,17 @@ export async function sleep(ms: number): Promise<void> {
 // The server tests import it from here, with the rest of their helpers.
 export { eventually } from './poll.js';
 
+/**
+ * Bodies parsed on the event loop, whatever their size, and so no worker warmed at start (which
+ * readiness would wait for): under tap a large-body worker loads tsx and compiles what it imports,
+ * which on a loaded machine takes longer than the 10 s request timeout, and than the pool's 3 s
+ * for the warm-up. The worker path has its own tests (test/server/large-body.test.ts, warm-up.test.ts).
+ */
+export const EVENT_LOOP_BODIES = { threshold: Number.POSITIVE_INFINITY };
+
 /** startServer on loopback with the test certificates and registry, run-as-non-root denying. */
 export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<ServerHandle> {
-  // Bodies are parsed on the event loop here, whatever their size: under tap a large-body worker
-  // loads ts-node and compiles what it imports, which on a loaded machine takes longer than the
-  // 10 s request timeout. The worker path has its own tests (test/server/large-body.test.ts).
-  const largeBodies = { threshold: Number.POSITIVE_INFINITY };
+  const largeBodies = EVENT_LOOP_BODIES;
   const server = await startServer({
     tls: { pems: testCertificates().serving },
     port: 0,

@@ -8,7 +8,7 @@ import t from 'tap';
 import { startServer } from '../../src/server/run.js';
 import { generateCA } from '../../src/tls/generate.js';
 import type { PemPair } from '../../src/tls/generate.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, httpsRequest, pod, testCertificates } from '../helpers/server.js';
+import { EVENT_LOOP_BODIES, TEST_REGISTRY, admissionReview, engineConfig, httpsRequest, pod, testCertificates } from '../helpers/server.js';
 
 /** A client certificate (clientAuth) signed by `ca`, as the API server's would be. */
 function clientCertificate(ca: PemPair, commonName: string): PemPair {
@@ -44,6 +44,7 @@ writeFileSync(files.keyFile, certs.serving.key);
 writeFileSync(files.clientCaFile, clientCa.cert);
 
 const server = await startServer({
+  largeBodies: EVENT_LOOP_BODIES,
   tls: { files },
   port: 0,
   probePort: 0,

@@ -9,7 +9,7 @@ import pino from 'pino';
 import t from 'tap';
 import { ConfigError } from '../../src/config/load.js';
 import { startServer } from '../../src/server/run.js';
-import { TEST_REGISTRY, admissionReview, eventually, pod, postReview, testCertificates } from '../helpers/server.js';
+import { EVENT_LOOP_BODIES, TEST_REGISTRY, admissionReview, eventually, pod, postReview, testCertificates } from '../helpers/server.js';
 
 const certs = testCertificates();
 const dir = mkdtempSync(join(tmpdir(), 'pg-config-'));
@@ -30,6 +30,7 @@ const logger = pino(
 );
 
 const server = await startServer({
+  largeBodies: EVENT_LOOP_BODIES,
   tls: { pems: certs.serving },
   port: 0,
   host: '127.0.0.1',
@@ -90,6 +91,7 @@ t.test('an invalid file at start stops the server from starting', async (t) => {
   writeFileSync(bad, 'policies:\n  run-as-non-root: maybe\n');
   await t.rejects(
     startServer({
+      largeBodies: EVENT_LOOP_BODIES,
       tls: { pems: certs.serving },
       port: 0,
       host: '127.0.0.1',
@@ -132,6 +134,7 @@ t.test('an empty file at start stops the server from starting', async (t) => {
   writeFileSync(empty, '# to be filled in\n');
   await t.rejects(
     startServer({
+      largeBodies: EVENT_LOOP_BODIES,
       tls: { pems: certs.serving },
       port: 0,
       host: '127.0.0.1',

@@ -4,6 +4,7 @@ import t from 'tap';
 import { ContextIndex, EMPTY_CONTEXT } from '../../src/engine/index.js';
 import { startServer } from '../../src/server/run.js';
 import {
+  EVENT_LOOP_BODIES,
   TEST_REGISTRY,
   admissionReview,
   deployment,
@@ -16,6 +17,7 @@ import {
 
 const certs = testCertificates();
 const server = await startServer({
+  largeBodies: EVENT_LOOP_BODIES,
   tls: { pems: certs.serving },
   port: 0,
   host: '127.0.0.1',

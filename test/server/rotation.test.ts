@@ -9,7 +9,16 @@ import t from 'tap';
 import { startServer } from '../../src/server/run.js';
 import { generateServingCert } from '../../src/tls/generate.js';
 import type { PemPair } from '../../src/tls/generate.js';
-import { TEST_REGISTRY, admissionReview, engineConfig, eventually, httpsRequest, pod, testCertificates } from '../helpers/server.js';
+import {
+  EVENT_LOOP_BODIES,
+  TEST_REGISTRY,
+  admissionReview,
+  engineConfig,
+  eventually,
+  httpsRequest,
+  pod,
+  testCertificates,
+} from '../helpers/server.js';
 
 const certs = testCertificates();
 const ca = certs.ca.cert;
@@ -35,6 +44,7 @@ const next = generateServingCert(certs.ca, {
 install(certs.serving);
 
 const server = await startServer({
+  largeBodies: EVENT_LOOP_BODIES,
   tls: { files, pollIntervalMs: 100, debounceMs: 20 },
   port: 0,
   host: '127.0.0.1',

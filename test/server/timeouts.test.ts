@@ -6,7 +6,7 @@ import t from 'tap';
 import { TIMEOUTS, buildApp } from '../../src/server/app.js';
 import { GateState } from '../../src/server/state.js';
 import { startServer } from '../../src/server/run.js';
-import { TEST_REGISTRY, engineConfig, testCertificates } from '../helpers/server.js';
+import { EVENT_LOOP_BODIES, TEST_REGISTRY, engineConfig, testCertificates } from '../helpers/server.js';
 
 const certs = testCertificates();
 
@@ -46,6 +46,7 @@ t.test('the handshake is bounded like every other idle state', async (t) => {
 
 t.test('idle keep-alive outlasts the API server webhook client (90 s) on the served port', async (t) => {
   const server = await startServer({
+    largeBodies: EVENT_LOOP_BODIES,
     tls: { pems: certs.serving },
     port: 0,
     probePort: 0,
