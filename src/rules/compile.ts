@@ -192,13 +192,13 @@ function convertInputs(rule: string, object: KubeObject, subject: ObjectSubject,
 /** Each compiled rule's spec as written, for the VAP export. */
 const specs = new WeakMap<object, RuleSpec>();
 
-/** What each rule that declares `reads:` may read of the object, where its expressions tell. */
+/** What each rule may read of the object, where its expressions tell. */
 const objectReads = new WeakMap<object, ExpressionReads>();
 
 /**
- * What a custom rule's expressions may read of the object (src/rules/reads.ts), for a rule that
- * declares `reads:`; undefined for any other policy. Without the declaration an UPDATE compares
- * the whole objects (inputs.ts), so a review needs them whole whatever the expressions read.
+ * What a custom rule's expressions may read of the object (src/rules/reads.ts); undefined for a
+ * built-in policy, or where an expression's reads cannot be told. What an UPDATE compares is the
+ * policy's `reads` (inputs.ts): the whole object for a rule that declares none.
  */
 export function ruleObjectReads(policy: object): ExpressionReads | undefined {
   return objectReads.get(policy);
@@ -275,7 +275,7 @@ export function compileRule(spec: RuleSpec, where: string, source: string, defau
     },
   };
   specs.set(policy, spec);
-  const reads = spec.reads !== undefined ? readsOf(validations) : undefined;
+  const reads = readsOf(validations);
   if (reads) objectReads.set(policy, reads);
   return policy;
 }

@@ -82,6 +82,12 @@ export class Bounds extends Ints {
   }
 }
 
+/**
+ * A value no judgement reads but an UPDATE compares (ProjectionPlan#othersCompared): left out, or
+ * replaced by a mark, once the scan has compared it with the other object's (body-scan.ts).
+ */
+export class Compared extends Slice {}
+
 /** An object read field by field: the kept keys, in JSON.parse's order. */
 export class Fields {
   readonly entries = new Map<string, Kept>();
@@ -108,7 +114,7 @@ export class Elements {
     readonly unread: Int32Array,
     readonly unreadCount: number,
     /** The unread keys (src/server/body-projection.ts). */
-    readonly names: ReadonlySet<string>,
+    readonly names: KeySet,
   ) {}
 
   /** The elements as a Slice with their bounds, for #fill to cut at. */
@@ -124,3 +130,8 @@ export class Elements {
 }
 
 export type Kept = Slice | Fields | Elements;
+
+/** The keys a test takes: a set, or every key but a set's. */
+export interface KeySet {
+  has(key: string): boolean;
+}

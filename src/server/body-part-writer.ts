@@ -2,7 +2,7 @@
 // the root first, then the members of each container too large for one part, a parent's before
 // its children's (src/server/body-parts.ts joins them on the event loop).
 import { Elements, Slice } from './body-kept.js';
-import type { Bounds, Kept } from './body-kept.js';
+import type { Bounds, KeySet, Kept } from './body-kept.js';
 
 type Path = Array<string | number>;
 
@@ -14,7 +14,7 @@ interface Deferred {
   path: Path;
   slice: Slice;
   /** Keys of an object left out of it (an element's unread members). */
-  skip?: ReadonlySet<string>;
+  skip?: KeySet;
 }
 
 /** An array whose elements go without their unread members, larger than a part: filled by parts of its own. */

@@ -82,6 +82,14 @@ function markUnread(plan: ProjectionPlan, path: readonly string[]): void {
   }
 }
 
+/** Every other key under `plan` is compared by an UPDATE (see ProjectionPlan#othersCompared). */
+function compareOthers(plan: ProjectionPlan): void {
+  if (plan.whole) return;
+  if (!plan.keepOthers) plan.othersCompared = true;
+  for (const child of plan.children.values()) compareOthers(child);
+  if (plan.each) compareOthers(plan.each);
+}
+
 /** The request's own fields are kept whole (custom rules read them as `request`); its objects are projected. */
 function reviewPlan(object: ProjectionPlan): ProjectionPlan {
   const request: ProjectionPlan = { ...leaf(false), keepOthers: true };
@@ -123,6 +131,9 @@ function ruleReads(custom: readonly Policy[]): { whole: string[][]; ranged: stri
   return out;
 }
 
+/** Some active policy's judgement may depend on any field (a rule without `reads`): an UPDATE compares whole objects. */
+const judgedWhole = (config: EngineConfig): boolean => config.active.some(({ policy }) => policy.reads?.some((path) => path.length === 0));
+
 const startsWith = (path: readonly string[], prefix: readonly string[]): boolean =>
   prefix.length <= path.length && prefix.every((key, i) => key === path[i]);
 
@@ -130,8 +141,8 @@ const startsWith = (path: readonly string[], prefix: readonly string[]): boolean
  * What to keep of a review judged under `config`: every field any judgement reads, whatever the
  * object's kind. A custom CEL rule may read any field of object, oldObject and request, whatever
  * its `reads` declare: what its expressions read is kept beside what it declares, and where that
- * cannot be told (or the rule declares nothing, so an UPDATE compares whole objects), the objects
- * are kept whole.
+ * cannot be told, the objects are kept whole. A rule that declares no `reads` makes an UPDATE
+ * compare whole objects (inputs.ts): the fields nothing reads are then compared by the scan.
  */
 export function reviewProjection(config: EngineConfig): ProjectionPlan {
   const known = planByConfig.get(config);
@@ -144,7 +155,8 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
     for (const path of rules.whole) keep(object, path);
     for (const path of rules.ranged) keep(object, path, true);
     const kinds = new Set([...WORKLOAD_KINDS, ...config.active.flatMap(({ policy }) => policy.kinds)]);
-    for (const path of [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))]) keep(object, path);
+    const judged = [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))];
+    for (const path of judged) if (path.length > 0) keep(object, path);
     // What no built-in judgement reads may still be read by a rule that reads what holds it.
     const ruleRead = [...rules.whole, ...rules.ranged];
     const unread = (path: string[]) => {
@@ -157,6 +169,8 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
       for (const list of CONTAINER_LISTS) for (const key of UNREAD_IN_CONTAINER) unread([...podSpec, list, EACH, key]);
     }
   }
+  // An UPDATE compares whole objects for some kind: what no judgement reads is compared by the scan.
+  if (rules && judgedWhole(config)) compareOthers(object);
   const plan = reviewPlan(object);
   // Judged whole, such an object makes a custom rule fail (per --on-error): so must the projection.
   if (rules && custom.length > 0) plan.wholeBeyondDepth = MAX_DEPTH;

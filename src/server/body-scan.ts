@@ -11,8 +11,8 @@
 // anything there into some character, invalid sequences into U+FFFD, and JSON.parse accepts any
 // character in a string but none outside one. Duplicate keys: the last value wins at the first
 // key's place, as JSON.parse does (a Map keeps the first insertion's order).
-import { Bounds, Elements, Fields, INT_ARRAYS, Ints, Slice } from './body-kept.js';
-import type { Kept } from './body-kept.js';
+import { Bounds, Compared, Elements, Fields, INT_ARRAYS, Ints, Slice } from './body-kept.js';
+import type { KeySet, Kept } from './body-kept.js';
 import { PART_BYTES, PartWriter } from './body-part-writer.js';
 import { MAX_JSON_DEPTH } from './json.js';
 // Not body-projection.ts: the worker must not load the policies the projection is built from.
@@ -231,10 +231,15 @@ class Scanner {
     return false;
   }
 
-  /** The array at the cursor, each object element read member by member for the unread keys of `each`. */
+  /**
+   * The array at the cursor, each object element read member by member for the unread keys of
+   * `each`: those it marks unread, or where it compares others, every key it does not keep.
+   */
   elements(each: ProjectionPlan): Elements {
-    const decoded = new Set([...each.children].filter(([, child]) => child.unread).map(([key]) => key));
+    const compared = each.othersCompared === true;
+    const decoded = new Set([...each.children].filter(([, child]) => child.unread !== compared).map(([key]) => key));
     const names = [...decoded].map((key) => Buffer.from(key, 'utf8'));
+    const unreadKeys: KeySet = compared ? { has: (key) => !decoded.has(key) } : decoded;
     const start = this.i;
     const items = new Ints();
     const runs = new Ints();
@@ -247,7 +252,7 @@ class Scanner {
         const itemStart = this.i;
         const firstRun = runs.length >> 1;
         let runCount = -1;
-        if (object) runCount = this.element(k, names, decoded, runs, unread);
+        if (object) runCount = this.element(k, names, decoded, compared, runs, unread);
         else this.value();
         items.push(itemStart);
         items.push(this.i);
@@ -257,14 +262,15 @@ class Scanner {
       }
     }
     this.depth--;
-    return new Elements(start, this.i, items.data, items.length >> 2, runs.data, unread.data, unread.length / 3, decoded);
+    return new Elements(start, this.i, items.data, items.length >> 2, runs.data, unread.data, unread.length / 3, unreadKeys);
   }
 
   /**
    * The object at the cursor, element `k` of an array: where its unread members are (`unread`)
-   * and the runs of members around them (`runs`). The number of runs, or -1 when it has no unread member.
+   * and the runs of members around them (`runs`). Unread: a key of `names`, or when `kept`, a key
+   * that is not. The number of runs, or -1 when it has no unread member.
    */
-  element(k: number, names: readonly Buffer[], decoded: ReadonlySet<string>, runs: Ints, unread: Ints): number {
+  element(k: number, names: readonly Buffer[], decoded: ReadonlySet<string>, kept: boolean, runs: Ints, unread: Ints): number {
     const runsBefore = runs.length;
     let runStart = -1;
     let runEnd = -1;
@@ -279,7 +285,7 @@ class Scanner {
         const keyEnd = this.i;
         this.expect(COLON);
         this.value();
-        if (this.keyIn(memberStart, keyEnd, escaped, names, decoded)) {
+        if (this.keyIn(memberStart, keyEnd, escaped, names, decoded) !== kept) {
           any = true;
           if (runStart >= 0) {
             runs.push(runStart);
@@ -322,7 +328,12 @@ class Scanner {
         this.expect(COLON);
         const child = plan.children.get(key) ?? (plan.keepOthers ? WHOLE_CHILD : undefined);
         if (child) fields.entries.set(key, this.kept(child));
-        else this.value();
+        else if (plan.othersCompared) {
+          this.peek();
+          const valueStart = this.i;
+          this.value();
+          fields.entries.set(key, new Compared(valueStart, this.i));
+        } else this.value();
         if (!this.another(CLOSE_BRACE)) break;
       }
     }
@@ -355,6 +366,12 @@ function unreadSlice(object: Kept | undefined, path: readonly string[]): { paren
   return slice instanceof Slice ? { parent, key, slice } : undefined;
 }
 
+/** The arrays (outside any array) whose elements' other members are compared (ProjectionPlan#othersCompared). */
+function comparedArrays(plan: ProjectionPlan, prefix: string[] = []): string[][] {
+  const here = plan.each?.othersCompared ? [prefix] : [];
+  return [...here, ...[...plan.children].flatMap(([key, child]) => comparedArrays(child, [...prefix, key]))];
+}
+
 /** Leaves out the unread fields object and oldObject hold alike, or that one holds and there is no other object. */
 function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
   const request = at(review, ['request']);
@@ -363,12 +380,16 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
   const objectPlan = plan.children.get('request')?.children.get('object');
   if (!objectPlan) return;
   const arrays = new Set<string>();
+  const settleArray = (array: string[]) => {
+    if (!arrays.has(array.join('\0'))) dropUnreadMembers(body, at(object, array), at(oldObject, array), object, oldObject);
+    arrays.add(array.join('\0'));
+  };
+  for (const array of comparedArrays(objectPlan)) settleArray(array);
+  settleCompared(body, object, oldObject, true);
   for (const path of unreadPaths(objectPlan)) {
     const each = path.indexOf(EACH);
     if (each >= 0) {
-      const array = path.slice(0, each);
-      if (!arrays.has(array.join('\0'))) dropUnreadMembers(body, at(object, array), at(oldObject, array), object, oldObject);
-      arrays.add(array.join('\0'));
+      settleArray(path.slice(0, each));
       continue;
     }
     const a = unreadSlice(object, path);
@@ -376,6 +397,38 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
     const alike = a && b && body.subarray(a.slice.start, a.slice.end).equals(body.subarray(b.slice.start, b.slice.end));
     if (alike || (a && !(oldObject instanceof Fields))) a?.parent.entries.delete(a.key);
     if (alike || (b && !(object instanceof Fields))) b?.parent.entries.delete(b.key);
+  }
+}
+
+const sameBytes = (body: Buffer, a: Slice, b: Slice): boolean => body.compare(body, a.start, a.end, b.start, b.end) === 0;
+
+/**
+ * Settles the Compared fields of object (`a`) and oldObject (`b`), read alike: where both hold
+ * the same bytes, or there is nothing to compare them with, they are left out; otherwise exactly
+ * one of the two keeps an empty object in their place, so that comparing the projections finds
+ * the change the whole objects have (bytes that differ in a value JSON.parse reads the same, as
+ * in `1.0` and `1`, count as a change: an UPDATE is judged the more for it, never the less).
+ */
+function settleCompared(body: Buffer, a: Kept | undefined, b: Kept | undefined, update: boolean): void {
+  const fa = a instanceof Fields ? a : undefined;
+  const fb = b instanceof Fields ? b : undefined;
+  // Where only one of the two is an object, comparing them finds a change already.
+  const both = update && fa !== undefined && fb !== undefined;
+  for (const [key, value] of fa?.entries ?? []) {
+    const other = fb?.entries.get(key);
+    if (value instanceof Compared) {
+      if (both && !(other instanceof Compared && sameBytes(body, value, other))) fa?.entries.set(key, new Fields());
+      else fa?.entries.delete(key);
+      if (other instanceof Compared) fb?.entries.delete(key);
+    } else settleCompared(body, value, both ? other : undefined, both);
+  }
+  for (const [key, value] of fb?.entries ?? []) {
+    const inBoth = both && fa?.entries.has(key) === true;
+    if (value instanceof Compared) {
+      // Not in `a`, or it would have been settled above.
+      if (both) fb?.entries.set(key, new Fields());
+      else fb?.entries.delete(key);
+    } else if (!inBoth) settleCompared(body, undefined, value, false);
   }
 }
 

@@ -17,6 +17,13 @@ export interface ProjectionPlan {
    * Left out of one only, it would make an UPDATE look as if it changed a judged field.
    */
   unread: boolean;
+  /**
+   * Where the value is an object and not `keepOthers`: every other key is read by no judgement but
+   * compared by an UPDATE (a custom rule without `reads:` makes it compare whole objects). Left out
+   * where object and oldObject hold the same bytes there; where they differ, one of them keeps a
+   * mark in its place, so that the comparison still finds a change.
+   */
+  othersCompared?: boolean;
   /** Where the value is an array: the plan of each element that is an object (others are kept whole). */
   each?: ProjectionPlan;
   /** Of a review's plan: a body nested deeper than this is kept whole instead (custom rules refuse such objects whole). */

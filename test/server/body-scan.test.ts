@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
-import { DEFAULT_CONFIG, compileConfig, evaluate, isRecord } from '../../src/engine/index.js';
+import { DEFAULT_CONFIG, compileConfig, evaluate, isRecord, sameJson } from '../../src/engine/index.js';
 import type { EngineConfig, KubeObject, Policy, WorkloadPolicy } from '../../src/engine/index.js';
 import { ContextIndex } from '../../src/engine/index.js';
 import { reviewProjection } from '../../src/server/body-projection.js';
@@ -15,8 +15,18 @@ import { joinParts } from '../../src/server/body-parts.js';
 import { scanReview, scanReviewParts, unreadPaths } from '../../src/server/body-scan.js';
 import { EACH } from '../../src/server/projection-plan.js';
 import { parseJsonBody } from '../../src/server/json.js';
-import { BASE_KINDS, PROTO_NAMES, baseObject, baseReview, mutate, mutationArb, objectsIn, setKey } from '../helpers/fuzz-reviews.js';
-import type { Json } from '../helpers/fuzz-reviews.js';
+import {
+  BASE_KINDS,
+  PROTO_NAMES,
+  baseObject,
+  baseReview,
+  mutate,
+  mutationArb,
+  objectsIn,
+  positions,
+  setKey,
+} from '../helpers/fuzz-reviews.js';
+import type { Json, Mutation } from '../helpers/fuzz-reviews.js';
 import { defaultedContainer } from '../helpers/containers.js';
 import { examples } from '../helpers/manifests.js';
 import { recording } from '../helpers/recording.js';
@@ -372,28 +382,31 @@ t.test('a scan after a larger one is read from its own body: the numbers the lar
   }
 });
 
-t.test('custom rules: the objects kept whole unless every rule declares reads and its CEL tells what it reads', async (t) => {
+t.test('custom rules: the objects kept to what their CEL reads, whole where a rule’s reads cannot be told', async (t) => {
   const body = withVolumes([{ name: 'a' }], [{ name: 'a' }]);
   const whole = (JSON.parse(body.toString()) as { request: { object: Json } }).request;
   const scanned = (rules: unknown[]) =>
     (JSON.parse(scanReview(body, reviewProjection(rulesConfig(rules))) ?? 'null') as { request: { object: Json } }).request;
   const labels = { expression: 'has(object.metadata.labels)', message: 'm' };
-  t.strictSame(scanned([rule({ validations: [labels] })]), whole, 'no reads declared: an UPDATE compares whole objects');
+  // What map() gives is indexed: the walk does not follow an element it cannot name.
+  const untold = { expression: 'object.spec.template.spec.containers.map(c, c)[0].name == "a"', message: 'm' };
   t.strictSame(
-    scanned([rule({ reads: ['spec.replicas'], validations: [labels] }), rule({ id: 'other', validations: [labels] })]),
+    scanned([rule({ reads: ['spec.replicas'], validations: [labels] }), rule({ id: 'other', validations: [untold] })]),
     whole,
-    'one rule of two without reads: whole',
+    'one rule of two reads what the walk cannot follow: whole',
   );
-  const projected = scanned([rule({ reads: ['spec.replicas'], validations: [labels] })]).object as { [key: string]: Json };
-  const meta = projected.metadata as { [key: string]: Json };
-  t.strictSame(
-    meta.labels,
-    ((whole.object as { [key: string]: Json }).metadata as { [key: string]: Json }).labels,
-    'what the rule reads is kept',
-  );
-  t.equal((projected.spec as { [key: string]: Json }).replicas, 3, 'what it declares too');
-  t.ok('uid' in (((whole.object as { [key: string]: Json }).metadata as object) ?? {}), 'the object has a uid');
-  t.notOk('uid' in meta, 'which no judgement reads: left out');
+  for (const reads of [{ reads: ['spec.replicas'] }, {}]) {
+    const projected = scanned([rule({ ...reads, validations: [labels] })]).object as { [key: string]: Json };
+    const meta = projected.metadata as { [key: string]: Json };
+    t.strictSame(
+      meta.labels,
+      ((whole.object as { [key: string]: Json }).metadata as { [key: string]: Json }).labels,
+      'what the rule reads is kept',
+    );
+    if (reads.reads) t.equal((projected.spec as { [key: string]: Json }).replicas, 3, 'what it declares too');
+    t.ok('uid' in (((whole.object as { [key: string]: Json }).metadata as object) ?? {}), 'the object has a uid');
+    t.notOk('uid' in meta, 'which no judgement reads: left out');
+  }
   const deep = JSON.stringify(
     baseReview({ ...(baseObject('Deployment') as object), x: JSON.parse(`${'['.repeat(120)}${']'.repeat(120)}`) }),
   );
@@ -401,6 +414,60 @@ t.test('custom rules: the objects kept whole unless every rule declares reads an
     scanReview(Buffer.from(deep), reviewProjection(rulesConfig([rule({ reads: ['spec'], validations: [labels] })]))),
     '[[[[',
     'an object nested too deep for the rules is kept whole, for them to refuse',
+  );
+});
+
+t.test('custom rules without reads: what nothing reads is compared, not kept, and an UPDATE still finds every change', async (t) => {
+  const plan = reviewProjection(rulesConfig([rule({ validations: [{ expression: 'has(object.metadata.labels)', message: 'm' }] })]));
+  const objects = (review: { [key: string]: Json }) => {
+    const scanned = scanReview(Buffer.from(JSON.stringify(review)), plan);
+    return (JSON.parse(scanned ?? 'null') as { request: { object: Json; oldObject: Json } } | null)?.request;
+  };
+  // UPDATEs whose object is edited and whose oldObject is not: each single edit at every place of
+  // every base kind, then seeded runs of edits. The projections differ exactly where the objects do.
+  const single = BASE_KINDS.flatMap((kind) => {
+    const places = positions(baseObject(kind)).length;
+    return Array.from(
+      { length: places },
+      (_, at): Array<[string, Mutation[]]> => [
+        [kind, [{ op: 'delete', at }]],
+        [kind, [{ op: 'replace', at, value: 'edited' }]],
+        [kind, [{ op: 'add', at, key: 'added', value: 1 }]],
+      ],
+    ).flat();
+  });
+  const samples = [
+    ...single,
+    ...fc.sample(fc.tuple(fc.constantFrom(...BASE_KINDS), fc.array(mutationArb, { maxLength: 3 })), { seed: SEED, numRuns: 600 }),
+  ];
+  const wrong: string[] = [];
+  let differ = 0;
+  for (const [kind, mutations] of samples) {
+    const review = baseReview(baseObject(kind), 'UPDATE');
+    const request = review.request as { [key: string]: Json };
+    for (const m of mutations) mutate(request.object as Json, m);
+    const projected = objects(review);
+    if (!projected) continue;
+    const changed = JSON.stringify(request.object) !== JSON.stringify(request.oldObject);
+    if (changed) differ++;
+    if (sameJson(projected.object, projected.oldObject) === changed && wrong.length < 3)
+      wrong.push(`${JSON.stringify(request.object).slice(0, 300)}\n  projected ${JSON.stringify(projected.object).slice(0, 300)}`);
+  }
+  t.strictSame(wrong, [], 'the projections compare as the objects do');
+  t.ok(differ > samples.length / 2, `most UPDATEs change something: ${differ} of ${samples.length}`);
+  // A large change in what nothing reads costs the event loop a mark, not the change.
+  const review = baseReview(baseObject('Deployment'), 'UPDATE');
+  const object = (review.request as { [key: string]: { [key: string]: Json } }).object as { [key: string]: Json };
+  (object.metadata as { [key: string]: Json }).managedFields = Array.from({ length: 10_000 }, (_, i) => ({ manager: `m${i}` }));
+  const text = scanReview(Buffer.from(JSON.stringify(review)), plan) ?? '';
+  t.ok(text.length < 8_000, `${JSON.stringify(review).length} bytes projected to ${text.length}`);
+  const projected = objects(review);
+  t.notOk(sameJson(projected?.object, projected?.oldObject), 'and the change is still found');
+  const created = (objects(baseReview(object, 'CREATE'))?.object as { metadata?: object } | undefined)?.metadata ?? {};
+  t.strictSame(
+    ['managedFields', 'uid'].filter((key) => key in created),
+    [],
+    'a CREATE has nothing to compare: what nothing reads is left out, no mark in its place',
   );
 });
 
