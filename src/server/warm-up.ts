@@ -5,6 +5,7 @@
 // that takes the same path: parsed by the pool in a worker, rebuilt, judged by the pure review,
 // written as the API server writes its reviews. Nothing of it is answered, logged as a review or
 // counted.
+import { performance } from 'node:perf_hooks';
 import type { BodyPool } from './body-pool.js';
 import { reviewProjection } from './body-projection.js';
 import { readAdmissionReview } from './admission.js';
@@ -25,6 +26,13 @@ export const WARM_UP_CONTAINERS = 600;
  * compiled at start (~100 ms more before the process is ready, docs/performance.md).
  */
 export const WARM_UP_ROUNDS = 40;
+
+/**
+ * The time after which no other round starts. Readiness waits for the rounds, and custom rules
+ * can make one far slower than the built-in policies' few milliseconds (a CEL rule per container
+ * runs 600 times a round).
+ */
+export const WARM_UP_ROUNDS_MS = 500;
 
 /** Its uid and namespace: a name no cluster object has, should it ever show in a log. */
 export const WARM_UP_NAME = 'practice-gate-warm-up';
@@ -120,13 +128,22 @@ export function warmUpBody(containers = WARM_UP_CONTAINERS): Buffer {
 
 /**
  * Takes the made-up review through the pool and the judging, as /validate would a large body, and
- * judges it again for WARM_UP_ROUNDS in all; the last outcome is dropped by the caller.
+ * judges it again, up to WARM_UP_ROUNDS in all while WARM_UP_ROUNDS_MS last; the caller drops
+ * the last outcome.
  */
-export async function warmUp(pool: BodyPool, state: ReviewState): Promise<ReviewOutcome> {
+export async function warmUp(
+  pool: BodyPool,
+  state: ReviewState,
+  now: () => number = () => performance.now(),
+): Promise<{ outcome: ReviewOutcome; rounds: number }> {
   const value = await pool.parse(warmUpBody(), reviewProjection(state.engineConfig));
   const envelope = readAdmissionReview(value);
   if (!envelope.ok) throw new Error(`the warm-up review was refused: ${envelope.message}`);
+  const started = now();
   let outcome = await runSliced(reviewInSteps(envelope.request, state));
-  for (let round = 1; round < WARM_UP_ROUNDS; round++) outcome = await runSliced(reviewInSteps(envelope.request, state));
-  return outcome;
+  let rounds = 1;
+  for (; rounds < WARM_UP_ROUNDS && now() - started < WARM_UP_ROUNDS_MS; rounds++) {
+    outcome = await runSliced(reviewInSteps(envelope.request, state));
+  }
+  return { outcome, rounds };
 }

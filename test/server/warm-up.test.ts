@@ -9,7 +9,7 @@ import { ContextIndex, DEFAULT_CONFIG, compileConfig } from '../../src/engine/in
 import { BodyPool } from '../../src/server/body-pool.js';
 import { reviewProjection } from '../../src/server/body-projection.js';
 import { scanReviewParts } from '../../src/server/body-scan.js';
-import { WARM_UP_CONTAINERS, WARM_UP_NAME, warmUp, warmUpBody } from '../../src/server/warm-up.js';
+import { WARM_UP_CONTAINERS, WARM_UP_NAME, WARM_UP_ROUNDS, WARM_UP_ROUNDS_MS, warmUp, warmUpBody } from '../../src/server/warm-up.js';
 import { logCapture } from '../helpers/log-capture.js';
 import { waitUntil } from '../helpers/poll.js';
 import { admissionReview, deployment, httpsRequest, sleep, startTestServer, testCertificates } from '../helpers/server.js';
@@ -88,7 +88,9 @@ t.test('the made-up review takes the paths of a large one: several parts, severa
   t.ok(WARM_UP_CONTAINERS > 512, 'more containers than one slice of the engine');
   const pool = new BodyPool({ threshold: 1, timeoutMs: WORKER_START_MS });
   t.teardown(() => pool.close());
-  const outcome = await warmUp(pool, { engineConfig: config, context: ContextIndex.fromObjects([]) });
+  // A clock that stands still: as many rounds as V8 needs to optimize the checks.
+  const { outcome, rounds } = await warmUp(pool, { engineConfig: config, context: ContextIndex.fromObjects([]) }, () => 0);
+  t.equal(rounds, WARM_UP_ROUNDS, 'judged as many rounds as V8 needs to optimize the checks, while they take no time');
   t.equal(outcome.response.uid, WARM_UP_NAME);
   t.equal(outcome.decision, 'deny');
   const failed = new Set(outcome.applied.map((a) => a.finding.policy));
@@ -106,6 +108,21 @@ t.test('the made-up review takes the paths of a large one: several parts, severa
     outcome.omitted.some((o) => o.count > 0),
     'past the per-policy cap: the counting path too',
   );
+});
+
+t.test('rules that make a round slow cut the rounds short: readiness waits for them', async (t) => {
+  const config = compileConfig({ ...DEFAULT_CONFIG, mode: 'enforce' }, POLICIES);
+  const pool = new BodyPool({ threshold: 1, timeoutMs: WORKER_START_MS });
+  t.teardown(() => pool.close());
+  // A clock on which each round takes a fifth of the time the rounds may last.
+  let clock = 0;
+  const now = () => {
+    clock += WARM_UP_ROUNDS_MS / 5;
+    return clock;
+  };
+  const { outcome, rounds } = await warmUp(pool, { engineConfig: config, context: ContextIndex.fromObjects([]) }, now);
+  t.ok(rounds > 1 && rounds <= 5, `${rounds} rounds, each judged whole`);
+  t.equal(outcome.decision, 'deny');
 });
 
 /**

@@ -20,7 +20,7 @@ export default fp(
       const started = performance.now();
       warmUp(app.bodyPool, app.gate.judgedUnder(app.gate.engineConfig))
         .then(
-          () => app.log.debug({ ms: Math.round(performance.now() - started) }, 'large-body path warmed up'),
+          ({ rounds }) => app.log.debug({ ms: Math.round(performance.now() - started), rounds }, 'large-body path warmed up'),
           (err: Error) => {
             if (!app.gate.shuttingDown)
               app.log.warn({ err }, 'warming up the large-body path failed: the first large review will take longer');
