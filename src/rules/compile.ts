@@ -206,11 +206,12 @@ export function ruleObjectReads(policy: object): ExpressionReads | undefined {
 
 /** What all of a rule's expressions may read; undefined when one of them cannot tell. */
 function readsOf(validations: readonly CompiledValidation[]): ExpressionReads | undefined {
-  const reads: ExpressionReads = { whole: [], ranged: [] };
+  const reads: ExpressionReads = { whole: [], ranged: [], present: [] };
   for (const found of validations.flatMap((v) => v.reads)) {
     if (!found) return undefined;
     reads.whole.push(...found.whole);
     reads.ranged.push(...found.ranged);
+    reads.present.push(...found.present);
   }
   return reads;
 }

@@ -20,10 +20,14 @@ export interface RootedPath {
   path: readonly string[];
 }
 
-/** Paths whose values a rule may read whole, and paths it ranges over (each element or key). */
+/**
+ * Paths whose values a rule may read whole, paths it ranges over (each element or key), and
+ * paths it asks only whether they are there (`has()`): their value is never read.
+ */
 export interface ExpressionReads {
   whole: RootedPath[];
   ranged: RootedPath[];
+  present: RootedPath[];
 }
 
 const ROOTS: Readonly<Record<string, RootedPath>> = {
@@ -55,7 +59,7 @@ type Scope = ReadonlyMap<string, RootedPath[]>;
 const under = (paths: readonly RootedPath[], step: string): RootedPath[] => paths.map((p) => ({ root: p.root, path: [...p.path, step] }));
 
 class Walk {
-  readonly reads: ExpressionReads = { whole: [], ranged: [] };
+  readonly reads: ExpressionReads = { whole: [], ranged: [], present: [] };
 
   need(paths: readonly RootedPath[]): void {
     this.reads.whole.push(...paths);
@@ -132,7 +136,10 @@ class Walk {
     if (!Array.isArray(args)) throw new CannotTell();
     if (name === 'has') {
       const [field] = args as [unknown];
-      if (!isNode(field) || (field.op !== '.' && field.op !== '.?')) throw new CannotTell();
+      if (!isNode(field) || (field.op !== '.' && field.op !== '.?') || args.length !== 1) throw new CannotTell();
+      // Whether the field is there: what holds it is read on the way, the field's value is not.
+      this.reads.present.push(...this.value(field, scope));
+      return [];
     }
     for (const arg of args) this.used(arg, scope);
     return [];

@@ -88,6 +88,12 @@ export class Bounds extends Ints {
  */
 export class Compared extends Slice {}
 
+/**
+ * A value only asked whether it is there (ProjectionPlan#present): an empty object stands in for
+ * it once the scan has compared it with the other object's, or it is kept whole where they differ.
+ */
+export class Present extends Slice {}
+
 /** An object read field by field: the kept keys, in JSON.parse's order. */
 export class Fields {
   readonly entries = new Map<string, Kept>();

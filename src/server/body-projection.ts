@@ -44,12 +44,19 @@ const leaf = (whole: boolean): ProjectionPlan => ({ whole, keepOthers: false, ch
 /** The plan of everything, for configs whose judgements may read any field. */
 export const WHOLE: ProjectionPlan = leaf(true);
 
-/** Keeps `path` of the value (EACH: every element of a list): whole, or with `ranged` every key of its own. */
-function keep(plan: ProjectionPlan, path: readonly string[], ranged = false): void {
+/**
+ * Keeps `path` of the value (EACH: every element of a list): whole, with every key of its own
+ * (`ranged`), or only there where it is there (`present`, unless the plan keeps more of it).
+ */
+function keep(plan: ProjectionPlan, path: readonly string[], how: 'whole' | 'ranged' | 'present' = 'whole'): void {
   let at = plan;
+  let made = false;
   for (const key of path) {
     if (at.whole) return;
     let next = key === EACH ? at.each : at.children.get(key);
+    // Kept whole among the others, perhaps for a rule that reads it whole (markUnread opened what held it).
+    if (!next && at.keepOthers && how === 'present') return;
+    made = !next;
     if (!next) {
       next = leaf(false);
       if (key === EACH) at.each = next;
@@ -57,12 +64,16 @@ function keep(plan: ProjectionPlan, path: readonly string[], ranged = false): vo
     }
     at = next;
   }
-  if (ranged) at.keepOthers = true;
+  if (how === 'ranged') at.keepOthers = true;
+  else if (how === 'present') at.present = made || at.present === true;
   else Object.assign(at, leaf(true));
 }
 
-/** Marks `path` unread where a field kept whole holds it; a field declared at it or inside it stays read. */
-function markUnread(plan: ProjectionPlan, path: readonly string[]): void {
+/**
+ * Marks `path` unread where a field kept whole holds it; a field declared at it or inside it stays
+ * read. `present`: a rule asks whether it is there (has()), so an empty object stands in for it.
+ */
+function markUnread(plan: ProjectionPlan, path: readonly string[], present = false): void {
   let at = plan;
   for (const [i, key] of path.entries()) {
     if (at.whole) Object.assign(at, { whole: false, keepOthers: true, children: new Map(), unread: false });
@@ -76,7 +87,7 @@ function markUnread(plan: ProjectionPlan, path: readonly string[]): void {
       if (!at.keepOthers) return;
       next = leaf(true);
       at.children.set(key, next);
-      if (i === path.length - 1) next.unread = true;
+      if (i === path.length - 1) Object.assign(next, { unread: true, ...(present ? { present } : {}) });
     } else if (i === path.length - 1) return;
     at = next;
   }
@@ -120,13 +131,14 @@ function objectPaths({ root, path }: RootedPath, kinds: readonly string[]): stri
  * The paths the custom rules may read of the object, whole or key by key (src/rules/reads.ts);
  * undefined when a rule's reads are not known, and its review must keep the objects whole.
  */
-function ruleReads(custom: readonly Policy[]): { whole: string[][]; ranged: string[][] } | undefined {
-  const out = { whole: [] as string[][], ranged: [] as string[][] };
+function ruleReads(custom: readonly Policy[]): { whole: string[][]; ranged: string[][]; present: string[][] } | undefined {
+  const out = { whole: [] as string[][], ranged: [] as string[][], present: [] as string[][] };
   for (const policy of custom) {
     const reads = ruleObjectReads(policy);
     if (!reads) return undefined;
     out.whole.push(...reads.whole.flatMap((read) => objectPaths(read, policy.kinds)));
     out.ranged.push(...reads.ranged.flatMap((read) => objectPaths(read, policy.kinds)));
+    out.present.push(...reads.present.flatMap((read) => objectPaths(read, policy.kinds)));
   }
   return out;
 }
@@ -153,14 +165,18 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
   if (!rules) keep(object, []);
   else {
     for (const path of rules.whole) keep(object, path);
-    for (const path of rules.ranged) keep(object, path, true);
+    for (const path of rules.ranged) keep(object, path, 'ranged');
     const kinds = new Set([...WORKLOAD_KINDS, ...config.active.flatMap(({ policy }) => policy.kinds)]);
     const judged = [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))];
     for (const path of judged) if (path.length > 0) keep(object, path);
-    // What no built-in judgement reads may still be read by a rule that reads what holds it.
+    // What no built-in judgement reads may still be read by a rule that reads what holds it, or
+    // anything in it; one that asks only whether it is there (outside a list's elements) is told.
     const ruleRead = [...rules.whole, ...rules.ranged];
     const unread = (path: string[]) => {
-      if (!ruleRead.some((read) => startsWith(path, read))) markUnread(object, path);
+      if (ruleRead.some((read) => startsWith(path, read))) return;
+      const asked = rules.present.filter((read) => startsWith(read, path));
+      const onlyThere = asked.length > 0 && asked.every((read) => read.length === path.length) && !path.includes(EACH);
+      if (asked.length === 0 || onlyThere) markUnread(object, path, onlyThere);
     };
     for (const kind of WORKLOAD_KINDS) {
       const podSpec = workloadFields(kind)?.[0];
@@ -168,6 +184,8 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
       for (const key of UNREAD_IN_POD_SPEC) unread([...podSpec, key]);
       for (const list of CONTAINER_LISTS) for (const key of UNREAD_IN_CONTAINER) unread([...podSpec, list, EACH, key]);
     }
+    // Last, inside what the marks above opened: a field the plan keeps in any other way is there where it is there.
+    for (const path of rules.present) keep(object, path, 'present');
   }
   // An UPDATE compares whole objects for some kind: what no judgement reads is compared by the scan.
   if (rules && judgedWhole(config)) compareOthers(object);

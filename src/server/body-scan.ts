@@ -11,7 +11,7 @@
 // anything there into some character, invalid sequences into U+FFFD, and JSON.parse accepts any
 // character in a string but none outside one. Duplicate keys: the last value wins at the first
 // key's place, as JSON.parse does (a Map keeps the first insertion's order).
-import { Bounds, Compared, Elements, Fields, INT_ARRAYS, Ints, Slice } from './body-kept.js';
+import { Bounds, Compared, Elements, Fields, INT_ARRAYS, Ints, Present, Slice } from './body-kept.js';
 import type { KeySet, Kept } from './body-kept.js';
 import { PART_BYTES, PartWriter } from './body-part-writer.js';
 import { MAX_JSON_DEPTH } from './json.js';
@@ -313,6 +313,12 @@ class Scanner {
 
   /** The value at the cursor as `plan` keeps it. */
   kept(plan: ProjectionPlan): Kept {
+    if (plan.present && !plan.whole && !plan.keepOthers && !plan.each && plan.children.size === 0) {
+      this.peek();
+      const start = this.i;
+      this.value();
+      return new Present(start, this.i);
+    }
     if (plan.each && !plan.whole && this.peek() === OPEN_BRACKET) return this.elements(plan.each);
     if (this.peek() !== OPEN_BRACE || plan.whole) return this.whole();
     const fields = new Fields();
@@ -340,6 +346,13 @@ class Scanner {
     this.depth--;
     return fields;
   }
+}
+
+/** The plan of `path` under `plan` (children only). */
+function planAt(plan: ProjectionPlan, path: readonly string[]): ProjectionPlan | undefined {
+  let at: ProjectionPlan | undefined = plan;
+  for (const key of path) at = at?.children.get(key);
+  return at;
 }
 
 /** Every path marked unread under `plan` (relative to the object). */
@@ -385,7 +398,7 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
     arrays.add(array.join('\0'));
   };
   for (const array of comparedArrays(objectPlan)) settleArray(array);
-  settleCompared(body, object, oldObject, true);
+  settleStandIns(body, object, oldObject, true);
   for (const path of unreadPaths(objectPlan)) {
     const each = path.indexOf(EACH);
     if (each >= 0) {
@@ -395,21 +408,28 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
     const a = unreadSlice(object, path);
     const b = unreadSlice(oldObject, path);
     const alike = a && b && body.subarray(a.slice.start, a.slice.end).equals(body.subarray(b.slice.start, b.slice.end));
-    if (alike || (a && !(oldObject instanceof Fields))) a?.parent.entries.delete(a.key);
-    if (alike || (b && !(object instanceof Fields))) b?.parent.entries.delete(b.key);
+    // Asked only whether it is there: an empty object stands in where it would be left out.
+    const present = planAt(objectPlan, path)?.present === true;
+    const leaveOut = (at: { parent: Fields; key: string }) =>
+      present ? at.parent.entries.set(at.key, new Fields()) : at.parent.entries.delete(at.key);
+    if (a && (alike || !(oldObject instanceof Fields))) leaveOut(a);
+    if (b && (alike || !(object instanceof Fields))) leaveOut(b);
   }
 }
 
 const sameBytes = (body: Buffer, a: Slice, b: Slice): boolean => body.compare(body, a.start, a.end, b.start, b.end) === 0;
 
 /**
- * Settles the Compared fields of object (`a`) and oldObject (`b`), read alike: where both hold
- * the same bytes, or there is nothing to compare them with, they are left out; otherwise exactly
- * one of the two keeps an empty object in their place, so that comparing the projections finds
- * the change the whole objects have (bytes that differ in a value JSON.parse reads the same, as
- * in `1.0` and `1`, count as a change: an UPDATE is judged the more for it, never the less).
+ * Settles the Compared and Present fields of object (`a`) and oldObject (`b`), read alike.
+ * Compared: where both hold the same bytes, or there is nothing to compare them with, they are
+ * left out; otherwise exactly one of the two keeps an empty object in their place. Present: an
+ * empty object stands in for the value where both hold the same bytes, where only one holds the
+ * key, or where there is nothing to compare; where both hold it and differ, both keep it whole.
+ * So comparing the projections finds the change the whole objects have (bytes that differ in a
+ * value JSON.parse reads the same, as in `1.0` and `1`, count as a change: an UPDATE is judged the
+ * more for it, never the less).
  */
-function settleCompared(body: Buffer, a: Kept | undefined, b: Kept | undefined, update: boolean): void {
+function settleStandIns(body: Buffer, a: Kept | undefined, b: Kept | undefined, update: boolean): void {
   const fa = a instanceof Fields ? a : undefined;
   const fb = b instanceof Fields ? b : undefined;
   // Where only one of the two is an object, comparing them finds a change already.
@@ -420,15 +440,20 @@ function settleCompared(body: Buffer, a: Kept | undefined, b: Kept | undefined, 
       if (both && !(other instanceof Compared && sameBytes(body, value, other))) fa?.entries.set(key, new Fields());
       else fa?.entries.delete(key);
       if (other instanceof Compared) fb?.entries.delete(key);
-    } else settleCompared(body, value, both ? other : undefined, both);
+    } else if (value instanceof Present) {
+      const alike = other instanceof Present && sameBytes(body, value, other);
+      if (alike || !both || !(other instanceof Present)) fa?.entries.set(key, new Fields());
+      if (alike) fb?.entries.set(key, new Fields());
+    } else settleStandIns(body, value, both ? other : undefined, both);
   }
   for (const [key, value] of fb?.entries ?? []) {
-    const inBoth = both && fa?.entries.has(key) === true;
+    // Where `a` holds the key too, it was settled above.
+    if (both && fa?.entries.has(key) === true) continue;
     if (value instanceof Compared) {
-      // Not in `a`, or it would have been settled above.
       if (both) fb?.entries.set(key, new Fields());
       else fb?.entries.delete(key);
-    } else if (!inBoth) settleCompared(body, undefined, value, false);
+    } else if (value instanceof Present) fb?.entries.set(key, new Fields());
+    else settleStandIns(body, undefined, value, false);
   }
 }
 

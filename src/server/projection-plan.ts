@@ -24,6 +24,12 @@ export interface ProjectionPlan {
    * mark in its place, so that the comparison still finds a change.
    */
   othersCompared?: boolean;
+  /**
+   * Only whether the key is there is read (a rule's `has()`), when the plan keeps nothing else of
+   * it: an empty object stands in for its value where object and oldObject hold the same bytes
+   * (or there is no other object); where they differ, both keep it whole.
+   */
+  present?: boolean;
   /** Where the value is an array: the plan of each element that is an object (others are kept whole). */
   each?: ProjectionPlan;
   /** Of a review's plan: a body nested deeper than this is kept whole instead (custom rules refuse such objects whole). */

@@ -9,16 +9,37 @@ import { expressionReads } from '../../src/rules/reads.js';
 const paths = (expression: string) => {
   const reads = expressionReads(parseRule(expression));
   const text = (list: readonly { root: string; path: readonly string[] }[]) => list.map((p) => [p.root, ...p.path].join('.')).sort();
-  return reads ? { whole: text(reads.whole), ranged: text(reads.ranged) } : undefined;
+  if (!reads) return undefined;
+  const present = text(reads.present);
+  return { whole: text(reads.whole), ranged: text(reads.ranged), ...(present.length > 0 ? { present } : {}) };
 };
 
 t.test('a field read and compared is kept whole; the fields on the way are not', async (t) => {
   t.same(paths('object.spec.replicas > 1'), { whole: ['object.spec.replicas'], ranged: [] });
   t.same(paths('oldObject.metadata.name == object.metadata.name'), { whole: ['object.metadata.name', 'object.metadata.name'], ranged: [] });
-  t.same(paths('has(object.metadata.labels.team)'), { whole: ['object.metadata.labels.team'], ranged: [] });
   t.same(paths('object.?spec.?paused.orValue(false)'), { whole: ['object.spec.paused'], ranged: [] });
   t.same(paths('object.metadata.labels["team"] == "a"'), { whole: ['object.metadata.labels.team'], ranged: [] });
   t.same(paths('size(object.spec.template.spec) < 4'), { whole: ['object.spec.template.spec'], ranged: [] });
+});
+
+t.test('has() asks whether a field is there: what holds it is followed, the field’s value is not read', async (t) => {
+  t.same(paths('has(object.metadata.labels.team)'), { whole: [], ranged: [], present: ['object.metadata.labels.team'] });
+  t.same(paths('!has(object.spec.template.spec.volumes)'), { whole: [], ranged: [], present: ['object.spec.template.spec.volumes'] });
+  t.same(paths('object.spec.containers.all(c, has(c.livenessProbe))'), {
+    whole: [],
+    ranged: ['object.spec.containers'],
+    present: ['object.spec.containers.[].livenessProbe'],
+  });
+  t.same(
+    paths('has(object.status) && object.status.replicas > 0'),
+    { whole: ['object.status.replicas'], ranged: [], present: ['object.status'] },
+    'a read of the field besides keeps what it reads',
+  );
+  t.same(paths('has(object.metadata.labels.team) == has(object.metadata.annotations.team)'), {
+    whole: [],
+    ranged: [],
+    present: ['object.metadata.annotations.team', 'object.metadata.labels.team'],
+  });
 });
 
 t.test('a value used whole keeps everything under it: functions, equality, membership, a dynamic key', async (t) => {

@@ -418,7 +418,12 @@ t.test('custom rules: the objects kept to what their CEL reads, whole where a ru
 });
 
 t.test('custom rules without reads: what nothing reads is compared, not kept, and an UPDATE still finds every change', async (t) => {
-  const plan = reviewProjection(rulesConfig([rule({ validations: [{ expression: 'has(object.metadata.labels)', message: 'm' }] })]));
+  const plan = reviewProjection(
+    rulesConfig([
+      rule({ validations: [{ expression: 'has(object.metadata.labels)', message: 'm' }] }),
+      rule({ id: 'there', validations: [{ expression: '!has(object.spec.template.spec.volumes) || has(object.status)', message: 'm' }] }),
+    ]),
+  );
   const objects = (review: { [key: string]: Json }) => {
     const scanned = scanReview(Buffer.from(JSON.stringify(review)), plan);
     return (JSON.parse(scanned ?? 'null') as { request: { object: Json; oldObject: Json } } | null)?.request;
@@ -468,6 +473,34 @@ t.test('custom rules without reads: what nothing reads is compared, not kept, an
     ['managedFields', 'uid'].filter((key) => key in created),
     [],
     'a CREATE has nothing to compare: what nothing reads is left out, no mark in its place',
+  );
+});
+
+t.test('a field a rule only asks has() of: an empty object stands in for it, kept whole where the objects differ there', async (t) => {
+  const only = rule({ reads: ['spec.replicas'], validations: [{ expression: '!has(object.spec.template.spec.volumes)', message: 'm' }] });
+  const also = rule({ id: 'also', reads: ['spec.replicas'], validations: [{ expression: 'object.metadata.name != ""', message: 'm' }] });
+  const plan = reviewProjection(rulesConfig([only, also]));
+  const many = Array.from({ length: 10_000 }, (_, i): Json => ({ name: `v${i}`, secret: { secretName: 's' } }));
+  const scanned = (body: Buffer) => scanReview(body, plan) ?? '';
+  const create = withVolumes(many, null);
+  t.strictSame(volumesIn(scanned(create), 'object'), {}, 'a CREATE: there, as an empty object');
+  t.ok(scanned(create).length < 8_000, `${create.length} bytes projected to ${scanned(create).length}`);
+  t.strictSame(
+    [volumesIn(scanned(withVolumes(many, many)), 'object'), volumesIn(scanned(withVolumes(many, many)), 'oldObject')],
+    [{}, {}],
+    'the same volumes in both: an empty object in each',
+  );
+  const fewer = many.slice(1);
+  t.equal(
+    (volumesIn(scanned(withVolumes(many, fewer)), 'oldObject') as unknown[] | undefined)?.length,
+    fewer.length,
+    'volumes that changed: kept whole in both, for the UPDATE to compare',
+  );
+  t.equal(volumesIn(scanned(withVolumes(undefined, many)), 'object'), undefined, 'no volumes: none');
+  t.equal(
+    (volumesIn(scanned(withVolumes(undefined, many)), 'oldObject') as unknown[] | undefined)?.length,
+    many.length,
+    'the old object had them: kept whole, for the UPDATE to compare',
   );
 });
 

@@ -402,6 +402,11 @@ const PROJECTED_RULES = [
     ['object.?status.?replicas.orValue(0) == 0', ['Deployment']],
     ['object.metadata.?managedFields.orValue([]).all(f, f.manager != "kubectl")', ['Deployment']],
     ['object.spec.?strategy.?type.orValue("") != "Recreate"', ['Deployment']],
+    // Only whether a field is there, of fields nothing else reads: an empty object stands in for the value.
+    ['!has(object.metadata.finalizers)', ['Deployment']],
+    ['!has(object.spec.template.spec.hostAliases)', ['Deployment', 'StatefulSet']],
+    ['object.spec.template.spec.containers.all(c, has(c.livenessProbe) || has(c.env))', ['Deployment']],
+    ['has(object.metadata.managedFields) == has(object.metadata.annotations)', ['Deployment', 'StatefulSet']],
   ].map(([expression, kinds], i) =>
     rule({ id: `projected-${i}`, kinds, reads: ['spec.replicas'], validations: [{ expression, message: `rule ${i}` }] }),
   ),
@@ -442,7 +447,31 @@ function envCreate(): string {
     { name: 'c0', image: 'app', env: [{ name: 'A', value: '1' }] },
     { name: 'c1', image: 'app:1', env: [{ name: 'SECRET', value: 'x' }] },
   ];
+  withPresent(object, 'a');
   return JSON.stringify(baseReview(object, 'CREATE'));
+}
+
+/** Finalizers and host aliases, which rules ask only has() of; none when `value` is undefined. */
+function withPresent(object: { [key: string]: Json }, value: string | undefined): { [key: string]: Json } {
+  const spec = podSpecOf(object);
+  if (value === undefined) return object;
+  (object.metadata as { [key: string]: Json }).finalizers = [`example.com/${value}`];
+  if (spec) spec.hostAliases = [{ ip: '10.0.0.1', hostnames: [value] }];
+  return object;
+}
+
+/** UPDATEs of a Deployment whose finalizers and host aliases come, go, stay or change. */
+function* presenceUpdates(): Generator<string> {
+  for (const [now, before] of [
+    ['a', undefined],
+    [undefined, 'a'],
+    ['a', 'a'],
+    ['a', 'b'],
+  ] as const) {
+    const review = baseReview(withPresent(baseObject('Deployment') as { [key: string]: Json }, now), 'UPDATE');
+    (review.request as { [key: string]: Json }).oldObject = withPresent(baseObject('Deployment') as { [key: string]: Json }, before);
+    yield JSON.stringify(review);
+  }
 }
 
 /** What no judgement of PROJECTED_RULES reads, changed one at a time: an UPDATE with such a change, and one without. */
@@ -522,7 +551,7 @@ for (const { declared, rules, wholeUpdates } of RULE_SETS)
     const unread = new Set(unreadUpdates());
     // Of the UPDATEs that change only what no rule reads, with findings: judged again (their existing findings warned), or quiet.
     const again = { judged: 0, quiet: 0 };
-    for (const payload of [...differentialInputs(), ...exampleReviews(), ...unread, env]) {
+    for (const payload of [...differentialInputs(), ...exampleReviews(), ...unread, ...presenceUpdates(), env]) {
       sent++;
       const [a, b] = await Promise.all([post(inThread, payload), post(pooled, payload)]);
       const response = b.statusCode === 200 ? b.json().response : undefined;
@@ -531,6 +560,7 @@ for (const { declared, rules, wholeUpdates } of RULE_SETS)
       if (payload === env) {
         t.match(annotations['no-secret-env'], /container c1/, 'the env a rule reads is kept');
         for (const id of ['projected-13', 'projected-14', 'projected-16']) t.ok(annotations[id], `${id}: what it reads is kept`);
+        for (const id of ['projected-17', 'projected-18']) t.ok(annotations[id], `${id}: a field it asks has() of is there`);
       }
       for (const id of Object.keys(annotations)) if (/^(as-rule|projected)-|^no-secret-env$/.test(id)) failing.add(id);
       if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3)
