@@ -170,7 +170,8 @@ export function reviewProjection(config: EngineConfig): ProjectionPlan {
     const judged = [...SERVER_FIELDS, ...[...kinds].flatMap((kind) => judgedFields(kind, config))];
     for (const path of judged) if (path.length > 0) keep(object, path);
     // What no built-in judgement reads may still be read by a rule that reads what holds it, or
-    // anything in it; one that asks only whether it is there (outside a list's elements) is told.
+    // anything in it. Where a rule asks only whether it is there, an empty object stands in for it
+    // (outside a list's elements, where it stays whole).
     const ruleRead = [...rules.whole, ...rules.ranged];
     const unread = (path: string[]) => {
       if (ruleRead.some((read) => startsWith(path, read))) return;

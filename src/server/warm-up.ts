@@ -59,7 +59,7 @@ function container(i: number): Record<string, unknown> {
   const written = { terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' };
   switch (i % 4) {
     case 0:
-      // Only a name and an image, as most manifests give: what the API server adds and no more.
+      // Only a name and an image, as many manifests give: what the API server adds and no more.
       return { name, image: 'app', resources: {}, ...written, imagePullPolicy: 'Always' };
     case 1:
       return {
