@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BodyPool } from './body-pool.js';
 import { reviewProjection } from './body-projection.js';
+import { RuleError } from '../rules/rule-error.js';
 import { readAdmissionReview } from './admission.js';
 import { reviewInSteps } from './review.js';
 import type { ReviewOutcome, ReviewState } from './review.js';
@@ -128,22 +129,29 @@ export function warmUpBody(containers = WARM_UP_CONTAINERS): Buffer {
 
 /**
  * Takes the made-up review through the pool and the judging, as /validate would a large body, and
- * judges it again, up to WARM_UP_ROUNDS in all while WARM_UP_ROUNDS_MS last; the caller drops
- * the last outcome.
+ * judges it again, up to WARM_UP_ROUNDS in all while WARM_UP_ROUNDS_MS last. The caller drops the
+ * last outcome; there is none when a custom rule cannot judge the made-up object (a label it
+ * lacks): as far as the judging went, the path is warm, and /validate answers such a failure.
  */
 export async function warmUp(
   pool: BodyPool,
   state: ReviewState,
   now: () => number = () => performance.now(),
-): Promise<{ outcome: ReviewOutcome; rounds: number }> {
+): Promise<{ outcome: ReviewOutcome | undefined; rounds: number }> {
   const value = await pool.parse(warmUpBody(), reviewProjection(state.engineConfig));
   const envelope = readAdmissionReview(value);
   if (!envelope.ok) throw new Error(`the warm-up review was refused: ${envelope.message}`);
+  const round = async (): Promise<ReviewOutcome | undefined> => {
+    try {
+      return await runSliced(reviewInSteps(envelope.request, state));
+    } catch (err) {
+      if (err instanceof RuleError) return undefined;
+      throw err;
+    }
+  };
   const started = now();
-  let outcome = await runSliced(reviewInSteps(envelope.request, state));
+  let outcome = await round();
   let rounds = 1;
-  for (; rounds < WARM_UP_ROUNDS && now() - started < WARM_UP_ROUNDS_MS; rounds++) {
-    outcome = await runSliced(reviewInSteps(envelope.request, state));
-  }
+  for (; rounds < WARM_UP_ROUNDS && now() - started < WARM_UP_ROUNDS_MS; rounds++) outcome = await round();
   return { outcome, rounds };
 }

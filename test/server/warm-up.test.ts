@@ -13,6 +13,7 @@ import { WARM_UP_CONTAINERS, WARM_UP_NAME, WARM_UP_ROUNDS, WARM_UP_ROUNDS_MS, wa
 import { logCapture } from '../helpers/log-capture.js';
 import { waitUntil } from '../helpers/poll.js';
 import { admissionReview, deployment, httpsRequest, sleep, startTestServer, testCertificates } from '../helpers/server.js';
+import { rule, rulesConfig } from '../helpers/rules.js';
 
 /** Under tap the worker loads its modules through tsx: far slower than the built server's ~100 ms. */
 const WORKER_START_MS = 60_000;
@@ -91,9 +92,9 @@ t.test('the made-up review takes the paths of a large one: several parts, severa
   // A clock that stands still: as many rounds as V8 needs to optimize the checks.
   const { outcome, rounds } = await warmUp(pool, { engineConfig: config, context: ContextIndex.fromObjects([]) }, () => 0);
   t.equal(rounds, WARM_UP_ROUNDS, 'judged as many rounds as V8 needs to optimize the checks, while they take no time');
-  t.equal(outcome.response.uid, WARM_UP_NAME);
-  t.equal(outcome.decision, 'deny');
-  const failed = new Set(outcome.applied.map((a) => a.finding.policy));
+  t.equal(outcome?.response.uid, WARM_UP_NAME);
+  t.equal(outcome?.decision, 'deny');
+  const failed = new Set(outcome?.applied.map((a) => a.finding.policy));
   for (const id of [
     'run-as-non-root',
     'read-only-root-filesystem',
@@ -105,7 +106,7 @@ t.test('the made-up review takes the paths of a large one: several parts, severa
   ])
     t.ok(failed.has(id), `${id} finds the failing containers`);
   t.ok(
-    outcome.omitted.some((o) => o.count > 0),
+    outcome?.omitted.some((o) => o.count > 0),
     'past the per-policy cap: the counting path too',
   );
 });
@@ -122,7 +123,17 @@ t.test('rules that make a round slow cut the rounds short: readiness waits for t
   };
   const { outcome, rounds } = await warmUp(pool, { engineConfig: config, context: ContextIndex.fromObjects([]) }, now);
   t.ok(rounds > 1 && rounds <= 5, `${rounds} rounds, each judged whole`);
-  t.equal(outcome.decision, 'deny');
+  t.equal(outcome?.decision, 'deny');
+});
+
+t.test('a custom rule that cannot judge the made-up object: the warm-up has not failed, and takes its rounds', async (t) => {
+  // The made-up Deployment has no team label: the rule fails on it, as /validate would answer per --on-error.
+  const team = rule({ id: 'team', validations: [{ expression: 'object.metadata.labels.team == "shop"', message: 'no team' }] });
+  const pool = new BodyPool({ threshold: 1, timeoutMs: WORKER_START_MS });
+  t.teardown(() => pool.close());
+  const { outcome, rounds } = await warmUp(pool, { engineConfig: rulesConfig([team]), context: ContextIndex.fromObjects([]) }, () => 0);
+  t.equal(outcome, undefined, 'no outcome: the rule failed');
+  t.equal(rounds, WARM_UP_ROUNDS, 'every round taken all the same');
 });
 
 /**
