@@ -474,7 +474,7 @@ function* presenceUpdates(): Generator<string> {
   }
 }
 
-/** What no judgement of PROJECTED_RULES reads, changed one at a time: an UPDATE with such a change, and one without. */
+/** Changes, one at a time, to fields PROJECTED_RULES read nothing or little of (a managedFields entry's manager, a status field). */
 const UNREAD_CHANGES: Array<(object: { [key: string]: Json }) => void> = [
   (o) => {
     (o.metadata as { [key: string]: Json }).uid = 'another-uid';
@@ -503,6 +503,7 @@ const UNREAD_CHANGES: Array<(object: { [key: string]: Json }) => void> = [
   },
 ];
 
+/** The deepest of spec, jobTemplate, spec, template, spec a base object has: its pod spec, or a PDB's spec. */
 function podSpecOf(object: { [key: string]: Json }): { [key: string]: Json } | undefined {
   let at: Json | undefined = object;
   for (const key of ['spec', 'jobTemplate', 'spec', 'template', 'spec']) {
