@@ -385,7 +385,11 @@ function comparedArrays(plan: ProjectionPlan, prefix: string[] = []): string[][]
   return [...here, ...[...plan.children].flatMap(([key, child]) => comparedArrays(child, [...prefix, key]))];
 }
 
-/** Leaves out the unread fields object and oldObject hold alike, or that one holds and there is no other object. */
+/**
+ * Leaves out the unread fields object and oldObject hold alike, or that one holds and there is no
+ * other object (an empty object in their place where a rule asks whether they are there), and
+ * settles the Compared and Present ones.
+ */
 function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
   const request = at(review, ['request']);
   const object = at(request, ['object']);
@@ -410,8 +414,8 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
     const alike = a && b && body.subarray(a.slice.start, a.slice.end).equals(body.subarray(b.slice.start, b.slice.end));
     // Asked only whether it is there: an empty object stands in where it would be left out.
     const present = planAt(objectPlan, path)?.present === true;
-    const leaveOut = (at: { parent: Fields; key: string }) =>
-      present ? at.parent.entries.set(at.key, new Fields()) : at.parent.entries.delete(at.key);
+    const leaveOut = (place: { parent: Fields; key: string }) =>
+      present ? place.parent.entries.set(place.key, new Fields()) : place.parent.entries.delete(place.key);
     if (a && (alike || !(oldObject instanceof Fields))) leaveOut(a);
     if (b && (alike || !(object instanceof Fields))) leaveOut(b);
   }
