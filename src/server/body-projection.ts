@@ -71,7 +71,8 @@ function keep(plan: ProjectionPlan, path: readonly string[], how: 'whole' | 'ran
 
 /**
  * Marks `path` unread where a field kept whole holds it; a field declared at it or inside it stays
- * read. `present`: a rule asks whether it is there (has()), so an empty object stands in for it.
+ * read. `present`: a rule asks whether it is there (has()), so it is marked present instead, and
+ * the scan settles it as any field only asked has() of.
  */
 function markUnread(plan: ProjectionPlan, path: readonly string[], present = false): void {
   let at = plan;
@@ -85,9 +86,9 @@ function markUnread(plan: ProjectionPlan, path: readonly string[], present = fal
     let next = at.children.get(key);
     if (!next) {
       if (!at.keepOthers) return;
-      next = leaf(true);
+      const last = i === path.length - 1;
+      next = last && present ? { ...leaf(false), present } : { ...leaf(true), unread: last };
       at.children.set(key, next);
-      if (i === path.length - 1) Object.assign(next, { unread: true, ...(present ? { present } : {}) });
     } else if (i === path.length - 1) return;
     at = next;
   }

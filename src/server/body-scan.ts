@@ -348,13 +348,6 @@ class Scanner {
   }
 }
 
-/** The plan of `path` under `plan` (children only). */
-function planAt(plan: ProjectionPlan, path: readonly string[]): ProjectionPlan | undefined {
-  let at: ProjectionPlan | undefined = plan;
-  for (const key of path) at = at?.children.get(key);
-  return at;
-}
-
 /** Every path marked unread under `plan` (relative to the object). */
 export function unreadPaths(plan: ProjectionPlan, prefix: string[] = []): string[][] {
   if (plan.unread) return [prefix];
@@ -387,8 +380,7 @@ function comparedArrays(plan: ProjectionPlan, prefix: string[] = []): string[][]
 
 /**
  * Leaves out the unread fields object and oldObject hold alike, or that one holds and there is no
- * other object (an empty object in their place where a rule asks whether they are there), and
- * settles the Compared and Present ones.
+ * other object, and settles the Compared and Present ones.
  */
 function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
   const request = at(review, ['request']);
@@ -412,12 +404,8 @@ function dropUnread(body: Buffer, review: Kept, plan: ProjectionPlan): void {
     const a = unreadSlice(object, path);
     const b = unreadSlice(oldObject, path);
     const alike = a && b && body.subarray(a.slice.start, a.slice.end).equals(body.subarray(b.slice.start, b.slice.end));
-    // Asked only whether it is there: an empty object stands in where it would be left out.
-    const present = planAt(objectPlan, path)?.present === true;
-    const leaveOut = (place: { parent: Fields; key: string }) =>
-      present ? place.parent.entries.set(place.key, new Fields()) : place.parent.entries.delete(place.key);
-    if (a && (alike || !(oldObject instanceof Fields))) leaveOut(a);
-    if (b && (alike || !(object instanceof Fields))) leaveOut(b);
+    if (alike || (a && !(oldObject instanceof Fields))) a?.parent.entries.delete(a.key);
+    if (alike || (b && !(object instanceof Fields))) b?.parent.entries.delete(b.key);
   }
 }
 
@@ -427,8 +415,8 @@ const sameBytes = (body: Buffer, a: Slice, b: Slice): boolean => body.compare(bo
  * Settles the Compared and Present fields of object (`a`) and oldObject (`b`), read alike.
  * Compared: where both hold the same bytes, or there is nothing to compare them with, they are
  * left out; otherwise exactly one of the two keeps an empty object in their place. Present: an
- * empty object stands in for the value where both hold the same bytes, where only one holds the
- * key, or where there is nothing to compare; where both hold it and differ, both keep it whole.
+ * empty object stands in for the value where both hold the same bytes or there is nothing to
+ * compare; otherwise (they differ, or only one holds the key) it is kept whole.
  * So comparing the projections finds the change the whole objects have (bytes that differ in a
  * value JSON.parse reads the same, as in `1.0` and `1`, count as a change: an UPDATE is judged the
  * more for it, never the less).
@@ -446,7 +434,7 @@ function settleStandIns(body: Buffer, a: Kept | undefined, b: Kept | undefined, 
       if (other instanceof Compared) fb?.entries.delete(key);
     } else if (value instanceof Present) {
       const alike = other instanceof Present && sameBytes(body, value, other);
-      if (alike || !both || !(other instanceof Present)) fa?.entries.set(key, new Fields());
+      if (alike || !both) fa?.entries.set(key, new Fields());
       if (alike) fb?.entries.set(key, new Fields());
     } else settleStandIns(body, value, both ? other : undefined, both);
   }
@@ -456,8 +444,9 @@ function settleStandIns(body: Buffer, a: Kept | undefined, b: Kept | undefined, 
     if (value instanceof Compared) {
       if (both) fb?.entries.set(key, new Fields());
       else fb?.entries.delete(key);
-    } else if (value instanceof Present) fb?.entries.set(key, new Fields());
-    else settleStandIns(body, undefined, value, false);
+    } else if (value instanceof Present) {
+      if (!both) fb?.entries.set(key, new Fields());
+    } else settleStandIns(body, undefined, value, false);
   }
 }
 
