@@ -180,6 +180,14 @@ class Scanner {
     else throw NOT_SCANNED;
   }
 
+  /** The value at the cursor, checked and skipped: where it is in the body, as a `Place`. */
+  skipped<T extends Slice>(Place: new (start: number, end: number) => T): T {
+    this.peek();
+    const start = this.i;
+    this.value();
+    return new Place(start, this.i);
+  }
+
   /**
    * value() for a value kept whole, noting where a container's members are (see Slice). The same
    * grammar as value()'s, written out for the top level only: value() stays as lean as it is.
@@ -187,10 +195,7 @@ class Scanner {
   whole(): Slice {
     const c = this.peek();
     const start = this.i;
-    if (c !== OPEN_BRACE && c !== OPEN_BRACKET) {
-      this.value();
-      return new Slice(start, this.i);
-    }
+    if (c !== OPEN_BRACE && c !== OPEN_BRACKET) return this.skipped(Slice);
     const bounds = new Bounds();
     this.open();
     if (this.peek() === (c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)) this.i++;
@@ -313,12 +318,7 @@ class Scanner {
 
   /** The value at the cursor as `plan` keeps it. */
   kept(plan: ProjectionPlan): Kept {
-    if (plan.present && !plan.whole && !plan.keepOthers && !plan.each && plan.children.size === 0) {
-      this.peek();
-      const start = this.i;
-      this.value();
-      return new Present(start, this.i);
-    }
+    if (plan.present && !plan.whole && !plan.keepOthers && !plan.each && plan.children.size === 0) return this.skipped(Present);
     if (plan.each && !plan.whole && this.peek() === OPEN_BRACKET) return this.elements(plan.each);
     if (this.peek() !== OPEN_BRACE || plan.whole) return this.whole();
     const fields = new Fields();
@@ -334,12 +334,8 @@ class Scanner {
         this.expect(COLON);
         const child = plan.children.get(key) ?? (plan.keepOthers ? WHOLE_CHILD : undefined);
         if (child) fields.entries.set(key, this.kept(child));
-        else if (plan.othersCompared) {
-          this.peek();
-          const valueStart = this.i;
-          this.value();
-          fields.entries.set(key, new Compared(valueStart, this.i));
-        } else this.value();
+        else if (plan.othersCompared) fields.entries.set(key, this.skipped(Compared));
+        else this.value();
         if (!this.another(CLOSE_BRACE)) break;
       }
     }
