@@ -6,7 +6,7 @@ import type { ClusterContext, FieldPath, KubeObject, ObjectPolicy, ObjectSubject
 import { instrumented, regexLiterals } from './ast.js';
 import { BudgetExceeded, ruleEnvironment } from './cel-env.js';
 import type { RuleVariable, StepCounter } from './cel-env.js';
-import { expressionReads } from './reads.js';
+import { READ_WAYS, expressionReads, noReads } from './reads.js';
 import type { ExpressionReads } from './reads.js';
 import { re2 } from './regex.js';
 import { RuleError } from './rule-error.js';
@@ -206,12 +206,10 @@ export function ruleObjectReads(policy: object): ExpressionReads | undefined {
 
 /** What all of a rule's expressions may read; undefined when one of them cannot tell. */
 function readsOf(validations: readonly CompiledValidation[]): ExpressionReads | undefined {
-  const reads: ExpressionReads = { whole: [], ranged: [], present: [] };
+  const reads = noReads();
   for (const found of validations.flatMap((v) => v.reads)) {
     if (!found) return undefined;
-    reads.whole.push(...found.whole);
-    reads.ranged.push(...found.ranged);
-    reads.present.push(...found.present);
+    for (const way of READ_WAYS) reads[way].push(...found[way]);
   }
   return reads;
 }

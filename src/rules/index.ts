@@ -6,4 +6,5 @@ export { vapObjects } from './vap.js';
 export type { VapOptions } from './vap.js';
 export { builtinRuleSpec, notExportedBecause } from './builtin-spec.js';
 export type { ExpressionReads, ReadRoot, RootedPath } from './reads.js';
+export { READ_WAYS } from './reads.js';
 export { MAX_DEPTH } from './values.js';

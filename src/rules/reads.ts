@@ -30,6 +30,11 @@ export interface ExpressionReads {
   present: RootedPath[];
 }
 
+/** The three ways a rule reads a path, the keys of ExpressionReads. */
+export const READ_WAYS = ['whole', 'ranged', 'present'] as const;
+
+export const noReads = (): ExpressionReads => ({ whole: [], ranged: [], present: [] });
+
 const ROOTS: Readonly<Record<string, RootedPath>> = {
   object: { root: 'object', path: [] },
   oldObject: { root: 'object', path: [] },
@@ -59,7 +64,7 @@ type Scope = ReadonlyMap<string, RootedPath[]>;
 const under = (paths: readonly RootedPath[], step: string): RootedPath[] => paths.map((p) => ({ root: p.root, path: [...p.path, step] }));
 
 class Walk {
-  readonly reads: ExpressionReads = { whole: [], ranged: [], present: [] };
+  readonly reads: ExpressionReads = noReads();
 
   need(paths: readonly RootedPath[]): void {
     this.reads.whole.push(...paths);

@@ -7,7 +7,7 @@
 import { POLICIES } from '../../policies/index.js';
 import { CONTAINER_LISTS, WORKLOAD_KINDS, judgedFields, workloadFields } from '../engine/index.js';
 import type { EngineConfig, FieldPath, Policy } from '../engine/index.js';
-import { MAX_DEPTH, ruleObjectReads } from '../rules/index.js';
+import { MAX_DEPTH, READ_WAYS, ruleObjectReads } from '../rules/index.js';
 import type { RootedPath } from '../rules/index.js';
 import { EACH } from './projection-plan.js';
 import type { ProjectionPlan } from './projection-plan.js';
@@ -132,14 +132,12 @@ function objectPaths({ root, path }: RootedPath, kinds: readonly string[]): stri
  * The paths the custom rules may read of the object, whole or key by key (src/rules/reads.ts);
  * undefined when a rule's reads are not known, and its review must keep the objects whole.
  */
-function ruleReads(custom: readonly Policy[]): { whole: string[][]; ranged: string[][]; present: string[][] } | undefined {
+function ruleReads(custom: readonly Policy[]): Record<(typeof READ_WAYS)[number], string[][]> | undefined {
   const out = { whole: [] as string[][], ranged: [] as string[][], present: [] as string[][] };
   for (const policy of custom) {
     const reads = ruleObjectReads(policy);
     if (!reads) return undefined;
-    out.whole.push(...reads.whole.flatMap((read) => objectPaths(read, policy.kinds)));
-    out.ranged.push(...reads.ranged.flatMap((read) => objectPaths(read, policy.kinds)));
-    out.present.push(...reads.present.flatMap((read) => objectPaths(read, policy.kinds)));
+    for (const way of READ_WAYS) out[way].push(...reads[way].flatMap((read) => objectPaths(read, policy.kinds)));
   }
   return out;
 }
