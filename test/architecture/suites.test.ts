@@ -1,8 +1,10 @@
 // npm test runs the unit tests by suite (test/suites/suites.ts), not file by file: a test file
 // that no suite imported would never run, and one imported twice would run twice. This holds the
 // partition, and that tap runs exactly the suites.
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { parse } from 'yaml';
 import { E2E_ONLY, OTHER, ROOT, SUITE_NAMES, suiteFiles, unitTestFiles } from '../suites/suites.js';
@@ -76,4 +78,28 @@ t.test('no test file wraps the tests of the files after it in its suite', async 
   const offenders = unitTestFiles().filter((f) => rootHook.test(readFileSync(join(ROOT, f), 'utf8')));
   t.same(offenders, [], 'hooks go inside a t.test, or t.teardown for clean-up');
   t.ok(rootHook.test("t.test('x', async () => {});\nt.beforeEach(() => {});\n"), 'the check finds one');
+});
+
+const LATE = ['first', 'second'].map((f) => join(ROOT, `test/architecture/fixtures/late-import/${f}.test.ts`));
+
+/** Runs `script` (an ES module, with the suite runner's path as SUITES) in a node of its own, outside this tap run. */
+async function tapOutput(script: string): Promise<string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAP') && k !== 'NODE_OPTIONS'));
+  const code = `const SUITES = ${JSON.stringify(join(ROOT, 'test/suites/suites.ts'))};\n${script}`;
+  // The source under the loader the suites run with (.taprc); the exit status is not the verdict (a lost test still exits 0).
+  const run = await promisify(execFile)(process.execPath, ['--import=tsx', '--input-type=module', '-e', code], { env, cwd: ROOT }).catch(
+    (e: { stdout?: string; stderr?: string }) => e,
+  );
+  return `${run.stdout ?? ''}${run.stderr ?? ''}`;
+}
+
+t.test('a suite runs the tests of a file whose import ends after the tests before it, whatever those hooked on tap’s root', async (t) => {
+  const files = JSON.stringify(LATE);
+  const suite = await tapOutput(`const { importTestFiles } = await import(SUITES);\nawait importTestFiles('late', ${files});`);
+  t.match(suite, /^ok \d+ - the first file’s test/m);
+  t.match(suite, /^ok \d+ - the second file’s test/m, 'the late file’s test ran');
+  t.notMatch(suite, /cannot create subtest|not ok/);
+  const oneByOne = await tapOutput(`for (const file of ${files}) await import(file);`);
+  t.match(oneByOne, /cannot create subtest after parent test ends/, 'imported one by one, as the runner did, the late file loses its test');
+  t.notMatch(oneByOne, /^ok \d+ - the second file’s test/m);
 });

@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -79,7 +80,23 @@ export function suiteFiles(name: string, files = unitTestFiles()): string[] {
   return spec.parts ? mine.filter((_, i) => i % (spec.parts ?? 1) === index - 1) : mine;
 }
 
-/** Imports the suite's files in order; their tests register on tap's root and run as they would alone. */
+/**
+ * Imports `files` in order inside one test of tap's root, so their tests, registered on the root,
+ * run after every file is imported. Without it the root could end between two imports: once a
+ * file has called `t.teardown` at its top level, tap ends the root whenever its queue runs dry,
+ * and a later file still being compiled (tsx on a cold cache) lost its tests to "cannot create
+ * subtest after parent test ends".
+ */
+export async function importTestFiles(label: string, files: readonly string[]): Promise<void> {
+  await t.test(`${label}: import ${files.length} test files`, async () => {
+    for (const file of files) await import(pathToFileURL(file).href);
+  });
+}
+
+/** Runs one suite: its files' tests as they would run alone, one file after another. */
 export async function runSuite(name: string): Promise<void> {
-  for (const file of suiteFiles(name)) await import(pathToFileURL(join(ROOT, file)).href);
+  await importTestFiles(
+    `suite ${name}`,
+    suiteFiles(name).map((file) => join(ROOT, file)),
+  );
 }
