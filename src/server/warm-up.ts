@@ -68,8 +68,8 @@ const ports = () => [{ name: 'http', containerPort: 8080, protocol: 'TCP' }];
 
 /**
  * A container as the API server sends it: its fields defaulted and in the order it writes them
- * (the Go struct's), in four shapes a cluster holds, half of them failing each container check,
- * their resources, probes and security contexts shaped differently in each form. V8 optimizes the
+ * (the Go struct's), in eight shapes a cluster holds, many failing each container check, their
+ * resources, probes and security contexts shaped differently as a manifest gives them and stored. V8 optimizes the
  * judging for the object shapes it has seen: judged on shapes no real review has (other keys, or
  * the same keys in another order), its code was thrown away at the first large review and
  * compiled again (~170 ms of the first 16 MiB review's CPU, docs/performance.md).
@@ -312,8 +312,9 @@ export function warmUpBody(containers = WARM_UP_CONTAINERS, form: WarmUpForm = '
 /**
  * Takes the made-up review in each form through the pool, as /validate would a large body, and
  * reads it whole, as /validate would a small one; then judges them in turn, up to WARM_UP_ROUNDS
- * in all while WARM_UP_ROUNDS_MS last. The caller drops the last outcome; there is none when a custom rule cannot judge the made-up object (a label it
- * lacks): as far as the judging went, the path is warm, and /validate answers such a failure.
+ * in all while WARM_UP_ROUNDS_MS last. The caller drops the last outcome; there is none when a
+ * custom rule cannot judge the made-up object (a label it lacks): as far as the judging went, the
+ * path is warm, and /validate answers such a failure.
  */
 export async function warmUp(
   pool: BodyPool,
