@@ -167,10 +167,11 @@ class Walk {
 
   comprehension(name: string, target: unknown, args: unknown[], scope: Scope): RootedPath[] {
     const [variable, ...bodies] = args;
-    // Two iteration variables (or a filter that is a bare name): not followed.
-    if (!isNode(variable) || variable.op !== 'id' || typeof variable.args !== 'string' || bodies.some((b) => isNode(b) && b.op === 'id'))
-      throw new CannotTell();
-    if (bodies.length === 0 || bodies.length > 2) throw new CannotTell();
+    // One iteration variable: one body, or for map a filter and a transform. Two bodies of any
+    // other macro, or a map's filter that is a bare name, may be a second variable: not followed.
+    const [first] = bodies;
+    const oneVariable = bodies.length === 1 || (name === 'map' && bodies.length === 2 && !(isNode(first) && first.op === 'id'));
+    if (!isNode(variable) || variable.op !== 'id' || typeof variable.args !== 'string' || !oneVariable) throw new CannotTell();
     const range = this.value(target, scope);
     this.reads.ranged.push(...range);
     const inner = new Map([...scope, [variable.args, under(range, EACH)]]);

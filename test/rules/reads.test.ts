@@ -69,7 +69,24 @@ t.test('asking whether there is an old object reads none of it; asking it of a f
   t.same(paths('object.spec.paused != null'), { whole: ['object.spec.paused'], ranged: [] });
 });
 
+t.test('a macro whose body is its variable keeps each element whole, whatever is then read of the result', async (t) => {
+  t.same(paths('object.spec.containers.map(c, c)[0].image != ""'), {
+    whole: ['object.spec.containers.[]'],
+    ranged: ['object.spec.containers'],
+  });
+  t.same(paths('object.spec.paused.filter(p, p).size() > 0'), {
+    whole: ['object.spec.paused', 'object.spec.paused.[]'],
+    ranged: ['object.spec.paused'],
+  });
+  t.same(paths('object.spec.containers.map(c, c.name != "", c).size() > 0'), {
+    whole: ['object.spec.containers.[]', 'object.spec.containers.[].name'],
+    ranged: ['object.spec.containers'],
+  });
+});
+
 t.test('shapes the walk does not follow are unknown, never an empty read', async (t) => {
   t.equal(paths('object.spec.containers.all(i, c, c.image != "")'), undefined, 'two iteration variables');
+  t.equal(paths('object.spec.containers.exists(i, c, true)'), undefined, 'two iteration variables, whatever the body');
   t.equal(paths('object.spec.containers.map(c, object, c.name).size() > 0'), undefined, 'a filter that is a bare name');
+  t.equal(paths('object.spec.containers.map(i, c, c.name, c.image).size() > 0'), undefined, 'more bodies than a map has');
 });

@@ -407,6 +407,8 @@ const PROJECTED_RULES = [
     ['!has(object.spec.template.spec.hostAliases)', ['Deployment', 'StatefulSet']],
     ['object.spec.template.spec.containers.all(c, has(c.livenessProbe) || has(c.env))', ['Deployment']],
     ['has(object.metadata.managedFields) == has(object.metadata.annotations)', ['Deployment', 'StatefulSet']],
+    // A macro whose body is its variable: every container kept whole.
+    ['object.spec.template.spec.containers.map(c, c)[0].?image.orValue("") != "app"', ['Deployment']],
   ].map(([expression, kinds], i) =>
     rule({ id: `projected-${i}`, kinds, reads: ['spec.replicas'], validations: [{ expression, message: `rule ${i}` }] }),
   ),
@@ -419,6 +421,9 @@ const PROJECTED_RULES = [
     validations: [{ expression: 'container.?env.orValue([]).all(e, e.name != "SECRET")', message: 'secret env' }],
   }),
 ];
+
+/** The rule whose macro maps each container to itself (src/rules/reads.ts keeps them whole). */
+const MAPPED_WHOLE = String(PROJECTED_RULES.find((r) => JSON.stringify(r.validations).includes('map(c, c)'))?.id);
 
 /** The example manifests of every policy, created and updated from each other. */
 function* exampleReviews(): Generator<string> {
@@ -557,6 +562,7 @@ for (const { declared, rules, wholeUpdates } of RULE_SETS)
         t.match(annotations['no-secret-env'], /container c1/, 'the env a rule reads is kept');
         for (const id of ['projected-13', 'projected-14', 'projected-16']) t.ok(annotations[id], `${id}: what it reads is kept`);
         for (const id of ['projected-17', 'projected-18']) t.ok(annotations[id], `${id}: a field it asks has() of is there`);
+        t.ok(annotations[MAPPED_WHOLE], `${MAPPED_WHOLE}: the containers it maps to themselves are kept`);
       }
       for (const id of Object.keys(annotations)) if (/^(as-rule|projected)-|^no-secret-env$/.test(id)) failing.add(id);
       if ((a.statusCode !== b.statusCode || a.body !== b.body) && differ.length < 3)
