@@ -54,6 +54,9 @@ interface Node {
 const isNode = (value: unknown): value is Node =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as Node).op === 'string';
 
+/** A bare name: a variable, bound or not. */
+const isName = (node: unknown): node is Node & { args: string } => isNode(node) && node.op === 'id' && typeof node.args === 'string';
+
 const isNull = (node: unknown): boolean => isNode(node) && node.op === 'value' && node.args === null;
 
 /** A shape of tree this walk does not follow. */
@@ -154,7 +157,7 @@ class Walk {
     if (!Array.isArray(args) || typeof name !== 'string') throw new CannotTell();
     if (name === 'bind' && isNode(target) && target.op === 'id' && target.args === 'cel') {
       const [variable, init, body] = args as [unknown, unknown, unknown];
-      if (!isNode(variable) || variable.op !== 'id' || typeof variable.args !== 'string' || args.length !== 3) throw new CannotTell();
+      if (!isName(variable) || args.length !== 3) throw new CannotTell();
       return this.value(body, new Map([...scope, [variable.args, this.value(init, scope)]]));
     }
     if (COMPREHENSIONS.has(name)) return this.comprehension(name, target, args, scope);
@@ -170,8 +173,8 @@ class Walk {
     // One iteration variable: one body, or for map a filter and a transform. Two bodies of any
     // other macro, or a map's filter that is a bare name, may be a second variable: not followed.
     const [first] = bodies;
-    const oneVariable = bodies.length === 1 || (name === 'map' && bodies.length === 2 && !(isNode(first) && first.op === 'id'));
-    if (!isNode(variable) || variable.op !== 'id' || typeof variable.args !== 'string' || !oneVariable) throw new CannotTell();
+    const oneVariable = bodies.length === 1 || (name === 'map' && bodies.length === 2 && !isName(first));
+    if (!isName(variable) || !oneVariable) throw new CannotTell();
     const range = this.value(target, scope);
     this.reads.ranged.push(...range);
     const inner = new Map([...scope, [variable.args, under(range, EACH)]]);
