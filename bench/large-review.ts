@@ -10,7 +10,9 @@
 // BENCH_ONLY=<text> runs only the rows whose name contains it; BENCH_NODE_FLAGS="--cpu-prof ..."
 // adds Node flags to the chart's, e.g. to profile one row; BENCH_TRACE=1 prints each review's
 // CPU and page faults per thread: the event loop, the body worker, V8's own helpers)
-// The server runs with the Node flags of the chart's command line (lib/chart-command.ts). Each run
+// The server runs with the Node flags of the chart's command line and the environment the chart
+// sets (lib/chart-command.ts); a variable set when running the bench wins (GLIBC_TUNABLES= measures
+// glibc's defaults). Each run
 // posts the review twice: right after a forced full collection (gc(), which also takes the heap
 // baseline: the heap growth column) and then again; the answer time and the server CPU are the
 // second's, the CPU after gc() is reported beside it. Before the rows, the costliest review is
@@ -32,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { defaultedContainer } from '../test/helpers/containers.js';
-import { chartNodeFlags } from './lib/chart-command.js';
+import { chartEnv, chartNodeFlags } from './lib/chart-command.js';
 import {
   cpuSeconds,
   machine,
@@ -50,6 +52,9 @@ import { fixed, table } from './lib/table.js';
 
 const SERVER = fileURLToPath(new URL('./large-review-server.js', import.meta.url));
 const SERVER_FLAGS = chartNodeFlags();
+const SERVER_ENV = { ...chartEnv(), ...process.env };
+/** The server's command line as the tables print it: the chart's variables as set, and its Node flags. */
+const SERVER_LINE = [...Object.keys(chartEnv()).map((name) => `${name}=${SERVER_ENV[name] ?? ''}`), 'node', ...SERVER_FLAGS].join(' ');
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const MiB = 1024 * 1024;
 /** The costliest review the API server can send that is judged (docs/performance.md). */
@@ -244,8 +249,8 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
   // In the cgroup from its first instruction: Node sizes V8's heap from the limit it finds at start.
   const cgroup = process.env.BENCH_MEMORY_CGROUP;
   const child = cgroup
-    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args])
-    : spawnOnCore1(process.execPath, args);
+    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], SERVER_ENV)
+    : spawnOnCore1(process.execPath, args, SERVER_ENV);
   const waiting: Array<(value: Json) => void> = [];
   child.stderr.resume();
   child.stdin.on('error', () => undefined); // reported as the server having exited
@@ -567,9 +572,7 @@ async function main(): Promise<void> {
   const costliest = cases.find((c) => c.name === COSTLIEST) ?? cases[0];
   const firsts = Number(process.env.BENCH_FIRSTS ?? 0);
   if (firsts > 0 && costliest) {
-    process.stdout.write(
-      `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's)\n\n${await measureFirsts(certs, costliest, firsts)}\n`,
-    );
+    process.stdout.write(`${machine()}; server: ${SERVER_LINE} (the chart's)\n\n${await measureFirsts(certs, costliest, firsts)}\n`);
     rmSync(dir, { recursive: true, force: true });
     return;
   }
@@ -652,7 +655,7 @@ async function main(): Promise<void> {
       ? `The same review alone, after ${SMALL_BEFORE_ALONE.toLocaleString('en-US')} small reviews and ${IDLE_BEFORE_ALONE_MS / 1000} s idle: ${cpuSpread(alone.map((m) => m.cpuMs))}, answered in ${fixed(median(alone.map((m) => m.answerMs)), 0)} ms, /healthz waited ${fixed(Math.max(...alone.map((m) => m.healthMs)), 0)} ms at worst.\n`
       : '';
   process.stdout.write(
-    `${machine()}; server: node ${SERVER_FLAGS.join(' ')} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}${aloneLine}`,
+    `${machine()}; server: ${SERVER_LINE} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}${aloneLine}`,
   );
   if (concurrent)
     process.stdout.write(
