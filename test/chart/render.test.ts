@@ -190,10 +190,11 @@ t.test('default values', async (t) => {
       },
     ]);
     t.same(
-      container.env.map((e: Obj) => [e.name, e.valueFrom.fieldRef.fieldPath]),
+      container.env.map((e: Obj) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]),
       [
         ['POD_NAME', 'metadata.name'],
         ['POD_NAMESPACE', 'metadata.namespace'],
+        ['GLIBC_TUNABLES', 'glibc.malloc.hugetlb=1'],
       ],
     );
     const a = args(objects);

@@ -79,9 +79,14 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
   // The chart's Node flags too: node refuses to start on one it does not know.
   const args = [...nodeFlags(container.command), CLI, 'serve', ...chartArgs.map((a) => remap[a] ?? a), '--no-cluster'];
 
+  // The chart's fixed variables as it sets them (glibc's tunables among them), the pod's own as the kubelet would.
+  const fixedEnv = Object.fromEntries(
+    (container.env as { name: string; value?: string }[]).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])),
+  );
+  t.ok(Object.keys(fixedEnv).length > 0, 'the chart sets variables of its own');
   let output = '';
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, NODE_ENV: 'production', POD_NAME: `${FULLNAME}-0`, POD_NAMESPACE: NAMESPACE },
+    env: { ...process.env, ...fixedEnv, NODE_ENV: 'production', POD_NAME: `${FULLNAME}-0`, POD_NAMESPACE: NAMESPACE },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

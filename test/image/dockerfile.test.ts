@@ -10,7 +10,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import type { Ignore } from '@balena/dockerignore';
 import ts from 'typescript';
-import { chartNodeFlags } from '../../bench/lib/chart-command.js';
+import { chartEnv, chartNodeFlags } from '../../bench/lib/chart-command.js';
 
 // A CommonJS module whose types declare an ES default export: load it as what it is.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as (options?: { ignorecase?: boolean }) => Ignore;
@@ -75,6 +75,15 @@ t.test('the runtime stage runs node directly as a numeric non-root user', async 
     ['node', ...flags, 'dist/cli/practice-gate.js', 'serve'],
     "the bundled CLI, with the chart's Node flags",
   );
+});
+
+t.test('the image sets the environment the chart sets: malloc asks for huge pages however the process is started', async (t) => {
+  const set = Object.fromEntries(
+    args('ENV').flatMap((line) => line.split(/\s+/).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
+  ) as Record<string, string>;
+  const chart = chartEnv();
+  t.same(chart, { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }, 'the chart gives the webhook one fixed variable');
+  for (const [name, value] of Object.entries(chart)) t.equal(set[name], value, `ENV ${name}=${value}`);
 });
 
 t.test('the runtime stage carries only the bundle (dist/cli), the production node_modules and package.json', async (t) => {
