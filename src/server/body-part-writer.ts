@@ -91,9 +91,13 @@ class Part {
   }
 }
 
+/** Where parts go as they are made, in order: an array, or src/server/body-parts.ts's EncodedParts. */
+export interface PartSink {
+  push(part: string): void;
+}
+
 /** Cuts the text of the review into parts of about `budget` bytes (src/server/body-parts.ts reads them). */
 export class PartWriter {
-  readonly parts: string[] = [];
   readonly #deferred: Array<Deferred | DeferredElements> = [];
 
   constructor(
@@ -101,6 +105,7 @@ export class PartWriter {
     readonly budget: number,
     /** Where the members of a checked container are: noted when it was read, or read again. */
     readonly membersOf: (slice: Slice) => Bounds,
+    readonly parts: PartSink,
   ) {}
 
   /** `kept` as text, with each container larger than a part left empty and deferred. */
@@ -134,8 +139,8 @@ export class PartWriter {
     out.push('}');
   }
 
-  /** The parts: the root first, then each deferred container's members, a parent's before its children's. */
-  write(root: Kept): string[] {
+  /** Writes the parts: the root first, then each deferred container's members, a parent's before its children's. */
+  write(root: Kept): void {
     const out: string[] = [];
     this.text(root, [], out);
     this.parts.push(out.join(''));
@@ -143,7 +148,6 @@ export class PartWriter {
       if ('elements' in next) this.#fillElements(next);
       else this.#fill(next);
     }
-    return this.parts;
   }
 
   /** Element `k` as text: as it is in the body, or its runs of kept members between braces. */

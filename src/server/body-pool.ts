@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ProjectionPlan } from './body-projection.js';
 import type { BodyJob, BodyJobResult } from './body-worker.js';
-import { joinParts } from './body-parts.js';
+import { joinParts, partTexts } from './body-parts.js';
 import { BodyError } from './json.js';
 
 export interface BodyPoolOptions {
@@ -200,7 +200,7 @@ export class BodyPool {
     if (result.ok) {
       this.stats.parsed++;
       this.stats.lastHeapBytes = result.heapBytes;
-      joinParts(result.parts).then(pending.resolve, (err: Error) => pending.reject(new BodyNotParsed(err.message)));
+      joinParts(partTexts(result.parts)).then(pending.resolve, (err: Error) => pending.reject(new BodyNotParsed(err.message)));
     } else if ('invalid' in result) {
       this.stats.invalid++;
       pending.reject(new BodyError(result.invalid.message, result.invalid.statusCode));

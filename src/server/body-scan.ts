@@ -14,6 +14,7 @@
 import { Bounds, Compared, Elements, Fields, INT_ARRAYS, Ints, Present, Slice } from './body-kept.js';
 import type { KeySet, Kept } from './body-kept.js';
 import { PART_BYTES, PartWriter } from './body-part-writer.js';
+import type { PartSink } from './body-part-writer.js';
 import { MAX_JSON_DEPTH } from './json.js';
 // Not body-projection.ts: the worker must not load the policies the projection is built from.
 import { EACH } from './projection-plan.js';
@@ -485,20 +486,31 @@ function members(body: Buffer, slice: Slice): Bounds {
  * (then JSON.parse decides, and gives the error).
  */
 export function scanReviewParts(body: Buffer, plan: ProjectionPlan, budget = PART_BYTES): string[] | undefined {
+  const parts: string[] = [];
+  return scanReviewInto(body, plan, parts, budget) ? parts : undefined;
+}
+
+/**
+ * scanReviewParts with each part handed to `sink` as it is made; false when the body is not one the
+ * scanner vouches for (what the sink got of it is then to be thrown away).
+ */
+export function scanReviewInto(body: Buffer, plan: ProjectionPlan, sink: PartSink, budget = PART_BYTES): boolean {
   const scanner = new Scanner(body);
   try {
     const review = scanner.kept(plan);
     scanner.space();
-    if (scanner.i !== scanner.n) return undefined;
+    if (scanner.i !== scanner.n) return false;
     // Custom rules refuse an object nested this deep whole: they must get it whole to refuse it.
-    if (plan.wholeBeyondDepth !== undefined && scanner.deepest > plan.wholeBeyondDepth) return scanReviewParts(body, WHOLE_CHILD, budget);
+    if (plan.wholeBeyondDepth !== undefined && scanner.deepest > plan.wholeBeyondDepth)
+      return scanReviewInto(body, WHOLE_CHILD, sink, budget);
     dropUnread(body, review, plan);
-    return new PartWriter(body, budget, (slice) => members(body, slice)).write(review);
+    new PartWriter(body, budget, (slice) => members(body, slice), sink).write(review);
+    return true;
   } catch (err) {
-    if (err === NOT_SCANNED) return undefined;
+    if (err === NOT_SCANNED) return false;
     throw err;
   } finally {
-    // Nothing kept of this scan outlives it: its parts are strings.
+    // Nothing kept of this scan outlives it: its parts are text.
     INT_ARRAYS.reclaim();
   }
 }

@@ -12,7 +12,7 @@ import type { KubeObject } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
 import type { GateApp } from '../../src/server/app.js';
 import type { BodyPoolOptions } from '../../src/server/body-pool.js';
-import { joinParts, splitValue } from '../../src/server/body-parts.js';
+import { EncodedParts, joinParts, partTexts, splitValue } from '../../src/server/body-parts.js';
 import { WHOLE, reviewProjection } from '../../src/server/body-projection.js';
 import type { OnError } from '../../src/server/review.js';
 import { GateState } from '../../src/server/state.js';
@@ -113,6 +113,14 @@ function containersCreate(n: number): string {
   const object = baseObject('Deployment') as { [key: string]: Json };
   const spec = ((object.spec as { [key: string]: Json }).template as { [key: string]: Json }).spec as { [key: string]: Json };
   spec.containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'app', securityContext: { runAsUser: 0 } }));
+  return JSON.stringify(baseReview(object, 'CREATE'));
+}
+
+/** A Deployment whose pod template carries `n` labels, which the built-in policies read (a PDB selects on them). */
+function labelsCreate(n: number): string {
+  const object = baseObject('Deployment') as { [key: string]: Json };
+  const template = (object.spec as { [key: string]: Json }).template as { [key: string]: Json };
+  template.metadata = { labels: Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, 'v'])) };
   return JSON.stringify(baseReview(object, 'CREATE'));
 }
 
@@ -271,8 +279,9 @@ t.test('a body under the threshold never starts a worker', async (t) => {
 
 t.test('a worker out of memory: the review is refused under --on-error deny, and the next body gets a new worker', async (t) => {
   const gate = app(t, { threshold: 1, timeoutMs: 120_000, resourceLimits: { maxOldGenerationSizeMb: 12, maxYoungGenerationSizeMb: 2 } });
-  // Containers are read, so the worker cuts them into parts: for 250,000 of them (7.5 MiB of text) 12 MiB is too little.
-  const res = await post(gate, containersCreate(250_000));
+  // The worker writes its parts outside its heap, but it names each member of an object it cuts into
+  // parts: 250,000 labels (3.2 MiB) take more than 12 MiB of heap.
+  const res = await post(gate, labelsCreate(250_000));
   t.equal(res.statusCode, 200, 'an AdmissionReview, not an HTTP error');
   const response = res.json().response;
   t.equal(response.uid, 'uid-review');
@@ -287,6 +296,17 @@ t.test('a worker out of memory: the review is refused under --on-error deny, and
   t.equal(next.json().response.allowed, false, 'the next review is judged');
   t.match(next.json().response.status.message, /violates \d+ polic/);
   t.equal(gate.bodyPool.stats.started, 2, 'the crashed worker was replaced');
+});
+
+t.test('the worker holds no part in its heap: a review whose kept text is larger than that heap is judged', async (t) => {
+  const gate = app(t, { threshold: 1, timeoutMs: 120_000, resourceLimits: { maxOldGenerationSizeMb: 12, maxYoungGenerationSizeMb: 2 } });
+  // 250,000 containers keep 7.5 MiB of text: as strings in the worker, 12 MiB of heap was too little.
+  const res = await post(gate, containersCreate(250_000));
+  const response = res.json().response;
+  t.equal(response.allowed, false);
+  t.match(response.status.message, /^Deployment shop\/web violates \d+ polic/, 'refused for its findings, not unchecked');
+  t.equal(gate.bodyPool.stats.parsed, 1, 'parsed by the worker');
+  t.equal(gate.bodyPool.stats.failed, 0);
 });
 
 t.test('a worker past its timeout: refused in enforce mode or under --on-error deny, admitted with a warning in audit mode', async (t) => {
@@ -368,6 +388,19 @@ t.test('a value cut into parts of a few nodes is rebuilt exactly, __proto__ keys
   t.ok(Object.hasOwn(rebuilt, '__proto__'), '__proto__ stays an own key');
   t.equal(Object.getPrototypeOf(rebuilt), Object.prototype);
   t.ok(splitValue(values[1], 3).length > 100, 'a review is cut into many parts');
+});
+
+t.test('parts written as UTF-8 into one buffer are read back as written, past the size it started with', async (t) => {
+  const texts = ['{"a":"é"}', '{"b":"😀 \\ud800"}', '', `["${'x'.repeat(40_000)}"]`, `["${'ü'.repeat(30_000)}"]`, '{"c":1}'];
+  const encoded = new EncodedParts(1);
+  for (const text of texts) encoded.push(text);
+  const bytes = encoded.bytes();
+  t.ok(bytes.memory.byteLength > 64 * 1024, 'the buffer grew past its first 64 KiB');
+  t.strictSame([...partTexts(bytes)], texts);
+  const parts = splitValue(JSON.parse(containersCreate(40)) as unknown, 3);
+  const through = new EncodedParts(0);
+  for (const part of parts) through.push(part);
+  t.strictSame(await joinParts(partTexts(through.bytes())), await joinParts(parts), 'a value rebuilt from them as from the strings');
 });
 
 /** Rules that declare `reads:`: judged on what their CEL reads, kept by the worker and nothing more. */
