@@ -2,10 +2,9 @@
 // message of a whole value makes the receiving thread deserialize all of it in one go: for the
 // projection of a 16 MiB review that is tens of milliseconds the event loop cannot answer
 // /healthz. Sent as separate JSON texts (UTF-8 in one buffer, EncodedParts), it is rebuilt one part
-// per turn of the loop. JSON, not
-// structured clone: V8's JSON.parse builds plain data about twice as fast as v8.deserialize,
-// and it is the parser the event loop uses for small bodies, so both paths build the same values
-// (`__proto__` keys as own properties included).
+// per turn of the loop. JSON, not structured clone: V8's JSON.parse builds plain data about twice as
+// fast as v8.deserialize, and it is the parser the event loop uses for small bodies, so both paths
+// build the same values (`__proto__` keys as own properties included).
 
 /** A key on the way from the root: an array index or an object key. */
 type Key = string | number;
