@@ -279,34 +279,23 @@ function deployment(containers: number, form: WarmUpForm, image = 'app'): Record
 export function warmUpBody(containers = WARM_UP_CONTAINERS, form: WarmUpForm = 'manifest'): Buffer {
   const kind = { group: 'apps', version: 'v1', kind: 'Deployment' };
   const resource = { group: 'apps', version: 'v1', resource: 'deployments' };
-  const request =
-    form === 'manifest'
-      ? {
-          uid: WARM_UP_NAME,
-          kind,
-          resource,
-          name: WARM_UP_NAME,
-          namespace: WARM_UP_NAME,
-          operation: 'CREATE',
-          userInfo: { username: WARM_UP_NAME },
-          object: deployment(containers, form),
-          dryRun: true,
-        }
-      : {
-          uid: WARM_UP_NAME,
-          kind,
-          resource,
-          requestKind: kind,
-          requestResource: resource,
-          name: WARM_UP_NAME,
-          namespace: WARM_UP_NAME,
-          operation: form === 'update' ? 'UPDATE' : 'CREATE',
-          userInfo: { username: WARM_UP_NAME, groups: ['system:authenticated'] },
-          object: deployment(containers, form, form === 'update' ? 'app:2' : 'app'),
-          oldObject: form === 'update' ? deployment(containers, form) : null,
-          dryRun: true,
-          options: { kind: form === 'update' ? 'UpdateOptions' : 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
-        };
+  // As the API server sends it, with the fields a hand-written review leaves out, where it writes them.
+  const sent = form !== 'manifest';
+  const update = form === 'update';
+  const request = {
+    uid: WARM_UP_NAME,
+    kind,
+    resource,
+    ...(sent ? { requestKind: kind, requestResource: resource } : {}),
+    name: WARM_UP_NAME,
+    namespace: WARM_UP_NAME,
+    operation: update ? 'UPDATE' : 'CREATE',
+    userInfo: sent ? { username: WARM_UP_NAME, groups: ['system:authenticated'] } : { username: WARM_UP_NAME },
+    object: deployment(containers, form, update ? 'app:2' : 'app'),
+    ...(sent ? { oldObject: update ? deployment(containers, form) : null } : {}),
+    dryRun: true,
+    ...(sent ? { options: { kind: update ? 'UpdateOptions' : 'CreateOptions', apiVersion: 'meta.k8s.io/v1' } } : {}),
+  };
   return Buffer.from(JSON.stringify({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1', request }));
 }
 
