@@ -52,9 +52,10 @@ import { fixed, table } from './lib/table.js';
 
 const SERVER = fileURLToPath(new URL('./large-review-server.js', import.meta.url));
 const SERVER_FLAGS = chartNodeFlags();
-const SERVER_ENV = { ...chartEnv(), ...process.env };
+const CHART_ENV = chartEnv();
+const SERVER_ENV = { ...CHART_ENV, ...process.env };
 /** The server's command line as the tables print it: the chart's variables as set, and its Node flags. */
-const SERVER_LINE = [...Object.keys(chartEnv()).map((name) => `${name}=${SERVER_ENV[name] ?? ''}`), 'node', ...SERVER_FLAGS].join(' ');
+const SERVER_LINE = [...Object.keys(CHART_ENV).map((name) => `${name}=${SERVER_ENV[name] ?? ''}`), 'node', ...SERVER_FLAGS].join(' ');
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const MiB = 1024 * 1024;
 /** The costliest review the API server can send that is judged (docs/performance.md). */
