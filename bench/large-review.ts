@@ -43,9 +43,11 @@ import {
   pinSelf,
   resetPeakRss,
   rssMiB,
+  runSeconds,
   spawnOnCore1,
   threadCpuSeconds,
   threadMinorFaults,
+  threadRunSeconds,
 } from './lib/proc.js';
 import { postReview, writeCerts } from './lib/servers.js';
 import { fixed, table } from './lib/table.js';
@@ -332,6 +334,14 @@ const perThreadSince = (after: Record<string, number>, before: Record<string, nu
     .map(([name, value]) => [name, Math.round((value - (before[name] ?? 0)) * scale)] as const)
     .filter(([, added]) => added > 0);
 
+/** The server's CPU seconds so far: the scheduler's count to the nanosecond where the kernel keeps it, else utime + stime. */
+const serverCpuSeconds = (pid: number | undefined): number | undefined => runSeconds(pid) ?? cpuSeconds(pid);
+/** serverCpuSeconds per thread name. */
+function threadCpu(pid: number | undefined): Record<string, number> {
+  const run = threadRunSeconds(pid);
+  return Object.keys(run).length > 0 ? run : threadCpuSeconds(pid);
+}
+
 /** One review, with /healthz polled meanwhile; `collected`: after a forced full collection, which also takes the heap baseline. */
 async function measureOne(
   child: Child,
@@ -342,8 +352,8 @@ async function measureOne(
   if (collected && (await child.command('mark')).exited !== undefined) return { failed: 'server not running' };
   const poll = pollHealth(child.probePort);
   await new Promise((r) => setTimeout(r, 30));
-  const cpuBefore = cpuSeconds(child.pid);
-  const threadsBefore = process.env.BENCH_TRACE ? threadCpuSeconds(child.pid) : {};
+  const cpuBefore = serverCpuSeconds(child.pid);
+  const threadsBefore = process.env.BENCH_TRACE ? threadCpu(child.pid) : {};
   const faultsBefore = process.env.BENCH_TRACE ? threadMinorFaults(child.pid) : {};
   const started = performance.now();
   const res = await postReview(child.port, c.body, agent).then(
@@ -351,9 +361,9 @@ async function measureOne(
     (err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }),
   );
   const answerMs = performance.now() - started;
-  const cpuMs = ((cpuSeconds(child.pid) ?? NaN) - (cpuBefore ?? NaN)) * 1000;
+  const cpuMs = ((serverCpuSeconds(child.pid) ?? NaN) - (cpuBefore ?? NaN)) * 1000;
   if (process.env.BENCH_TRACE) {
-    const threads = perThreadSince(threadCpuSeconds(child.pid), threadsBefore, 1000);
+    const threads = perThreadSince(threadCpu(child.pid), threadsBefore, 1000);
     const faults = perThreadSince(threadMinorFaults(child.pid), faultsBefore);
     const when = collected ? 'after gc()' : 'again';
     process.stderr.write(
