@@ -282,3 +282,18 @@ t.test('the made-up reviews are written as the API server writes them, in more s
     'a review as a manifest makes it, and an UPDATE with its oldObject',
   );
 });
+
+t.test('the made-up reviews the API server would send carry what it keeps in metadata, escapes and all', async (t) => {
+  type Metadata = { managedFields?: Array<{ fieldsV1?: unknown }>; annotations?: Record<string, string> };
+  for (const form of WARM_UP_FORMS.filter((f) => f !== 'manifest')) {
+    const text = warmUpBody(WARM_UP_CONTAINERS, form).toString();
+    const { metadata } = (JSON.parse(text) as { request: { object: { metadata: Metadata } } }).request.object;
+    t.ok(metadata.managedFields?.[0]?.fieldsV1, `${form}: managedFields`);
+    t.ok(metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']?.endsWith('}\n'), `${form}: kubectl's last applied`);
+    // Each escape takes a branch of the scanner's string reading that V8 must have seen taken.
+    t.ok(text.includes('"k:{\\"name\\":\\"c0\\"}"'), `${form}: a list item named in a key, its quotes escaped`);
+    t.ok(text.includes('\\n"'), `${form}: an escaped newline`);
+    t.ok(text.includes('\\u0026'), `${form}: & as the API server's encoder writes it`);
+  }
+  t.notOk(warmUpBody(4, 'manifest').toString().includes('managedFields'), 'a manifest has none of it');
+});
