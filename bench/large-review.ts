@@ -23,7 +23,8 @@
 // server's peak RSS (the second table). BENCH_MEMORY_CGROUP=<dir> starts the server inside that
 // memory cgroup (made beforehand, e.g. with the chart's 256 MiB limit) and adds its peak usage
 // and the OOM kills it saw. BENCH_FIRSTS=<n> measures only the costliest review as the first large
-// one of n fresh servers (the memory each had before, its CPU, its page faults). BENCH_ROWS_ONLY=1
+// one of n fresh servers (the memory each had before, its CPU, its page faults), each idle for
+// BENCH_FIRST_IDLE_MS (2,000) after a small review. BENCH_ROWS_ONLY=1
 // stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
@@ -515,6 +516,13 @@ async function measureConcurrent(child: Child, costliest: { body: Buffer }): Pro
  * server's resident memory before it, CPU, answer, page faults (each a first write to a fresh
  * 4 KiB page) and the slowest /healthz meanwhile.
  */
+/**
+ * How long each fresh server idles before its first large review (BENCH_FIRST_IDLE_MS): 2 s by
+ * default; past ~10 s V8's memory reducer has run and given back what the warm-up left in the heap,
+ * as it has for a pod whose first large review comes minutes after it started.
+ */
+const FIRST_IDLE_MS = Number(process.env.BENCH_FIRST_IDLE_MS ?? 2_000);
+
 async function measureFirsts(
   certs: { certFile: string; keyFile: string },
   c: { name: string; body: Buffer },
@@ -527,7 +535,7 @@ async function measureFirsts(
     const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
     // A small review first, as a cluster sends one before any large one: containers as the API server writes them.
     await postReview(child.port, apiServerContainers(10), agent);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, FIRST_IDLE_MS));
     const rss = rssMiB(child.pid) ?? NaN;
     const faultsBefore = minorFaults(child.pid) ?? NaN;
     const one = await measureOne(child, agent, c, false);
