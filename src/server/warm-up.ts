@@ -26,9 +26,11 @@ export const WARM_UP_CONTAINERS = 600;
  * Rounds of judging the made-up reviews, each parsed once. V8 optimizes a function once it has run
  * enough: after one round the policies' per-container checks were still compiled while the first
  * large review was judged (~170 ms of V8's helper threads for the 16 MiB one); after 40 they are
- * compiled at start (~100 ms more before the process is ready, docs/performance.md).
+ * compiled at start (~100 ms more before the process is ready, docs/performance.md), but the loop
+ * over a pod's containers and the engine's call of each check were still compiled for the first
+ * large review (~25 ms of TurboFan there); after 80 they are too (~50-100 ms more before ready).
  */
-export const WARM_UP_ROUNDS = 40;
+export const WARM_UP_ROUNDS = 80;
 
 /**
  * The time after which no other round starts. Readiness waits for the rounds, and custom rules
