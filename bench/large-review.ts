@@ -34,6 +34,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { kubectlManagedFields, managedContainers } from '../src/server/warm-up.js';
 import { defaultedContainer } from '../test/helpers/containers.js';
 import { chartEnv, chartNodeFlags } from './lib/chart-command.js';
 import {
@@ -91,17 +92,6 @@ function container(name: string, compliant: boolean): Json {
   };
 }
 
-/** What managedFields lists of each container as the API server sends it: every field it holds. */
-function managedContainers(containers: Json[]): Json {
-  const managed: Json = {};
-  for (const c of containers) {
-    const fields: Json = { '.': {} };
-    for (const key of Object.keys(c).sort()) fields[`f:${key}`] = {};
-    managed[`k:{"name":"${String(c.name)}"}`] = fields;
-  }
-  return managed;
-}
-
 /**
  * `managedFields`: none, the volumes' (the rows measured since the first of them), or the volumes'
  * and every container's field (what the API server writes for a create).
@@ -125,20 +115,7 @@ function deployment(containers: Json[], volumes: number, managedFields: 'none' |
       resourceVersion: '4242',
       generation: 3,
       creationTimestamp: '2026-01-01T00:00:00Z',
-      ...(managedFields !== 'none'
-        ? {
-            managedFields: [
-              {
-                manager: 'kubectl-client-side-apply',
-                operation: 'Update',
-                apiVersion: 'apps/v1',
-                time: '2026-01-01T00:00:00Z',
-                fieldsType: 'FieldsV1',
-                fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': podFields } } },
-              },
-            ],
-          }
-        : {}),
+      ...(managedFields !== 'none' ? { managedFields: kubectlManagedFields(podFields) } : {}),
     },
     spec: {
       replicas: 1,

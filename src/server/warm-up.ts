@@ -248,30 +248,39 @@ function podSpec(containers: Record<string, unknown>[], form: WarmUpForm): Recor
  */
 function kept(containers: Record<string, unknown>[], labels: Record<string, string>): Record<string, unknown> {
   const applied = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { annotations: {}, labels, name: WARM_UP_NAME } };
-  const fields = (value: Record<string, unknown>) => ({
+  return {
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n`, team: 'shop & checkout' },
+    // The API server lists every container; eight (one of each shape) take every branch, and the
+    // whole-read forms hold far fewer objects through the rounds than 600 entries each.
+    managedFields: kubectlManagedFields({ 'f:containers': managedContainers(containers.slice(0, 8)) }),
+  };
+}
+
+/** FieldsV1 of containers as the API server writes it: each named by its name as JSON, with every field it holds. */
+export function managedContainers(containers: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const fields = (c: Record<string, unknown>) => ({
     '.': {},
     ...Object.fromEntries(
-      Object.keys(value)
+      Object.keys(c)
         .sort()
         .map((key) => [`f:${key}`, {}]),
     ),
   });
-  // The API server lists every container; eight (one of each shape) take every branch, and the
-  // whole-read forms hold far fewer objects through the rounds than 600 entries each.
-  const managed = Object.fromEntries(containers.slice(0, 8).map((c) => [`k:${JSON.stringify({ name: c.name })}`, fields(c)]));
-  return {
-    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n`, team: 'shop & checkout' },
-    managedFields: [
-      {
-        manager: 'kubectl-client-side-apply',
-        operation: 'Update',
-        apiVersion: 'apps/v1',
-        time: '2026-01-01T00:00:00Z',
-        fieldsType: 'FieldsV1',
-        fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': managed } } } },
-      },
-    ],
-  };
+  return Object.fromEntries(containers.map((c) => [`k:${JSON.stringify({ name: c.name })}`, fields(c)]));
+}
+
+/** The managedFields kubectl's client-side apply leaves on a Deployment: one entry, `podSpecFields` its pod spec's. */
+export function kubectlManagedFields(podSpecFields: Record<string, unknown>): Record<string, unknown>[] {
+  return [
+    {
+      manager: 'kubectl-client-side-apply',
+      operation: 'Update',
+      apiVersion: 'apps/v1',
+      time: '2026-01-01T00:00:00Z',
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': podSpecFields } } },
+    },
+  ];
 }
 
 /** The made-up Deployment: as a manifest gives it, or as the API server stores it, defaults filled in. */
