@@ -488,18 +488,17 @@ async function measureConcurrent(child: Child, costliest: { body: Buffer }): Pro
 }
 
 /**
- * The costliest review as the first large one of `runs` fresh server processes, one after another:
- * what a pod pays once, after start (a small review first, then 2 s idle). Each run's row: the
- * server's resident memory before it, CPU, answer, page faults (each a first write to a fresh
- * 4 KiB page) and the slowest /healthz meanwhile.
- */
-/**
  * How long each fresh server idles before its first large review (BENCH_FIRST_IDLE_MS): 2 s by
- * default; past ~10 s V8's memory reducer has run and given back what the warm-up left in the heap,
- * as it has for a pod whose first large review comes minutes after it started.
+ * default, as every figure before it was taken; a pod's first large review mostly comes far later.
  */
 const FIRST_IDLE_MS = Number(process.env.BENCH_FIRST_IDLE_MS ?? 2_000);
 
+/**
+ * The costliest review as the first large one of `runs` fresh server processes, one after another:
+ * what a pod pays once, after start (a small review first, then FIRST_IDLE_MS idle). Each run's
+ * row: the server's resident memory before it, CPU, answer, page faults (each a first write to a
+ * fresh 4 KiB page) and the slowest /healthz meanwhile.
+ */
 async function measureFirsts(
   certs: { certFile: string; keyFile: string },
   c: { name: string; body: Buffer },

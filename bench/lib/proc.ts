@@ -79,7 +79,7 @@ function perThread(pid: number | undefined, read: (text: string) => number, file
 export const threadRunSeconds = (pid: number | undefined): Record<string, number> =>
   perThread(pid, (schedstat) => Number(schedstat.split(' ')[0]) / 1e9, 'schedstat');
 
-/** threadRunSeconds summed over the threads running now; undefined where there is none to read. */
+/** threadRunSeconds summed over the threads the process has now (one that ended takes its time with it); undefined where there is none to read. */
 export function runSeconds(pid: number | undefined): number | undefined {
   const threads = Object.values(threadRunSeconds(pid));
   return threads.length > 0 ? threads.reduce((a, b) => a + b, 0) : undefined;

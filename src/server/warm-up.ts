@@ -18,7 +18,8 @@ import { parseJsonBody } from './json.js';
 
 /**
  * Enough containers for the paths a large review takes: more than one slice of the engine (512)
- * and more than one part of the worker's answer, yet ~0.25 MiB (0.5 an UPDATE), parsed and judged in a few ms.
+ * and more than one part of the worker's answer, yet ~0.25 MiB (an UPDATE twice that), parsed and
+ * judged in a few ms.
  */
 export const WARM_UP_CONTAINERS = 600;
 
@@ -246,7 +247,7 @@ function podSpec(containers: Record<string, unknown>[], form: WarmUpForm): Recor
  * compiled the scanner with no feedback there, and the first large review threw that code away
  * ("Insufficient type feedback for compare operation") and compiled it again.
  */
-function kept(containers: Record<string, unknown>[], labels: Record<string, string>): Record<string, unknown> {
+function storedMetadata(containers: Record<string, unknown>[], labels: Record<string, string>): Record<string, unknown> {
   const applied = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { annotations: {}, labels, name: WARM_UP_NAME } };
   return {
     annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n`, team: 'shop & checkout' },
@@ -305,7 +306,7 @@ function deployment(containers: number, form: WarmUpForm, image = 'app'): Record
       resourceVersion: '1',
       generation: 1,
       creationTimestamp: '2026-01-01T00:00:00Z',
-      ...kept(all, labels),
+      ...storedMetadata(all, labels),
     },
     spec: {
       replicas: 2,
