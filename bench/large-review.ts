@@ -10,9 +10,9 @@
 // BENCH_ONLY=<text> runs only the rows whose name contains it; BENCH_NODE_FLAGS="--cpu-prof ..."
 // adds Node flags to the chart's, e.g. to profile one row; BENCH_TRACE=1 prints each review's
 // CPU and page faults per thread: the event loop, the body worker, V8's own helpers)
-// The server runs with the Node flags of the chart's command line and the environment the chart
-// sets (lib/chart-command.ts); a variable set when running the bench wins (GLIBC_TUNABLES= measures
-// glibc's defaults). Each run
+// The server runs with the Node flags of the chart's command line, the environment the chart
+// sets and the heap limit V8 takes under the chart's memory limit (lib/chart-command.ts); a
+// variable set when running the bench wins (GLIBC_TUNABLES= measures glibc's defaults). Each run
 // posts the review twice: right after a forced full collection (gc(), which also takes the heap
 // baseline: the heap growth column) and then again; the answer time and the server CPU are the
 // second's, the CPU after gc() is reported beside it. Before the rows, the costliest review is
@@ -23,8 +23,10 @@
 // server's peak RSS (the second table). BENCH_MEMORY_CGROUP=<dir> starts the server inside that
 // memory cgroup (made beforehand, e.g. with the chart's 256 MiB limit) and adds its peak usage
 // and the OOM kills it saw. BENCH_FIRSTS=<n> measures only the costliest review as the first large
-// one of n fresh servers (the memory each had before, its CPU, its page faults), each idle for
-// BENCH_FIRST_IDLE_MS (2,000) after a small review. BENCH_ROWS_ONLY=1
+// one of n fresh `practice-gate serve` processes, the chart's program itself (GATE_CLI=path/to/
+// dist/cli/practice-gate.js measures another build's), and again 300 ms later (the memory each had
+// before, its CPU, its page faults), each idle for BENCH_FIRST_IDLE_MS (2,000) after a small
+// review. BENCH_ROWS_ONLY=1
 // stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
@@ -36,7 +38,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { kubectlManagedFields, managedContainers } from '../src/server/warm-up.js';
 import { defaultedContainer } from '../test/helpers/containers.js';
-import { chartEnv, chartNodeFlags } from './lib/chart-command.js';
+import { chartEnv, chartNodeFlags, podOldSpaceFlag } from './lib/chart-command.js';
 import {
   cpuSeconds,
   machine,
@@ -56,10 +58,17 @@ import { fixed, table } from './lib/table.js';
 
 const SERVER = fileURLToPath(new URL('./large-review-server.js', import.meta.url));
 const SERVER_FLAGS = chartNodeFlags();
+/** In the chart's memory cgroup V8 takes its heap limit from it; elsewhere the flag that gives the same limit. */
+const POD_HEAP = process.env.BENCH_MEMORY_CGROUP ? [] : [podOldSpaceFlag()];
 const CHART_ENV = chartEnv();
 const SERVER_ENV = { ...CHART_ENV, ...process.env };
 /** The server's command line as the tables print it: the chart's variables as set, and its Node flags. */
-const SERVER_LINE = [...Object.keys(CHART_ENV).map((name) => `${name}=${SERVER_ENV[name] ?? ''}`), 'node', ...SERVER_FLAGS].join(' ');
+const SERVER_LINE = [
+  ...Object.keys(CHART_ENV).map((name) => `${name}=${SERVER_ENV[name] ?? ''}`),
+  'node',
+  ...SERVER_FLAGS,
+  ...POD_HEAP,
+].join(' ');
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const MiB = 1024 * 1024;
 /** The costliest review the API server can send that is judged (docs/performance.md). */
@@ -220,6 +229,7 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
   const args = [
     ...SERVER_FLAGS,
+    ...POD_HEAP,
     ...flags,
     '--expose-gc',
     SERVER,
@@ -493,47 +503,127 @@ async function measureConcurrent(child: Child, costliest: { body: Buffer }): Pro
  */
 const FIRST_IDLE_MS = Number(process.env.BENCH_FIRST_IDLE_MS ?? 2_000);
 
+/** The chart's program: the bundled CLI (GATE_CLI=path/to/dist/cli/practice-gate.js measures another build's). */
+const CLI = process.env.GATE_CLI ?? fileURLToPath(new URL('../cli/practice-gate.js', import.meta.url));
+
+interface Serving {
+  pid: number | undefined;
+  port: number;
+  probePort: number;
+  stop(): Promise<void>;
+}
+
 /**
- * The costliest review as the first large one of `runs` fresh server processes, one after another:
- * what a pod pays once, after start (a small review first, then FIRST_IDLE_MS idle). Each run's
- * row: the server's resident memory before it, CPU, answer, page faults (each a first write to a
- * fresh 4 KiB page) and the slowest /healthz meanwhile.
+ * `practice-gate serve` as the chart starts it: the bundled CLI with the chart's Node flags and
+ * environment, its heap sized as in the pod (or in BENCH_MEMORY_CGROUP), no cluster; resolved
+ * once /readyz says ready (the warm-up is over).
+ */
+async function startServe(certFile: string, keyFile: string): Promise<Serving> {
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const args = [...SERVER_FLAGS, ...POD_HEAP, ...flags, CLI, 'serve', '--tls-cert', certFile, '--tls-key', keyFile];
+  args.push('--port', '0', '--host', '127.0.0.1', '--probe-port', '0');
+  const cgroup = process.env.BENCH_MEMORY_CGROUP;
+  const child = cgroup
+    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], SERVER_ENV)
+    : spawnOnCore1(process.execPath, args, SERVER_ENV);
+  child.stderr.pipe(process.stderr);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const listening = new Promise<{ port: number; probePort: number }>((resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`serve exited (${String(code ?? signal)}) before listening`)));
+    // One JSON line per review and event; what V8 prints itself (BENCH_NODE_FLAGS=--trace-gc) goes to stderr.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('{')) return void process.stderr.write(`${line}\n`);
+      const entry = JSON.parse(line) as { msg?: string; port?: number; probePort?: number };
+      if (entry.msg === 'practice-gate listening' && entry.port && entry.probePort)
+        resolve({ port: entry.port, probePort: entry.probePort });
+    });
+  });
+  const { port, probePort } = await listening;
+  for (let tries = 0; (await fetch(`http://127.0.0.1:${probePort}/readyz`)).status !== 200; tries++) {
+    if (tries > 600) throw new Error('serve was not ready within a minute');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    pid: child.pid,
+    port,
+    probePort,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** One review of the served process: its CPU (per thread with BENCH_TRACE), the answer, the slowest /healthz meanwhile. */
+async function servedReview(server: Serving, agent: Agent, c: { name: string; body: Buffer }, when: string) {
+  const poll = pollHealth(server.probePort);
+  await new Promise((r) => setTimeout(r, 30));
+  const cpuBefore = serverCpuSeconds(server.pid) ?? NaN;
+  const threadsBefore = threadCpu(server.pid);
+  const started = performance.now();
+  const res = await postReview(server.port, c.body, agent).then(
+    (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
+    (err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }),
+  );
+  const answerMs = performance.now() - started;
+  const cpuMs = ((serverCpuSeconds(server.pid) ?? NaN) - cpuBefore) * 1000;
+  if (process.env.BENCH_TRACE) {
+    const threads = perThreadSince(threadCpu(server.pid), threadsBefore, 1000);
+    process.stderr.write(`${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')})\n`);
+  }
+  await new Promise((r) => setTimeout(r, 30));
+  const healthMs = await poll.stop();
+  const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
+  return { cpuMs, answerMs, healthMs, outcome: res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}` };
+}
+
+/**
+ * The costliest review as the first large one of `runs` fresh `practice-gate serve` processes, one
+ * after another, and again 300 ms later: what a pod pays once after start (a small review first,
+ * then FIRST_IDLE_MS idle), and then. Each run's row: the process's resident memory before it
+ * (with BENCH_MEMORY_CGROUP, also the cgroup's peak over the run), CPU, answer, page faults (each a
+ * first write to a fresh 4 KiB page) and the slowest /healthz meanwhile.
  */
 async function measureFirsts(
   certs: { certFile: string; keyFile: string },
   c: { name: string; body: Buffer },
   runs: number,
 ): Promise<string> {
-  const rows = [['run', 'RSS before MiB', 'server CPU ms', 'answer ms', 'page faults', '/healthz worst ms', 'status / allowed']];
-  const cpu: number[] = [];
+  const header = ['run', 'RSS before MiB', 'server CPU ms', 'answer ms', 'page faults', '/healthz worst ms', 'status / allowed'];
+  const rows = [[...header, 'CPU ms, 300 ms later', ...(process.env.BENCH_MEMORY_CGROUP ? ['cgroup peak MiB'] : [])]];
+  const firsts: number[] = [];
+  const thens: number[] = [];
   for (let run = 1; run <= runs; run++) {
-    const child = await startChild(certs.certFile, certs.keyFile);
+    resetCgroupPeak();
+    const server = await startServe(certs.certFile, certs.keyFile);
     const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
     // A small review first, as a cluster sends one before any large one: containers as the API server writes them.
-    await postReview(child.port, apiServerContainers(10), agent);
+    await postReview(server.port, apiServerContainers(10), agent);
     await new Promise((r) => setTimeout(r, FIRST_IDLE_MS));
-    const rss = rssMiB(child.pid) ?? NaN;
-    const faultsBefore = minorFaults(child.pid) ?? NaN;
-    const one = await measureOne(child, agent, c, false);
-    const faults = (minorFaults(child.pid) ?? NaN) - faultsBefore;
-    child.stop();
+    const rss = rssMiB(server.pid) ?? NaN;
+    const faultsBefore = minorFaults(server.pid) ?? NaN;
+    const first = await servedReview(server, agent, c, 'first');
+    const faults = (minorFaults(server.pid) ?? NaN) - faultsBefore;
+    await new Promise((r) => setTimeout(r, 300));
+    const then = await servedReview(server, agent, c, 'then');
+    await server.stop();
     agent.destroy();
-    if ('failed' in one) {
-      rows.push([String(run), fixed(rss, 0), '-', '-', '-', '-', one.failed]);
-      continue;
-    }
-    cpu.push(one.cpuMs);
+    firsts.push(first.cpuMs);
+    thens.push(then.cpuMs);
+    const peak = cgroupMemory()?.peakMiB;
     rows.push([
       String(run),
       fixed(rss, 0),
-      fixed(one.cpuMs, 0),
-      fixed(one.answerMs, 0),
+      fixed(first.cpuMs, 0),
+      fixed(first.answerMs, 0),
       String(faults),
-      fixed(one.healthMs, 0),
-      one.outcome,
+      fixed(first.healthMs, 0),
+      first.outcome,
+      fixed(then.cpuMs, 0),
+      ...(peak !== undefined ? [fixed(peak, 0)] : []),
     ]);
   }
-  return `"${c.name}" as the first large review of ${runs} fresh servers: ${cpuSpread(cpu)}\n\n${table(rows)}`;
+  return `"${c.name}" as the first large review of ${runs} fresh \`practice-gate serve\` processes: ${cpuSpread(firsts)}; 300 ms later ${cpuSpread(thens)}\n\n${table(rows)}`;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -567,7 +657,9 @@ async function main(): Promise<void> {
   const costliest = cases.find((c) => c.name === COSTLIEST) ?? cases[0];
   const firsts = Number(process.env.BENCH_FIRSTS ?? 0);
   if (firsts > 0 && costliest) {
-    process.stdout.write(`${machine()}; server: ${SERVER_LINE} (the chart's)\n\n${await measureFirsts(certs, costliest, firsts)}\n`);
+    process.stdout.write(
+      `${machine()}; server: ${SERVER_LINE} (the chart's command, the heap limit of its pod)\n\n${await measureFirsts(certs, costliest, firsts)}\n`,
+    );
     rmSync(dir, { recursive: true, force: true });
     return;
   }
@@ -650,7 +742,7 @@ async function main(): Promise<void> {
       ? `The same review alone, after ${SMALL_BEFORE_ALONE.toLocaleString('en-US')} small reviews and ${IDLE_BEFORE_ALONE_MS / 1000} s idle: ${cpuSpread(alone.map((m) => m.cpuMs))}, answered in ${fixed(median(alone.map((m) => m.answerMs)), 0)} ms, /healthz waited ${fixed(Math.max(...alone.map((m) => m.healthMs)), 0)} ms at worst.\n`
       : '';
   process.stdout.write(
-    `${machine()}; server: ${SERVER_LINE} (the chart's); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}${aloneLine}`,
+    `${machine()}; server: ${SERVER_LINE} (the chart's command, the heap limit of its pod); ${REPS} runs each (two reviews a run), one review at a time over HTTPS keep-alive\n\n${table(rows)}\n${firstLine}${aloneLine}`,
   );
   if (concurrent)
     process.stdout.write(
