@@ -113,7 +113,7 @@ export function buildApp(options: AppOptions): GateApp {
   app.register(errors, { bodyLimit: BODY_LIMIT });
   app.register(observe);
   if (options.validate ?? true) app.register(validate, { onError: options.onError ?? 'allow' });
-  if (options.warmUp) app.register(warmUp);
+  if (options.warmUp) app.register(warmUp, { bodyLimit: BODY_LIMIT });
   if (options.probes ?? true) {
     app.register(health);
     app.register(metricsRoute);

@@ -269,6 +269,22 @@ t.test('the memory of a large body comes back from its worker and holds the next
   t.equal(stats.reused, payloads.length - 1, 'each after the first in the memory of the one before');
 });
 
+t.test('memory held before any body (the warm-up holds it) takes the first large one, judged on its own bytes', async (t) => {
+  const inThread = app(t);
+  const pooled = app(t, { threshold: 1024, timeoutMs: 120_000 });
+  await pooled.ready();
+  pooled.bodyPool.holdSpare(512);
+  const payload = containersCreate(40);
+  t.equal((await post(pooled, payload)).body, (await post(inThread, payload)).body, 'under the threshold: nothing was held');
+  t.equal(pooled.bodyPool.stats.reused, 0);
+  pooled.bodyPool.holdSpare(4 * 1024 * 1024);
+  for (const body of [containersCreate(2_000), containersCreate(40)]) {
+    const [a, b] = await Promise.all([post(inThread, body), post(pooled, body)]);
+    t.equal(b.body, a.body, `${body.length} bytes: the event loop's answer`);
+  }
+  t.equal(pooled.bodyPool.stats.reused, 2, 'both read into the held memory, the second after it came back from the worker');
+});
+
 t.test('a body under the threshold never starts a worker', async (t) => {
   const gate = app(t);
   const res = await post(gate, containersCreate(10));

@@ -1,7 +1,8 @@
 // A serving process warms the large-body path at start (src/server/warm-up.ts) so that the first
-// large review does not pay for a worker thread starting and V8 compiling: the worker must be
-// running before any request, the first large review must find it, and the made-up review must
-// never show as a review (no answer, log line or metric), nor stop the server when it fails.
+// large review does not pay for a worker thread starting, V8 compiling and fresh memory: the worker
+// must be running before any request, the first large review must find it and the memory held for
+// it, and the made-up review must never show as a review (no answer, log line or metric), nor stop
+// the server when it fails.
 // Readiness waits for it, so that the API server sends nothing to a pod still warming up.
 import t from 'tap';
 import { POLICIES } from '../../policies/index.js';
@@ -51,6 +52,7 @@ t.test(
     const { response } = answer.json() as { response: { uid: string; allowed: boolean } };
     t.equal(response.allowed, false, 'the large review is judged: refused for running as root');
     t.same([pool.stats.started, pool.stats.parsed], [1, WARM_UP_FORMS.length + 1], 'parsed by the worker the warm-up started');
+    t.equal(pool.stats.reused, 1, 'read into the memory the warm-up held for a body of the limit, not into fresh pages');
     t.same(
       lines.filter((line) => 'uid' in line).map((line) => line.uid),
       [response.uid],

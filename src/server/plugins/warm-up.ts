@@ -8,11 +8,13 @@ export const WARM_UP_CONDITION = 'warmUp';
 /**
  * Once listening, a serving app takes a made-up large review through the worker pool and the
  * judging (src/server/warm-up.ts), so that the first real one does not start a thread or wait for
- * V8 to compile. Readiness waits for it to end, either way: the API server reaches only ready pods,
- * and the pool's timeout bounds the wait. A failure costs nothing but the warm-up, and is logged.
+ * V8 to compile, and has the pool hold memory for a body of the limit, so that the first real one
+ * is not read into fresh pages. Readiness waits for it to end, either way: the API server reaches
+ * only ready pods, and the pool's timeout bounds the wait. A failure costs nothing but the
+ * warm-up, and is logged.
  */
-export default fp(
-  async (app) => {
+export default fp<{ bodyLimit: number }>(
+  async (app, options) => {
     // Bodies parsed on the event loop whatever their size (tests): no worker to start.
     if (!app.bodyPool.takes(Number.MAX_SAFE_INTEGER)) return;
     app.gate.setCondition(WARM_UP_CONDITION, false);
@@ -26,7 +28,10 @@ export default fp(
               app.log.warn({ err }, 'warming up the large-body path failed: the first large review will take longer');
           },
         )
-        .finally(() => app.gate.setCondition(WARM_UP_CONDITION, true));
+        .finally(() => {
+          app.bodyPool.holdSpare(options.bodyLimit);
+          app.gate.setCondition(WARM_UP_CONDITION, true);
+        });
       done();
     });
   },
