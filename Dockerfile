@@ -57,6 +57,6 @@ EXPOSE 8443 8080
 ENTRYPOINT []
 # The default serves the certificate mounted where the Helm chart mounts it; the chart
 # passes its own arguments. The bundle's source map turns stack traces back into src/ lines;
-# the young generation is sized as the chart's deployment.yaml says why.
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "dist/cli/practice-gate.js", "serve", "--port", "8443", "--host", "0.0.0.0", "--probe-port", "8080", \
+# the heap is sized as the chart's deployment.yaml says why.
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "--heap-growing-percent=200", "dist/cli/practice-gate.js", "serve", "--port", "8443", "--host", "0.0.0.0", "--probe-port", "8080", \
      "--tls-cert", "/etc/practice-gate/tls/tls.crt", "--tls-key", "/etc/practice-gate/tls/tls.key"]

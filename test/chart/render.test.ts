@@ -153,7 +153,14 @@ t.test('default values', async (t) => {
     const spec = pod.spec;
     const [container] = spec.containers;
     t.equal(container.image, 'practice-gate:0.1.0', 'a pinned tag: the chart appVersion');
-    t.same(container.command, ['node', '--enable-source-maps', '--max-semi-space-size=16', '/app/dist/cli/practice-gate.js', 'serve']);
+    t.same(container.command, [
+      'node',
+      '--enable-source-maps',
+      '--max-semi-space-size=16',
+      '--heap-growing-percent=200',
+      '/app/dist/cli/practice-gate.js',
+      'serve',
+    ]);
     t.same(spec.securityContext, {
       runAsNonRoot: true,
       runAsUser: 65532,
@@ -171,7 +178,7 @@ t.test('default values', async (t) => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    t.same(container.resources, { requests: { cpu: '100m', memory: '160Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    t.same(container.resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '384Mi' } });
     const probePort = container.ports.find((p: Obj) => p.name === container.readinessProbe.httpGet.port);
     t.equal(probePort?.containerPort, 8080, 'probes hit the plain-HTTP probe port');
     t.equal(container.readinessProbe.httpGet.path, '/readyz');

@@ -70,8 +70,8 @@ t.test(
 t.test('ephemeral-storage in requests and limits reaches the webhook container', async (t) => {
   const [webhook] = contexts(render(OPENSHIFT));
   t.same(webhook?.resources, {
-    requests: { cpu: '100m', memory: '160Mi', 'ephemeral-storage': '16Mi' },
-    limits: { cpu: '1', memory: '256Mi', 'ephemeral-storage': '64Mi' },
+    requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '16Mi' },
+    limits: { cpu: '1', memory: '384Mi', 'ephemeral-storage': '64Mi' },
   });
 });
 

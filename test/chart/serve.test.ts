@@ -62,7 +62,7 @@ t.test('the rendered pod serves, and the helm test pod passes against it', async
   const container = pod.containers[0];
   t.same(
     container.command,
-    ['node', '--enable-source-maps', '--max-semi-space-size=16', '/app/dist/cli/practice-gate.js', 'serve'],
+    ['node', '--enable-source-maps', '--max-semi-space-size=16', '--heap-growing-percent=200', '/app/dist/cli/practice-gate.js', 'serve'],
     'the image runs node on the bundled CLI',
   );
   const [port, probePort] = [await freePort(), await freePort()];

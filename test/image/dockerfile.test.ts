@@ -69,7 +69,11 @@ t.test('the runtime stage runs node directly as a numeric non-root user', async 
   const cmd = JSON.parse(args('CMD')[0] ?? 'null') as unknown;
   t.ok(Array.isArray(cmd), 'exec form, so SIGTERM reaches node');
   const flags = chartNodeFlags();
-  t.same(flags, ['--enable-source-maps', '--max-semi-space-size=16'], 'source maps, and a young generation sized for the pod');
+  t.same(
+    flags,
+    ['--enable-source-maps', '--max-semi-space-size=16', '--heap-growing-percent=200'],
+    'source maps, and a heap sized for the pod',
+  );
   t.same(
     (cmd as string[]).slice(0, flags.length + 3),
     ['node', ...flags, 'dist/cli/practice-gate.js', 'serve'],
