@@ -45,7 +45,7 @@ export function chartMemoryLimitMiB(): number {
 
 /**
  * The flag that gives V8 outside a container the old-generation limit it takes inside one with the
- * chart's memory limit. Measured on Node 24: under 256Mi and 384Mi memory cgroups the heap limit
+ * chart's memory limit. Measured on Node 24: under 256Mi, 384Mi and 512Mi memory cgroups the heap limit
  * is 304 MiB, as with `--max-old-space-size=256` and no cgroup (under 2Gi it is 1,072: the rule is
  * not one fraction, so larger limits are not guessed). V8 grows the heap less between full
  * collections when its limit is that small, so a server without it (4 GiB on the 24 GiB bench
