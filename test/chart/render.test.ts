@@ -178,7 +178,7 @@ t.test('default values', async (t) => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    t.same(container.resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '384Mi' } });
+    t.same(container.resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
     const probePort = container.ports.find((p: Obj) => p.name === container.readinessProbe.httpGet.port);
     t.equal(probePort?.containerPort, 8080, 'probes hit the plain-HTTP probe port');
     t.equal(container.readinessProbe.httpGet.path, '/readyz');

@@ -71,7 +71,7 @@ t.test('ephemeral-storage in requests and limits reaches the webhook container',
   const [webhook] = contexts(render(OPENSHIFT));
   t.same(webhook?.resources, {
     requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '16Mi' },
-    limits: { cpu: '1', memory: '384Mi', 'ephemeral-storage': '64Mi' },
+    limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': '64Mi' },
   });
 });
 
