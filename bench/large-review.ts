@@ -22,7 +22,7 @@
 // `practice-gate serve` (the chart's program; its memory is what the pod's limit holds): how many
 // were judged, how many refused for want of a place in the body budget, the slowest answer and the
 // server's peak RSS (the second table). BENCH_MEMORY_CGROUP=<dir> starts the server inside that
-// memory cgroup (made beforehand, e.g. with the chart's 256 MiB limit) and adds its peak usage
+// memory cgroup (made beforehand, with the chart's memory limit) and adds its peak usage
 // and the OOM kills it saw. BENCH_FIRSTS=<n> measures only the costliest review as the first large
 // one of n fresh `practice-gate serve` processes, the chart's program itself (GATE_CLI=path/to/
 // dist/cli/practice-gate.js measures another build's), and again 300 ms later (the memory each had
