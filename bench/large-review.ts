@@ -29,7 +29,7 @@
 // before, its CPU, its page faults), each idle for BENCH_FIRST_IDLE_MS (2,000) after a small
 // review. BENCH_ROWS_ONLY=1
 // stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +63,7 @@ const SERVER_FLAGS = chartNodeFlags();
 const POD_HEAP = process.env.BENCH_MEMORY_CGROUP ? [] : [podOldSpaceFlag()];
 const CHART_ENV = chartEnv();
 const SERVER_ENV = { ...CHART_ENV, ...process.env };
-/** The server's command line as the tables print it: the chart's variables as set, and its Node flags. */
+/** The server's command line as the tables print it: the chart's variables as set, its Node flags, the pod's heap limit. */
 const SERVER_LINE = [
   ...Object.keys(CHART_ENV).map((name) => `${name}=${SERVER_ENV[name] ?? ''}`),
   'node',
@@ -218,31 +218,46 @@ function largestUnder(make: (n: number) => string, bytes: number): number {
   return n;
 }
 
-interface Child {
+/** A server the bench posts reviews to: the harness (startChild) or serve itself (startServe). */
+interface Target {
   port: number;
   probePort: number;
   pid: number | undefined;
+}
+
+interface Child extends Target {
   command(line: string): Promise<Json>;
-  stop(): void;
+  /** Resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+/** Node flags given to the bench (BENCH_NODE_FLAGS), after the chart's. */
+const BENCH_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+
+/**
+ * `node args` with the chart's environment, pinned, inside BENCH_MEMORY_CGROUP from its first
+ * instruction when one is given: Node sizes V8's heap from the limit it finds at start.
+ */
+function spawnServer(args: string[]) {
+  const cgroup = process.env.BENCH_MEMORY_CGROUP;
+  return cgroup
+    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], SERVER_ENV)
+    : spawnOnCore1(process.execPath, args, SERVER_ENV);
 }
 
 async function startChild(certFile: string, keyFile: string): Promise<Child> {
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
   const args = [
     ...SERVER_FLAGS,
     ...POD_HEAP,
-    ...flags,
+    ...BENCH_FLAGS,
     '--expose-gc',
     SERVER,
     certFile,
     keyFile,
     ...(process.env.GATE_RUN ? [process.env.GATE_RUN] : []),
   ];
-  // In the cgroup from its first instruction: Node sizes V8's heap from the limit it finds at start.
-  const cgroup = process.env.BENCH_MEMORY_CGROUP;
-  const child = cgroup
-    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], SERVER_ENV)
-    : spawnOnCore1(process.execPath, args, SERVER_ENV);
+  const child = spawnServer(args);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const waiting: Array<(value: Json) => void> = [];
   child.stderr.resume();
   child.stdin.on('error', () => undefined); // reported as the server having exited
@@ -264,7 +279,10 @@ async function startChild(certFile: string, keyFile: string): Promise<Child> {
       child.stdin.write(`${line}\n`);
       return answer;
     },
-    stop: () => child.kill('SIGTERM'),
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
   };
 }
 
@@ -331,7 +349,42 @@ function threadCpu(pid: number | undefined): Record<string, number> {
   return Object.keys(run).length > 0 ? run : threadCpuSeconds(pid);
 }
 
-/** One review, with /healthz polled meanwhile; `collected`: after a forced full collection, which also takes the heap baseline. */
+/**
+ * One review, with /healthz polled meanwhile: the server's CPU for it (with BENCH_TRACE, per thread
+ * and with page faults, printed as the review's `when`), the answer and the slowest /healthz.
+ */
+async function timedReview(
+  server: Target,
+  agent: Agent,
+  c: { name: string; body: Buffer },
+  when: string,
+): Promise<{ cpuMs: number; answerMs: number; healthMs: number; outcome: string }> {
+  const poll = pollHealth(server.probePort);
+  await new Promise((r) => setTimeout(r, 30));
+  const cpuBefore = serverCpuSeconds(server.pid);
+  const threadsBefore = process.env.BENCH_TRACE ? threadCpu(server.pid) : {};
+  const faultsBefore = process.env.BENCH_TRACE ? threadMinorFaults(server.pid) : {};
+  const started = performance.now();
+  const res = await postReview(server.port, c.body, agent).then(
+    (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
+    (err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }),
+  );
+  const answerMs = performance.now() - started;
+  const cpuMs = ((serverCpuSeconds(server.pid) ?? NaN) - (cpuBefore ?? NaN)) * 1000;
+  if (process.env.BENCH_TRACE) {
+    const threads = perThreadSince(threadCpu(server.pid), threadsBefore, 1000);
+    const faults = perThreadSince(threadMinorFaults(server.pid), faultsBefore);
+    process.stderr.write(
+      `${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')}); page faults ${faults.map(([n, f]) => `${n} ${f}`).join(', ')}\n`,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 30));
+  const healthMs = await poll.stop();
+  const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
+  return { cpuMs, answerMs, healthMs, outcome: res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}` };
+}
+
+/** timedReview of the harness, with its heap report; `collected`: after a forced full collection, which also takes the heap baseline. */
 async function measureOne(
   child: Child,
   agent: Agent,
@@ -339,39 +392,14 @@ async function measureOne(
   collected: boolean,
 ): Promise<Measured | { failed: string }> {
   if (collected && (await child.command('mark')).exited !== undefined) return { failed: 'server not running' };
-  const poll = pollHealth(child.probePort);
-  await new Promise((r) => setTimeout(r, 30));
-  const cpuBefore = serverCpuSeconds(child.pid);
-  const threadsBefore = process.env.BENCH_TRACE ? threadCpu(child.pid) : {};
-  const faultsBefore = process.env.BENCH_TRACE ? threadMinorFaults(child.pid) : {};
-  const started = performance.now();
-  const res = await postReview(child.port, c.body, agent).then(
-    (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
-    (err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }),
-  );
-  const answerMs = performance.now() - started;
-  const cpuMs = ((serverCpuSeconds(child.pid) ?? NaN) - (cpuBefore ?? NaN)) * 1000;
-  if (process.env.BENCH_TRACE) {
-    const threads = perThreadSince(threadCpu(child.pid), threadsBefore, 1000);
-    const faults = perThreadSince(threadMinorFaults(child.pid), faultsBefore);
-    const when = collected ? 'after gc()' : 'again';
-    process.stderr.write(
-      `${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')}); page faults ${faults.map(([n, f]) => `${n} ${f}`).join(', ')}\n`,
-    );
-  }
-  await new Promise((r) => setTimeout(r, 30));
-  const healthMs = await poll.stop();
+  const timed = await timedReview(child, agent, c, collected ? 'after gc()' : 'again');
   const report = await child.command('report');
   if (report.exited !== undefined) return { failed: `server exited (${String(report.exited)})` };
-  const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
   return {
-    answerMs,
-    cpuMs,
-    healthMs,
+    ...timed,
     loopLateMs: (report.loopLateMs as number | undefined) ?? 0,
     heapGrowthMiB: report.heapGrowthMiB as number,
     workerHeapGrowthMiB: (report.workerHeapGrowthMiB as number | undefined) ?? 0,
-    outcome: res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}`,
   };
 }
 
@@ -507,10 +535,7 @@ const FIRST_IDLE_MS = Number(process.env.BENCH_FIRST_IDLE_MS ?? 2_000);
 /** The chart's program: the bundled CLI (GATE_CLI=path/to/dist/cli/practice-gate.js measures another build's). */
 const CLI = process.env.GATE_CLI ?? fileURLToPath(new URL('../cli/practice-gate.js', import.meta.url));
 
-interface Serving {
-  pid: number | undefined;
-  port: number;
-  probePort: number;
+interface Serving extends Target {
   stop(): Promise<void>;
 }
 
@@ -520,14 +545,10 @@ interface Serving {
  * once /readyz says ready (the warm-up is over).
  */
 async function startServe(certFile: string, keyFile: string): Promise<Serving> {
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
-  const args = [...SERVER_FLAGS, ...POD_HEAP, ...flags, CLI, 'serve', '--tls-cert', certFile, '--tls-key', keyFile];
+  const args = [...SERVER_FLAGS, ...POD_HEAP, ...BENCH_FLAGS, CLI, 'serve', '--tls-cert', certFile, '--tls-key', keyFile];
   if (process.env.BENCH_CONFIG) args.push('--config', process.env.BENCH_CONFIG);
   args.push('--port', '0', '--host', '127.0.0.1', '--probe-port', '0');
-  const cgroup = process.env.BENCH_MEMORY_CGROUP;
-  const child = cgroup
-    ? spawnOnCore1('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], SERVER_ENV)
-    : spawnOnCore1(process.execPath, args, SERVER_ENV);
+  const child = spawnServer(args);
   child.stderr.pipe(process.stderr);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const listening = new Promise<{ port: number; probePort: number }>((resolve, reject) => {
@@ -556,29 +577,6 @@ async function startServe(certFile: string, keyFile: string): Promise<Serving> {
   };
 }
 
-/** One review of the served process: its CPU (per thread with BENCH_TRACE), the answer, the slowest /healthz meanwhile. */
-async function servedReview(server: Serving, agent: Agent, c: { name: string; body: Buffer }, when: string) {
-  const poll = pollHealth(server.probePort);
-  await new Promise((r) => setTimeout(r, 30));
-  const cpuBefore = serverCpuSeconds(server.pid) ?? NaN;
-  const threadsBefore = threadCpu(server.pid);
-  const started = performance.now();
-  const res = await postReview(server.port, c.body, agent).then(
-    (answer) => ({ status: answer.status, text: answer.body.toString('utf8') }),
-    (err: NodeJS.ErrnoException) => ({ status: 0, text: err.code ?? err.message }),
-  );
-  const answerMs = performance.now() - started;
-  const cpuMs = ((serverCpuSeconds(server.pid) ?? NaN) - cpuBefore) * 1000;
-  if (process.env.BENCH_TRACE) {
-    const threads = perThreadSince(threadCpu(server.pid), threadsBefore, 1000);
-    process.stderr.write(`${c.name}, ${when}: ${Math.round(cpuMs)} ms CPU (${threads.map(([n, ms]) => `${n} ${ms}`).join(', ')})\n`);
-  }
-  await new Promise((r) => setTimeout(r, 30));
-  const healthMs = await poll.stop();
-  const allowed = res.status === 200 ? (JSON.parse(res.text) as { response: { allowed: boolean } }).response.allowed : undefined;
-  return { cpuMs, answerMs, healthMs, outcome: res.status === 0 ? res.text : `${res.status} / ${allowed ?? '-'}` };
-}
-
 /**
  * The costliest review as the first large one of `runs` fresh `practice-gate serve` processes, one
  * after another, and again 300 ms later: what a pod pays once after start (a small review first,
@@ -604,10 +602,10 @@ async function measureFirsts(
     await new Promise((r) => setTimeout(r, FIRST_IDLE_MS));
     const rss = rssMiB(server.pid) ?? NaN;
     const faultsBefore = minorFaults(server.pid) ?? NaN;
-    const first = await servedReview(server, agent, c, 'first');
+    const first = await timedReview(server, agent, c, 'first');
     const faults = (minorFaults(server.pid) ?? NaN) - faultsBefore;
     await new Promise((r) => setTimeout(r, 300));
-    const then = await servedReview(server, agent, c, 'then');
+    const then = await timedReview(server, agent, c, 'then');
     await server.stop();
     agent.destroy();
     firsts.push(first.cpuMs);
@@ -731,14 +729,12 @@ async function main(): Promise<void> {
   }
   const more = process.env.BENCH_ROWS_ONLY === undefined;
   const alone = costliest && more ? await measureAlone(child, agent, costliest) : undefined;
-  child.stop();
+  // Exited before serve starts: never both in one memory cgroup.
+  await child.stop();
   agent.destroy();
   // Memory is the process's as a whole: measured on serve itself, which holds ~50 MiB more than the harness.
   let concurrent: string[][] | undefined;
   if (costliest && more && costliest.name === COSTLIEST) {
-    // Not both in a memory cgroup at once: the harness drains before it exits.
-    for (let waited = 0; child.pid !== undefined && existsSync(`/proc/${child.pid}`) && waited < 30_000; waited += 100)
-      await new Promise((r) => setTimeout(r, 100));
     const serving = await startServe(certs.certFile, certs.keyFile);
     concurrent = await measureConcurrent(serving, costliest);
     await serving.stop();
