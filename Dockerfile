@@ -39,8 +39,8 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
            /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
 
 ENV NODE_ENV=production
-# Huge pages for malloc's memory, as the chart's deployment.yaml says why.
-ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+# Huge pages and fixed thresholds for malloc, as the chart's deployment.yaml says why.
+ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=33554432
 WORKDIR /app
 # Owned by root and not writable by the runtime user: the app writes nothing, so the
 # root filesystem can be mounted read-only.

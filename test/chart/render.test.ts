@@ -201,7 +201,7 @@ t.test('default values', async (t) => {
       [
         ['POD_NAME', 'metadata.name'],
         ['POD_NAMESPACE', 'metadata.namespace'],
-        ['GLIBC_TUNABLES', 'glibc.malloc.hugetlb=1'],
+        ['GLIBC_TUNABLES', 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=33554432'],
       ],
     );
     const a = args(objects);

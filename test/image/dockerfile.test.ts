@@ -81,14 +81,18 @@ t.test('the runtime stage runs node directly as a numeric non-root user', async 
   );
 });
 
-t.test('the image sets the environment the chart sets: malloc asks for huge pages however the process is started', async (t) => {
+t.test('the image sets the environment the chart sets: malloc is set up alike however the process is started', async (t) => {
   const set = Object.fromEntries(
     runtimeStage()
       .flatMap((i) => (i instanceof Env ? i.getProperties() : []))
       .map((p) => [p.getName(), p.getValue()]),
   );
   const chart = chartEnv();
-  t.same(chart, { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }, 'the chart gives the webhook one fixed variable');
+  t.same(
+    chart,
+    { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=33554432' },
+    'the chart gives the webhook one fixed variable',
+  );
   for (const [name, value] of Object.entries(chart)) t.equal(set[name], value, `ENV ${name}=${value}`);
 });
 
