@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { performance } from 'node:perf_hooks';
+import { touchMallocArena } from '../malloc-arena.js';
 import { warmUp } from '../warm-up.js';
 
 /** The readiness condition that holds the pod out of the Service until the warm-up is over. */
@@ -8,8 +9,9 @@ export const WARM_UP_CONDITION = 'warmUp';
 /**
  * Once listening, a serving app takes a made-up large review through the worker pool and the
  * judging (src/server/warm-up.ts), so that the first real one does not start a thread or wait for
- * V8 to compile, and has the pool hold memory for a body of the limit, so that the first real one
- * is not read into fresh pages. Readiness waits for it to end, either way: the API server reaches
+ * V8 to compile, and has the pool hold memory for a body of the limit and malloc keep memory for
+ * the TLS reads of one (src/server/malloc-arena.ts), so that the first real one is not read into
+ * fresh pages. Readiness waits for it to end, either way: the API server reaches
  * only ready pods, and the pool's timeout bounds the wait. A failure costs nothing but the
  * warm-up, and is logged.
  */
@@ -30,6 +32,7 @@ export default fp<{ bodyLimit: number }>(
         )
         .finally(() => {
           app.bodyPool.holdSpare(options.bodyLimit);
+          touchMallocArena(options.bodyLimit);
           app.gate.setCondition(WARM_UP_CONDITION, true);
         });
       done();
