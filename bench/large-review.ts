@@ -28,9 +28,8 @@
 // dist/cli/practice-gate.js measures another build's), and again 300 ms later (the memory each had
 // before, its CPU, its page faults, and how long serve logs it took from the request's headers to
 // its answer: the bench's own answer time also holds what this client takes before the request's
-// first bytes reach serve, far more on a fresh connection than later), each idle for BENCH_FIRST_IDLE_MS (2,000) after a
-// small review. BENCH_ROWS_ONLY=1
-// stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
+// first bytes reach serve, far more on a fresh connection than later), each idle for
+// BENCH_FIRST_IDLE_MS (2,000) after a small review. BENCH_ROWS_ONLY=1 stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';

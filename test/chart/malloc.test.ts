@@ -44,7 +44,7 @@ t.test(
     t.ok(defaults.grew > 12, `... and the next one is written into fresh pages (${defaults.grew.toFixed(1)} MiB)`);
 
     const chart = freedAndNext({ ...withoutTunables, ...chartEnv() });
-    t.ok(chart.fell < 4, `the chart's keep it when it is freed (fell ${chart.fell.toFixed(1)} MiB)`);
+    t.ok(chart.fell < 4, `the chart's variable keeps it when it is freed (fell ${chart.fell.toFixed(1)} MiB)`);
     t.ok(chart.grew < 4, `... and the next body is written into it (grew ${chart.grew.toFixed(1)} MiB)`);
   },
 );
