@@ -6,6 +6,7 @@ import { chartEnv } from '../../bench/lib/chart-command.js';
 import { BODY_LIMIT } from '../../src/server/app.js';
 
 const ARENA = fileURLToPath(new URL('../../src/server/malloc-arena.ts', import.meta.url));
+const PROC = fileURLToPath(new URL('../../bench/lib/proc.ts', import.meta.url));
 
 /**
  * In a process with `env`, after touchMallocArena for a body of the limit (when `touched`): by how
@@ -14,9 +15,9 @@ const ARENA = fileURLToPath(new URL('../../src/server/malloc-arena.ts', import.m
  */
 async function readsGrowMiB(env: NodeJS.ProcessEnv, touched: boolean): Promise<number> {
   const code = `
-    import { readFileSync } from 'node:fs';
     import { touchMallocArena } from ${JSON.stringify(ARENA)};
-    const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+    import { rssMiB } from ${JSON.stringify(PROC)};
+    const rss = () => rssMiB(process.pid);
     if (${touched}) {
       touchMallocArena(${BODY_LIMIT});
       // Node 20 has no ArrayBuffer#transfer: the block is freed by the next collection.

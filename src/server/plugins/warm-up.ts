@@ -11,9 +11,8 @@ export const WARM_UP_CONDITION = 'warmUp';
  * judging (src/server/warm-up.ts), so that the first real one does not start a thread or wait for
  * V8 to compile, and has the pool hold memory for a body of the limit and malloc keep memory for
  * the TLS reads of one (src/server/malloc-arena.ts), so that the first real one is not read into
- * fresh pages. Readiness waits for it to end, either way: the API server reaches
- * only ready pods, and the pool's timeout bounds the wait. A failure costs nothing but the
- * warm-up, and is logged.
+ * fresh pages. Readiness waits for it to end, either way: the API server reaches only ready pods,
+ * and the pool's timeout bounds the wait. A failure costs nothing but the warm-up, and is logged.
  */
 export default fp<{ bodyLimit: number }>(
   async (app, options) => {
