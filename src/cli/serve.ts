@@ -14,9 +14,10 @@ Output:
     $ practice-gate serve --dev > webhook.yaml &   kubectl apply -f webhook.yaml
 
 Shutdown:
-  On SIGTERM or SIGINT /readyz turns 503 at once; for up to 5 s open connections are still
-  served, each answer with Connection: close; then in-flight reviews finish, idle connections
-  close, and the process exits 0 within --shutdown-timeout seconds.
+  On SIGTERM or SIGINT /readyz turns 503 at once; for up to 5 s (until no connection has been
+  open for a second) connections, new ones included, are still served, each answer with
+  Connection: close; then in-flight reviews finish, idle connections close, and the process
+  exits 0 within --shutdown-timeout seconds.
 
 Examples:
   $ practice-gate serve --dev

@@ -15,11 +15,17 @@ export class ConnectionTracker {
   readonly #sockets = new Map<Socket, Usage>();
   /** Every TCP connection, including those still in their TLS handshake. */
   readonly #open = new Set<Socket>();
+  /** When a connection was last open: when one arrived, or the last one closed. */
+  #lastOpen = Number.NEGATIVE_INFINITY;
 
   constructor(server: Server) {
     server.on('connection', (socket: Socket) => {
       this.#open.add(socket);
-      socket.once('close', () => this.#open.delete(socket));
+      this.#lastOpen = Date.now();
+      socket.once('close', () => {
+        this.#open.delete(socket);
+        this.#lastOpen = Date.now();
+      });
     });
     // For HTTPS, requests arrive on the TLS socket, which exists once the handshake is done.
     const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
@@ -41,6 +47,14 @@ export class ConnectionTracker {
   /** Open connections, handshaking ones included. */
   get size(): number {
     return this.#open.size;
+  }
+
+  /**
+   * No connection has been open for `ms`: a client told to leave (Connection: close) that still
+   * chooses this server reconnects at once, so after that long closing the port races no one.
+   */
+  quietFor(ms: number): boolean {
+    return this.#open.size === 0 && Date.now() - this.#lastOpen >= ms;
   }
 
   /** Closes the connections idle for at least `minIdleMs`; returns how many are left open. */

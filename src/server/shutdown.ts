@@ -1,9 +1,9 @@
 // Graceful shutdown: readiness turns false at once; for a drain period the serving port goes on
 // serving (open connections and new ones) with every answer carrying Connection: close, so each
-// client leaves this pod after its next answer instead of having a request cut (the drain ends
-// early once no connection is open); then the port
-// stops listening, connections left idle are closed, in-flight reviews finish, and whatever is
-// left when the timeout runs out is cut.
+// client leaves this pod after its next answer instead of having a request cut. The drain ends
+// early once no connection has been open for a while; then the port stops
+// listening, connections left idle are closed, in-flight reviews finish, and whatever is left
+// when the timeout runs out is cut.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GateApp } from './app.js';
@@ -33,6 +33,14 @@ export interface ShutdownPlan {
  * close) instead.
  */
 export const IDLE_GRACE_MS = 1_000;
+/**
+ * The drain ends early once no connection has been open for this long. Closing the port while
+ * clients still connect (the Service has not dropped this pod yet, or the webhook is called by
+ * URL) refuses their next calls and resets the connections the kernel had already accepted for
+ * it: the API server counts each as a failed call, which failurePolicy Fail turns into a refused
+ * write.
+ */
+export const QUIET_MS = 1_000;
 const SWEEP_MS = 25;
 
 export interface ShutdownResult {
@@ -52,9 +60,9 @@ export async function gracefulShutdown(plan: ShutdownPlan): Promise<ShutdownResu
   const drainMs = Math.max(0, Math.min(plan.drainMs ?? 0, plan.timeoutMs));
   plan.log?.info({ timeoutMs: plan.timeoutMs, drainMs }, 'shutting down: not ready, draining connections');
   const trackers = plan.connections ?? [];
-  // The drain ends early once no connection is left to drain (readiness and the chart's preStop
-  // sleep keep new ones away).
-  while (Date.now() - started < drainMs && trackers.some((tracker) => tracker.size > 0)) await sleep(SWEEP_MS);
+  // Readiness and the chart's preStop sleep keep new connections away, so the drain usually ends
+  // early; while clients still arrive it runs its whole length.
+  while (Date.now() - started < drainMs && !trackers.every((tracker) => tracker.quietFor(QUIET_MS))) await sleep(SWEEP_MS);
 
   // server.close() calls closeIdleConnections(): only connections idle past the grace go.
   plan.serving.forEach((app, i) => {

@@ -1,7 +1,9 @@
 // Graceful shutdown with reviews in flight: readiness flips first, nothing in flight is lost,
-// new connections are refused, idle kept-alive connections are closed.
+// the port keeps serving while clients still connect, then refuses new connections, and idle
+// kept-alive connections are closed.
 import https from 'node:https';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { ServerHandle } from '../../src/server/run.js';
 import { admissionReview, eventually, httpsRequest, pod, startTestServer, testCertificates } from '../helpers/server.js';
@@ -108,6 +110,48 @@ t.test('close() is idempotent', async (t) => {
   const first = server.close();
   t.equal(server.close(), first);
   t.equal((await first).forced, false);
+});
+
+t.test('the drain goes on while a client still comes back, and ends once it stops', async (t) => {
+  // The API server sends its reviews over one kept-alive connection. Told to leave (Connection:
+  // close), it reconnects at once for its next review while the Service still lists this pod (or
+  // the webhook is called by URL): closing the port in the pause between its connections refuses
+  // that review, or resets one the kernel accepted just before.
+  const drainMs = 30_000;
+  const server = await startTestServer({ probePort: 0, shutdownTimeoutMs: 2 * drainMs, shutdownDrainMs: drainMs });
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const review = JSON.stringify(admissionReview(pod('api', 'shop', [{ name: 'app' }]), { uid: 'late' }));
+  const send = () =>
+    httpsRequest(server.port, { body: review, ca, agent }).then(
+      (res) => (res.status === 200 && res.json().response.uid === 'late' ? 'judged' : `status ${res.status}`),
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
+  // Its one connection has been open for longer than the quiet period when SIGTERM comes.
+  const before: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    before.push(await send());
+    await sleep(100);
+  }
+  t.strictSame(before, Array(12).fill('judged'), 'reviews on one kept-alive connection before the shutdown');
+
+  const closing = server.close();
+  let closed = false;
+  void closing.then(() => {
+    closed = true;
+  });
+  const during: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    during.push(await send());
+    await sleep(100);
+  }
+  t.strictSame(during, Array(8).fill('judged'), 'every review sent during the drain is judged, each on a new connection');
+  t.notOk(closed, 'the drain is still on while the client keeps coming back');
+
+  const result = await closing;
+  t.equal(result.forced, false, 'once the client stops, the shutdown completes without cutting anything');
+  t.ok(result.durationMs < drainMs, `and the drain ended early, after ${result.durationMs} ms, not after its ${drainMs} ms`);
+  t.ok(await refused(server.port), 'then new connections are refused');
 });
 
 /**
