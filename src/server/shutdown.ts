@@ -1,9 +1,9 @@
 // Graceful shutdown: readiness turns false at once; for a drain period the serving port goes on
 // serving (open connections and new ones) with every answer carrying Connection: close, so each
 // client leaves this pod after its next answer instead of having a request cut. The drain ends
-// early once no connection has been open for a while; then the port stops
-// listening, connections left idle are closed, in-flight reviews finish, and whatever is left
-// when the timeout runs out is cut.
+// early once no connection has been open for a while; then the port stops listening,
+// connections left idle are closed, in-flight reviews finish, and whatever is left when the
+// timeout runs out is cut.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GateApp } from './app.js';
