@@ -44,11 +44,6 @@ export class ConnectionTracker {
     });
   }
 
-  /** Open connections, handshaking ones included. */
-  get size(): number {
-    return this.#open.size;
-  }
-
   /**
    * No connection has been open for `ms`: a client told to leave (Connection: close) that still
    * chooses this server reconnects at once, so after that long closing the port races no one.
@@ -57,12 +52,11 @@ export class ConnectionTracker {
     return this.#open.size === 0 && Date.now() - this.#lastOpen >= ms;
   }
 
-  /** Closes the connections idle for at least `minIdleMs`; returns how many are left open. */
-  closeIdle(minIdleMs: number): number {
+  /** Closes the connections idle for at least `minIdleMs`. */
+  closeIdle(minIdleMs: number): void {
     const now = Date.now();
     for (const [socket, usage] of this.#sockets) {
       if (usage.active === 0 && now - usage.idleSince >= minIdleMs) socket.destroy();
     }
-    return this.#open.size;
   }
 }

@@ -67,7 +67,7 @@ export async function gracefulShutdown(plan: ShutdownPlan): Promise<ShutdownResu
   // server.close() calls closeIdleConnections(): only connections idle past the grace go.
   plan.serving.forEach((app, i) => {
     const tracker = trackers[i];
-    if (tracker) (app.server as ClosableServer).closeIdleConnections = () => void tracker.closeIdle(IDLE_GRACE_MS);
+    if (tracker) (app.server as ClosableServer).closeIdleConnections = () => tracker.closeIdle(IDLE_GRACE_MS);
   });
   const closing = Promise.all(plan.serving.map((app) => app.close()));
   const sweep = setInterval(() => {
