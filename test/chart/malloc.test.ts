@@ -1,12 +1,11 @@
 // The chart's GLIBC_TUNABLES (templates/deployment.yaml, the image's ENV) must reach glibc as
 // meant: glibc ignores a tunable it does not know or a value it does not take, without a word,
 // so a misspelt one would leave every large review's memory mapped fresh and handed back.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { chartEnv } from '../../bench/lib/chart-command.js';
 import { BODY_LIMIT } from '../../src/server/app.js';
+import { moduleOutput } from '../helpers/node-child.js';
 
 const PROC = fileURLToPath(new URL('../../bench/lib/proc.ts', import.meta.url));
 
@@ -33,9 +32,7 @@ setImmediate(() => {
 `;
 
 async function freedAndNext(env: NodeJS.ProcessEnv): Promise<{ fell: number; grew: number }> {
-  const args = ['--import=tsx', '--expose-gc', '--input-type=module', '-e', SCRIPT];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { env });
-  return JSON.parse(stdout) as { fell: number; grew: number };
+  return JSON.parse(await moduleOutput(SCRIPT, env)) as { fell: number; grew: number };
 }
 
 t.test(

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type {
   ChildProcess,
   ChildProcessByStdio,
@@ -10,6 +10,7 @@ import type {
   StdioPipe,
 } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 
 // tap instruments every node process a test starts: its process-info hook rewrites the child's
 // NODE_OPTIONS to load @tapjs/processinfo, which then records every module the child loads and
@@ -38,4 +39,14 @@ export function spawnNode(
 export function spawnNode(args: string[], options: SpawnOptions = {}): ChildProcess {
   const nodeOptions = withoutTapHook((options.env ?? process.env).NODE_OPTIONS);
   return spawn('env', [`NODE_OPTIONS=${nodeOptions}`, process.execPath, ...args], options);
+}
+
+/**
+ * An ES module's source run in a node of its own with `env`, under the loader the tests run with
+ * (tsx, so it imports the TypeScript sources) and with gc() exposed: what it wrote to stdout.
+ */
+export async function moduleOutput(code: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const args = ['--import=tsx', '--expose-gc', '--input-type=module', '-e', code];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { env });
+  return stdout;
 }

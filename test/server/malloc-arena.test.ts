@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { chartEnv } from '../../bench/lib/chart-command.js';
 import { BODY_LIMIT } from '../../src/server/app.js';
+import { moduleOutput } from '../helpers/node-child.js';
 
 const ARENA = fileURLToPath(new URL('../../src/server/malloc-arena.ts', import.meta.url));
 const PROC = fileURLToPath(new URL('../../bench/lib/proc.ts', import.meta.url));
@@ -28,9 +27,7 @@ async function readsGrowMiB(env: NodeJS.ProcessEnv, touched: boolean): Promise<n
     for (let i = 0; i < ${BODY_LIMIT / 16_384}; i++) reads.push(Buffer.allocUnsafeSlow(16_384).fill(1));
     process.stdout.write(String(rss() - before));
   `;
-  const args = ['--import=tsx', '--expose-gc', '--input-type=module', '-e', code];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { env });
-  return Number(stdout);
+  return Number(await moduleOutput(code, env));
 }
 
 t.test(
