@@ -42,11 +42,11 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): ChildProc
 }
 
 /**
- * An ES module's source run in a node of its own with `env`, under the loader the tests run with
- * (tsx, so it imports the TypeScript sources) and with gc() exposed: what it wrote to stdout.
+ * An ES module's source run in a node of its own with `env` and `flags`, under the loader the tests
+ * run with (tsx, so it imports the TypeScript sources) and with gc() exposed: what it wrote to stdout.
  */
-export async function moduleOutput(code: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const args = ['--import=tsx', '--expose-gc', '--input-type=module', '-e', code];
+export async function moduleOutput(code: string, env: NodeJS.ProcessEnv, flags: string[] = []): Promise<string> {
+  const args = [...flags, '--import=tsx', '--expose-gc', '--input-type=module', '-e', code];
   const { stdout } = await promisify(execFile)(process.execPath, args, { env });
   return stdout;
 }

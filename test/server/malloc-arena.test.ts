@@ -10,7 +10,10 @@ const PROC = fileURLToPath(new URL('../../bench/lib/proc.ts', import.meta.url));
 /**
  * In a process with `env`, after touchMallocArena for a body of the limit (when `touched`): by how
  * many MiB its resident memory grows for the TLS reads of such a body, blocks of 16 KiB written and
- * held as Node holds them until a collection.
+ * held as Node holds them until a collection. The process runs V8 single-threaded: its helper
+ * threads allocate from malloc arenas of their own, and with the chart's huge pages one of them
+ * touching a fresh 2 MiB page in the middle of the reads added 2-6 MiB to their reading (1 run in
+ * 5 here), which says nothing of the main arena the reads come from.
  */
 async function readsGrowMiB(env: NodeJS.ProcessEnv, touched: boolean): Promise<number> {
   const code = `
@@ -27,7 +30,7 @@ async function readsGrowMiB(env: NodeJS.ProcessEnv, touched: boolean): Promise<n
     for (let i = 0; i < ${BODY_LIMIT / 16_384}; i++) reads.push(Buffer.allocUnsafeSlow(16_384).fill(1));
     process.stdout.write(String(rss() - before));
   `;
-  return Number(await moduleOutput(code, env));
+  return Number(await moduleOutput(code, env, ['--single-threaded']));
 }
 
 t.test(
@@ -36,8 +39,10 @@ t.test(
   async (t) => {
     const env = { ...process.env, ...chartEnv() };
     const fresh = await readsGrowMiB(env, false);
-    t.ok(fresh > 12, `without it, a body's reads take ${fresh.toFixed(1)} MiB of fresh pages`);
+    // Less than the body on Node 20 single-threaded (8-11 MiB, 14-16 with V8's helpers): most likely
+    // what its main thread freed doing their work stays in the arena and serves part of the reads.
+    t.ok(fresh > 6, `without it, a body's reads take ${fresh.toFixed(1)} MiB of fresh pages`);
     const touched = await readsGrowMiB(env, true);
-    t.ok(touched < 4, `after it, ${touched.toFixed(1)} MiB`);
+    t.ok(touched < 2, `after it, ${touched.toFixed(1)} MiB`);
   },
 );
