@@ -29,7 +29,8 @@
 // before, its CPU, its page faults, and how long serve logs it took from the request's headers to
 // its answer: the bench's own answer time also holds what this client takes before the request's
 // first bytes reach serve, far more on a fresh connection than later), each idle for
-// BENCH_FIRST_IDLE_MS (2,000) after a small review. BENCH_ROWS_ONLY=1 stops after the table; BENCH_CONFIG=<file> starts the server with that config (custom rules).
+// BENCH_FIRST_IDLE_MS (2,000) after a small review. BENCH_ROWS_ONLY=1 stops after the table;
+// BENCH_CONFIG=<file> starts the server with that config (custom rules).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -652,14 +653,15 @@ async function measureFirsts(
       ...(peak !== undefined ? [fixed(peak, 0)] : []),
     ]);
   }
-  return `"${c.name}" as the first large review of ${runs} fresh \`practice-gate serve\` processes: ${cpuSpread(firsts)}, served in ${fixed(median(served), 0)} ms by its own log (${fixed(Math.min(...served), 0)}-${fixed(Math.max(...served), 0)}); 300 ms later ${cpuSpread(thens)}\n\n${table(rows)}`;
+  return `"${c.name}" as the first large review of ${runs} fresh \`practice-gate serve\` processes: ${cpuSpread(firsts)}, served in ${fixed(median(served), 0)} ms by its own log (${range(served)}); 300 ms later ${cpuSpread(thens)}\n\n${table(rows)}`;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** "N ms of CPU (median of n; min-max)" for several runs' CPU times. */
-const cpuSpread = (ms: number[]): string =>
-  `${fixed(median(ms), 0)} ms of CPU (median of ${ms.length}; ${fixed(Math.min(...ms), 0)}-${fixed(Math.max(...ms), 0)})`;
+/** The least and the most of `ms`, rounded: "209-438". */
+const range = (ms: number[]): string => `${fixed(Math.min(...ms), 0)}-${fixed(Math.max(...ms), 0)}`;
+const cpuSpread = (ms: number[]): string => `${fixed(median(ms), 0)} ms of CPU (median of ${ms.length}; ${range(ms)})`;
 
 async function main(): Promise<void> {
   pinSelf();
